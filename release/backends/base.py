@@ -1,0 +1,52 @@
+"""The contract every build backend meets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from ..config import ReleaseConfig
+from ..context import RunContext
+from ..records import HOST_BUILD, OK
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """Why a platform cannot be built on this host, and what would make it possible."""
+
+    reason: str
+    remedy: str
+
+    def __str__(self) -> str:
+        return f"{self.reason} What would change this: {self.remedy}"
+
+
+@dataclass(frozen=True)
+class BuildOutcome:
+    """``host build`` when the backend fell back from its normal way of building."""
+
+    status: str = OK
+    reason: str | None = None
+
+    @classmethod
+    def host_build(cls, reason: str) -> BuildOutcome:
+        return cls(HOST_BUILD, reason)
+
+
+class Backend(Protocol):
+    name: str
+
+    def __init__(self, config: ReleaseConfig) -> None: ...
+
+    def unavailable(self, platform: str, ctx: RunContext) -> Unavailable | None:
+        """None when ``platform`` wheels can be built on this host."""
+
+    def build_wheels(self, platform: str, ctx: RunContext, out: Path) -> BuildOutcome:
+        """Build every wheel of ``platform`` into ``out`` (a fresh, empty directory)."""
+
+    def build_sdist(self, ctx: RunContext, out: Path) -> None:
+        """Build the source distribution into ``out``."""
+
+    def tool_versions(self, platform: str | None, ctx: RunContext) -> dict[str, str]:
+        """Versions of the tools this backend uses for ``platform`` (None: the sdist)."""

@@ -1,0 +1,87 @@
+"""The ``build`` backend: ``python -m build``, for pure packages and plain native ones.
+
+Its host-build path (``python -m build --wheel`` and, for a Linux-tagged wheel,
+``auditwheel repair`` to the manylinux floor) is also what the cibuildwheel backend falls
+back to when no container engine is available.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from packaging.utils import parse_wheel_filename
+
+from ..config import ReleaseConfig
+from ..context import RunContext
+from ..host import host_os, machine
+from ..staging import collect
+from .base import BuildOutcome, Unavailable
+
+
+def python_build(ctx: RunContext, kind: str, out: Path) -> None:
+    """``python -m build --wheel|--sdist`` of the package into ``out``."""
+    ctx.runner.run(
+        [sys.executable, "-m", "build", f"--{kind}", "--outdir", str(out), str(ctx.config.package_dir)],
+        cwd=ctx.config.package_dir,
+        why=f"building the {kind} with python -m build",
+    )
+
+
+def host_build_linux_wheels(ctx: RunContext, out: Path) -> None:
+    """Build on the host, then repair Linux-tagged wheels to the configured manylinux floor."""
+    raw = out / "raw"
+    raw.mkdir()
+    python_build(ctx, "wheel", raw)
+    policy = f"{ctx.config.linux.policy}_{machine()}"
+    for wheel in collect(raw, ["*.whl"], what="wheel", tool="python -m build"):
+        if any(tag.platform.startswith("linux_") for tag in parse_wheel_filename(wheel.name)[3]):
+            ctx.runner.run(
+                ["auditwheel", "repair", "--plat", policy, "--wheel-dir", str(out), str(wheel)],
+                why=f"repairing {wheel.name} to {policy}",
+                remedy=f"the wheel cannot meet {policy} as built on this host: lower what it "
+                "links against, or raise [tool.release.linux] manylinux.",
+            )
+        else:
+            wheel.replace(out / wheel.name)
+
+
+class BuildBackend:
+    name = "build"
+
+    def __init__(self, config: ReleaseConfig) -> None:
+        self.config = config
+
+    def unavailable(self, platform: str, ctx: RunContext) -> Unavailable | None:
+        wheels = self.config.wheels
+        if wheels is not None and not wheels.for_platform(platform):
+            return Unavailable(
+                f"no {platform} wheels are expected ([tool.release.wheels] {platform} = []).",
+                f"list the {platform} wheels in [tool.release.wheels] if the package has any.",
+            )
+        if host_os() != platform:
+            return Unavailable(
+                f"python -m build builds wheels for the host it runs on, and this host is "
+                f"{host_os()}, not {platform}.",
+                f"run build-{platform} on a {platform} runner.",
+            )
+        return None
+
+    def build_wheels(self, platform: str, ctx: RunContext, out: Path) -> BuildOutcome:
+        if platform == "linux":
+            host_build_linux_wheels(ctx, out)
+        else:
+            python_build(ctx, "wheel", out)
+        return BuildOutcome()
+
+    def build_sdist(self, ctx: RunContext, out: Path) -> None:
+        python_build(ctx, "sdist", out)
+
+    def tool_versions(self, platform: str | None, ctx: RunContext) -> dict[str, str]:
+        versions = {
+            "python": sys.version.split()[0],
+            "build": ctx.runner.version_of([sys.executable, "-m", "build", "--version"]),
+        }
+        if platform == "linux":
+            versions["auditwheel"] = ctx.runner.version_of(["auditwheel", "--version"])
+        return versions

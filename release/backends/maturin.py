@@ -1,0 +1,226 @@
+"""The ``maturin`` backend: Rust/PyO3 packages, Cargo workspaces included.
+
+Linux: the manylinux floor is met without a container by linking with zig whenever the host
+glibc is newer than the floor, and the wheel is repaired with ``--auditwheel repair``.
+Windows: on a Windows host, the configured target, with MSYS2 packages installed by the
+runner's own pacman and MSYS2's MinGW ``bin`` first on PATH so that maturin's repair finds and
+bundles the DLLs the extension links (libgmp-10.dll and what it pulls in). On Linux, a GNU
+target is cross-compiled when the Rust target and a MinGW linker are installed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import sys
+from collections.abc import Mapping
+from pathlib import Path, PureWindowsPath
+
+from ..config import ReleaseConfig
+from ..context import RunContext
+from ..errors import ToolNotFoundError
+from ..host import glibc_version, host_os
+from ..runner import child_env
+from .base import BuildOutcome, Unavailable
+
+DEFAULT_WINDOWS_TARGET = "x86_64-pc-windows-msvc"
+
+# MSYS2 package prefix -> the environment's directory under the MSYS2 root.
+_MSYS2_ENVIRONMENTS = (
+    ("mingw-w64-ucrt-x86_64-", "ucrt64"),
+    ("mingw-w64-clang-x86_64-", "clang64"),
+    ("mingw-w64-clang-aarch64-", "clangarm64"),
+    ("mingw-w64-x86_64-", "mingw64"),
+    ("mingw-w64-i686-", "mingw32"),
+)
+
+
+def find_msys2(environ: Mapping[str, str]) -> Path | None:
+    """Where MSYS2 is installed: ``MSYS2_ROOT``; else the root of the pacman on PATH; else
+    ``<SystemDrive>\\msys64``, where GitHub's Windows runner images keep it."""
+    explicit = environ.get("MSYS2_ROOT")
+    if explicit:
+        return Path(explicit)
+    pacman = shutil.which("pacman", path=environ.get("PATH"))
+    if pacman:
+        # <root>/usr/bin/pacman.exe
+        return Path(pacman).resolve().parent.parent.parent
+    drive = environ.get("SystemDrive")
+    if drive:
+        candidate = Path(str(PureWindowsPath(drive + "\\", "msys64")))
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def msys2_environment(target: str, packages: tuple[str, ...]) -> str:
+    """The MSYS2 environment (``mingw64``, ``ucrt64``...) whose DLLs the build links."""
+    for package in packages:
+        for prefix, environment in _MSYS2_ENVIRONMENTS:
+            if package.startswith(prefix):
+                return environment
+    return "mingw32" if target.startswith("i686") else "mingw64"
+
+
+def mingw_linker(target: str) -> str:
+    arch = target.split("-", 1)[0]
+    return f"{arch}-w64-mingw32-gcc"
+
+
+def zig_available(environ: Mapping[str, str]) -> bool:
+    return bool(shutil.which("zig", path=environ.get("PATH"))) or (
+        importlib.util.find_spec("ziglang") is not None
+    )
+
+
+class MaturinBackend:
+    name = "maturin"
+
+    def __init__(self, config: ReleaseConfig) -> None:
+        self.config = config
+
+    @property
+    def windows_target(self) -> str:
+        return self.config.windows.target or DEFAULT_WINDOWS_TARGET
+
+    # --- what this host can build ----------------------------------------------------------
+
+    def unavailable(self, platform: str, ctx: RunContext) -> Unavailable | None:
+        here = host_os()
+        if platform == here:
+            return None
+        if platform == "linux":
+            return Unavailable(
+                f"Linux wheels are built on Linux, and this host is {here}.",
+                "run build-linux on a Linux runner (runs-on: ubuntu-latest).",
+            )
+        return self._cross_windows_blocker(ctx)
+
+    def _cross_windows_blocker(self, ctx: RunContext) -> Unavailable | None:
+        target = self.windows_target
+        runner = "run build-windows on a Windows runner (runs-on: windows-latest)"
+        if not target.endswith("-windows-gnu"):
+            return Unavailable(
+                f"the Windows target {target} needs MSVC, which exists only on Windows.",
+                f"{runner}; or set [tool.release.windows] target = "
+                '"x86_64-pc-windows-gnu" to cross-compile with MinGW.',
+            )
+        if self.config.windows.msys2_packages:
+            return Unavailable(
+                "the Windows build links MSYS2 packages "
+                f"({', '.join(self.config.windows.msys2_packages)}), which only MSYS2 on "
+                "Windows provides.",
+                f"{runner}.",
+            )
+        missing = []
+        if ctx.runner.which("rustc") is None:
+            missing.append(("Rust is not installed", "install Rust with rustup"))
+        else:
+            libdir = ctx.runner.run(
+                ["rustc", "--print", "target-libdir", "--target", target],
+                check=False,
+                quiet=True,
+            ).output.strip()
+            if not libdir or not Path(libdir).is_dir():
+                missing.append(
+                    (f"the Rust target {target} is not installed", f"rustup target add {target}")
+                )
+        linker = mingw_linker(target)
+        if ctx.runner.which(linker) is None:
+            missing.append(
+                (f"the MinGW linker {linker} is not on PATH", "apt-get install mingw-w64")
+            )
+        if missing:
+            return Unavailable(
+                "cannot cross-compile for Windows here: "
+                + "; ".join(reason for reason, _ in missing)
+                + ".",
+                f"{runner}; or, to cross-compile here: "
+                + " and ".join(fix for _, fix in missing)
+                + ".",
+            )
+        return None
+
+    # --- commands --------------------------------------------------------------------------
+
+    def linux_command(self, out: Path, host_glibc: tuple[int, int] | None) -> list[str]:
+        floor = self.config.linux.glibc
+        argv = [
+            "maturin", "build", "--release", "--out", str(out),
+            "--interpreter", sys.executable,
+            "--compatibility", self.config.linux.policy,
+            "--auditwheel", "repair",
+        ]  # fmt: skip
+        # The host's linker would pull in symbol versions newer than the floor.
+        if host_glibc is None or host_glibc > floor:
+            argv.append("--zig")
+        return argv
+
+    def windows_command(self, out: Path) -> list[str]:
+        return [
+            "maturin", "build", "--release", "--out", str(out),
+            "--target", self.windows_target,
+            "--auditwheel", "repair",
+        ]  # fmt: skip
+
+    def pacman_command(self, msys2: Path) -> list[str]:
+        pacman = msys2 / "usr" / "bin" / "pacman.exe"
+        return [str(pacman), "-S", "--noconfirm", "--needed", *self.config.windows.msys2_packages]
+
+    def windows_env(self, msys2: Path | None) -> dict[str, str]:
+        if msys2 is None:
+            return child_env()
+        environment = msys2_environment(self.windows_target, self.config.windows.msys2_packages)
+        return child_env(prepend_path=[msys2 / environment / "bin"])
+
+    # --- building --------------------------------------------------------------------------
+
+    def build_wheels(self, platform: str, ctx: RunContext, out: Path) -> BuildOutcome:
+        cwd = self.config.package_dir
+        if platform == "linux":
+            argv = self.linux_command(out, glibc_version())
+            if "--zig" in argv and not zig_available(ctx.environ):
+                raise ToolNotFoundError(
+                    f"zig is needed to meet the {self.config.linux.policy} floor on this "
+                    f"host (glibc {'.'.join(map(str, glibc_version() or ()))}), and it is "
+                    "not installed.",
+                    "pip install 'maturin[zig]' (the nox sessions install it for you).",
+                )
+            ctx.runner.run(argv, cwd=cwd, why=f"building the Linux wheel ({argv[-1]})")
+            return BuildOutcome()
+        if host_os() != "windows":
+            ctx.runner.run(self.windows_command(out), cwd=cwd,
+                           why=f"cross-compiling for {self.windows_target}")  # fmt: skip
+            return BuildOutcome()
+        msys2 = find_msys2(ctx.environ)
+        if self.config.windows.msys2_packages:
+            if msys2 is None:
+                raise ToolNotFoundError(
+                    "MSYS2 is not installed (no MSYS2_ROOT, no pacman on PATH, no "
+                    f"{os.environ.get('SystemDrive', 'C:')}\\msys64), and "
+                    "[tool.release.windows] msys2-packages needs it.",
+                    "use a GitHub Windows runner (MSYS2 is preinstalled), install MSYS2, "
+                    "or set MSYS2_ROOT to its root directory.",
+                )
+            ctx.runner.run(self.pacman_command(msys2), why="installing MSYS2 packages")
+        ctx.runner.run(self.windows_command(out), cwd=cwd, env=self.windows_env(msys2),
+                       why=f"building the Windows wheel for {self.windows_target}")  # fmt: skip
+        return BuildOutcome()
+
+    def build_sdist(self, ctx: RunContext, out: Path) -> None:
+        ctx.runner.run(["maturin", "sdist", "--out", str(out)], cwd=self.config.package_dir,
+                       why="building the sdist")  # fmt: skip
+
+    def tool_versions(self, platform: str | None, ctx: RunContext) -> dict[str, str]:
+        versions = {"maturin": ctx.runner.version_of(["maturin", "--version"])}
+        if platform is None:
+            return versions
+        versions["rustc"] = ctx.runner.version_of(["rustc", "--version"])
+        versions["cargo"] = ctx.runner.version_of(["cargo", "--version"])
+        if platform == "linux" and "--zig" in self.linux_command(Path(), glibc_version()):
+            versions["zig"] = ctx.runner.version_of([sys.executable, "-m", "ziglang", "version"])
+        if platform == "windows" and host_os() != "windows":
+            linker = mingw_linker(self.windows_target)
+            versions[linker] = ctx.runner.version_of([linker, "--version"])
+        return versions

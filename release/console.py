@@ -1,0 +1,170 @@
+"""What a stage prints: plain text locally, workflow commands inside GitHub Actions.
+
+Locally the output is for a person (colour only on a terminal, and never with ``NO_COLOR``).
+In GitHub Actions, tool output is folded into ``::group::`` blocks, errors and warnings become
+``::error::``/``::warning::`` annotations, and summaries are appended to
+``$GITHUB_STEP_SUMMARY`` as Markdown.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TextIO
+
+_COLOURS = {"red": "31", "green": "32", "yellow": "33", "bold": "1", "dim": "2"}
+
+
+def in_github_actions(environ: Mapping[str, str] | None = None) -> bool:
+    env = os.environ if environ is None else environ
+    return env.get("GITHUB_ACTIONS") == "true"
+
+
+def _escape_data(text: str) -> str:
+    # Workflow commands end at a newline; GitHub documents this escaping for their data.
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+class Console:
+    def __init__(
+        self,
+        *,
+        github: bool | None = None,
+        verbose: bool = False,
+        stream: TextIO | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self._env = os.environ if environ is None else environ
+        self.github = in_github_actions(self._env) if github is None else github
+        self.verbose = verbose
+        self.stream = stream if stream is not None else sys.stdout
+        isatty = getattr(self.stream, "isatty", lambda: False)()
+        self.colour = bool(isatty) and "NO_COLOR" not in self._env and not self.github
+        self._secrets: list[str] = []
+
+    # --- secrets -------------------------------------------------------------------------
+
+    def register_secret(self, value: str) -> None:
+        """Never print ``value``; in Actions, ask the runner to mask it in its own log too."""
+        if not value or value in self._secrets:
+            return
+        self._secrets.append(value)
+        if self.github:
+            # Must be printed before anything can echo the value.
+            self._write(f"::add-mask::{value}")
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    # --- plain output --------------------------------------------------------------------
+
+    def _write(self, line: str) -> None:
+        self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def paint(self, text: str, colour: str) -> str:
+        if not self.colour:
+            return text
+        return f"\033[{_COLOURS[colour]}m{text}\033[0m"
+
+    def line(self, text: str = "") -> None:
+        self._write(self.redact(text))
+
+    def heading(self, text: str) -> None:
+        self._write(self.paint(self.redact(text), "bold"))
+
+    def detail(self, text: str) -> None:
+        """Only with ``--verbose``."""
+        if self.verbose:
+            self._write(self.paint(self.redact(text), "dim"))
+
+    def warning(self, message: str, *, file: str | None = None) -> None:
+        message = self.redact(message)
+        if self.github:
+            self._write(f"::warning{self._props(file)}::{_escape_data(message)}")
+        else:
+            self._write(self.paint(f"warning: {message}", "yellow"))
+
+    def error(self, message: str, *, file: str | None = None, title: str | None = None) -> None:
+        message = self.redact(message)
+        if self.github:
+            self._write(f"::error{self._props(file, title)}::{_escape_data(message)}")
+        else:
+            self._write(self.paint(f"error: {message}", "red"))
+
+    @staticmethod
+    def _props(file: str | None, title: str | None = None) -> str:
+        props = []
+        if file:
+            props.append(f"file={_escape_property(file)}")
+        if title:
+            props.append(f"title={_escape_property(title)}")
+        return (" " + ",".join(props)) if props else ""
+
+    @contextmanager
+    def group(self, title: str) -> Iterator[None]:
+        """Fold everything printed inside into one collapsible block in the Actions log."""
+        title = self.redact(title)
+        if self.github:
+            self._write(f"::group::{title}")
+            try:
+                yield
+            finally:
+                self._write("::endgroup::")
+        else:
+            self._write(self.paint(title, "bold"))
+            yield
+
+    # --- tables and the step summary -----------------------------------------------------
+
+    def table(self, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+        for line in format_table(headers, rows):
+            self._write(self.redact(line))
+
+    def step_summary(self, markdown: str) -> None:
+        """Append to ``$GITHUB_STEP_SUMMARY`` when Actions provides one; otherwise nothing."""
+        path = self._env.get("GITHUB_STEP_SUMMARY")
+        if not path:
+            return
+        with Path(path).open("a", encoding="utf-8") as fh:
+            fh.write(self.redact(markdown).rstrip("\n") + "\n\n")
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    widths = [len(h) for h in headers]
+    for row in rows:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], len(cell))
+
+    def fmt(cells: Sequence[str]) -> str:
+        return "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(cells)).rstrip()
+
+    return [fmt(headers), fmt(["-" * w for w in widths]), *(fmt(r) for r in rows)]
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    def esc(cell: str) -> str:
+        return cell.replace("|", "\\|").replace("\n", "<br>")
+
+    lines = ["| " + " | ".join(esc(h) for h in headers) + " |"]
+    lines.append("|" + "|".join("---" for _ in headers) + "|")
+    lines.extend("| " + " | ".join(esc(c) for c in row) + " |" for row in rows)
+    return "\n".join(lines)
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB"):
+        if value < 1024 or unit == "MiB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")

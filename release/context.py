@@ -1,0 +1,38 @@
+"""One run of nox-release: which project, which dist dir, which tag, where we are running."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import ReleaseConfig
+from .console import Console
+from .runner import Runner
+
+
+def tag_from_environment(environ: Mapping[str, str]) -> str | None:
+    """The tag GitHub Actions is running for, when the run was started by a tag push."""
+    ref = environ.get("GITHUB_REF", "")
+    prefix = "refs/tags/"
+    return ref[len(prefix) :] if ref.startswith(prefix) else None
+
+
+@dataclass
+class RunContext:
+    config: ReleaseConfig
+    dist: Path
+    console: Console
+    runner: Runner
+    tag: str | None = None
+    strict: bool = False
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+    @property
+    def github(self) -> bool:
+        return self.console.github
+
+    @property
+    def verbose(self) -> bool:
+        return self.console.verbose

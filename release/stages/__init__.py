@@ -1,0 +1,20 @@
+"""The stages, by the names users type, and the one wrapper that runs any of them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..context import RunContext
+from ..records import StageRecord
+from . import build
+
+StageFunction = Callable[[RunContext, StageRecord], None]
+
+STAGES: dict[str, StageFunction] = {
+    "build-linux": build.build_linux,
+    "build-windows": build.build_windows,
+    "sdist": build.sdist,
+}
+
+# The local dry run, in order.
+RELEASE_CHAIN: tuple[str, ...] = ("build-linux", "build-windows", "sdist")
