@@ -74,7 +74,9 @@ def clear_dist_for_release(ctx: RunContext) -> None:
             ours.update(artifact.name for artifact in record.artifacts)
     foreign = sorted(p.name for p in dist.iterdir() if p.name not in ours)
     if foreign:
-        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        shown = ", ".join(foreign[:5]) + (
+            f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+        )
         raise DistDirError(
             f"{dist} holds files nox-release did not make ({shown}); the dry run starts from "
             "an empty dist dir and will not delete them.",

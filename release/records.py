@@ -57,7 +57,12 @@ class Finding:
     message: str
 
     def as_dict(self) -> dict[str, object]:
-        return {"level": self.level, "check": self.check, "file": self.file, "message": self.message}
+        return {
+            "level": self.level,
+            "check": self.check,
+            "file": self.file,
+            "message": self.message,
+        }
 
 
 @dataclass

@@ -39,7 +39,9 @@ def _stage_markdown(record: StageRecord) -> str:
     if record.reason:
         lines.append(f"\n{record.reason}")
     if record.error:
-        lines.append(f"\n**Error:** {record.error['cause']}  \n**What to do:** {record.error['remedy']}")
+        lines.append(
+            f"\n**Error:** {record.error['cause']}  \n**What to do:** {record.error['remedy']}"
+        )
     if record.artifacts:
         rows = [[a.name, human_size(a.size), f"`{a.sha256[:16]}…`"] for a in record.artifacts]
         lines.append("\n" + markdown_table(["artifact", "size", "sha256"], rows))

@@ -113,7 +113,7 @@ class Runner:
         # mingw64/bin) must also decide which executable runs.
         executable = self.which(argv[0], full_env) or argv[0]
         shown = self.console.redact(shlex.join(argv))
-        where = str(cwd) if cwd is not None else os.getcwd()
+        where = str(cwd) if cwd is not None else str(Path.cwd())
 
         stream = self.console.verbose or self.console.github
         tail: deque[str] = deque(maxlen=TAIL_LINES)
@@ -186,7 +186,7 @@ class Runner:
             return f"unknown (exit status {result.returncode})"
         # "build 1.2.1 (/path/to/site-packages)", "auditwheel 6.1 installed at /path": the
         # paths are noise in a record.
-        return re.sub(r"\s*(\(/.*\)|\(\w:\\.*\)|installed at .*)$", "", lines[0])
+        return re.sub(r"\s*(\(/.*\)|\(\w:\\.*\)|installed at.*)$", "", lines[0])
 
 
 def child_env(

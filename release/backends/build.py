@@ -22,7 +22,15 @@ from .base import BuildOutcome, Unavailable
 def python_build(ctx: RunContext, kind: str, out: Path) -> None:
     """``python -m build --wheel|--sdist`` of the package into ``out``."""
     ctx.runner.run(
-        [sys.executable, "-m", "build", f"--{kind}", "--outdir", str(out), str(ctx.config.package_dir)],
+        [
+            sys.executable,
+            "-m",
+            "build",
+            f"--{kind}",
+            "--outdir",
+            str(out),
+            str(ctx.config.package_dir),
+        ],
         cwd=ctx.config.package_dir,
         why=f"building the {kind} with python -m build",
     )
@@ -37,7 +45,16 @@ def host_build_linux_wheels(ctx: RunContext, out: Path) -> None:
     for wheel in collect(raw, ["*.whl"], what="wheel", tool="python -m build"):
         if any(tag.platform.startswith("linux_") for tag in parse_wheel_filename(wheel.name)[3]):
             ctx.runner.run(
-                ["auditwheel", "repair", "--plat", policy, "--wheel-dir", str(out), str(wheel)],
+                [
+                    "auditwheel",
+                    "repair",
+                    "--plat",
+                    policy,
+                    "--only-plat",
+                    "--wheel-dir",
+                    str(out),
+                    str(wheel),
+                ],
                 why=f"repairing {wheel.name} to {policy}",
                 remedy=f"the wheel cannot meet {policy} as built on this host: lower what it "
                 "links against, or raise [tool.release.linux] manylinux.",

@@ -11,7 +11,6 @@ target is cross-compiled when the Rust target and a MinGW linker are installed.
 from __future__ import annotations
 
 import importlib.util
-import os
 import shutil
 import sys
 from collections.abc import Mapping
@@ -46,7 +45,7 @@ def find_msys2(environ: Mapping[str, str]) -> Path | None:
     if pacman:
         # <root>/usr/bin/pacman.exe
         return Path(pacman).resolve().parent.parent.parent
-    drive = environ.get("SystemDrive")
+    drive = environ.get("SYSTEMDRIVE")
     if drive:
         candidate = Path(str(PureWindowsPath(drive + "\\", "msys64")))
         if candidate.is_dir():
@@ -198,7 +197,7 @@ class MaturinBackend:
             if msys2 is None:
                 raise ToolNotFoundError(
                     "MSYS2 is not installed (no MSYS2_ROOT, no pacman on PATH, no "
-                    f"{os.environ.get('SystemDrive', 'C:')}\\msys64), and "
+                    f"{ctx.environ.get('SYSTEMDRIVE', 'C:')}\\msys64), and "
                     "[tool.release.windows] msys2-packages needs it.",
                     "use a GitHub Windows runner (MSYS2 is preinstalled), install MSYS2, "
                     "or set MSYS2_ROOT to its root directory.",

