@@ -49,8 +49,14 @@ def parse_abi3audit(output: str, wheels: Sequence[Path]) -> dict[str, list[Findi
     for wheel in wheels:
         report = specs.get(str(wheel))
         if report is None:
-            findings[wheel.name] = [Finding("error", CHECK, wheel.name, "abi3audit gave no "
-                                            "report for this wheel; run `abi3audit -v` on it.")]  # fmt: skip
+            findings[wheel.name] = [
+                Finding(
+                    "error",
+                    CHECK,
+                    wheel.name,
+                    "abi3audit gave no report for this wheel; run `abi3audit -v` on it.",
+                )
+            ]
             continue
         findings[wheel.name] = list(_wheel_findings(wheel.name, report))
     return findings
@@ -61,16 +67,32 @@ def _wheel_findings(name: str, report: dict[str, Any]) -> list[Finding]:
     for item in report.get("wheel", []):
         result = item.get("result", {})
         member = item.get("name", "?")
-        symbols = [s.get("name", str(s)) if isinstance(s, dict) else str(s)
-                   for s in result.get("non_abi3_symbols", [])]  # fmt: skip
+        symbols = [
+            s.get("name", str(s)) if isinstance(s, dict) else str(s)
+            for s in result.get("non_abi3_symbols", [])
+        ]
         if symbols:
-            found.append(Finding("error", CHECK, name, f"{member} uses symbols outside the "
-                                 f"stable ABI: {', '.join(sorted(symbols)[:10])}. Use only the "
-                                 "limited API (PyO3: the abi3 feature; C: Py_LIMITED_API)."))  # fmt: skip
+            found.append(
+                Finding(
+                    "error",
+                    CHECK,
+                    name,
+                    f"{member} uses symbols outside the "
+                    f"stable ABI: {', '.join(sorted(symbols)[:10])}. Use only the "
+                    "limited API (PyO3: the abi3 feature; C: Py_LIMITED_API).",
+                )
+            )
         baseline, computed = result.get("baseline"), result.get("computed")
         if baseline and computed and not result.get("is_abi3_baseline_compatible", True):
-            found.append(Finding("error", CHECK, name, f"{member} is tagged for abi3 from "
-                                 f"Python {baseline} but uses stable-ABI functions added in "
-                                 f"{computed}. Raise the abi3 baseline (abi3-py{computed.replace('.', '')}) "
-                                 "or avoid those functions."))  # fmt: skip
+            found.append(
+                Finding(
+                    "error",
+                    CHECK,
+                    name,
+                    f"{member} is tagged for abi3 from "
+                    f"Python {baseline} but uses stable-ABI functions added in "
+                    f"{computed}. Raise the abi3 baseline (abi3-py{computed.replace('.', '')}) "
+                    "or avoid those functions.",
+                )
+            )
     return found

@@ -55,8 +55,12 @@ def check_linux_wheels(wheels: Sequence[Path], runner: Runner) -> dict[str, list
     runner.require("auditwheel", why="Linux wheels are checked with auditwheel show")
 
     def show(wheel: Path) -> tuple[Path, int, str]:
-        result = runner.run(["auditwheel", "show", "--json", str(wheel)], check=False,
-                            why=f"auditing {wheel.name}", quiet=True)  # fmt: skip
+        result = runner.run(
+            ["auditwheel", "show", "--json", str(wheel)],
+            check=False,
+            why=f"auditing {wheel.name}",
+            quiet=True,
+        )
         return wheel, result.returncode, result.output
 
     # One auditwheel process per wheel is all its CLI offers; run them side by side.
@@ -75,14 +79,28 @@ def judge(wheel: Path, returncode: int, output: str) -> list[Finding]:
         report = {}
     if returncode != 0 or "overall_tag" not in report:
         last = output.strip().splitlines()[-1:] or [f"exit status {returncode}"]
-        return [Finding("error", CHECK, name, f"auditwheel show could not analyse this wheel: "
-                        f"{last[0]}. Run `auditwheel show {name}` by hand.")]  # fmt: skip
+        return [
+            Finding(
+                "error",
+                CHECK,
+                name,
+                f"auditwheel show could not analyse this wheel: "
+                f"{last[0]}. Run `auditwheel show {name}` by hand.",
+            )
+        ]
     found: list[Finding] = []
     external = sorted(report.get("external_libs") or {})
     if external:
-        found.append(Finding("error", CHECK, name, f"needs {', '.join(external)}, which no "
-                             "manylinux policy allows and the wheel does not bundle. Repair the "
-                             "wheel with auditwheel repair so they are bundled."))  # fmt: skip
+        found.append(
+            Finding(
+                "error",
+                CHECK,
+                name,
+                f"needs {', '.join(external)}, which no "
+                "manylinux policy allows and the wheel does not bundle. Repair the "
+                "wheel with auditwheel repair so they are bundled.",
+            )
+        )
     possible = str(report["overall_tag"])
     possible_policy = policy_version(possible)
     for platform in linux_platforms(wheel):
@@ -91,15 +109,39 @@ def judge(wheel: Path, returncode: int, output: str) -> list[Finding]:
             continue  # linux_*: the pypi-tags check reports it
         family, version = claimed
         if possible_policy is None or possible_policy[0] != family or possible_policy[1] > version:
-            need = (f"its binaries need at least {possible}" if possible_policy else
-                    f"auditwheel finds it compatible with no {family} policy ({possible})")  # fmt: skip
-            found.append(Finding("error", CHECK, name, f"claims {platform}, but {need}. "
-                                 "Rebuild against an older glibc (zig, or the manylinux "
-                                 "container), or claim a newer floor."))  # fmt: skip
+            need = (
+                f"its binaries need at least {possible}"
+                if possible_policy
+                else f"auditwheel finds it compatible with no {family} policy ({possible})"
+            )
+            found.append(
+                Finding(
+                    "error",
+                    CHECK,
+                    name,
+                    f"claims {platform}, but {need}. "
+                    "Rebuild against an older glibc (zig, or the manylinux "
+                    "container), or claim a newer floor.",
+                )
+            )
     if not found and any(p.startswith("linux_") for p in linux_platforms(wheel)):
-        found.append(Finding("info", CHECK, name, f"auditwheel says it could be tagged "
-                             f"{possible}: auditwheel repair --plat {possible}"))  # fmt: skip
+        found.append(
+            Finding(
+                "info",
+                CHECK,
+                name,
+                f"auditwheel says it could be tagged "
+                f"{possible}: auditwheel repair --plat {possible}",
+            )
+        )
     if report.get("unsupported_isa"):
-        found.append(Finding("error", CHECK, name, "uses instructions beyond the baseline of "
-                             "its architecture (auditwheel: unsupported ISA extension)."))  # fmt: skip
+        found.append(
+            Finding(
+                "error",
+                CHECK,
+                name,
+                "uses instructions beyond the baseline of "
+                "its architecture (auditwheel: unsupported ISA extension).",
+            )
+        )
     return found

@@ -102,9 +102,19 @@ class StageRecord:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StageRecord:
         known = {
-            "stage", "status", "reason", "started", "duration_s", "backend", "nox_release",
-            "tool_versions", "commands", "artifacts", "findings", "error",
-        }  # fmt: skip
+            "stage",
+            "status",
+            "reason",
+            "started",
+            "duration_s",
+            "backend",
+            "nox_release",
+            "tool_versions",
+            "commands",
+            "artifacts",
+            "findings",
+            "error",
+        }
         return cls(
             stage=data["stage"],
             status=data["status"],

@@ -52,15 +52,28 @@ def parse_twine_check(output: str, files: Sequence[Path]) -> dict[str, list[Find
 
     findings: dict[str, list[Finding]] = {}
     for name in by_path.values():
-        verdict = verdicts.get(name)
         found: list[Finding] = []
-        if verdict is None:
-            found.append(Finding("error", CHECK, name, "twine check gave no verdict for this "
-                                 "file; run `twine check --strict` on it by hand."))  # fmt: skip
-        elif verdict != "PASSED":
-            for message in messages[name] or [f"twine check --strict: {verdict}"]:
-                found.append(Finding("error", CHECK, name, f"twine check --strict: {message} "
-                                     "Fix the package metadata (pyproject.toml [project]) and "
-                                     "rebuild."))  # fmt: skip
+        if name not in verdicts:
+            found.append(
+                Finding(
+                    "error",
+                    CHECK,
+                    name,
+                    "twine check gave no verdict for this "
+                    "file; run `twine check --strict` on it by hand.",
+                )
+            )
+        elif verdicts[name] != "PASSED":
+            for message in messages[name] or [f"twine check --strict: {verdicts[name]}"]:
+                found.append(
+                    Finding(
+                        "error",
+                        CHECK,
+                        name,
+                        f"twine check --strict: {message} "
+                        "Fix the package metadata (pyproject.toml [project]) and "
+                        "rebuild.",
+                    )
+                )
         findings[name] = found
     return findings

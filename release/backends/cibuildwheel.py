@@ -22,12 +22,17 @@ from .build import host_build_linux_wheels, python_build
 def build_identifiers(ctx: RunContext, platform: str) -> list[str]:
     """What cibuildwheel would build for ``platform``, from the package's own selectors."""
     result = ctx.runner.run(
-        ["cibuildwheel", "--print-build-identifiers", "--platform", platform,
-         str(ctx.config.package_dir)],
+        [
+            "cibuildwheel",
+            "--print-build-identifiers",
+            "--platform",
+            platform,
+            str(ctx.config.package_dir),
+        ],
         cwd=ctx.config.project_root,
         why=f"listing the {platform} build identifiers",
         quiet=True,
-    )  # fmt: skip
+    )
     return [line.strip() for line in result.output.splitlines() if line.strip()]
 
 
@@ -53,16 +58,26 @@ class CibuildwheelBackend:
         return None
 
     def build_wheels(self, platform: str, ctx: RunContext, out: Path) -> BuildOutcome:
-        argv = ["cibuildwheel", "--platform", platform, "--output-dir", str(out),
-                str(self.config.package_dir)]  # fmt: skip
+        argv = [
+            "cibuildwheel",
+            "--platform",
+            platform,
+            "--output-dir",
+            str(out),
+            str(self.config.package_dir),
+        ]
         if platform != "linux" or host_os() != "linux":
             ctx.runner.run(argv, cwd=self.config.project_root, why=f"building {platform} wheels")
             return BuildOutcome()
         engine = container_engine()
         if engine.name is not None:
             env = child_env(extra={"CIBW_CONTAINER_ENGINE": engine.name})
-            ctx.runner.run(argv, cwd=self.config.project_root, env=env,
-                           why="building Linux wheels in manylinux containers")  # fmt: skip
+            ctx.runner.run(
+                argv,
+                cwd=self.config.project_root,
+                env=env,
+                why="building Linux wheels in manylinux containers",
+            )
             return BuildOutcome()
         return self._host_build(ctx, out, engine.problem)
 

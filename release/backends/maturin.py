@@ -14,7 +14,7 @@ import importlib.util
 import shutil
 import sys
 from collections.abc import Mapping
-from pathlib import Path, PureWindowsPath
+from pathlib import Path
 
 from ..config import ReleaseConfig
 from ..context import RunContext
@@ -47,7 +47,9 @@ def find_msys2(environ: Mapping[str, str]) -> Path | None:
         return Path(pacman).resolve().parent.parent.parent
     drive = environ.get("SYSTEMDRIVE")
     if drive:
-        candidate = Path(str(PureWindowsPath(drive + "\\", "msys64")))
+        # "C:" + "/" is the drive's root on Windows (Path("C:") / "msys64" would be the
+        # drive-relative C:msys64), and a plain directory elsewhere, so tests can exercise it.
+        candidate = Path(drive + "/") / "msys64"
         if candidate.is_dir():
             return candidate
     return None
@@ -146,11 +148,18 @@ class MaturinBackend:
     def linux_command(self, out: Path, host_glibc: tuple[int, int] | None) -> list[str]:
         floor = self.config.linux.glibc
         argv = [
-            "maturin", "build", "--release", "--out", str(out),
-            "--interpreter", sys.executable,
-            "--compatibility", self.config.linux.policy,
-            "--auditwheel", "repair",
-        ]  # fmt: skip
+            "maturin",
+            "build",
+            "--release",
+            "--out",
+            str(out),
+            "--interpreter",
+            sys.executable,
+            "--compatibility",
+            self.config.linux.policy,
+            "--auditwheel",
+            "repair",
+        ]
         # The host's linker would pull in symbol versions newer than the floor.
         if host_glibc is None or host_glibc > floor:
             argv.append("--zig")
@@ -158,10 +167,16 @@ class MaturinBackend:
 
     def windows_command(self, out: Path) -> list[str]:
         return [
-            "maturin", "build", "--release", "--out", str(out),
-            "--target", self.windows_target,
-            "--auditwheel", "repair",
-        ]  # fmt: skip
+            "maturin",
+            "build",
+            "--release",
+            "--out",
+            str(out),
+            "--target",
+            self.windows_target,
+            "--auditwheel",
+            "repair",
+        ]
 
     def pacman_command(self, msys2: Path) -> list[str]:
         pacman = msys2 / "usr" / "bin" / "pacman.exe"
@@ -186,11 +201,13 @@ class MaturinBackend:
                     "not installed.",
                     "pip install 'maturin[zig]' (the nox sessions install it for you).",
                 )
-            ctx.runner.run(argv, cwd=cwd, why=f"building the Linux wheel ({argv[-1]})")
+            why = f"building the Linux wheel ({self.config.linux.policy})"
+            ctx.runner.run(argv, cwd=cwd, why=why)
             return BuildOutcome()
         if host_os() != "windows":
-            ctx.runner.run(self.windows_command(out), cwd=cwd,
-                           why=f"cross-compiling for {self.windows_target}")  # fmt: skip
+            ctx.runner.run(
+                self.windows_command(out), cwd=cwd, why=f"cross-compiling for {self.windows_target}"
+            )
             return BuildOutcome()
         msys2 = find_msys2(ctx.environ)
         if self.config.windows.msys2_packages:
@@ -203,13 +220,20 @@ class MaturinBackend:
                     "or set MSYS2_ROOT to its root directory.",
                 )
             ctx.runner.run(self.pacman_command(msys2), why="installing MSYS2 packages")
-        ctx.runner.run(self.windows_command(out), cwd=cwd, env=self.windows_env(msys2),
-                       why=f"building the Windows wheel for {self.windows_target}")  # fmt: skip
+        ctx.runner.run(
+            self.windows_command(out),
+            cwd=cwd,
+            env=self.windows_env(msys2),
+            why=f"building the Windows wheel for {self.windows_target}",
+        )
         return BuildOutcome()
 
     def build_sdist(self, ctx: RunContext, out: Path) -> None:
-        ctx.runner.run(["maturin", "sdist", "--out", str(out)], cwd=self.config.package_dir,
-                       why="building the sdist")  # fmt: skip
+        ctx.runner.run(
+            ["maturin", "sdist", "--out", str(out)],
+            cwd=self.config.package_dir,
+            why="building the sdist",
+        )
 
     def tool_versions(self, platform: str | None, ctx: RunContext) -> dict[str, str]:
         versions = {"maturin": ctx.runner.version_of(["maturin", "--version"])}
