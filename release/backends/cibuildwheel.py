@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..config import ReleaseConfig
 from ..context import RunContext
-from ..errors import HostBuildError
+from ..errors import HostBuildError, ToolNotFoundError
 from ..host import container_engine, host_os, machine, python_tag
 from ..runner import child_env
 from .base import BuildOutcome, Unavailable
@@ -91,6 +91,13 @@ class CibuildwheelBackend:
                 f"(they ask for: {', '.join(wanted) or 'nothing'}).",
                 "install Docker or Podman so cibuildwheel can build in its containers, or "
                 "run with an interpreter the selectors name.",
+            )
+        if not any(ctx.runner.which(cc) for cc in ("cc", "gcc", "clang")):
+            raise ToolNotFoundError(
+                "no C compiler on PATH (cc, gcc or clang); the host build compiles the "
+                "package's native code on this machine.",
+                "install one (Debian/Ubuntu: apt-get install gcc), or install Docker or "
+                "Podman so cibuildwheel builds in its containers.",
             )
         host_build_linux_wheels(ctx, out)
         left_out = [ident for ident in wanted if ident != here]

@@ -192,6 +192,7 @@ class MaturinBackend:
 
     def build_wheels(self, platform: str, ctx: RunContext, out: Path) -> BuildOutcome:
         cwd = self.config.package_dir
+        ctx.runner.require("cargo", why="maturin compiles the Rust crate with cargo")
         if platform == "linux":
             argv = self.linux_command(out, glibc_version())
             if "--zig" in argv and not zig_available(ctx.environ):
@@ -229,6 +230,7 @@ class MaturinBackend:
         return BuildOutcome()
 
     def build_sdist(self, ctx: RunContext, out: Path) -> None:
+        ctx.runner.require("cargo", why="maturin sdist reads the crate graph with cargo metadata")
         ctx.runner.run(
             ["maturin", "sdist", "--out", str(out)],
             cwd=self.config.package_dir,

@@ -1,0 +1,203 @@
+"""End to end: the dry run of both examples, built for real with maturin, zig, MinGW-w64,
+python -m build and auditwheel, checked from the outside (file names, tags, records)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES, REPO, run_release
+from packaging.utils import parse_sdist_filename, parse_wheel_filename
+
+from release.records import sha256_of
+
+pytestmark = pytest.mark.e2e
+
+
+def tags_of(wheel: Path) -> set[str]:
+    return {str(tag) for tag in parse_wheel_filename(wheel.name)[3]}
+
+
+def records_of(dist: Path) -> dict[str, dict]:
+    return {p.stem: json.loads(p.read_text()) for p in (dist / ".release").glob("*.json")}
+
+
+def assert_records_match_files(dist: Path) -> None:
+    seen = 0
+    for stage, record in records_of(dist).items():
+        for artifact in record["artifacts"]:
+            path = dist / artifact["name"]
+            assert path.is_file(), f"{stage} lists {artifact['name']}, which is not in {dist}"
+            assert artifact["sha256"] == sha256_of(path), f"{stage}: sha256 of {path.name}"
+            assert artifact["size"] == path.stat().st_size
+            seen += 1
+    assert seen > 0
+
+
+def run_in_fresh_venv(tmp: Path, wheel: Path, tests: Path) -> subprocess.CompletedProcess[str]:
+    venv = tmp / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "-q", str(wheel), "pytest"], check=True)
+    # From an empty directory, so the source tree cannot be imported instead of the wheel.
+    workdir = tmp / "run"
+    workdir.mkdir()
+    return subprocess.run(
+        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(workdir),
+         str(tests)],
+        cwd=workdir, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def tally(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[subprocess.CompletedProcess[str], Path]:
+    dist = tmp_path_factory.mktemp("tally") / "dist"
+    proc = run_release("release", "--project", str(EXAMPLES / "tally"), "--dist", str(dist))
+    return proc, dist
+
+
+def test_tally_dry_run_succeeds_with_summary(
+    tally: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    proc, dist = tally
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    summary = proc.stdout[proc.stdout.index("Release dry run summary") :]
+    for header in ("stage", "status", "duration", "artifacts"):
+        assert header in summary
+    for stage in ("build-linux", "build-windows", "sdist"):
+        assert stage in summary
+    assert "KiB)" in summary  # artifact sizes
+
+
+def test_tally_linux_wheel_meets_manylinux_2014(
+    tally: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    _, dist = tally
+    (wheel,) = dist.glob("*manylinux*.whl")
+    assert "cp39-abi3-manylinux_2_17_x86_64" in tags_of(wheel)
+    shown = subprocess.run(["auditwheel", "show", "--json", str(wheel)], capture_output=True,
+                           text=True, check=True)  # fmt: skip
+    report = json.loads(shown.stdout[shown.stdout.index("{") :])
+    assert report["external_libs"] == {}
+    # The floor is met: the most compatible tag auditwheel allows is no newer than glibc 2.17.
+    overall = report["overall_tag"]
+    assert overall.startswith("manylinux_2_")
+    assert int(overall.split("_")[2]) <= 17
+
+
+def test_tally_windows_wheel_is_cross_compiled_pe(
+    tally: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    _, dist = tally
+    (wheel,) = dist.glob("*win_amd64.whl")
+    assert tags_of(wheel) == {"cp39-abi3-win_amd64"}
+    record = records_of(dist)["build-windows"]
+    assert record["status"] == "ok"
+    assert any("x86_64-pc-windows-gnu" in cmd["argv"] for cmd in record["commands"])
+
+
+def test_tally_sdist_and_records(tally: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    _, dist = tally
+    (sdist,) = dist.glob("*.tar.gz")
+    assert parse_sdist_filename(sdist.name)[0] == "tally"
+    assert_records_match_files(dist)
+    records = records_of(dist)
+    assert records["build-linux"]["status"] == "ok"
+    assert "maturin" in records["build-linux"]["tool_versions"]
+    linux_argv = records["build-linux"]["commands"][0]["argv"]
+    assert "--zig" in linux_argv and "--auditwheel" in linux_argv
+    assert linux_argv[linux_argv.index("--compatibility") + 1] == "manylinux_2_17"
+
+
+def test_tally_wheel_imports_and_passes_its_tests(
+    tally: tuple[subprocess.CompletedProcess[str], Path], tmp_path: Path
+) -> None:
+    _, dist = tally
+    (wheel,) = dist.glob("*manylinux*.whl")
+    result = run_in_fresh_venv(tmp_path, wheel, EXAMPLES / "tally/crates/tally-python/tests")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def cvec(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+    dist = tmp_path_factory.mktemp("cvec") / "dist"
+    proc = run_release("release", "--project", str(EXAMPLES / "cvec"), "--dist", str(dist))
+    return proc, dist
+
+
+def test_cvec_host_build_is_marked_with_reason(
+    cvec: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    proc, dist = cvec
+    records = records_of(dist)
+    linux = records["build-linux"]
+    # No container engine on this machine: the host-build path, said in record and summary.
+    assert linux["status"] == "host build", proc.stdout
+    assert "container engine" in linux["reason"]
+    assert "host build" in proc.stdout[proc.stdout.index("Release dry run summary") :]
+    argv = [c["argv"] for c in linux["commands"]]
+    assert any(a[1:4] == ["-m", "build", "--wheel"] for a in argv)
+    assert any(a[:2] == ["auditwheel", "repair"] and "manylinux_2_17_x86_64" in a for a in argv)
+
+
+def test_cvec_windows_skipped_and_no_sdist(
+    cvec: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    proc, dist = cvec
+    records = records_of(dist)
+    assert records["build-windows"]["status"] == "skipped"
+    assert "Windows runner" in records["build-windows"]["reason"]
+    assert records["sdist"]["status"] == "skipped"
+    assert not list(dist.glob("*.tar.gz"))
+
+
+def test_cvec_wheel_tags_and_runtime_library(
+    cvec: tuple[subprocess.CompletedProcess[str], Path], tmp_path: Path
+) -> None:
+    _, dist = cvec
+    (wheel,) = dist.glob("*.whl")
+    py = f"cp{sys.version_info.major}{sys.version_info.minor}"
+    assert f"{py}-{py}-manylinux_2_17_x86_64" in tags_of(wheel)
+    assert_records_match_files(dist)
+    result = run_in_fresh_venv(tmp_path, wheel, EXAMPLES / "cvec/bindings/python/tests")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_nox_release_releases_itself(tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    proc = run_release("release", "--project", str(REPO), "--dist", str(dist))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    names = sorted(p.name for p in dist.iterdir() if p.is_file())
+    assert names == ["nox_release-0.1.0-py3-none-any.whl", "nox_release-0.1.0.tar.gz"]
+    assert_records_match_files(dist)
+
+
+def test_failed_real_build_leaves_dist_as_it_was(tmp_path: Path) -> None:
+    project = tmp_path / "tally"
+    shutil.copytree(EXAMPLES / "tally", project, ignore=shutil.ignore_patterns("target", "dist"))
+    lib = project / "crates/tally-python/src/lib.rs"
+    lib.write_text(lib.read_text() + "\nfn broken( {\n")
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    keep = dist / "tally-0.3.0-cp39-abi3-manylinux_2_17_x86_64.whl"
+    keep.write_bytes(b"an earlier release, not ours to touch")
+    before = {p.name: p.read_bytes() for p in dist.iterdir()}
+    # Reuse the example's compiled dependencies: only the broken crate is recompiled.
+    env = {"CARGO_TARGET_DIR": str(EXAMPLES / "tally/target")}
+    proc = run_release("build-linux", "--project", str(project), "--dist", str(dist), env=env)
+    assert proc.returncode == 21, proc.stdout
+    assert "maturin exited with status" in proc.stdout
+    assert "error" in proc.stdout.split("maturin exited with status")[0]  # the tail is shown
+    assert "Traceback" not in proc.stdout + proc.stderr
+    after = {p.name: p.read_bytes() for p in dist.iterdir() if p.is_file()}
+    assert after == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".build-linux-")]
+    record = json.loads((dist / ".release/build-linux.json").read_text())
+    assert record["status"] == "failed"
+    assert record["error"]["kind"] == "CommandFailedError" and record["error"]["tail"]
