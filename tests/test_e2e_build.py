@@ -65,7 +65,7 @@ def tally(
 def test_tally_dry_run_succeeds_with_summary(
     tally: tuple[subprocess.CompletedProcess[str], Path],
 ) -> None:
-    proc, dist = tally
+    proc, _dist = tally
     assert proc.returncode == 0, proc.stdout + proc.stderr
     summary = proc.stdout[proc.stdout.index("Release dry run summary") :]
     for header in ("stage", "status", "duration", "artifacts"):
@@ -149,7 +149,7 @@ def test_cvec_host_build_is_marked_with_reason(
 def test_cvec_windows_skipped_and_no_sdist(
     cvec: tuple[subprocess.CompletedProcess[str], Path],
 ) -> None:
-    proc, dist = cvec
+    _proc, dist = cvec
     records = records_of(dist)
     assert records["build-windows"]["status"] == "skipped"
     assert "Windows runner" in records["build-windows"]["reason"]
