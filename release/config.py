@@ -162,6 +162,11 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise InvalidTomlError(
             f"{path} is not valid TOML: {exc}.", "fix the syntax at the position shown."
         ) from exc
+    except UnicodeDecodeError as exc:
+        # tomllib decodes the bytes before parsing, so this escapes TOMLDecodeError.
+        raise InvalidTomlError(
+            f"{path} is not valid TOML: it is not UTF-8 ({exc}).", "save the file as UTF-8."
+        ) from exc
 
 
 def _check_table(table: Mapping[str, Any], name: str, path: Path) -> None:
@@ -190,8 +195,12 @@ def _check_table(table: Mapping[str, Any], name: str, path: Path) -> None:
         if expected is not bool and isinstance(value, bool):
             ok = False
         if not ok:
+            got = _type_name(value)
+            if expected is list and isinstance(value, list):
+                # "got a list" would not say what is wrong with it.
+                got += f" holding {_type_name(next(v for v in value if not isinstance(v, str)))}"
             raise ConfigTypeError(
-                f"[{name}] {key} in {path} must be {type_name}, got {_type_name(value)}.",
+                f"[{name}] {key} in {path} must be {type_name}, got {got}.",
                 f"change {key} in {path} to {type_name}.",
             )
 

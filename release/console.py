@@ -46,7 +46,8 @@ class Console:
         self.verbose = verbose
         self.stream = stream if stream is not None else sys.stdout
         isatty = getattr(self.stream, "isatty", lambda: False)()
-        self.colour = bool(isatty) and "NO_COLOR" not in self._env and not self.github
+        # no-color.org: only a non-empty NO_COLOR turns colour off.
+        self.colour = bool(isatty) and not self._env.get("NO_COLOR") and not self.github
         self._secrets: list[str] = []
 
     # --- secrets -------------------------------------------------------------------------

@@ -99,12 +99,14 @@ class Runner:
         remedy: str | None = None,
         check: bool = True,
         quiet: bool = False,
+        record: bool = True,
     ) -> CommandResult:
         """Run ``argv`` and return its result; raise :class:`CommandFailedError` on failure.
 
         ``env`` replaces the environment entirely when given (build it with
-        :func:`child_env`). ``quiet`` keeps short queries (tool versions) out of the log
-        unless ``--verbose``.
+        :func:`child_env`). ``quiet`` keeps short queries out of the log unless
+        ``--verbose``; ``record=False`` also keeps them out of the stage record (tool
+        versions: they produce nothing).
         """
         argv = tuple(str(a) for a in argv)
         full_env = dict(env) if env is not None else dict(os.environ)
@@ -156,7 +158,7 @@ class Runner:
                 group.__exit__(None, None, None)
         duration = time.monotonic() - started
         redacted_argv = tuple(self.console.redact(a) for a in argv)
-        if not quiet:
+        if record:
             self.history.append(CommandRun(redacted_argv, where, returncode, duration))
         result = CommandResult(redacted_argv, returncode, duration, "\n".join(lines), list(tail))
         if check and returncode != 0:
@@ -178,7 +180,7 @@ class Runner:
     def version_of(self, argv: Sequence[str], env: Mapping[str, str] | None = None) -> str:
         """First line a tool prints about its version, or why it could not be asked."""
         try:
-            result = self.run(argv, env=env, check=False, quiet=True)
+            result = self.run(argv, env=env, check=False, quiet=True, record=False)
         except ToolNotFoundError:
             return "not found"
         lines = result.output.strip().splitlines()

@@ -69,6 +69,13 @@ def mingw_linker(target: str) -> str:
     return f"{arch}-w64-mingw32-gcc"
 
 
+def rust_target_installed(ctx: RunContext, target: str) -> bool:
+    libdir = ctx.runner.run(
+        ["rustc", "--print", "target-libdir", "--target", target], check=False, quiet=True
+    ).output.strip()
+    return bool(libdir) and Path(libdir).is_dir()
+
+
 def zig_available(environ: Mapping[str, str]) -> bool:
     return bool(shutil.which("zig", path=environ.get("PATH"))) or (
         importlib.util.find_spec("ziglang") is not None
@@ -117,16 +124,10 @@ class MaturinBackend:
         missing = []
         if ctx.runner.which("rustc") is None:
             missing.append(("Rust is not installed", "install Rust with rustup"))
-        else:
-            libdir = ctx.runner.run(
-                ["rustc", "--print", "target-libdir", "--target", target],
-                check=False,
-                quiet=True,
-            ).output.strip()
-            if not libdir or not Path(libdir).is_dir():
-                missing.append(
-                    (f"the Rust target {target} is not installed", f"rustup target add {target}")
-                )
+        elif not rust_target_installed(ctx, target):
+            missing.append(
+                (f"the Rust target {target} is not installed", f"rustup target add {target}")
+            )
         linker = mingw_linker(target)
         if ctx.runner.which(linker) is None:
             missing.append(
@@ -210,6 +211,10 @@ class MaturinBackend:
                 self.windows_command(out), cwd=cwd, why=f"cross-compiling for {self.windows_target}"
             )
             return BuildOutcome()
+        target = self.windows_target
+        if ctx.runner.which("rustup") and not rust_target_installed(ctx, target):
+            # Runners ship only the MSVC target; adding one is what a maintainer does by hand.
+            ctx.runner.run(["rustup", "target", "add", target], why=f"adding the {target} target")
         msys2 = find_msys2(ctx.environ)
         if self.config.windows.msys2_packages:
             if msys2 is None:
