@@ -234,13 +234,20 @@ def read_package(package_dir: Path) -> PackageInfo:
     data = read_toml(pyproject)
     project = data.get("project", {})
     build_system = data.get("build-system", {})
+    for table, value in (("project", project), ("build-system", build_system)):
+        if not isinstance(value, dict):
+            raise ConfigTypeError(
+                f"[{table}] in {pyproject} must be a table, got {_type_name(value)}.",
+                f"write it as a [{table}] table.",
+            )
+    backend = build_system.get("build-backend")
     version = project.get("version")
     return PackageInfo(
         pyproject=pyproject,
         name=project.get("name"),
         version=version if isinstance(version, str) else None,
         dynamic=tuple(project.get("dynamic", ())),
-        build_backend=build_system.get("build-backend"),
+        build_backend=backend if isinstance(backend, str) else None,
         has_cibuildwheel_table="cibuildwheel" in data.get("tool", {}),
         raw=data,
     )

@@ -167,7 +167,9 @@ class Runner:
                 for text in tail:
                     self.console.line(f"  | {text}")
             raise CommandFailedError(
-                f"{argv[0]} exited with status {returncode}{(' while ' + why) if why else ''}.",
+                self.console.redact(
+                    f"{argv[0]} exited with status {returncode}{(' while ' + why) if why else ''}."
+                ),
                 remedy
                 or "read the output above; rerun with --verbose to see all of it, "
                 "or run the command by hand in the directory shown.",

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from ..context import RunContext
 from ..records import StageRecord
-from . import build
+from . import build, validate
 
 StageFunction = Callable[[RunContext, StageRecord], None]
 
@@ -14,7 +14,8 @@ STAGES: dict[str, StageFunction] = {
     "build-linux": build.build_linux,
     "build-windows": build.build_windows,
     "sdist": build.sdist,
+    "validate": validate.validate,
 }
 
 # The local dry run, in order.
-RELEASE_CHAIN: tuple[str, ...] = ("build-linux", "build-windows", "sdist")
+RELEASE_CHAIN: tuple[str, ...] = ("build-linux", "build-windows", "sdist", "validate")

@@ -1,0 +1,294 @@
+"""The command line: shared options, project/tag discovery, exit codes, and a full dry run."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from release import __version__, cli
+from release.backends.base import BuildOutcome, Unavailable
+from release.config import ReleaseConfig, read_toml
+from release.console import Console
+from release.context import RunContext, tag_from_environment
+from release.errors import CommandFailedError
+from release.stages import RELEASE_CHAIN, STAGES
+
+ROOT = Path(__file__).resolve().parent.parent
+
+TINY_PYPROJECT = """\
+[build-system]
+requires = ["setuptools>=68"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "tiny"
+version = "1.0"
+description = "A pure package for testing nox-release."
+readme = "README.md"
+
+[tool.setuptools]
+packages = ["tiny"]
+
+[tool.release]
+backend = "build"
+
+[tool.release.wheels]
+linux = ["py3-none-any"]
+windows = []
+"""
+
+
+def tiny_project(parent: Path) -> Path:
+    root = parent / "tiny-project"
+    (root / "tiny").mkdir(parents=True)
+    (root / "pyproject.toml").write_text(TINY_PYPROJECT, encoding="utf-8")
+    (root / "tiny" / "__init__.py").write_text('"""Tiny."""\n\nVALUE = 1\n', encoding="utf-8")
+    (root / "README.md").write_text("# tiny\n\nA pure package.\n", encoding="utf-8")
+    return root
+
+
+@pytest.fixture(autouse=True)
+def outside_actions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests decide themselves whether they run "in GitHub Actions"."""
+    for name in ("GITHUB_ACTIONS", "GITHUB_REF", "GITHUB_STEP_SUMMARY", "RELEASE_PROJECT"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def context(argv: list[str]) -> RunContext:
+    args = cli.build_parser().parse_args(argv)
+    return cli.make_context(args, Console(stream=io.StringIO(), environ={}))
+
+
+# --- options ------------------------------------------------------------------------------
+
+
+def test_every_stage_is_a_command() -> None:
+    assert set(STAGES) <= set(cli.COMMANDS)
+    assert "release" in cli.COMMANDS
+    assert set(RELEASE_CHAIN) <= set(STAGES)
+
+
+@pytest.mark.parametrize("stage", cli.COMMANDS)
+def test_every_stage_takes_the_same_options(stage: str) -> None:
+    parser = cli.build_parser()
+    args = parser.parse_args(
+        [stage, "--project", "proj", "--dist", "out", "--tag", "v1.2.3", "--strict", "--verbose"]
+    )
+    assert args.stage == stage
+    assert args.project == Path("proj")
+    assert args.dist == Path("out")
+    assert args.tag == "v1.2.3"
+    assert args.strict is True
+    assert args.verbose is True
+    assert parser.parse_args([stage, "--no-strict", "-v"]).strict is False
+    defaults = parser.parse_args([stage])
+    assert (defaults.project, defaults.dist, defaults.tag) == (None, None, None)
+    assert defaults.strict is None
+    assert defaults.verbose is False
+
+
+def test_unknown_stage_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        cli.main(["deploy"])
+    assert info.value.code == 2
+    assert "invalid choice: 'deploy'" in capsys.readouterr().err
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        cli.main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out == f"nox-release {__version__}\n"
+
+
+def test_version_of_the_installed_command() -> None:
+    scripts = read_toml(ROOT / "pyproject.toml")["project"]["scripts"]
+    assert scripts["nox-release"] == "release.cli:main"
+    proc = subprocess.run(
+        [sys.executable, "-m", "release", "--version"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0
+    assert proc.stdout == f"nox-release {__version__}\n"
+
+
+# --- which project, dist, tag ------------------------------------------------------------------
+
+
+def test_release_project_is_used_without_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tiny_project(tmp_path)
+    monkeypatch.setenv("RELEASE_PROJECT", str(project))
+    monkeypatch.chdir(tmp_path)
+    ctx = context(["sdist"])
+    assert ctx.config.project_root == project.resolve()
+    assert ctx.dist == project.resolve() / "dist"
+
+
+def test_project_option_wins_over_release_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tiny_project(tmp_path)
+    monkeypatch.setenv("RELEASE_PROJECT", str(tmp_path / "elsewhere"))
+    assert context(["sdist", "--project", str(project)]).config.project_root == project.resolve()
+
+
+def test_current_directory_is_the_default_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tiny_project(tmp_path)
+    monkeypatch.chdir(project)
+    assert context(["build-linux"]).config.project_root == project.resolve()
+
+
+def test_dist_option_is_resolved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = tiny_project(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert context(["sdist", "--project", str(project), "--dist", "down"]).dist == (
+        tmp_path.resolve() / "down"
+    )
+
+
+def test_tag_from_environment() -> None:
+    assert tag_from_environment({"GITHUB_REF": "refs/tags/v1.0"}) == "v1.0"
+    assert tag_from_environment({"GITHUB_REF": "refs/tags/release/2.0"}) == "release/2.0"
+    assert tag_from_environment({"GITHUB_REF": "refs/heads/main"}) is None
+    assert tag_from_environment({}) is None
+
+
+def test_tag_and_strict_from_github_actions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = str(tiny_project(tmp_path))
+    monkeypatch.setenv("GITHUB_REF", "refs/tags/v1.0")
+    ctx = context(["sdist", "--project", project])
+    assert ctx.tag == "v1.0"
+    assert ctx.strict is False  # a tag, but not in Actions
+    assert context(["sdist", "--project", project, "--tag", "v2.0"]).tag == "v2.0"
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    assert context(["sdist", "--project", project]).strict is True
+    assert context(["sdist", "--project", project, "--no-strict"]).strict is False
+    monkeypatch.setenv("GITHUB_REF", "refs/heads/main")
+    ctx = context(["sdist", "--project", project])
+    assert (ctx.tag, ctx.strict) == (None, False)
+
+
+# --- exit codes of a stage run in-process ----------------------------------------------------
+
+
+class FailingBackend:
+    name = "failing"
+
+    def __init__(self, config: ReleaseConfig) -> None:
+        self.config = config
+
+    def unavailable(self, platform: str, ctx: RunContext) -> Unavailable | None:
+        return None
+
+    def tool_versions(self, platform: str | None, ctx: RunContext) -> dict[str, str]:
+        return {}
+
+    def build_wheels(self, platform: str, ctx: RunContext, out: Path) -> BuildOutcome:
+        ctx.runner.run([sys.executable, "-c", "raise SystemExit(7)"], why="building")
+        return BuildOutcome()
+
+    def build_sdist(self, ctx: RunContext, out: Path) -> None:
+        raise AssertionError("not called")
+
+
+def test_a_failing_stage_exits_with_its_error_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("release.stages.build.backend_for", FailingBackend)
+    project = tiny_project(tmp_path)
+    assert cli.main(["build-linux", "--project", str(project)]) == CommandFailedError.exit_code
+    out = capsys.readouterr().out
+    assert "error: build-linux: " in out
+    assert "exited with status 7 while building" in out
+    assert "Traceback" not in out
+    record = json.loads((project / "dist" / ".release" / "build-linux.json").read_text())
+    assert record["status"] == "failed"
+
+
+def test_a_skipped_stage_exits_zero(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = tiny_project(tmp_path)
+    assert cli.main(["build-windows", "--project", str(project)]) == 0
+    assert "build-windows: skipped" in capsys.readouterr().out
+
+
+# --- the whole dry run, as a user runs it ----------------------------------------------------
+
+
+def test_release_dry_run_of_a_pure_project(tmp_path: Path) -> None:
+    project = tiny_project(tmp_path)
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("GITHUB_") and key != "RELEASE_PROJECT"
+    }
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    proc = subprocess.run(
+        [sys.executable, "-m", "release", "release", "--project", str(project)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output
+    assert "Traceback" not in output
+
+    dist = project / "dist"
+    files = sorted(p.name for p in dist.iterdir() if p.is_file())
+    assert files == ["tiny-1.0-py3-none-any.whl", "tiny-1.0.tar.gz"]
+    # no staging directory left beside the dist dir
+    assert [p.name for p in project.iterdir() if p.name.startswith(".")] == []
+
+    table = proc.stdout[proc.stdout.index("Release dry run summary") :].splitlines()
+    assert re.fullmatch(r"stage\s+status\s+duration\s+artifacts", table[1])
+    rows = {line.split()[0]: line for line in table[3:] if line and not line[0].isspace()}
+    assert set(RELEASE_CHAIN) <= set(rows)
+    size = r"\(\d+(\.\d)? (B|KiB)\)"
+    assert re.fullmatch(
+        rf"build-linux\s+ok\s+\d+\.\ds\s+tiny-1\.0-py3-none-any\.whl {size}", rows["build-linux"]
+    )
+    assert re.fullmatch(r"build-windows\s+skipped\s+\d+\.\ds\s+-", rows["build-windows"])
+    assert re.fullmatch(rf"sdist\s+ok\s+\d+\.\ds\s+tiny-1\.0\.tar\.gz {size}", rows["sdist"])
+    assert "build-windows skipped: no windows wheels are expected" in proc.stdout
+
+    records = {
+        stage: json.loads((dist / ".release" / f"{stage}.json").read_text(encoding="utf-8"))
+        for stage in RELEASE_CHAIN
+    }
+    statuses = {stage: record["status"] for stage, record in records.items()}
+    assert statuses["build-linux"] == statuses["sdist"] == "ok"
+    assert statuses["build-windows"] == "skipped"
+    assert "failed" not in statuses.values()
+    for stage, name in (("build-linux", "tiny-1.0-py3-none-any.whl"), ("sdist", "tiny-1.0.tar.gz")):
+        record = records[stage]
+        data = (dist / name).read_bytes()
+        assert record["artifacts"] == [
+            {"name": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+        ]
+        assert record["backend"] == "build"
+        assert record["tool_versions"]["build"].startswith("build ")
+        assert record["duration_s"] > 0
+        [command] = record["commands"]
+        assert command["argv"][1:4] == ["-m", "build", "--wheel" if stage != "sdist" else "--sdist"]
+        assert command["returncode"] == 0
+    assert records["build-windows"]["artifacts"] == []
+    assert records["build-windows"]["reason"]

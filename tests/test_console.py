@@ -1,0 +1,155 @@
+"""The console: workflow-command escaping, step summary, colour rules, tables."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from release.console import (
+    Console,
+    format_table,
+    human_size,
+    in_github_actions,
+    markdown_table,
+)
+
+
+class TtyStream(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_error_annotation_escapes_data_and_properties() -> None:
+    stream = io.StringIO()
+    console = Console(github=True, stream=stream, environ={})
+    console.error("100% broken\r\nsecond line", file="dist/a,b:c.whl", title="nox-release x")
+    assert stream.getvalue() == (
+        "::error file=dist/a%2Cb%3Ac.whl,title=nox-release x::100%25 broken%0D%0Asecond line\n"
+    )
+
+
+def test_warning_annotation() -> None:
+    stream = io.StringIO()
+    console = Console(github=True, stream=stream, environ={})
+    console.warning("50%\nskipped")
+    console.warning("plain", file="x.whl")
+    assert stream.getvalue().splitlines() == [
+        "::warning::50%25%0Askipped",
+        "::warning file=x.whl::plain",
+    ]
+
+
+def test_local_error_and_warning_are_plain_text() -> None:
+    stream = io.StringIO()
+    console = Console(github=False, stream=stream, environ={})
+    console.error("it broke\nbadly", title="ignored locally")
+    console.warning("careful")
+    assert stream.getvalue() == "error: it broke\nbadly\nwarning: careful\n"
+
+
+def test_step_summary_is_appended(tmp_path: Path) -> None:
+    summary = tmp_path / "summary.md"
+    summary.write_text("# earlier step\n", encoding="utf-8")
+    console = Console(
+        github=True, stream=io.StringIO(), environ={"GITHUB_STEP_SUMMARY": str(summary)}
+    )
+    console.register_secret("hunter2")
+    console.step_summary("## first\n\n| a |\n")
+    console.step_summary("## second with hunter2")
+    assert summary.read_text(encoding="utf-8") == (
+        "# earlier step\n## first\n\n| a |\n\n## second with ***\n\n"
+    )
+
+
+def test_step_summary_without_actions_writes_nothing(tmp_path: Path) -> None:
+    console = Console(github=False, stream=io.StringIO(), environ={})
+    console.step_summary("## nothing")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_no_colour_when_not_a_tty() -> None:
+    stream = io.StringIO()
+    console = Console(github=False, stream=stream, environ={})
+    assert console.colour is False
+    console.heading("title")
+    console.error("bad")
+    assert "\033[" not in stream.getvalue()
+
+
+def test_colour_on_a_tty() -> None:
+    stream = TtyStream()
+    console = Console(github=False, stream=stream, environ={})
+    assert console.colour is True
+    console.heading("title")
+    assert stream.getvalue() == "\033[1mtitle\033[0m\n"
+
+
+@pytest.mark.parametrize("value", ["1", "true", "0"])
+def test_no_color_is_respected(value: str) -> None:
+    stream = TtyStream()
+    console = Console(github=False, stream=stream, environ={"NO_COLOR": value})
+    assert console.colour is False
+    console.error("bad")
+    assert stream.getvalue() == "error: bad\n"
+
+
+def test_empty_no_color_does_not_disable_colour() -> None:
+    # no-color.org: "when present and not an empty string"
+    assert Console(github=False, stream=TtyStream(), environ={"NO_COLOR": ""}).colour is True
+
+
+def test_no_colour_in_github_actions() -> None:
+    assert Console(github=True, stream=TtyStream(), environ={}).colour is False
+
+
+def test_github_detection() -> None:
+    assert in_github_actions({"GITHUB_ACTIONS": "true"}) is True
+    assert in_github_actions({"GITHUB_ACTIONS": "false"}) is False
+    assert in_github_actions({}) is False
+    assert Console(stream=io.StringIO(), environ={"GITHUB_ACTIONS": "true"}).github is True
+    assert Console(stream=io.StringIO(), environ={}).github is False
+
+
+def test_group_locally_is_a_heading() -> None:
+    stream = io.StringIO()
+    console = Console(github=False, stream=stream, environ={})
+    with console.group("output of maturin"):
+        console.line("inside")
+    assert stream.getvalue() == "output of maturin\ninside\n"
+
+
+def test_detail_only_when_verbose() -> None:
+    quiet, loud = io.StringIO(), io.StringIO()
+    Console(stream=quiet, environ={}).detail("$ maturin --version")
+    Console(stream=loud, environ={}, verbose=True).detail("$ maturin --version")
+    assert quiet.getvalue() == ""
+    assert loud.getvalue() == "$ maturin --version\n"
+
+
+def test_tables() -> None:
+    assert format_table(["stage", "status"], [["sdist", "ok"], ["build-windows", "skipped"]]) == [
+        "stage          status",
+        "-------------  -------",
+        "sdist          ok",
+        "build-windows  skipped",
+    ]
+    assert (
+        markdown_table(["a", "b"], [["x|y", "1\n2"]]) == "| a | b |\n|---|---|\n| x\\|y | 1<br>2 |"
+    )
+
+
+@pytest.mark.parametrize(
+    ("size", "text"),
+    [
+        (0, "0 B"),
+        (1023, "1023 B"),
+        (1024, "1.0 KiB"),
+        (1536, "1.5 KiB"),
+        (5 << 20, "5.0 MiB"),
+        (3 << 30, "3072.0 MiB"),
+    ],
+)
+def test_human_size(size: int, text: str) -> None:
+    assert human_size(size) == text

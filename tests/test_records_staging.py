@@ -1,0 +1,444 @@
+"""Stage records, atomic delivery into the dist dir, and what a failing build leaves behind."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import os
+import sys
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+
+from release import pipeline
+from release.backends.base import BuildOutcome, Unavailable
+from release.config import ReleaseConfig, load_config
+from release.console import Console
+from release.context import RunContext
+from release.errors import BuildOutputError, DistDirError
+from release.records import (
+    FAILED,
+    HOST_BUILD,
+    OK,
+    SKIPPED,
+    Artifact,
+    Finding,
+    StageRecord,
+    read_record,
+    record_path,
+    sha256_of,
+    write_record,
+    write_text_atomic,
+)
+from release.runner import Runner
+from release.staging import collect, deliver, ensure_dist, staging_dir
+
+TINY_PROJECT = """\
+[build-system]
+requires = ["setuptools>=68"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "tiny"
+version = "1.0"
+
+[tool.release]
+backend = "build"
+
+[tool.release.wheels]
+linux = ["py3-none-any"]
+windows = []
+"""
+
+
+def make_ctx(tmp_path: Path) -> RunContext:
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "pyproject.toml").write_text(TINY_PROJECT, encoding="utf-8")
+    config = load_config(root)
+    console = Console(github=False, stream=io.StringIO(), environ={})
+    return RunContext(
+        config=config, dist=config.dist_dir, console=console, runner=Runner(console), environ={}
+    )
+
+
+def snapshot(directory: Path) -> dict[str, bytes]:
+    """Every file under ``directory``, by relative path, with its bytes."""
+    return {
+        path.relative_to(directory).as_posix(): path.read_bytes()
+        for path in sorted(directory.rglob("*"))
+        if path.is_file()
+    }
+
+
+def same_record(stored: StageRecord | None, record: StageRecord) -> bool:
+    """Equal up to the rounding of the duration to milliseconds in the file."""
+    assert stored is not None
+    assert stored.duration_s == pytest.approx(record.duration_s, abs=0.001)
+    return stored == dataclasses.replace(record, duration_s=stored.duration_s)
+
+
+def printed(ctx: RunContext) -> str:
+    stream = ctx.console.stream
+    assert isinstance(stream, io.StringIO)
+    return stream.getvalue()
+
+
+# --- records ------------------------------------------------------------------------------
+
+
+def test_artifact_matches_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "demo-1.0-py3-none-any.whl"
+    data = os.urandom((1 << 20) + 12345)  # more than one read block
+    path.write_bytes(data)
+    artifact = Artifact.of(path)
+    assert artifact.name == path.name
+    assert artifact.size == len(data)
+    assert artifact.sha256 == hashlib.sha256(data).hexdigest()
+    assert sha256_of(path) == hashlib.sha256(data).hexdigest()
+
+
+def full_record() -> StageRecord:
+    return StageRecord(
+        stage="build-linux",
+        status=HOST_BUILD,
+        reason="no container engine",
+        started="2024-05-01T10:00:00+00:00",
+        duration_s=12.345,
+        backend="cibuildwheel",
+        tool_versions={"cibuildwheel": "2.21.0", "python": "3.11.7"},
+        commands=[
+            {
+                "argv": ["cibuildwheel", "--platform", "linux"],
+                "cwd": "/p",
+                "returncode": 0,
+                "duration_s": 11.0,
+            }
+        ],
+        artifacts=[Artifact("cvec-1.4.0-cp311-cp311-manylinux_2_17_x86_64.whl", 123, "ab" * 32)],
+        findings=[
+            Finding("warning", "wheel-set", None, "no Windows wheel"),
+            Finding("error", "dlls", "cvec.whl", "links libfoo.dll"),
+        ],
+        error=None,
+        extra={"expected_wheels": ["cp311-manylinux_x86_64"]},
+    )
+
+
+def test_record_round_trip(tmp_path: Path) -> None:
+    record = full_record()
+    path = write_record(tmp_path, record)
+    assert path == tmp_path / ".release" / "build-linux.json"
+    assert path == record_path(tmp_path, "build-linux")
+    assert read_record(tmp_path, "build-linux") == record
+
+
+def test_record_file_is_the_documented_json(tmp_path: Path) -> None:
+    record = full_record()
+    data = json.loads(write_record(tmp_path, record).read_text(encoding="utf-8"))
+    assert data["stage"] == "build-linux"
+    assert data["status"] == "host build"
+    assert data["duration_s"] == 12.345
+    assert data["tool_versions"] == {"cibuildwheel": "2.21.0", "python": "3.11.7"}
+    assert data["commands"][0]["argv"] == ["cibuildwheel", "--platform", "linux"]
+    assert data["artifacts"] == [
+        {
+            "name": "cvec-1.4.0-cp311-cp311-manylinux_2_17_x86_64.whl",
+            "size": 123,
+            "sha256": "ab" * 32,
+        }
+    ]
+    assert data["findings"][1] == {
+        "level": "error",
+        "check": "dlls",
+        "file": "cvec.whl",
+        "message": "links libfoo.dll",
+    }
+    assert data["expected_wheels"] == ["cp311-manylinux_x86_64"]
+    assert {"reason", "started", "backend", "nox_release", "error"} <= set(data)
+
+
+def test_missing_or_damaged_record_reads_as_none(tmp_path: Path) -> None:
+    assert read_record(tmp_path, "sdist") is None
+    path = record_path(tmp_path, "sdist")
+    path.parent.mkdir(parents=True)
+    path.write_text("{not json", encoding="utf-8")
+    assert read_record(tmp_path, "sdist") is None
+    path.write_text('{"stage": "sdist"}', encoding="utf-8")
+    assert read_record(tmp_path, "sdist") is None
+
+
+def test_write_text_atomic_leaves_old_content_on_failure(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "record.json"
+    write_text_atomic(path, "first\n")
+    assert path.read_text(encoding="utf-8") == "first\n"
+    assert oct(path.stat().st_mode & 0o777) == oct(0o644)
+    with pytest.raises(UnicodeEncodeError):
+        write_text_atomic(path, "half written \udc80")
+    assert path.read_text(encoding="utf-8") == "first\n"
+    assert [p.name for p in path.parent.iterdir()] == ["record.json"]
+
+
+# --- staging --------------------------------------------------------------------------------
+
+
+def test_staging_dir_is_beside_dist_and_removed_on_failure(tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    with pytest.raises(RuntimeError), staging_dir(dist, "build-linux") as out:
+        assert out.parent == tmp_path
+        assert out.name.startswith(".build-linux-")
+        (out / "half.whl").write_bytes(b"PK")
+        raise RuntimeError("build died")
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dist"]
+    assert list(dist.iterdir()) == []
+
+
+def test_dist_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    dist.write_text("oops", encoding="utf-8")
+    with pytest.raises(DistDirError, match="not a directory"):
+        ensure_dist(dist)
+    assert dist.read_text(encoding="utf-8") == "oops"
+
+
+def test_collect_without_output_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "build.log").write_text("ok", encoding="utf-8")
+    with pytest.raises(BuildOutputError, match="produced no linux wheels") as info:
+        collect(tmp_path, ["*.whl"], what="linux wheels", tool="maturin")
+    assert info.value.exit_code == 22
+
+
+def test_deliver_moves_files_and_lists_them(tmp_path: Path) -> None:
+    out, dist = tmp_path / "out", tmp_path / "dist"
+    out.mkdir()
+    (out / "a-1.0-py3-none-any.whl").write_bytes(b"wheel a")
+    (out / "a-1.0.tar.gz").write_bytes(b"sdist a")
+    files = collect(out, ["*.whl", "*.tar.gz"], what="files", tool="t")
+    artifacts = deliver(files, dist)
+    assert [a.name for a in artifacts] == ["a-1.0-py3-none-any.whl", "a-1.0.tar.gz"]
+    assert snapshot(dist) == {"a-1.0-py3-none-any.whl": b"wheel a", "a-1.0.tar.gz": b"sdist a"}
+    assert list(out.iterdir()) == []
+    assert artifacts[0].sha256 == hashlib.sha256(b"wheel a").hexdigest()
+
+
+# --- a build stage with a fake backend -------------------------------------------------------
+
+
+class FakeBackend:
+    """Writes wheels into its staging dir; ``fail`` decides how the build ends."""
+
+    name = "fake"
+    staging_dirs: ClassVar[list[Path]] = []
+
+    def __init__(self, config: ReleaseConfig, fail: str | None = None) -> None:
+        self.config = config
+        self.fail = fail
+
+    def unavailable(self, platform: str, ctx: RunContext) -> Unavailable | None:
+        return None
+
+    def tool_versions(self, platform: str | None, ctx: RunContext) -> dict[str, str]:
+        return {"fake-tool": "1.0"}
+
+    def build_wheels(self, platform: str, ctx: RunContext, out: Path) -> BuildOutcome:
+        self.staging_dirs.append(out)
+        (out / "tiny-1.0-py3-none-any.whl").write_bytes(b"PK\x03\x04 half a wheel")
+        if self.fail == "command":
+            ctx.runner.run(
+                [
+                    sys.executable,
+                    "-c",
+                    "print('compiling'); print('ld: cannot find -lgmp'); raise SystemExit(1)",
+                ],
+                cwd=out,
+                why="building the fake wheel",
+                remedy="install gmp.",
+            )
+        if self.fail == "bug":
+            raise KeyError("oops")
+        (out / "tiny-1.0-cp311-cp311-manylinux_2_17_x86_64.whl").write_bytes(os.urandom(4096))
+        (out / "build.log").write_text("not an artifact", encoding="utf-8")
+        if self.fail == "host-build":
+            return BuildOutcome.host_build("no container engine; built on the host")
+        return BuildOutcome()
+
+    def build_sdist(self, ctx: RunContext, out: Path) -> None:
+        (out / "tiny-1.0.tar.gz").write_bytes(b"sdist")
+
+
+def use_backend(monkeypatch: pytest.MonkeyPatch, fail: str | None) -> None:
+    FakeBackend.staging_dirs = []
+    monkeypatch.setattr(
+        "release.stages.build.backend_for", lambda config: FakeBackend(config, fail)
+    )
+
+
+def fill_dist(ctx: RunContext) -> None:
+    ctx.dist.mkdir()
+    (ctx.dist / "tiny-0.9-py3-none-any.whl").write_bytes(b"the previous release's wheel")
+    (ctx.dist / "tiny-1.0-py3-none-any.whl").write_bytes(b"a finished wheel from before")
+    write_record(ctx.dist, StageRecord("sdist", artifacts=[Artifact("tiny-0.9.tar.gz", 5, "0")]))
+
+
+@pytest.mark.parametrize("fail", ["command", "bug"])
+def test_failing_build_leaves_dist_untouched(
+    fail: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ctx = make_ctx(tmp_path)
+    use_backend(monkeypatch, fail)
+    fill_dist(ctx)
+    before = snapshot(ctx.dist)
+    beside_before = sorted(p.name for p in ctx.dist.parent.iterdir())
+
+    record, error = pipeline.run_stage(ctx, "build-linux")
+
+    after = snapshot(ctx.dist)
+    assert after.pop(".release/build-linux.json")
+    assert after == before
+    assert sorted(p.name for p in ctx.dist.parent.iterdir()) == beside_before
+    assert len(FakeBackend.staging_dirs) == 1
+    assert FakeBackend.staging_dirs[0].parent == ctx.dist.parent
+    assert not FakeBackend.staging_dirs[0].exists()
+
+    assert error is not None
+    assert record.status == FAILED
+    assert record.artifacts == []
+    stored = read_record(ctx.dist, "build-linux")
+    assert stored is not None
+    assert stored.status == FAILED
+    assert stored.error is not None
+    assert stored.error["cause"] == error.cause
+    assert stored.error["remedy"] == error.remedy
+    assert stored.error["exit_code"] == error.exit_code
+    assert stored.tool_versions == {"fake-tool": "1.0"}
+    assert stored.backend == "fake"
+    if fail == "command":
+        assert stored.error["kind"] == "CommandFailedError"
+        assert "exited with status 1 while building the fake wheel" in error.cause
+        assert stored.error["remedy"] == "install gmp."
+        assert stored.error["tail"] == ["compiling", "ld: cannot find -lgmp"]
+        assert [c["returncode"] for c in stored.commands] == [1]
+    else:
+        assert stored.error["kind"] == "InternalError"
+        assert "KeyError" in error.cause
+        assert error.exit_code == pipeline.INTERNAL_ERROR_EXIT
+    assert f"error: build-linux: {error.cause}" in printed(ctx)
+
+
+def test_succeeding_build_delivers_its_wheels(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ctx = make_ctx(tmp_path)
+    use_backend(monkeypatch, None)
+    fill_dist(ctx)
+
+    record, error = pipeline.run_stage(ctx, "build-linux")
+
+    assert error is None
+    assert record.status == OK
+    stored = read_record(ctx.dist, "build-linux")
+    assert stored is not None
+    assert same_record(stored, record)
+    wheels = sorted(p.name for p in ctx.dist.glob("*.whl"))
+    assert wheels == [
+        "tiny-0.9-py3-none-any.whl",
+        "tiny-1.0-cp311-cp311-manylinux_2_17_x86_64.whl",
+        "tiny-1.0-py3-none-any.whl",
+    ]
+    assert not (ctx.dist / "build.log").exists()
+    listed = {a.name: a for a in stored.artifacts}
+    assert sorted(listed) == [
+        "tiny-1.0-cp311-cp311-manylinux_2_17_x86_64.whl",
+        "tiny-1.0-py3-none-any.whl",
+    ]
+    for name, artifact in listed.items():
+        data = (ctx.dist / name).read_bytes()
+        assert artifact.sha256 == hashlib.sha256(data).hexdigest()
+        assert artifact.size == len(data)
+    # the new build replaced the old file of the same name
+    assert (ctx.dist / "tiny-1.0-py3-none-any.whl").read_bytes() == b"PK\x03\x04 half a wheel"
+    assert not FakeBackend.staging_dirs[0].exists()
+    assert "tiny-1.0-py3-none-any.whl (" in printed(ctx)
+
+
+def test_host_build_outcome_is_recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ctx = make_ctx(tmp_path)
+    use_backend(monkeypatch, "host-build")
+    _record, error = pipeline.run_stage(ctx, "build-linux")
+    assert error is None
+    stored = read_record(ctx.dist, "build-linux")
+    assert stored is not None
+    assert stored.status == HOST_BUILD
+    assert stored.reason == "no container engine; built on the host"
+    assert "warning: build-linux host build: no container engine" in printed(ctx)
+
+
+def test_unavailable_platform_is_skipped_with_the_reason(tmp_path: Path) -> None:
+    # the tiny project expects no Windows wheels ([tool.release.wheels] windows = [])
+    ctx = make_ctx(tmp_path)
+    record, error = pipeline.run_stage(ctx, "build-windows")
+    assert error is None
+    assert record.status == SKIPPED
+    assert record.reason is not None
+    assert "no windows wheels are expected" in record.reason
+    assert same_record(read_record(ctx.dist, "build-windows"), record)
+
+
+# --- clearing the dist dir for a dry run ------------------------------------------------------
+
+
+def test_clear_dist_refuses_files_no_record_lists(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path)
+    ctx.dist.mkdir()
+    (ctx.dist / "ours-1.0.tar.gz").write_bytes(b"ours")
+    (ctx.dist / "downloaded-1.0-py3-none-any.whl").write_bytes(b"only copy")
+    write_record(
+        ctx.dist, StageRecord("sdist", artifacts=[Artifact.of(ctx.dist / "ours-1.0.tar.gz")])
+    )
+    before = snapshot(ctx.dist)
+    with pytest.raises(DistDirError) as info:
+        pipeline.clear_dist_for_release(ctx)
+    assert "downloaded-1.0-py3-none-any.whl" in info.value.cause
+    assert "ours-1.0.tar.gz" not in info.value.cause
+    assert info.value.exit_code == 24
+    assert snapshot(ctx.dist) == before
+
+
+def test_clear_dist_names_at_most_five_foreign_files(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path)
+    ctx.dist.mkdir()
+    for index in range(7):
+        (ctx.dist / f"file{index}.whl").write_bytes(b"x")
+    with pytest.raises(DistDirError, match=r"file4\.whl and 2 more"):
+        pipeline.clear_dist_for_release(ctx)
+    assert len(list(ctx.dist.iterdir())) == 7
+
+
+def test_clear_dist_removes_what_records_list(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path)
+    ctx.dist.mkdir()
+    (ctx.dist / "tiny-1.0.tar.gz").write_bytes(b"sdist")
+    (ctx.dist / "tiny-1.0-py3-none-any.whl").write_bytes(b"wheel")
+    write_record(
+        ctx.dist, StageRecord("sdist", artifacts=[Artifact.of(ctx.dist / "tiny-1.0.tar.gz")])
+    )
+    write_record(
+        ctx.dist,
+        StageRecord("build-linux", artifacts=[Artifact.of(ctx.dist / "tiny-1.0-py3-none-any.whl")]),
+    )
+    pipeline.clear_dist_for_release(ctx)
+    assert ctx.dist.is_dir()
+    assert list(ctx.dist.iterdir()) == []
+
+
+def test_clear_dist_without_dist_dir(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path)
+    pipeline.clear_dist_for_release(ctx)
+    assert not ctx.dist.exists()
+    ctx.dist.write_text("a file", encoding="utf-8")
+    with pytest.raises(DistDirError, match="not a directory"):
+        pipeline.clear_dist_for_release(ctx)
