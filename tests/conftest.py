@@ -37,3 +37,22 @@ def run_release(
 @pytest.fixture(scope="session")
 def repo() -> Path:
     return REPO
+
+
+Built = tuple[subprocess.CompletedProcess[str], Path]
+
+
+@pytest.fixture(scope="session")
+def tally_release(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """The dry run of the Rust example, once per test session: (process, dist dir)."""
+    dist = tmp_path_factory.mktemp("tally") / "dist"
+    proc = run_release("release", "--project", str(EXAMPLES / "tally"), "--dist", str(dist))
+    return proc, dist
+
+
+@pytest.fixture(scope="session")
+def cvec_release(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """The dry run of the C example, once per test session: (process, dist dir)."""
+    dist = tmp_path_factory.mktemp("cvec") / "dist"
+    proc = run_release("release", "--project", str(EXAMPLES / "cvec"), "--dist", str(dist))
+    return proc, dist

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, REPO, run_release
+from conftest import EXAMPLES, REPO, Built, run_release
 from packaging.utils import parse_sdist_filename, parse_wheel_filename
 
 from release.records import sha256_of
@@ -47,25 +47,28 @@ def run_in_fresh_venv(tmp: Path, wheel: Path, tests: Path) -> subprocess.Complet
     workdir = tmp / "run"
     workdir.mkdir()
     return subprocess.run(
-        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(workdir),
-         str(tests)],
-        cwd=workdir, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def tally(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> tuple[subprocess.CompletedProcess[str], Path]:
-    dist = tmp_path_factory.mktemp("tally") / "dist"
-    proc = run_release("release", "--project", str(EXAMPLES / "tally"), "--dist", str(dist))
-    return proc, dist
+        [
+            str(python),
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(workdir),
+            str(tests),
+        ],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def test_tally_dry_run_succeeds_with_summary(
-    tally: tuple[subprocess.CompletedProcess[str], Path],
+    tally_release: Built,
 ) -> None:
-    proc, _dist = tally
+    proc, _dist = tally_release
     assert proc.returncode == 0, proc.stdout + proc.stderr
     summary = proc.stdout[proc.stdout.index("Release dry run summary") :]
     for header in ("stage", "status", "duration", "artifacts"):
@@ -76,13 +79,14 @@ def test_tally_dry_run_succeeds_with_summary(
 
 
 def test_tally_linux_wheel_meets_manylinux_2014(
-    tally: tuple[subprocess.CompletedProcess[str], Path],
+    tally_release: Built,
 ) -> None:
-    _, dist = tally
+    _, dist = tally_release
     (wheel,) = dist.glob("*manylinux*.whl")
     assert "cp39-abi3-manylinux_2_17_x86_64" in tags_of(wheel)
-    shown = subprocess.run(["auditwheel", "show", "--json", str(wheel)], capture_output=True,
-                           text=True, check=True)  # fmt: skip
+    shown = subprocess.run(
+        ["auditwheel", "show", "--json", str(wheel)], capture_output=True, text=True, check=True
+    )
     report = json.loads(shown.stdout[shown.stdout.index("{") :])
     assert report["external_libs"] == {}
     # The floor is met: the most compatible tag auditwheel allows is no newer than glibc 2.17.
@@ -92,9 +96,9 @@ def test_tally_linux_wheel_meets_manylinux_2014(
 
 
 def test_tally_windows_wheel_is_cross_compiled_pe(
-    tally: tuple[subprocess.CompletedProcess[str], Path],
+    tally_release: Built,
 ) -> None:
-    _, dist = tally
+    _, dist = tally_release
     (wheel,) = dist.glob("*win_amd64.whl")
     assert tags_of(wheel) == {"cp39-abi3-win_amd64"}
     record = records_of(dist)["build-windows"]
@@ -102,8 +106,8 @@ def test_tally_windows_wheel_is_cross_compiled_pe(
     assert any("x86_64-pc-windows-gnu" in cmd["argv"] for cmd in record["commands"])
 
 
-def test_tally_sdist_and_records(tally: tuple[subprocess.CompletedProcess[str], Path]) -> None:
-    _, dist = tally
+def test_tally_sdist_and_records(tally_release: Built) -> None:
+    _, dist = tally_release
     (sdist,) = dist.glob("*.tar.gz")
     assert parse_sdist_filename(sdist.name)[0] == "tally"
     assert_records_match_files(dist)
@@ -115,26 +119,17 @@ def test_tally_sdist_and_records(tally: tuple[subprocess.CompletedProcess[str], 
     assert linux_argv[linux_argv.index("--compatibility") + 1] == "manylinux_2_17"
 
 
-def test_tally_wheel_imports_and_passes_its_tests(
-    tally: tuple[subprocess.CompletedProcess[str], Path], tmp_path: Path
-) -> None:
-    _, dist = tally
+def test_tally_wheel_imports_and_passes_its_tests(tally_release: Built, tmp_path: Path) -> None:
+    _, dist = tally_release
     (wheel,) = dist.glob("*manylinux*.whl")
     result = run_in_fresh_venv(tmp_path, wheel, EXAMPLES / "tally/crates/tally-python/tests")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.fixture(scope="module")
-def cvec(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
-    dist = tmp_path_factory.mktemp("cvec") / "dist"
-    proc = run_release("release", "--project", str(EXAMPLES / "cvec"), "--dist", str(dist))
-    return proc, dist
-
-
 def test_cvec_host_build_is_marked_with_reason(
-    cvec: tuple[subprocess.CompletedProcess[str], Path],
+    cvec_release: Built,
 ) -> None:
-    proc, dist = cvec
+    proc, dist = cvec_release
     records = records_of(dist)
     linux = records["build-linux"]
     # No container engine on this machine: the host-build path, said in record and summary.
@@ -147,9 +142,9 @@ def test_cvec_host_build_is_marked_with_reason(
 
 
 def test_cvec_windows_skipped_and_no_sdist(
-    cvec: tuple[subprocess.CompletedProcess[str], Path],
+    cvec_release: Built,
 ) -> None:
-    _proc, dist = cvec
+    _proc, dist = cvec_release
     records = records_of(dist)
     assert records["build-windows"]["status"] == "skipped"
     assert "Windows runner" in records["build-windows"]["reason"]
@@ -157,10 +152,8 @@ def test_cvec_windows_skipped_and_no_sdist(
     assert not list(dist.glob("*.tar.gz"))
 
 
-def test_cvec_wheel_tags_and_runtime_library(
-    cvec: tuple[subprocess.CompletedProcess[str], Path], tmp_path: Path
-) -> None:
-    _, dist = cvec
+def test_cvec_wheel_tags_and_runtime_library(cvec_release: Built, tmp_path: Path) -> None:
+    _, dist = cvec_release
     (wheel,) = dist.glob("*.whl")
     py = f"cp{sys.version_info.major}{sys.version_info.minor}"
     assert f"{py}-{py}-manylinux_2_17_x86_64" in tags_of(wheel)

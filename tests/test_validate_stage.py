@@ -1,0 +1,299 @@
+"""validate as a user runs it: on real artifacts of the examples, and on real ELF and PE
+binaries built here and packed into wheels, through ``python -m release validate``."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES, Built, run_release
+from packaging.utils import parse_wheel_filename
+from wheel_factory import write_sdist, write_wheel
+
+from release.records import sha256_of
+
+pytestmark = pytest.mark.e2e
+
+TALLY = str(EXAMPLES / "tally")
+CVEC = str(EXAMPLES / "cvec")
+
+
+def copy_artifacts(src: Path, dst: Path, *, records: bool = False) -> Path:
+    """A folder of artifacts as downloaded from CI: the files, and the records if asked."""
+    dst.mkdir(parents=True, exist_ok=True)
+    for path in src.iterdir():
+        if path.is_file():
+            shutil.copy2(path, dst / path.name)
+    if records:
+        shutil.copytree(src / ".release", dst / ".release", dirs_exist_ok=True)
+        (dst / ".release" / "validate.json").unlink(missing_ok=True)
+    return dst
+
+
+def validate(
+    project: str, dist: Path, *args: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.CompletedProcess[str], dict]:
+    proc = run_release("validate", "--project", project, "--dist", str(dist), *args, env=env)
+    record = json.loads((dist / ".release" / "validate.json").read_text())
+    return proc, record
+
+
+def findings(record: dict, check: str, level: str = "error") -> list[dict]:
+    return [f for f in record["findings"] if f["check"] == check and f["level"] == level]
+
+
+def retag(wheel: Path, platform: str, out: Path) -> Path:
+    """The same wheel, consistently re-tagged: new file name, WHEEL tags and RECORD."""
+    name, version, _, tags = parse_wheel_filename(wheel.name)
+    tag = next(iter(tags))
+    with zipfile.ZipFile(wheel) as archive:
+        members = {n: archive.read(n) for n in archive.namelist()}
+    dist_info = next(n.split("/")[0] for n in members if n.endswith(".dist-info/METADATA"))
+    metadata = members[f"{dist_info}/METADATA"].decode()
+    files = {
+        n: data
+        for n, data in members.items()
+        if n.split("/")[-1] not in ("METADATA", "WHEEL", "RECORD") or not n.startswith(dist_info)
+    }
+    return write_wheel(
+        out,
+        str(name),
+        str(version),
+        f"{tag.interpreter}-{tag.abi}-{platform}",
+        files=files,
+        metadata=metadata,
+    )
+
+
+def test_clean_release_passes_and_record_lists_every_file(
+    tally_release: Built, tmp_path: Path
+) -> None:
+    _, built = tally_release
+    dist = copy_artifacts(built, tmp_path / "downloaded", records=True)
+    proc, record = validate(TALLY, dist, "--tag", "v0.3.1")
+    assert proc.returncode == 0, proc.stdout
+    assert record["status"] == "ok"
+    listed = {a["name"]: a["sha256"] for a in record["artifacts"]}
+    assert listed == {p.name: sha256_of(p) for p in dist.iterdir() if p.is_file()}
+    assert len(listed) == 3
+    assert not [f for f in record["findings"] if f["level"] != "info"]
+    checks = record["checks"]
+    (win,) = [n for n in checks if n.endswith("win_amd64.whl")]
+    (linux,) = [n for n in checks if "manylinux" in n]
+    assert {"integrity", "version", "metadata", "windows-dlls", "abi3", "wheel-set"} <= set(
+        checks[win]
+    )
+    assert {"integrity", "version", "metadata", "manylinux", "abi3", "wheel-set"} <= set(
+        checks[linux]
+    )
+    # The table per artifact: file, size, checks passed, findings.
+    assert "checks passed" in proc.stdout and "8/8" in proc.stdout
+
+
+def test_tag_mismatch_and_tag_from_github_ref(tally_release: Built, tmp_path: Path) -> None:
+    _, built = tally_release
+    dist = copy_artifacts(built, tmp_path / "d")
+    proc, record = validate(TALLY, dist, "--tag", "v0.3.2")
+    assert proc.returncode == 30
+    assert findings(record, "version")
+    # In Actions, on a tag push, the tag comes from GITHUB_REF; errors become annotations.
+    summary = tmp_path / "summary.md"
+    env = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_REF": "refs/tags/v9.9.9",
+        "GITHUB_STEP_SUMMARY": str(summary),
+    }
+    proc, record = validate(TALLY, dist, env=env)
+    assert proc.returncode == 30
+    assert record["tag"] == "v9.9.9" and record["strict"] is True
+    assert "::error" in proc.stdout and "9.9.9" in proc.stdout
+    assert "checks passed" in summary.read_text()
+
+
+def test_skipped_windows_build_warns_and_strict_requires_it(
+    cvec_release: Built, tmp_path: Path
+) -> None:
+    _, built = cvec_release
+    dist = copy_artifacts(built, tmp_path / "d", records=True)
+    proc, record = validate(CVEC, dist)
+    assert proc.returncode == 0, proc.stdout
+    (warning,) = findings(record, "wheel-set", "warning")
+    assert "win_amd64" in warning["message"] and "skipped" in warning["message"]
+    proc, record = validate(CVEC, dist, "--strict")
+    assert proc.returncode == 30
+    assert any("win_amd64" in f["message"] for f in findings(record, "wheel-set"))
+
+
+def test_linux_x86_64_tag_is_refused_with_the_tag_it_could_have(
+    tally_release: Built, tmp_path: Path
+) -> None:
+    _, built = tally_release
+    dist = tmp_path / "d"
+    dist.mkdir()
+    (wheel,) = built.glob("*manylinux*.whl")
+    retagged = retag(wheel, "linux_x86_64", dist)
+    assert retagged.name == "tally-0.3.1-cp39-abi3-linux_x86_64.whl"
+    proc, record = validate(TALLY, dist)
+    assert proc.returncode == 30
+    assert any("linux_x86_64" in f["message"] for f in findings(record, "pypi-tags"))
+    # auditwheel read the real ELF file and says what the wheel could be repaired to.
+    (info,) = findings(record, "manylinux", "info")
+    assert "manylinux_2_17_x86_64" in info["message"]
+    # Missing from the expected set too, and the stray wheel named.
+    assert any(
+        "retagged" not in f["message"] and "linux_x86_64" in f["message"]
+        for f in findings(record, "wheel-set")
+    )
+
+
+def test_claimed_glibc_older_than_the_symbols_need(tally_release: Built, tmp_path: Path) -> None:
+    _, built = tally_release
+    dist = tmp_path / "d"
+    dist.mkdir()
+    (wheel,) = built.glob("*manylinux*.whl")
+    retag(wheel, "manylinux2010_x86_64", dist)
+    proc, record = validate(TALLY, dist)
+    assert proc.returncode == 30
+    (error,) = findings(record, "manylinux")
+    assert "claims manylinux2010_x86_64" in error["message"]
+    assert "manylinux_2_17" in error["message"]
+
+
+def build_so(tmp: Path, name: str, source: str, *args: str) -> bytes:
+    src = tmp / f"{name}.c"
+    src.write_text(source)
+    out = tmp / name
+    subprocess.run(["gcc", "-shared", "-fPIC", "-O1", "-o", str(out), str(src), *args], check=True)
+    return out.read_bytes()
+
+
+def test_library_outside_the_policy_and_not_bundled(tmp_path: Path) -> None:
+    build = tmp_path / "build"
+    build.mkdir()
+    build_so(build, "libouter.so", "int outer(void) { return 42; }\n")
+    ext = build_so(
+        build,
+        "_ext.abi3.so",
+        "int outer(void);\nint call(void) { return outer(); }\n",
+        f"-L{build}",
+        "-louter",
+        f"-Wl,-rpath,{build}",
+    )
+    dist = tmp_path / "d"
+    dist.mkdir()
+    write_wheel(
+        dist,
+        "tally",
+        "0.3.1",
+        "cp39-abi3-manylinux_2_17_x86_64",
+        files={"tally/__init__.py": b"", "tally/_ext.abi3.so": ext},
+    )
+    proc, record = validate(TALLY, dist)
+    assert proc.returncode == 30
+    assert any("libouter.so" in f["message"] for f in findings(record, "manylinux"))
+
+
+def test_stable_abi_violation_in_an_abi3_wheel(tmp_path: Path) -> None:
+    build = tmp_path / "build"
+    build.mkdir()
+    # _PyObject_Dump is a private CPython function: not part of the stable ABI.
+    ext = build_so(
+        build,
+        "_ext.abi3.so",
+        "void _PyObject_Dump(void *);\nvoid PyInit__ext(void) { _PyObject_Dump(0); }\n",
+    )
+    dist = tmp_path / "d"
+    dist.mkdir()
+    write_wheel(
+        dist,
+        "tally",
+        "0.3.1",
+        "cp39-abi3-manylinux_2_17_x86_64",
+        files={"tally/__init__.py": b"", "tally/_ext.abi3.so": ext},
+    )
+    proc, record = validate(TALLY, dist)
+    assert proc.returncode == 30
+    (error,) = findings(record, "abi3")
+    assert "_PyObject_Dump" in error["message"]
+
+
+def test_every_finding_at_once_and_nothing_extracted(tally_release: Built, tmp_path: Path) -> None:
+    _, built = tally_release
+    dist = copy_artifacts(built, tmp_path / "d")
+    # Three broken things in three files; all must be reported in one run.
+    (linux,) = dist.glob("*manylinux*.whl")
+    linux.write_bytes(linux.read_bytes()[: linux.stat().st_size // 2])
+    (sdist,) = dist.glob("*.tar.gz")
+    sdist.unlink()
+    write_sdist(dist, "tally", "0.3.2")
+    write_wheel(
+        dist,
+        "tally",
+        "0.3.1",
+        "cp39-abi3-win_amd64",
+        files={"../escape.py": b"x = 1\n", "tally/__init__.py": b""},
+        filename="tally-0.3.1-cp39-abi3-win_amd64.whl",
+    )
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    proc, record = validate(TALLY, dist)
+    assert proc.returncode == 30
+    files_with_errors = {f["file"] for f in record["findings"] if f["level"] == "error"}
+    assert linux.name in files_with_errors
+    assert "tally-0.3.2.tar.gz" in files_with_errors
+    assert "tally-0.3.1-cp39-abi3-win_amd64.whl" in files_with_errors
+    assert "Traceback" not in proc.stdout + proc.stderr
+    # validate wrote its record and nothing else: no member was extracted anywhere.
+    after = sorted(p.name for p in tmp_path.rglob("*"))
+    assert set(after) - set(before) <= {"validate.json", ".release"}
+
+
+def test_windows_wheel_with_missing_dll_fails_with_the_chain(
+    tally_release: Built, tmp_path: Path
+) -> None:
+    build = tmp_path / "build"
+    build.mkdir()
+    (build / "libdep.c").write_text("int dep(void) { return 1; }\n")
+    subprocess.run(
+        [
+            "x86_64-w64-mingw32-gcc",
+            "-shared",
+            "-o",
+            str(build / "libdep.dll"),
+            str(build / "libdep.c"),
+            f"-Wl,--out-implib,{build / 'libdep.a'}",
+        ],
+        check=True,
+    )
+    (build / "ext.c").write_text(
+        "int dep(void);\n__declspec(dllexport) int PyInit__tally(void) { return dep(); }\n"
+    )
+    subprocess.run(
+        [
+            "x86_64-w64-mingw32-gcc",
+            "-shared",
+            "-o",
+            str(build / "_tally.pyd"),
+            str(build / "ext.c"),
+            f"-L{build}",
+            "-ldep",
+        ],
+        check=True,
+    )
+    dist = tmp_path / "d"
+    dist.mkdir()
+    write_wheel(
+        dist,
+        "tally",
+        "0.3.1",
+        "cp39-abi3-win_amd64",
+        files={"tally/__init__.py": b"", "tally/_tally.pyd": (build / "_tally.pyd").read_bytes()},
+    )
+    proc, record = validate(TALLY, dist)
+    assert proc.returncode == 30
+    (error,) = findings(record, "windows-dlls")
+    assert "tally/_tally.pyd -> libdep.dll" in error["message"]
+    assert "::error" not in proc.stdout  # locally: plain output
