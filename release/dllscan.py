@@ -273,18 +273,22 @@ def _extract(blobs: Sequence[_Blob], scratch: Path) -> None:
 
 def _extract_from(path: Path, blobs: Sequence[_Blob], scratch: Path) -> None:
     try:
-        with zipfile.ZipFile(path) as archive:
-            for blob in blobs:
-                _extract_blob(archive, blob, scratch)
+        archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
         for blob in blobs:
-            blob.problem = blob.problem or f"cannot be extracted ({exc}); rebuild the wheel."
+            blob.problem = f"cannot be extracted ({exc}); rebuild the wheel."
+        return
+    with archive:
+        for blob in blobs:
+            _extract_blob(archive, blob, scratch)
 
 
 def _extract_blob(archive: zipfile.ZipFile, blob: _Blob, scratch: Path) -> None:
     try:
         data = archive.read(blob.info)
-    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+    # Damaged data, a compression method zipfile lacks, or encryption: none of them in a
+    # wheel that installs.
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
         blob.problem = f"cannot be extracted ({exc}); rebuild the wheel."
         return
     try:

@@ -129,9 +129,7 @@ def parse_header(data: bytes) -> PEHeader:
         rva, size = _unpack("<II", data, at, "data directory")
         return DataDirectory(rva, size)
 
-    sections = tuple(
-        _section(data, optional + optional_size + 40 * index) for index in range(section_count)
-    )
+    sections = _sections(data, optional + optional_size, section_count)
     return PEHeader(
         machine=machine,
         pe32_plus=magic == _PE32_PLUS_MAGIC,
@@ -147,18 +145,22 @@ def parse_header(data: bytes) -> PEHeader:
     )
 
 
-def _section(data: bytes, offset: int) -> Section:
-    raw_name = data[offset : offset + 8]
-    virtual_size, virtual_address, raw_size, raw_pointer = _unpack(
-        "<IIII", data, offset + 8, "section table"
-    )
-    return Section(
-        name=raw_name.rstrip(b"\0").decode("ascii", "replace"),
-        header_offset=offset,
-        virtual_address=virtual_address,
-        virtual_size=virtual_size,
-        raw_pointer=raw_pointer,
-        raw_size=raw_size,
+def _sections(data: bytes, offset: int, count: int) -> tuple[Section, ...]:
+    table = data[offset : offset + 40 * count]
+    if offset < 0 or len(table) < 40 * count:
+        raise PEFormatError("the section table lies outside the file")
+    return tuple(
+        Section(
+            name=raw_name.rstrip(b"\0").decode("ascii", "replace"),
+            header_offset=offset + 40 * index,
+            virtual_address=virtual_address,
+            virtual_size=virtual_size,
+            raw_pointer=raw_pointer,
+            raw_size=raw_size,
+        )
+        for index, (raw_name, virtual_size, virtual_address, raw_size, raw_pointer) in enumerate(
+            struct.iter_unpack("<8sIIII16x", table)
+        )
     )
 
 
