@@ -75,7 +75,8 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff, and mypy --strict on release/."""
-    session.install("ruff>=0.6", "mypy>=1.11", "-e", str(ROOT))
+    # tomli: mypy checks the Python 3.10 branch of the tomllib import too.
+    session.install("ruff>=0.6", "mypy>=1.11", "tomli", "-e", str(ROOT))
     session.run("ruff", "check", "release", "tests", "bench", "noxfile.py")
     session.run("ruff", "format", "--check", "release", "tests", "bench", "noxfile.py")
     session.run("mypy", "--strict", "release")

@@ -21,7 +21,6 @@ import io
 import posixpath
 import re
 import struct
-import sys
 import tarfile
 import zipfile
 import zlib
@@ -42,12 +41,8 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
+from .config import tomllib
 from .records import Finding
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.9/3.10 only
-    import tomli as tomllib
 
 CHECK = "integrity"
 WHEEL = "wheel"
