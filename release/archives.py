@@ -41,7 +41,8 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
-from .config import tomllib
+from .config import parse_toml
+from .errors import InvalidTomlError
 from .records import Finding
 
 CHECK = "integrity"
@@ -881,6 +882,6 @@ def _check_pyproject(data: bytes | None, top: str, report: _Report) -> None:
         )
         return
     try:
-        tomllib.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        report.error(f"{top}/pyproject.toml is not valid TOML ({exc}); fix it and rebuild")
+        parse_toml(data, f"{top}/pyproject.toml")
+    except InvalidTomlError as exc:
+        report.error(f"{exc.cause} Fix it and rebuild")

@@ -155,17 +155,21 @@ def manylinux_glibc(value: str) -> tuple[int, int]:
 
 
 def read_toml(path: Path) -> dict[str, Any]:
+    return parse_toml(path.read_bytes(), str(path))
+
+
+def parse_toml(data: bytes, where: str) -> dict[str, Any]:
+    """TOML from bytes; ``where`` names the file in the error."""
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        # tomllib decodes before parsing, so bad UTF-8 would escape TOMLDecodeError.
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InvalidTomlError(
+            f"{where} is not valid TOML: it is not UTF-8 ({exc}).", "save the file as UTF-8."
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise InvalidTomlError(
-            f"{path} is not valid TOML: {exc}.", "fix the syntax at the position shown."
-        ) from exc
-    except UnicodeDecodeError as exc:
-        # tomllib decodes the bytes before parsing, so this escapes TOMLDecodeError.
-        raise InvalidTomlError(
-            f"{path} is not valid TOML: it is not UTF-8 ({exc}).", "save the file as UTF-8."
+            f"{where} is not valid TOML: {exc}.", "fix the syntax at the position shown."
         ) from exc
 
 
