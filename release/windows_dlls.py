@@ -17,7 +17,8 @@ SYSTEM = "system"
 OTHER = "other"
 
 # python3.dll (the stable ABI) or python3XX.dll (one CPython version).
-_INTERPRETER_DLL = re.compile(r"python3\d*\.dll")
+# python3.dll (abi3), python311.dll, python313t.dll (free-threaded), libpypy3.10-c.dll (PyPy).
+_INTERPRETER_DLL = re.compile(r"python3(\d+t?)?\.dll|libpypy3(\.\d+)?-c\.dll")
 _API_SET_PREFIXES = ("api-ms-win-", "ext-ms-win-")
 
 VC_RUNTIME_SHIPPED_WITH_PYTHON = frozenset({"vcruntime140.dll", "vcruntime140_1.dll"})

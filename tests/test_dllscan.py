@@ -513,6 +513,8 @@ def test_objdump_and_our_reader_agree_and_the_trimmed_copy_changes_no_import(
         ("VCRUNTIME140.dll", "system"),
         ("vcruntime140_1.dll", "system"),
         ("python311.dll", "interpreter"),
+        ("python313t.dll", "interpreter"),
+        ("libpypy3.10-c.dll", "interpreter"),
         ("python3.dll", "interpreter"),
         ("PYTHON39.DLL", "interpreter"),
         ("MSVCP140.dll", "other"),
