@@ -9,7 +9,8 @@ In one run:
 
 Both timed runs start from a clean Cargo target dir by default, as a release in CI does;
 ``--warm`` keeps Cargo's cache instead, which leaves mostly the fixed cost of nox and
-nox-release visible. Prints both times and ``ratio <nox time / script time>``.
+nox-release visible. Steps 2 and 3 alternate ``--repeat`` times (ABBA order); prints every
+time, the means, and ``ratio <mean nox time / mean script time>``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import os
 import re
 import shlex
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -58,19 +60,36 @@ def shell_script(commands: list[tuple[str, list[str]]], dist: Path, out: Path) -
     """The recorded commands, with nox-release's staging dirs and dist dir replaced by ``out``.
 
     Staging dirs are ``<dist parent>/.<stage>-<random>``; the script writes straight to
-    ``out``, as a hand-written release script would.
+    ``out``, as a hand-written release script would. validate reads Windows binaries from
+    scratch copies that are gone by now, so its objdump runs are replayed the way a
+    maintainer scripts them: unzip the Windows wheels, then ``objdump -p`` each binary.
     """
     staging = re.compile(re.escape(str(dist.parent)) + r"/\.[a-z-]+-[a-z0-9_]+")
-    lines = ["set -euo pipefail", f"mkdir -p {shlex.quote(str(out))}"]
+    lines = ["set -euo pipefail", "shopt -s globstar nullglob", f"mkdir -p {shlex.quote(str(out))}"]
+    objdump_replayed = False
     for cwd, argv in commands:
+        if argv[0] == "objdump" and not Path(cwd).is_dir():
+            if not objdump_replayed:
+                lines.append(f"unpacked=$(mktemp -d) && cd {shlex.quote(str(out))}")
+                lines.append('for w in *win*.whl; do unzip -q -o "$w" -d "$unpacked/$w"; done')
+                lines.append(
+                    'for f in "$unpacked"/**/*.pyd "$unpacked"/**/*.dll; do '
+                    'objdump -p "$f" > /dev/null; done'
+                )
+                objdump_replayed = True
+            continue
         words = [staging.sub(str(out), a).replace(str(dist), str(out)) for a in argv]
-        lines.append(f"cd {shlex.quote(cwd)} && {shlex.join(words)} > /dev/null")
+        lines.append(f"cd {shlex.quote(cwd)}")
+        lines.append(f"{shlex.join(words)} > /dev/null 2>&1")
     return "\n".join(lines) + "\n"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--warm", action="store_true", help="keep Cargo's build cache")
+    parser.add_argument(
+        "--repeat", type=int, default=2, help="timed runs of each side, alternated (default 2)"
+    )
     args = parser.parse_args()
 
     env = dict(os.environ)
@@ -82,28 +101,39 @@ def main() -> int:
         release = ["-s", "release", "--", "--project", str(PROJECT), "--dist", str(dist)]
         print("warm-up: creating the nox environment and Cargo's dependency cache ...")
         nox(*release, env=env)
-
-        if not args.warm:
-            shutil.rmtree(TARGET, ignore_errors=True)
-        nox_time = nox("-R", *release, env=env)
-
         commands = recorded_commands(dist)
-        out = scratch / "direct"
         script = scratch / "direct.sh"
-        script.write_text(shell_script(commands, dist, out))
-        venv_bin = REPO / ".nox" / "release" / "bin"
-        script_env = dict(env, PATH=f"{venv_bin}{os.pathsep}{env['PATH']}")
-        if not args.warm:
-            shutil.rmtree(TARGET, ignore_errors=True)
-        started = time.perf_counter()
-        subprocess.run(["bash", str(script)], env=script_env, check=True)
-        direct_time = time.perf_counter() - started
+        script.write_text(shell_script(commands, dist, scratch / "direct"))
+        # The same environment nox gives its session, as if the maintainer had activated it:
+        # maturin and PyO3's build script choose their interpreter from VIRTUAL_ENV.
+        venv = REPO / ".nox" / "release"
+        script_env = dict(
+            env, VIRTUAL_ENV=str(venv), PATH=f"{venv / 'bin'}{os.pathsep}{env['PATH']}"
+        )
+
+        def via_nox() -> float:
+            return nox("-R", *release, env=env)
+
+        def direct() -> float:
+            started = time.perf_counter()
+            subprocess.run(["bash", str(script)], env=script_env, check=True)
+            return time.perf_counter() - started
+
+        times: dict[str, list[float]] = {"nox": [], "direct": []}
+        # ABBA order: a slow drift of the machine (caches, clocks) falls on both sides.
+        for i in range(args.repeat):
+            order = [("nox", via_nox), ("direct", direct)]
+            for side, run in order if i % 2 == 0 else reversed(order):
+                if not args.warm:
+                    shutil.rmtree(TARGET, ignore_errors=True)
+                times[side].append(run())
 
     cache = "warm Cargo cache" if args.warm else "clean Cargo target dir"
-    print(f"commands replayed: {len(commands)} ({cache})")
-    print(f"nox -R -s release: {nox_time:.2f} s")
-    print(f"tools directly:    {direct_time:.2f} s")
-    print(f"ratio {nox_time / direct_time:.3f}")
+    print(f"commands replayed: {len(commands)} ({cache}), {args.repeat} run(s) per side")
+    for side, label in (("nox", "nox -R -s release"), ("direct", "tools directly:  ")):
+        runs = ", ".join(f"{t:.2f}" for t in times[side])
+        print(f"{label}: {statistics.mean(times[side]):.2f} s mean  ({runs})")
+    print(f"ratio {statistics.mean(times['nox']) / statistics.mean(times['direct']):.3f}")
     return 0
 
 
