@@ -72,10 +72,12 @@ def test_explicit_patterns_match(tmp_path: Path) -> None:
     )
     assert findings == [
         Finding(
-            "info", "wheel-set", None,
+            "info",
+            "wheel-set",
+            None,
             "expected 2 wheels, found 2; expected set from [tool.release.wheels] in pyproject.toml",
         )
-    ]  # fmt: skip
+    ]
 
 
 def test_alternatives_in_one_pattern(tmp_path: Path) -> None:
