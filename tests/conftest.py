@@ -34,6 +34,39 @@ def run_release(
     )
 
 
+TINY_PYPROJECT = """\
+[build-system]
+requires = ["setuptools>=68"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "tiny"
+version = "1.0"
+description = "A pure package for testing nox-release."
+readme = "README.md"
+
+[tool.setuptools]
+packages = ["tiny"]
+
+[tool.release]
+backend = "build"
+
+[tool.release.wheels]
+linux = ["py3-none-any"]
+windows = []
+"""
+
+
+def tiny_project(parent: Path) -> Path:
+    """A small pure project with [tool.release] (backend build), written into ``parent``."""
+    root = parent / "tiny-project"
+    (root / "tiny").mkdir(parents=True)
+    (root / "pyproject.toml").write_text(TINY_PYPROJECT, encoding="utf-8")
+    (root / "tiny" / "__init__.py").write_text('"""Tiny."""\n\nVALUE = 1\n', encoding="utf-8")
+    (root / "README.md").write_text("# tiny\n\nA pure package.\n", encoding="utf-8")
+    return root
+
+
 @pytest.fixture(scope="session")
 def repo() -> Path:
     return REPO

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import tiny_project
 
 from release import __version__, cli
 from release.backends.base import BuildOutcome, Unavailable
@@ -22,37 +23,6 @@ from release.errors import CommandFailedError
 from release.stages import RELEASE_CHAIN, STAGES
 
 ROOT = Path(__file__).resolve().parent.parent
-
-TINY_PYPROJECT = """\
-[build-system]
-requires = ["setuptools>=68"]
-build-backend = "setuptools.build_meta"
-
-[project]
-name = "tiny"
-version = "1.0"
-description = "A pure package for testing nox-release."
-readme = "README.md"
-
-[tool.setuptools]
-packages = ["tiny"]
-
-[tool.release]
-backend = "build"
-
-[tool.release.wheels]
-linux = ["py3-none-any"]
-windows = []
-"""
-
-
-def tiny_project(parent: Path) -> Path:
-    root = parent / "tiny-project"
-    (root / "tiny").mkdir(parents=True)
-    (root / "pyproject.toml").write_text(TINY_PYPROJECT, encoding="utf-8")
-    (root / "tiny" / "__init__.py").write_text('"""Tiny."""\n\nVALUE = 1\n', encoding="utf-8")
-    (root / "README.md").write_text("# tiny\n\nA pure package.\n", encoding="utf-8")
-    return root
 
 
 @pytest.fixture(autouse=True)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from conftest import tiny_project
 
 from release import pipeline
 from release.backends.base import BuildOutcome, Unavailable
@@ -36,28 +37,9 @@ from release.records import (
 from release.runner import Runner
 from release.staging import collect, deliver, ensure_dist, staging_dir
 
-TINY_PROJECT = """\
-[build-system]
-requires = ["setuptools>=68"]
-build-backend = "setuptools.build_meta"
-
-[project]
-name = "tiny"
-version = "1.0"
-
-[tool.release]
-backend = "build"
-
-[tool.release.wheels]
-linux = ["py3-none-any"]
-windows = []
-"""
-
 
 def make_ctx(tmp_path: Path) -> RunContext:
-    root = tmp_path / "project"
-    root.mkdir()
-    (root / "pyproject.toml").write_text(TINY_PROJECT, encoding="utf-8")
+    root = tiny_project(tmp_path)
     config = load_config(root)
     console = Console(github=False, stream=io.StringIO(), environ={})
     return RunContext(

@@ -171,6 +171,20 @@ def build_so(tmp: Path, name: str, source: str, *args: str) -> bytes:
     return out.read_bytes()
 
 
+def abi3_linux_release(tmp_path: Path, extension: bytes) -> Path:
+    """A dist dir holding one tally abi3 manylinux wheel around the given extension module."""
+    dist = tmp_path / "d"
+    dist.mkdir()
+    write_wheel(
+        dist,
+        "tally",
+        "0.3.1",
+        "cp39-abi3-manylinux_2_17_x86_64",
+        files={"tally/__init__.py": b"", "tally/_ext.abi3.so": extension},
+    )
+    return dist
+
+
 def test_library_outside_the_policy_and_not_bundled(tmp_path: Path) -> None:
     build = tmp_path / "build"
     build.mkdir()
@@ -183,16 +197,7 @@ def test_library_outside_the_policy_and_not_bundled(tmp_path: Path) -> None:
         "-louter",
         f"-Wl,-rpath,{build}",
     )
-    dist = tmp_path / "d"
-    dist.mkdir()
-    write_wheel(
-        dist,
-        "tally",
-        "0.3.1",
-        "cp39-abi3-manylinux_2_17_x86_64",
-        files={"tally/__init__.py": b"", "tally/_ext.abi3.so": ext},
-    )
-    proc, record = validate(TALLY, dist)
+    proc, record = validate(TALLY, abi3_linux_release(tmp_path, ext))
     assert proc.returncode == 30
     assert any("libouter.so" in f["message"] for f in findings(record, "manylinux"))
 
@@ -206,16 +211,7 @@ def test_stable_abi_violation_in_an_abi3_wheel(tmp_path: Path) -> None:
         "_ext.abi3.so",
         "void _PyObject_Dump(void *);\nvoid PyInit__ext(void) { _PyObject_Dump(0); }\n",
     )
-    dist = tmp_path / "d"
-    dist.mkdir()
-    write_wheel(
-        dist,
-        "tally",
-        "0.3.1",
-        "cp39-abi3-manylinux_2_17_x86_64",
-        files={"tally/__init__.py": b"", "tally/_ext.abi3.so": ext},
-    )
-    proc, record = validate(TALLY, dist)
+    proc, record = validate(TALLY, abi3_linux_release(tmp_path, ext))
     assert proc.returncode == 30
     (error,) = findings(record, "abi3")
     assert "_PyObject_Dump" in error["message"]
