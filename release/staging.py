@@ -7,6 +7,7 @@ fails, the private directory is removed and the dist dir is exactly as it was.
 
 from __future__ import annotations
 
+import errno
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -53,6 +54,23 @@ def deliver(files: Sequence[Path], dist: Path) -> list[Artifact]:
     ensure_dist(dist)
     artifacts = [Artifact.of(path) for path in files]
     for path in files:
-        # os.replace within one filesystem: the dist dir never shows half a file.
-        path.replace(dist / path.name)
+        _move_into(path, dist)
     return artifacts
+
+
+def _move_into(path: Path, dist: Path) -> None:
+    """Move ``path`` into ``dist`` so that the dist dir never shows half a file."""
+    target = dist / path.name
+    try:
+        path.replace(target)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        # The dist dir is another filesystem (a mount point): copy beside the target under a
+        # hidden name, then rename within the dist dir, which is atomic again.
+        partial = dist / f".{path.name}.partial"
+        try:
+            shutil.copy2(path, partial)
+            partial.replace(target)
+        finally:
+            partial.unlink(missing_ok=True)

@@ -144,12 +144,17 @@ def test_cvec_host_build_is_marked_with_reason(
 def test_cvec_windows_skipped_and_no_sdist(
     cvec_release: Built,
 ) -> None:
-    _proc, dist = cvec_release
+    proc, dist = cvec_release
     records = records_of(dist)
     assert records["build-windows"]["status"] == "skipped"
     assert "Windows runner" in records["build-windows"]["reason"]
     assert records["sdist"]["status"] == "skipped"
     assert not list(dist.glob("*.tar.gz"))
+    # The missing Windows wheel is a warning of validate, and the dry run's summary says so.
+    assert records["validate"]["status"] == "ok"
+    assert "win_amd64" in records["validate"]["reason"]
+    summary = proc.stdout[proc.stdout.index("Release dry run summary") :]
+    assert "validate ok: 1 warning(s)" in summary
 
 
 def test_cvec_wheel_tags_and_runtime_library(cvec_release: Built, tmp_path: Path) -> None:

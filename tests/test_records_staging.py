@@ -424,3 +424,28 @@ def test_clear_dist_without_dist_dir(tmp_path: Path) -> None:
     ctx.dist.write_text("a file", encoding="utf-8")
     with pytest.raises(DistDirError, match="not a directory"):
         pipeline.clear_dist_for_release(ctx)
+
+
+def test_deliver_across_filesystems_copies_then_renames(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dist dir on another filesystem (a mount point): rename fails with EXDEV."""
+    import errno
+
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    built = tmp_path / "staging" / "demo-1.0-py3-none-any.whl"
+    built.parent.mkdir()
+    built.write_bytes(b"wheel bytes")
+    real_replace = Path.replace
+
+    def replace(self: Path, target: Path) -> Path:
+        if self.parent != Path(target).parent:
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        return real_replace(self, target)
+
+    monkeypatch.setattr(Path, "replace", replace)
+    (artifact,) = deliver([built], dist)
+    assert (dist / built.name).read_bytes() == b"wheel bytes"
+    assert artifact.sha256 == hashlib.sha256(b"wheel bytes").hexdigest()
+    assert sorted(p.name for p in dist.iterdir()) == [built.name]  # no .partial left

@@ -106,7 +106,11 @@ def validate(ctx: RunContext, record: StageRecord) -> None:
         "wheel-set",
         wheel_names,
         check_wheel_set(
-            expected, wheel_names, skipped_platforms=_skipped_platforms(dist), strict=ctx.strict
+            expected,
+            wheel_names,
+            skipped_platforms=_skipped_platforms(dist),
+            strict=ctx.strict,
+            source=source,
         ),
     )
     findings.add("pypi-tags", wheel_names, check_pypi_tags(wheel_names))
@@ -139,6 +143,13 @@ def validate(ctx: RunContext, record: StageRecord) -> None:
     record.extra["tag"] = ctx.tag
     record.extra["strict"] = ctx.strict
     record.extra["binaries"] = sum(_count_binaries(i) for i in infos)
+    warnings = [f for f in findings.items if f.level == "warning"]
+    if warnings:
+        # The release summary shows a stage's reason: missing wheels of a skipped build
+        # must not pass unnoticed in a dry run that otherwise says "ok".
+        record.reason = f"{len(warnings)} warning(s): " + "; ".join(
+            f"[{f.check}] {f.message}" for f in warnings
+        )
     _report(ctx, record, findings)
     if findings.errors:
         raise ValidationFailedError(
