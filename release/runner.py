@@ -121,11 +121,17 @@ class Runner:
         tail: deque[str] = deque(maxlen=TAIL_LINES)
         lines: list[str] = []
         started = time.monotonic()
+        group = None
         if quiet:
             self.console.detail(f"$ {shown}")
+        elif self.console.github:
+            # The command is the fold's title: the log reads as a list of commands, each
+            # opening onto its output.
+            group = self.console.group(f"$ {shown}")
         else:
             self.console.line(f"$ {shown}")
-        group = self.console.group(f"output of {argv[0]}") if stream and not quiet else None
+            if stream:
+                group = self.console.group(f"output of {argv[0]}")
         if group is not None:
             group.__enter__()
         try:
