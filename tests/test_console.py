@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import sys
 from pathlib import Path
 
 import pytest
@@ -153,3 +154,16 @@ def test_tables() -> None:
 )
 def test_human_size(size: int, text: str) -> None:
     assert human_size(size) == text
+
+
+def test_stdout_in_a_legacy_code_page_survives_emoji(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows runners give Python a cp1252 pipe; maturin prints emoji into it."""
+    raw = io.BytesIO()
+    cp1252 = io.TextIOWrapper(raw, encoding="cp1252")
+    monkeypatch.setattr(sys, "stdout", cp1252)
+    Console(github=True).line("🍹 Building a mixed python/rust project")
+    assert raw.getvalue().decode("utf-8") == "🍹 Building a mixed python/rust project\n"
+    local_raw = io.BytesIO()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(local_raw, encoding="cp1252"))
+    Console(github=False).line("📦 Built")
+    assert local_raw.getvalue() == b"? Built\n"
