@@ -14,8 +14,9 @@ import traceback
 from . import report
 from .context import RunContext
 from .errors import DistDirError, ReleaseError, StagesFailedError
-from .records import FAILED, RECORD_DIR, StageRecord, read_record, write_record
+from .records import FAILED, RECORD_DIR, StageRecord, delivered_here, sha256_of, write_record
 from .stages import RELEASE_CHAIN, STAGES
+from .staging import ensure_dist
 
 INTERNAL_ERROR_EXIT = 70
 
@@ -54,32 +55,29 @@ def run_stage(ctx: RunContext, name: str) -> tuple[StageRecord, ReleaseError | N
 
 
 def clear_dist_for_release(ctx: RunContext) -> None:
-    """Empty the dist dir for a fresh dry run, but only of what nox-release made there.
+    """Empty the dist dir for a fresh dry run, but only of what nox-release put there.
 
-    Files the records do not account for may be the only copy of something (a wheel
-    downloaded from CI); they stop the run instead of being deleted.
+    A file is cleared only if nox-release delivered it into this dist dir on this machine
+    and it is unchanged since. Anything else may be the only copy of something (wheels
+    downloaded from CI, with CI's records); it stops the run instead of being deleted.
     """
     dist = ctx.dist
     if not dist.exists():
         return
-    if not dist.is_dir():
-        raise DistDirError(
-            f"the dist dir {dist} exists and is not a directory.",
-            "remove or rename that file, or pass --dist with another path.",
-        )
-    ours = {RECORD_DIR}
-    for record_file in (dist / RECORD_DIR).glob("*.json"):
-        record = read_record(dist, record_file.stem)
-        if record is not None:
-            ours.update(artifact.name for artifact in record.artifacts)
-    foreign = sorted(p.name for p in dist.iterdir() if p.name not in ours)
+    ensure_dist(dist)
+    ours = delivered_here(dist)
+    foreign = sorted(
+        p.name
+        for p in dist.iterdir()
+        if p.name != RECORD_DIR and not (p.is_file() and ours.get(p.name) == sha256_of(p))
+    )
     if foreign:
         shown = ", ".join(foreign[:5]) + (
             f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
         )
         raise DistDirError(
-            f"{dist} holds files nox-release did not make ({shown}); the dry run starts from "
-            "an empty dist dir and will not delete them.",
+            f"{dist} holds files that earlier runs here did not make, or that changed since "
+            f"({shown}); the dry run starts from an empty dist dir and will not delete them.",
             "move them elsewhere, or pass --dist with another directory.",
         )
     for path in dist.iterdir():

@@ -11,6 +11,7 @@ import datetime as _dt
 import hashlib
 import json
 import os
+import socket
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,9 @@ from typing import Any
 from . import __version__
 
 RECORD_DIR = ".release"
+# Which files nox-release moved into this dist dir, on which machine: the dry run clears
+# only those, unchanged, so that a folder copied from CI is never emptied by mistake.
+LEDGER = "delivered.json"
 
 OK = "ok"
 FAILED = "failed"
@@ -167,3 +171,27 @@ def write_text_atomic(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _ledger_key(dist: Path) -> str:
+    return f"{socket.gethostname()}:{dist.resolve()}"
+
+
+def note_delivered(dist: Path, artifacts: list[Artifact]) -> None:
+    path = dist / RECORD_DIR / LEDGER
+    try:
+        ledger = json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        ledger = {}
+    entries = ledger.setdefault(_ledger_key(dist), {})
+    entries.update({a.name: a.sha256 for a in artifacts})
+    write_text_atomic(path, json.dumps(ledger, indent=2, sort_keys=True) + "\n")
+
+
+def delivered_here(dist: Path) -> dict[str, str]:
+    """name -> sha256 of the files nox-release delivered into ``dist`` on this machine."""
+    try:
+        ledger = json.loads((dist / RECORD_DIR / LEDGER).read_text(encoding="utf-8"))
+        return dict(ledger.get(_ledger_key(dist), {}))
+    except (FileNotFoundError, ValueError, AttributeError):
+        return {}

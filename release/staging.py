@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import BuildOutputError, DistDirError
-from .records import Artifact
+from .records import Artifact, note_delivered
 
 
 def ensure_dist(dist: Path) -> None:
@@ -55,6 +55,7 @@ def deliver(files: Sequence[Path], dist: Path) -> list[Artifact]:
     artifacts = [Artifact.of(path) for path in files]
     for path in files:
         _move_into(path, dist)
+    note_delivered(dist, artifacts)
     return artifacts
 
 

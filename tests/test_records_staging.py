@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import ClassVar
@@ -202,7 +203,12 @@ def test_deliver_moves_files_and_lists_them(tmp_path: Path) -> None:
     files = collect(out, ["*.whl", "*.tar.gz"], what="files", tool="t")
     artifacts = deliver(files, dist)
     assert [a.name for a in artifacts] == ["a-1.0-py3-none-any.whl", "a-1.0.tar.gz"]
-    assert snapshot(dist) == {"a-1.0-py3-none-any.whl": b"wheel a", "a-1.0.tar.gz": b"sdist a"}
+    delivered = snapshot(dist)
+    ledger = json.loads(delivered.pop(".release/delivered.json"))
+    assert delivered == {"a-1.0-py3-none-any.whl": b"wheel a", "a-1.0.tar.gz": b"sdist a"}
+    # The ledger says what was delivered here, so a later dry run may clear exactly that.
+    (entries,) = ledger.values()
+    assert entries == {a.name: a.sha256 for a in artifacts}
     assert list(out.iterdir()) == []
     assert artifacts[0].sha256 == hashlib.sha256(b"wheel a").hexdigest()
 
@@ -373,14 +379,20 @@ def test_unavailable_platform_is_skipped_with_the_reason(tmp_path: Path) -> None
 # --- clearing the dist dir for a dry run ------------------------------------------------------
 
 
-def test_clear_dist_refuses_files_no_record_lists(tmp_path: Path) -> None:
+def deliver_file(ctx: RunContext, name: str, data: bytes) -> Path:
+    """Put a file into the dist dir the way a build stage does."""
+    built = ctx.dist.parent / "staging" / name
+    built.parent.mkdir(exist_ok=True)
+    built.write_bytes(data)
+    deliver([built], ctx.dist)
+    return ctx.dist / name
+
+
+def test_clear_dist_refuses_files_it_did_not_deliver(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path)
     ctx.dist.mkdir()
-    (ctx.dist / "ours-1.0.tar.gz").write_bytes(b"ours")
+    deliver_file(ctx, "ours-1.0.tar.gz", b"ours")
     (ctx.dist / "downloaded-1.0-py3-none-any.whl").write_bytes(b"only copy")
-    write_record(
-        ctx.dist, StageRecord("sdist", artifacts=[Artifact.of(ctx.dist / "ours-1.0.tar.gz")])
-    )
     before = snapshot(ctx.dist)
     with pytest.raises(DistDirError) as info:
         pipeline.clear_dist_for_release(ctx)
@@ -388,6 +400,33 @@ def test_clear_dist_refuses_files_no_record_lists(tmp_path: Path) -> None:
     assert "ours-1.0.tar.gz" not in info.value.cause
     assert info.value.exit_code == 24
     assert snapshot(ctx.dist) == before
+
+
+def test_clear_dist_refuses_a_dist_dir_copied_from_elsewhere(tmp_path: Path) -> None:
+    """Artifacts downloaded from CI come with CI's records and ledger: not ours to delete."""
+    ctx = make_ctx(tmp_path)
+    ctx.dist.mkdir()
+    deliver_file(ctx, "tiny-1.0-py3-none-any.whl", b"built in CI")
+    write_record(
+        ctx.dist,
+        StageRecord("build-linux", artifacts=[Artifact.of(ctx.dist / "tiny-1.0-py3-none-any.whl")]),
+    )
+    downloaded = tmp_path / "downloaded"
+    shutil.copytree(ctx.dist, downloaded)
+    ctx.dist = downloaded
+    with pytest.raises(DistDirError, match=r"tiny-1\.0-py3-none-any\.whl"):
+        pipeline.clear_dist_for_release(ctx)
+    assert (downloaded / "tiny-1.0-py3-none-any.whl").read_bytes() == b"built in CI"
+
+
+def test_clear_dist_refuses_a_delivered_file_changed_since(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path)
+    ctx.dist.mkdir()
+    wheel = deliver_file(ctx, "tiny-1.0-py3-none-any.whl", b"as built")
+    wheel.write_bytes(b"edited by hand")
+    with pytest.raises(DistDirError, match="changed since"):
+        pipeline.clear_dist_for_release(ctx)
+    assert wheel.read_bytes() == b"edited by hand"
 
 
 def test_clear_dist_names_at_most_five_foreign_files(tmp_path: Path) -> None:
@@ -400,18 +439,13 @@ def test_clear_dist_names_at_most_five_foreign_files(tmp_path: Path) -> None:
     assert len(list(ctx.dist.iterdir())) == 7
 
 
-def test_clear_dist_removes_what_records_list(tmp_path: Path) -> None:
+def test_clear_dist_removes_what_it_delivered_even_after_a_failed_rerun(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path)
     ctx.dist.mkdir()
-    (ctx.dist / "tiny-1.0.tar.gz").write_bytes(b"sdist")
-    (ctx.dist / "tiny-1.0-py3-none-any.whl").write_bytes(b"wheel")
-    write_record(
-        ctx.dist, StageRecord("sdist", artifacts=[Artifact.of(ctx.dist / "tiny-1.0.tar.gz")])
-    )
-    write_record(
-        ctx.dist,
-        StageRecord("build-linux", artifacts=[Artifact.of(ctx.dist / "tiny-1.0-py3-none-any.whl")]),
-    )
+    deliver_file(ctx, "tiny-1.0.tar.gz", b"sdist")
+    deliver_file(ctx, "tiny-1.0-py3-none-any.whl", b"wheel")
+    # A later failed run of sdist rewrites its record with no artifacts; the file stays ours.
+    write_record(ctx.dist, StageRecord("sdist", status="failed"))
     pipeline.clear_dist_for_release(ctx)
     assert ctx.dist.is_dir()
     assert list(ctx.dist.iterdir()) == []
@@ -448,4 +482,4 @@ def test_deliver_across_filesystems_copies_then_renames(
     (artifact,) = deliver([built], dist)
     assert (dist / built.name).read_bytes() == b"wheel bytes"
     assert artifact.sha256 == hashlib.sha256(b"wheel bytes").hexdigest()
-    assert sorted(p.name for p in dist.iterdir()) == [built.name]  # no .partial left
+    assert sorted(p.name for p in dist.iterdir() if p.is_file()) == [built.name]  # no .partial

