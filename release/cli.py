@@ -17,7 +17,7 @@ from . import __version__
 from .config import load_config
 from .console import Console, in_github_actions
 from .context import RunContext, tag_from_environment
-from .errors import ReleaseError
+from .errors import DistDirError, InternalError, ReleaseError
 from .pipeline import run_release, run_stage
 from .runner import Runner
 from .stages import STAGES
@@ -69,6 +69,11 @@ def make_context(args: argparse.Namespace, console: Console) -> RunContext:
     if strict is None:
         strict = in_github_actions() and tag_from_environment(os.environ) is not None
     dist = args.dist.resolve() if args.dist is not None else config.dist_dir
+    if dist.exists() and not dist.is_dir():
+        raise DistDirError(
+            f"the dist dir {dist} is a file, not a directory.",
+            "pass --dist with a directory (unzip an artifact downloaded from CI first).",
+        )
     return RunContext(
         config=config, dist=dist, console=console, runner=Runner(console), tag=tag, strict=strict
     )
@@ -93,6 +98,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         console.error("interrupted; the dist dir holds only finished artifacts.")
         return 130
+    except Exception as exc:  # a bug outside any stage (reading the config, ...)
+        error = InternalError.of(exc)
+        if args.verbose:
+            console.line(traceback.format_exc())
+        console.error(error.cause, title=f"nox-release {args.stage}")
+        console.line(f"  what to do: {error.remedy}")
+        return error.exit_code
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -270,7 +270,13 @@ def load_config(project: Path) -> ReleaseConfig:
     project = project.resolve()
     pyproject = find_pyproject(project)
     data = read_toml(pyproject)
-    table = data.get("tool", {}).get("release")
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigTypeError(
+            f"tool in {pyproject} must be a table, got {_type_name(tool)}.",
+            "write tool settings as [tool.<name>] tables.",
+        )
+    table = tool.get("release")
     if table is None:
         raise NoReleaseTableError(
             f"{pyproject} has no [tool.release] table.",

@@ -132,5 +132,14 @@ class StagesFailedError(ReleaseError):
     exit_code = 40
 
 
-class UsageError(ReleaseError):
-    exit_code = 2
+class InternalError(ReleaseError):
+    """A bug in nox-release, not a problem with the project."""
+
+    exit_code = 70
+
+    @classmethod
+    def of(cls, exc: BaseException) -> InternalError:
+        return cls(
+            f"nox-release failed unexpectedly: {type(exc).__name__}: {exc}",
+            "this is a bug in nox-release: rerun with --verbose and report it with the traceback.",
+        )

@@ -13,18 +13,10 @@ import traceback
 
 from . import report
 from .context import RunContext
-from .errors import DistDirError, ReleaseError, StagesFailedError
+from .errors import DistDirError, InternalError, ReleaseError, StagesFailedError
 from .records import FAILED, RECORD_DIR, StageRecord, delivered_here, sha256_of, write_record
-from .stages import RELEASE_CHAIN, STAGES
+from .stages import PRODUCING_STAGES, RELEASE_CHAIN, STAGES
 from .staging import ensure_dist
-
-INTERNAL_ERROR_EXIT = 70
-
-
-class InternalError(ReleaseError):
-    """A bug in nox-release, not a problem with the project."""
-
-    exit_code = INTERNAL_ERROR_EXIT
 
 
 def run_stage(ctx: RunContext, name: str) -> tuple[StageRecord, ReleaseError | None]:
@@ -35,21 +27,21 @@ def run_stage(ctx: RunContext, name: str) -> tuple[StageRecord, ReleaseError | N
     started = time.monotonic()
     try:
         STAGES[name](ctx, record)
-    except ReleaseError as exc:
-        error = exc
-    except Exception as exc:  # a bug: say so, keep the traceback, still write the record
-        error = InternalError(
-            f"nox-release failed unexpectedly: {type(exc).__name__}: {exc}",
-            "this is a bug in nox-release; please report it with the traceback above.",
-        )
-        ctx.console.line(traceback.format_exc())
+    except Exception as exc:  # a bug too: still fail cleanly and write the record
+        error = exc if isinstance(exc, ReleaseError) else InternalError.of(exc)
+        if ctx.verbose:
+            ctx.console.line(traceback.format_exc())
     record.duration_s = time.monotonic() - started
     record.commands = [run.as_dict() for run in ctx.runner.history[commands_before:]]
     if error is not None:
         record.status = FAILED
         record.error = error.as_dict()
         report.stage_error(ctx.console, name, error)
-    write_record(ctx.dist, record)
+    # Build stages make the dist dir; a stage that only reads it (validate) must not create
+    # one from a mistyped --dist.
+    if ctx.dist.is_dir() or name in PRODUCING_STAGES:
+        ensure_dist(ctx.dist)
+        write_record(ctx.dist, record)
     report.stage_result(ctx.console, record)
     return record, error
 

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import tiny_project
+from conftest import run_release, tiny_project
 
 from release import __version__, cli
 from release.backends.base import BuildOutcome, Unavailable
@@ -262,3 +262,41 @@ def test_release_dry_run_of_a_pure_project(tmp_path: Path) -> None:
         assert command["returncode"] == 0
     assert records["build-windows"]["artifacts"] == []
     assert records["build-windows"]["reason"]
+
+
+def test_tool_that_is_not_a_table_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('tool = "x"\n', encoding="utf-8")
+    proc = run_release("sdist", "--project", str(tmp_path))
+    assert proc.returncode == 14, proc.stdout
+    assert "tool in" in proc.stdout and "must be a table" in proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_dist_that_is_a_file_is_refused_before_any_stage(tmp_path: Path) -> None:
+    project = tiny_project(tmp_path)
+    artifact_zip = tmp_path / "dist-build-linux.zip"
+    artifact_zip.write_bytes(b"PK\x05\x06" + b"\x00" * 18)
+    proc = run_release("validate", "--project", str(project), "--dist", str(artifact_zip))
+    assert proc.returncode == 24, proc.stdout
+    assert "is a file, not a directory" in proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_validate_of_a_missing_dist_dir_creates_nothing(tmp_path: Path) -> None:
+    project = tiny_project(tmp_path)
+    typo = tmp_path / "dsit"
+    proc = run_release("validate", "--project", str(project), "--dist", str(typo))
+    assert proc.returncode == 24, proc.stdout
+    assert "does not exist" in proc.stdout
+    assert not typo.exists()
+
+
+def test_verbose_shows_the_traceback_of_a_stage_error(tmp_path: Path) -> None:
+    project = tiny_project(tmp_path)
+    quiet = run_release("validate", "--project", str(project), "--dist", str(tmp_path / "x"))
+    loud = run_release(
+        "validate", "--project", str(project), "--dist", str(tmp_path / "x"), "--verbose"
+    )
+    assert "Traceback" not in quiet.stdout
+    assert "Traceback" in loud.stdout and "DistDirError" in loud.stdout
+    assert quiet.returncode == loud.returncode == 24

@@ -20,7 +20,7 @@ from release.backends.base import BuildOutcome, Unavailable
 from release.config import ReleaseConfig, load_config
 from release.console import Console
 from release.context import RunContext
-from release.errors import BuildOutputError, DistDirError
+from release.errors import BuildOutputError, DistDirError, InternalError
 from release.records import (
     FAILED,
     HOST_BUILD,
@@ -313,7 +313,7 @@ def test_failing_build_leaves_dist_untouched(
     else:
         assert stored.error["kind"] == "InternalError"
         assert "KeyError" in error.cause
-        assert error.exit_code == pipeline.INTERNAL_ERROR_EXIT
+        assert error.exit_code == InternalError.exit_code == 70
     assert f"error: build-linux: {error.cause}" in printed(ctx)
 
 

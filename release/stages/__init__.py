@@ -17,5 +17,8 @@ STAGES: dict[str, StageFunction] = {
     "validate": validate.validate,
 }
 
+# Stages that create the dist dir; the others only read it.
+PRODUCING_STAGES = frozenset({"build-linux", "build-windows", "sdist"})
+
 # The local dry run, in order.
 RELEASE_CHAIN: tuple[str, ...] = ("build-linux", "build-windows", "sdist", "validate")
