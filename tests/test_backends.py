@@ -308,6 +308,7 @@ def test_pacman_command(tmp_path: Path) -> None:
     assert backend.pacman_command(root) == [
         str(root / "usr" / "bin" / "pacman.exe"),
         "-S",
+        "-y",
         "--noconfirm",
         "--needed",
         "mingw-w64-x86_64-gmp",
@@ -421,7 +422,7 @@ def test_windows_build_on_windows_adds_a_missing_rust_target(
     assert argvs[0] == ("rustc", "--print", "target-libdir", "--target")
     added = ("rustup", "target", "add", "x86_64-pc-windows-gnu")
     assert (added in argvs) is not installed
-    assert argvs[-2][1:] == ("-S", "--noconfirm", "--needed")
+    assert argvs[-2][1:] == ("-S", "-y", "--noconfirm")
     assert argvs[-1][:2] == ("maturin", "build")
 
 

@@ -181,7 +181,12 @@ class MaturinBackend:
 
     def pacman_command(self, msys2: Path) -> list[str]:
         pacman = msys2 / "usr" / "bin" / "pacman.exe"
-        return [str(pacman), "-S", "--noconfirm", "--needed", *self.config.windows.msys2_packages]
+        # -y: the runner image's package database can be weeks old, and its download
+        # URLs gone.
+        return [
+            str(pacman), "-S", "-y", "--noconfirm", "--needed",
+            *self.config.windows.msys2_packages,
+        ]  # fmt: skip
 
     def windows_env(self, msys2: Path | None) -> dict[str, str]:
         if msys2 is None:
