@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import platform
-import subprocess
 import sys
 from dataclasses import dataclass
+
+from .runner import Runner
 
 
 def host_os() -> str:
@@ -57,7 +58,7 @@ class ContainerEngine:
     problem: str  # why none is usable, when name is None
 
 
-def container_engine(timeout: float = 20.0) -> ContainerEngine:
+def container_engine(runner: Runner, timeout: float = 20.0) -> ContainerEngine:
     """The first of docker/podman whose engine answers, as cibuildwheel would use it.
 
     A client without a daemon (``docker --version`` works, ``docker info`` does not) is the
@@ -65,25 +66,14 @@ def container_engine(timeout: float = 20.0) -> ContainerEngine:
     """
     problems = []
     for name in ("docker", "podman"):
-        try:
-            proc = subprocess.run(
-                [name, "info", "--format", "{{.ServerVersion}}"]
-                if name == "docker"
-                else [name, "info"],
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                check=False,
-            )
-        except FileNotFoundError:
+        if runner.which(name) is None:
             problems.append(f"{name}: not installed")
             continue
-        except subprocess.TimeoutExpired:
-            problems.append(f"{name}: no answer in {timeout:.0f}s")
-            continue
-        if proc.returncode == 0:
+        result = runner.run(
+            [name, "info"], check=False, quiet=True, timeout=timeout, why="asking the engine"
+        )
+        if result.returncode == 0:
             return ContainerEngine(name, "")
-        lines = (proc.stderr or proc.stdout).strip().splitlines()
-        reason = lines[-1] if lines else f"exit status {proc.returncode}"
+        reason = result.tail[-1] if result.tail else f"exit status {result.returncode}"
         problems.append(f"{name}: {reason[:160]}")
     return ContainerEngine(None, "; ".join(problems))

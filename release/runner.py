@@ -14,9 +14,10 @@ import re
 import shlex
 import shutil
 import subprocess
+import threading
 import time
-from collections import deque
 from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,13 +101,15 @@ class Runner:
         check: bool = True,
         quiet: bool = False,
         record: bool = True,
+        timeout: float | None = None,
     ) -> CommandResult:
         """Run ``argv`` and return its result; raise :class:`CommandFailedError` on failure.
 
         ``env`` replaces the environment entirely when given (build it with
         :func:`child_env`). ``quiet`` keeps short queries out of the log unless
         ``--verbose``; ``record=False`` also keeps them out of the stage record (tool
-        versions: they produce nothing).
+        versions: they produce nothing). After ``timeout`` seconds the command is killed
+        and its result says so.
         """
         argv = tuple(str(a) for a in argv)
         full_env = dict(env) if env is not None else dict(os.environ)
@@ -117,51 +120,23 @@ class Runner:
         shown = self.console.redact(shlex.join(argv))
         where = str(cwd) if cwd is not None else str(Path.cwd())
 
-        stream = self.console.verbose or self.console.github
-        tail: deque[str] = deque(maxlen=TAIL_LINES)
-        lines: list[str] = []
+        stream = (self.console.verbose or self.console.github) and not quiet
         started = time.monotonic()
-        group = None
-        if quiet:
-            self.console.detail(f"$ {shown}")
-        elif self.console.github:
-            # The command is the fold's title: the log reads as a list of commands, each
-            # opening onto its output.
-            group = self.console.group(f"$ {shown}")
-        else:
-            self.console.line(f"$ {shown}")
-            if stream:
-                group = self.console.group(f"output of {argv[0]}")
-        if group is not None:
-            group.__enter__()
-        try:
-            proc = subprocess.Popen(
-                [executable, *argv[1:]],
-                cwd=cwd,
-                env=full_env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                text=True,
-                encoding="utf-8",
-                errors="replace",
+        with ExitStack() as folded:
+            if quiet:
+                self.console.detail(f"$ {shown}")
+            elif self.console.github:
+                # The command is the fold's title: the log reads as a list of commands, each
+                # opening onto its output.
+                folded.enter_context(self.console.group(f"$ {shown}"))
+            else:
+                self.console.line(f"$ {shown}")
+                if stream:
+                    folded.enter_context(self.console.group(f"output of {argv[0]}"))
+            returncode, lines = self._execute(
+                [executable, *argv[1:]], cwd=cwd, env=full_env, echo=stream, timeout=timeout
             )
-            assert proc.stdout is not None
-            for raw in proc.stdout:
-                text = self.console.redact(raw.rstrip("\n"))
-                lines.append(text)
-                tail.append(text)
-                if stream and not quiet:
-                    self.console.line(text)
-            returncode = proc.wait()
-        except OSError as exc:
-            raise ToolNotFoundError(
-                f"could not start {argv[0]}: {exc}.",
-                INSTALL_HINTS.get(argv[0], f"check that {argv[0]} is installed and runnable") + ".",
-            ) from exc
-        finally:
-            if group is not None:
-                group.__exit__(None, None, None)
+        tail = lines[-TAIL_LINES:]
         duration = time.monotonic() - started
         redacted_argv = tuple(self.console.redact(a) for a in argv)
         if record:
@@ -184,6 +159,59 @@ class Runner:
                 list(tail),
             )
         return result
+
+    def _execute(
+        self,
+        argv: list[str],
+        *,
+        cwd: Path | str | None,
+        env: dict[str, str],
+        echo: bool,
+        timeout: float | None,
+    ) -> tuple[int, list[str]]:
+        """Run the process, reading its output as it comes; (exit status, redacted lines)."""
+        lines: list[str] = []
+        try:
+            proc = subprocess.Popen(
+                argv,
+                cwd=cwd,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+            )
+        except OSError as exc:
+            tool = Path(argv[0]).name
+            raise ToolNotFoundError(
+                f"could not start {tool}: {exc}.",
+                INSTALL_HINTS.get(tool, f"check that {tool} is installed and runnable") + ".",
+            ) from exc
+        killed = threading.Event()
+
+        def kill() -> None:
+            killed.set()
+            proc.kill()
+
+        watchdog = threading.Timer(timeout, kill) if timeout is not None else None
+        if watchdog is not None:
+            watchdog.start()
+        try:
+            assert proc.stdout is not None
+            for raw in proc.stdout:
+                text = self.console.redact(raw.rstrip("\n"))
+                lines.append(text)
+                if echo:
+                    self.console.line(text)
+            returncode = proc.wait()
+        finally:
+            if watchdog is not None:
+                watchdog.cancel()
+        if killed.is_set():
+            lines.append(f"(killed after {timeout:.0f}s without finishing)")
+        return returncode, lines
 
     def version_of(self, argv: Sequence[str], env: Mapping[str, str] | None = None) -> str:
         """First line a tool prints about its version, or why it could not be asked."""

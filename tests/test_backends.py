@@ -556,7 +556,8 @@ def test_cibuildwheel_windows_on_linux_is_unavailable(tmp_path: Path) -> None:
 
 def test_cibuildwheel_in_containers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
-        "release.backends.cibuildwheel.container_engine", lambda: ContainerEngine("podman", "")
+        "release.backends.cibuildwheel.container_engine",
+        lambda runner: ContainerEngine("podman", ""),
     )
     config = cibw_config(tmp_path)
     ctx = make_ctx(config)
@@ -577,7 +578,7 @@ def test_cibuildwheel_in_containers(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert call.env["CIBW_CONTAINER_ENGINE"] == "podman"
 
 
-def no_engine() -> ContainerEngine:
+def no_engine(runner: Runner) -> ContainerEngine:
     return ContainerEngine(None, "docker: Cannot connect to the Docker daemon")
 
 

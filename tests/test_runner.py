@@ -6,6 +6,7 @@ import io
 import os
 import shlex
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -221,3 +222,34 @@ def test_version_of() -> None:
     assert runner.version_of(["no-such-tool-here"], env={"PATH": ""}) == "not found"
     assert runner.version_of(python("raise SystemExit(9)")) == "unknown (exit status 9)"
     assert runner.history == []
+
+
+def test_a_command_past_its_timeout_is_killed_and_says_so() -> None:
+    runner, _ = make_runner()
+    started = time.monotonic()
+    result = runner.run(python("import time; print('waiting', flush=True); time.sleep(30)"),
+                        check=False, timeout=1)  # fmt: skip
+    assert time.monotonic() - started < 10
+    assert result.returncode != 0
+    assert result.tail[-1] == "(killed after 1s without finishing)"
+    assert "waiting" in result.output
+
+
+def test_container_engine_asks_the_engine_through_the_runner(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A docker client whose daemon is down is no engine; the stage record shows the query."""
+    from release.host import container_engine
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    docker = bin_dir / "docker"
+    docker.write_text("#!/bin/sh\necho 'Cannot connect to the Docker daemon' >&2\nexit 1\n")
+    docker.chmod(0o755)
+    runner, _ = make_runner()
+    monkeypatch.setenv("PATH", str(bin_dir))
+    engine = container_engine(runner)
+    assert engine.name is None
+    assert [run.argv for run in runner.history] == [("docker", "info")]
+    assert "docker: Cannot connect to the Docker daemon" in engine.problem
+    assert "podman: not installed" in engine.problem

@@ -69,7 +69,7 @@ class CibuildwheelBackend:
         if platform != "linux" or host_os() != "linux":
             ctx.runner.run(argv, cwd=self.config.project_root, why=f"building {platform} wheels")
             return BuildOutcome()
-        engine = container_engine()
+        engine = container_engine(ctx.runner)
         if engine.name is not None:
             env = child_env(extra={"CIBW_CONTAINER_ENGINE": engine.name})
             ctx.runner.run(

@@ -71,7 +71,10 @@ def mingw_linker(target: str) -> str:
 
 def rust_target_installed(ctx: RunContext, target: str) -> bool:
     libdir = ctx.runner.run(
-        ["rustc", "--print", "target-libdir", "--target", target], check=False, quiet=True
+        ["rustc", "--print", "target-libdir", "--target", target],
+        check=False,
+        quiet=True,
+        record=False,
     ).output.strip()
     return bool(libdir) and Path(libdir).is_dir()
 

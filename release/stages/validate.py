@@ -237,9 +237,11 @@ def _report(ctx: RunContext, record: StageRecord, findings: Findings) -> None:
         where = f"{finding.file}: " if finding.file else ""
         text = f"[{finding.check}] {where}{finding.message}"
         if finding.level == "error":
-            console.error(text, file=finding.file)
+            # No file= property: annotations point into the repository, and a wheel is
+            # not a file of it; the message names it.
+            console.error(text)
         elif finding.level == "warning":
-            console.warning(text, file=finding.file)
+            console.warning(text)
         else:
             console.line(f"note: {text}")
     errors, warnings = len(findings.errors), sum(f.level == "warning" for f in findings.items)
