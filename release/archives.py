@@ -166,28 +166,6 @@ def inspect_artifact(path: Path) -> tuple[ArchiveInfo, list[Finding]]:
     return info, report.findings()
 
 
-def read_member(path: Path, member: str) -> bytes:
-    """The bytes of ``member`` of a wheel (or sdist), read in memory.
-
-    Raises KeyError when the archive has no such file member. Meant for archives that
-    :func:`inspect_artifact` has already read without an integrity error; a damaged archive
-    raises what zipfile or tarfile raise.
-    """
-    kind = artifact_kind(path)
-    if kind == WHEEL:
-        with zipfile.ZipFile(path) as archive:
-            return archive.read(member)
-    if kind == SDIST:
-        with tarfile.open(path, mode="r|gz") as archive:
-            for entry in archive:
-                if entry.name == member and entry.isfile():
-                    handle = archive.extractfile(entry)
-                    assert handle is not None  # a regular file always has a handle
-                    return handle.read()
-        raise KeyError(member)
-    raise ValueError(f"{path.name} is neither a wheel nor a .tar.gz sdist")
-
-
 # --- findings ------------------------------------------------------------------------------
 
 

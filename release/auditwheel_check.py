@@ -18,24 +18,28 @@ from typing import Any
 
 from packaging.utils import parse_wheel_filename
 
+from .config import manylinux_glibc
 from .records import Finding
 from .runner import Runner
 
 CHECK = "manylinux"
 
-_LEGACY = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
-_POLICY = re.compile(r"^(manylinux|musllinux)_(\d+)_(\d+)_")
+# manylinux1/2010/2014 are the legacy spellings of manylinux_2_5/2_12/2_17.
+_POLICY = re.compile(r"^(manylinux|musllinux)_?(\d+_\d+|1|2010|2014)_[^_]")
 
 
 def policy_version(platform: str) -> tuple[str, tuple[int, int]] | None:
     """``manylinux2014_x86_64`` -> ("manylinux", (2, 17)); None for non-policy tags."""
-    for legacy, version in _LEGACY.items():
-        if platform.startswith(legacy + "_"):
-            return "manylinux", version
     match = _POLICY.match(platform)
-    if match:
-        return match.group(1), (int(match.group(2)), int(match.group(3)))
-    return None
+    if match is None:
+        return None
+    family, version = match.groups()
+    if family == "manylinux":
+        return family, manylinux_glibc(version)
+    if "_" not in version:
+        return None  # musllinux has no legacy spellings
+    major, minor = version.split("_")
+    return family, (int(major), int(minor))
 
 
 def linux_platforms(wheel: Path) -> list[str]:

@@ -28,7 +28,6 @@ OK = "ok"
 FAILED = "failed"
 SKIPPED = "skipped"
 HOST_BUILD = "host build"
-STATUSES = (OK, FAILED, SKIPPED, HOST_BUILD)
 
 
 def sha256_of(path: Path) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
+from .backends.cibuildwheel import build_identifiers
 from .config import PLATFORMS, ReleaseConfig, read_toml
 from .errors import ConfigError
 from .records import Finding
@@ -115,22 +116,11 @@ def entry_for_identifier(identifier: str, platform: str) -> Expected:
     return Expected(platform, (native, *abi3), shown)
 
 
-def cibuildwheel_identifiers(config: ReleaseConfig, runner: Runner, platform: str) -> list[str]:
-    result = runner.run(
-        ["cibuildwheel", "--print-build-identifiers", "--platform", platform,
-         str(config.package_dir)],
-        cwd=config.project_root,
-        why=f"listing the {platform} wheels cibuildwheel builds",
-        quiet=True,
-    )  # fmt: skip
-    return [line.strip() for line in result.output.splitlines() if line.strip()]
-
-
 def cibuildwheel_entries(config: ReleaseConfig, runner: Runner) -> tuple[list[Expected], str]:
     entries = []
     listed = []
     for platform in PLATFORMS:
-        identifiers = cibuildwheel_identifiers(config, runner, platform)
+        identifiers = build_identifiers(config, runner, platform)
         entries += [entry_for_identifier(i, platform) for i in identifiers]
         listed.append(f"{platform}: {', '.join(identifiers) or 'none'}")
     return entries, f"cibuildwheel --print-build-identifiers ({'; '.join(listed)})"

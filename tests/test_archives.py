@@ -28,7 +28,6 @@ from release.archives import (
     MAX_MESSAGES_PER_KIND,
     inspect_artifact,
     is_artifact,
-    read_member,
     stray_files,
 )
 from release.records import Finding
@@ -531,18 +530,6 @@ def test_unparseable_sdist_name(tmp_path: Path) -> None:
 
 
 # --- helpers for other checks --------------------------------------------------------------
-
-
-def test_read_member_reads_wheel_and_sdist_members_in_memory(tmp_path: Path) -> None:
-    wheel = write_wheel(tmp_path, files={"demo_pkg/lib.dll": b"MZ\x90\x00"})
-    sdist = write_sdist(tmp_path)
-
-    assert read_member(wheel, "demo_pkg/lib.dll") == b"MZ\x90\x00"
-    assert read_member(sdist, "demo_pkg-1.0/PKG-INFO").startswith(b"Metadata-Version: 2.1")
-    with pytest.raises(KeyError):
-        read_member(wheel, "demo_pkg/absent.dll")
-    with pytest.raises(KeyError):
-        read_member(sdist, "demo_pkg-1.0/absent")
 
 
 @pytest.mark.parametrize(

@@ -655,7 +655,7 @@ def test_host_build_without_a_c_compiler(tmp_path: Path, monkeypatch: pytest.Mon
 def test_real_cibuildwheel_lists_the_cvec_identifiers() -> None:
     config = load_config(ROOT / "examples" / "cvec")
     ctx = make_ctx(config, runner=real_runner)
-    assert build_identifiers(ctx, "linux") == ["cp311-manylinux_x86_64"]
+    assert build_identifiers(ctx.config, ctx.runner, "linux") == ["cp311-manylinux_x86_64"]
 
 
 # --- build ------------------------------------------------------------------------------------

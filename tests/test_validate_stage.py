@@ -293,3 +293,23 @@ def test_windows_wheel_with_missing_dll_fails_with_the_chain(
     (error,) = findings(record, "windows-dlls")
     assert "tally/_tally.pyd -> libdep.dll" in error["message"]
     assert "::error" not in proc.stdout  # locally: plain output
+
+
+@pytest.mark.parametrize(
+    ("platform", "policy"),
+    [
+        ("manylinux1_x86_64", ("manylinux", (2, 5))),
+        ("manylinux2010_i686", ("manylinux", (2, 12))),
+        ("manylinux2014_aarch64", ("manylinux", (2, 17))),
+        ("manylinux_2_28_x86_64", ("manylinux", (2, 28))),
+        ("musllinux_1_2_x86_64", ("musllinux", (1, 2))),
+        ("linux_x86_64", None),
+        ("win_amd64", None),
+    ],
+)
+def test_policy_of_a_platform_tag(
+    platform: str, policy: tuple[str, tuple[int, int]] | None
+) -> None:
+    from release.auditwheel_check import policy_version
+
+    assert policy_version(platform) == policy

@@ -14,22 +14,25 @@ from ..config import ReleaseConfig
 from ..context import RunContext
 from ..errors import HostBuildError, ToolNotFoundError
 from ..host import container_engine, host_os, machine, python_tag
-from ..runner import child_env
+from ..runner import Runner, child_env
 from .base import BuildOutcome, Unavailable
 from .build import host_build_linux_wheels, python_build
 
 
-def build_identifiers(ctx: RunContext, platform: str) -> list[str]:
-    """What cibuildwheel would build for ``platform``, from the package's own selectors."""
-    result = ctx.runner.run(
+def build_identifiers(config: ReleaseConfig, runner: Runner, platform: str) -> list[str]:
+    """What cibuildwheel would build for ``platform``, from the package's own selectors.
+
+    ``--print-build-identifiers`` runs on any OS, so validate uses it too.
+    """
+    result = runner.run(
         [
             "cibuildwheel",
             "--print-build-identifiers",
             "--platform",
             platform,
-            str(ctx.config.package_dir),
+            str(config.package_dir),
         ],
-        cwd=ctx.config.project_root,
+        cwd=config.project_root,
         why=f"listing the {platform} build identifiers",
         quiet=True,
     )
@@ -82,7 +85,7 @@ class CibuildwheelBackend:
         return self._host_build(ctx, out, engine.problem)
 
     def _host_build(self, ctx: RunContext, out: Path, problem: str) -> BuildOutcome:
-        wanted = build_identifiers(ctx, "linux")
+        wanted = build_identifiers(self.config, ctx.runner, "linux")
         here = f"{python_tag()}-manylinux_{machine()}"
         if here not in wanted:
             raise HostBuildError(

@@ -83,7 +83,8 @@ def validate(ctx: RunContext, record: StageRecord) -> None:
     # An archive that cannot be opened has its integrity error; the tools would only repeat it.
     readable = [info.path for info in infos if info.members]
     readable_wheels = [path for path in readable if path.suffix == ".whl"]
-    findings.add("build-record", names, _check_against_build_records(dist, files))
+    artifacts = [Artifact.of(f) for f in files]
+    findings.add("build-record", names, _check_against_build_records(dist, artifacts))
     findings.add(
         "version",
         names,
@@ -138,7 +139,7 @@ def validate(ctx: RunContext, record: StageRecord) -> None:
     findings.add_per_file("abi3", check_abi3(readable_wheels, ctx.runner))
 
     record.findings = findings.items
-    record.artifacts = [Artifact.of(f) for f in files]
+    record.artifacts = artifacts
     record.extra["checks"] = findings.ran
     record.extra["tag"] = ctx.tag
     record.extra["strict"] = ctx.strict
@@ -168,7 +169,7 @@ def _check_archives(files: list[Path], findings: Findings) -> list[ArchiveInfo]:
     return infos
 
 
-def _check_against_build_records(dist: Path, files: list[Path]) -> list[Finding]:
+def _check_against_build_records(dist: Path, artifacts: list[Artifact]) -> list[Finding]:
     """A file whose bytes differ from what its build stage recorded was changed afterwards."""
     built: dict[str, str] = {}
     for stage in BUILD_STAGES:
@@ -176,14 +177,14 @@ def _check_against_build_records(dist: Path, files: list[Path]) -> list[Finding]
         if previous is not None:
             built.update({a.name: a.sha256 for a in previous.artifacts})
     found = []
-    for path in files:
-        expected = built.get(path.name)
-        if expected is not None and Artifact.of(path).sha256 != expected:
+    for artifact in artifacts:
+        expected = built.get(artifact.name)
+        if expected is not None and artifact.sha256 != expected:
             found.append(
                 Finding(
                     "error",
                     "build-record",
-                    path.name,
+                    artifact.name,
                     "its sha256 differs from "
                     "the one its build stage recorded: the file changed after it "
                     "was built. Rebuild it.",
