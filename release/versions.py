@@ -61,6 +61,9 @@ def parse_tag(tag: str, pattern: str, *, example: str = _EXAMPLE_VERSION) -> Ver
             f"push a tag like {expected}",
         )
     text = match.group("version")
+    if text != text.strip() or not text:
+        # Version() forgives spaces; a git tag with them is a typo, and PyPI's name would differ.
+        raise TagError(f'tag "{tag}" has spaces around its version', f"push a tag like {expected}")
     try:
         return Version(text)
     except InvalidVersion:

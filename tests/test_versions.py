@@ -369,3 +369,8 @@ def test_unconvertible_cargo_version_is_reported(tmp_path: Path) -> None:
     (message,) = errors(check_versions(config, None, []))
     assert 'Cargo version "1.0.0-nightly.2" has no PEP 440 equivalent' in message
     assert message.startswith("crates/tally-python/Cargo.toml [package] version: ")
+
+
+def test_tag_with_spaces_is_refused() -> None:
+    with pytest.raises(TagError, match="spaces"):
+        parse_tag("v 0.3.1", "v{version}")
