@@ -16,6 +16,8 @@ import nox
 nox.needs_version = ">=2024.3.2"
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["lint", "tests"]
+# A session whose Python is missing fails instead of being skipped.
+nox.options.error_on_missing_interpreters = True
 
 ROOT = Path(__file__).parent
 
@@ -72,6 +74,13 @@ def tests(session: nox.Session) -> None:
     """Unit tests, and end-to-end tests that build the examples for real."""
     session.install("pytest>=8", "pypiserver>=2", *ALL_TOOLS, "-e", str(ROOT))
     session.run("pytest", *session.posargs)
+
+
+@nox.session(python=["3.9"])
+def compat(session: nox.Session) -> None:
+    """The unit tests on the oldest supported Python (tomli instead of tomllib)."""
+    session.install("pytest>=8", *ALL_TOOLS, "-e", str(ROOT))
+    session.run("pytest", "-m", "not e2e", *session.posargs)
 
 
 @nox.session
