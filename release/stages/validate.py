@@ -131,8 +131,8 @@ def validate(ctx: RunContext, record: StageRecord) -> None:
                     "warning",
                     "manylinux",
                     None,
-                    "auditwheel runs "
-                    "only on Linux; the Linux wheels' binaries were not audited here.",
+                    "auditwheel runs only on Linux; the Linux wheels' binaries were not "
+                    "audited here.",
                 )
             ],
         )
