@@ -1,7 +1,7 @@
 """The Windows DLL check of ``validate``: every DLL a wheel's binaries load must be findable.
 
 For each ``.pyd`` and ``.dll`` in a Windows wheel the import and delay-import tables are read
-(objdump, with :mod:`release.pe` where objdump lists nothing from a directory that exists),
+with objdump and, because objdump can list a table only in part, with :mod:`release.pe` too,
 and each imported DLL must be in the wheel (any directory, any case), the interpreter's, a
 system DLL, or allowed by ``[tool.release.windows] allow-dlls``. Bundled DLLs are followed
 to the whole transitive closure. A binary built for another machine than the wheel's
@@ -417,8 +417,16 @@ def _check_machine(wheel: _Wheel, member: str, header: pe.PEHeader) -> None:
 
 
 def _read_imports(blob: _Blob, dump: ObjdumpImports | None, scratch: Path) -> None:
+    """Every DLL the binary imports: what objdump listed, and what the tables hold.
+
+    objdump is not enough on its own: it lists nothing from a table it cannot read, and it
+    stops listing, without a word, at the first DLL name stored outside the import section,
+    which is where repair tools (maturin's among them) write the names of the DLLs they
+    rename. A shorter list would pass a wheel that does not load, so the tables are always
+    read here too, and the union is checked.
+    """
     assert blob.header is not None
-    data: bytes | None = None
+    data = (scratch / blob.scratch_name).read_bytes()
     names: list[str] = []
     tables = (
         ("import", blob.header.import_directory, dump.imports if dump else [], pe.read_imports),
@@ -430,24 +438,17 @@ def _read_imports(blob: _Blob, dump: ObjdumpImports | None, scratch: Path) -> No
         ),
     )
     for kind, directory, listed, reader in tables:
-        if listed and not (dump and dump.corrupt):
-            names += listed
-            continue
+        names += listed
         if not directory.present:
-            names += listed
             continue
-        # objdump listed nothing from a table that exists (or could not read the file):
-        # never take that as "no dependencies".
-        if data is None:
-            # The directories objdump was not shown are not the ones read here.
-            data = (scratch / blob.scratch_name).read_bytes()
+        objdump_read_it = bool(listed) and not (dump and dump.corrupt)
         try:
             found = reader(data, blob.header)
         except pe.PEFormatError as exc:
-            blob.import_problems.append(f"{kind} table: {exc}")
-            names += listed
+            if not objdump_read_it:
+                blob.import_problems.append(f"{kind} table: {exc}")
             continue
-        if not found:
+        if not found and not objdump_read_it:
             blob.import_problems.append(
                 f"the {kind} directory is present but its first entry is empty"
             )
@@ -493,8 +494,10 @@ def _missing_message(chain: tuple[str, ...]) -> str:
     return (
         f"{' -> '.join(chain)}: not in the wheel and not a system DLL, so importing the "
         f'module fails with "DLL load failed".{" " + origin + "." if origin else ""} '
-        "Bundle it: put the directory that holds it on PATH (for MSYS2 packages, "
-        "mingw64/bin) so the repair step copies it into the wheel, or run "
+        "Bundle it: building on Windows, put the directory that holds it on PATH (for MSYS2 "
+        "packages, mingw64/bin) so the repair step copies it into the wheel (maturin "
+        "cross-compiling on Linux looks only in the cargo:rustc-link-search directories); or "
+        "run "
         "`delvewheel repair --add-path <dir>` on the wheel; or, if users are known to have "
         f'it, add "{dll}" to [tool.release.windows] allow-dlls.'
     )

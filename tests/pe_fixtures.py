@@ -262,3 +262,32 @@ def write_wheel(
             info.external_attr = 0o644 << 16
             archive.writestr(info, data)
     return wheel
+
+
+def move_import_name_outside_idata(data: bytes, index: int, new_name: str) -> bytes:
+    """Rename import ``index`` the way maturin's repair does: the new DLL name is written
+    into another section's slack (.data/.rdata) and the descriptor pointed at it. GNU
+    objdump stops listing imports at such a name, without saying so."""
+    from release import pe
+
+    patched = bytearray(data)
+    header = pe.parse_header(data)
+    imports = header.import_directory
+    idata = next(
+        s
+        for s in header.sections
+        if s.virtual_address <= imports.rva < s.virtual_address + s.virtual_size
+    )
+    needed = len(new_name) + 1
+    target = next(
+        s
+        for s in header.sections
+        if s is not idata and s.name in (".data", ".rdata") and s.raw_size - s.virtual_size > needed
+    )
+    offset = target.raw_pointer + target.virtual_size
+    patched[offset : offset + needed] = new_name.encode() + b"\0"
+    # Grow the section's VirtualSize so that the name is mapped.
+    struct.pack_into("<I", patched, target.header_offset + 8, target.virtual_size + needed)
+    descriptor = pe.rva_to_offset(header, imports.rva) + 20 * index
+    struct.pack_into("<I", patched, descriptor + 12, target.virtual_address + target.virtual_size)
+    return bytes(patched)

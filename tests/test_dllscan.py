@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import subprocess
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from pe_fixtures import (
     c_exports,
     data_directory_offset,
     move_import_descriptors_into_headers,
+    move_import_name_outside_idata,
     pyd_source,
     set_machine,
     write_wheel,
@@ -545,3 +547,25 @@ def test_machine_and_directories_of_real_binaries(builds: Builds) -> None:
         ["libfoo.dll", "python3.dll", "kernel32.dll", "msvcrt.dll"]
     )
     assert not pe.is_pe(b"\x7fELF" + bytes(100))
+
+
+def test_a_dll_name_outside_the_import_section_is_not_missed(
+    builds: Builds, runner: Runner, tmp_path: Path
+) -> None:
+    """Repair tools (maturin) write renamed DLL names outside .idata, where objdump stops
+    listing; a wheel missing that DLL must still fail."""
+    original = Path(builds.ext).read_bytes()
+    last = len(pe.read_imports(original)) - 1
+    patched = move_import_name_outside_idata(original, last, "libmissing-1a2b3c4d.dll")
+    binary = tmp_path / "patched.pyd"
+    binary.write_bytes(patched)
+    listed = subprocess.run(
+        ["objdump", "-p", str(binary)], capture_output=True, text=True, check=True
+    ).stdout
+    # The precondition: objdump's own list is short, and silently so.
+    assert "libmissing-1a2b3c4d.dll" not in listed
+    assert "DLL Name:" in listed
+    assert "libmissing-1a2b3c4d.dll" in pe.read_imports(patched)
+    path = wheel(tmp_path, {"pkg/_ext.pyd": patched, "pkg.libs/libfoo.dll": builds.libfoo})
+    message = only_error(scan_one(path, runner))
+    assert message.startswith("pkg/_ext.pyd -> libmissing-1a2b3c4d.dll: not in the wheel")
