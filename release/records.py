@@ -21,8 +21,9 @@ from . import __version__
 
 RECORD_DIR = ".release"
 # Which files nox-release moved into this dist dir, on which machine: the dry run clears
-# only those, unchanged, so that a folder copied from CI is never emptied by mistake.
-LEDGER = "delivered.json"
+# only those, unchanged, so that a folder copied from CI is never emptied by mistake. Kept
+# out of <dist>/.release/*.json, which holds stage records only.
+LEDGER = Path("local") / "delivered.json"
 
 OK = "ok"
 FAILED = "failed"

@@ -204,7 +204,7 @@ def test_deliver_moves_files_and_lists_them(tmp_path: Path) -> None:
     artifacts = deliver(files, dist)
     assert [a.name for a in artifacts] == ["a-1.0-py3-none-any.whl", "a-1.0.tar.gz"]
     delivered = snapshot(dist)
-    ledger = json.loads(delivered.pop(".release/delivered.json"))
+    ledger = json.loads(delivered.pop(".release/local/delivered.json"))
     assert delivered == {"a-1.0-py3-none-any.whl": b"wheel a", "a-1.0.tar.gz": b"sdist a"}
     # The ledger says what was delivered here, so a later dry run may clear exactly that.
     (entries,) = ledger.values()
