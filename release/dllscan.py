@@ -22,7 +22,6 @@ import os
 import re
 import struct
 import tempfile
-import time
 import zipfile
 import zlib
 from collections import deque
@@ -90,11 +89,6 @@ class WindowsScan:
 
     findings: dict[str, list[Finding]]
     binaries_scanned: dict[str, int]
-    duration_s: float
-
-    @property
-    def total_binaries(self) -> int:
-        return sum(self.binaries_scanned.values())
 
 
 @dataclass
@@ -183,12 +177,10 @@ def scan_windows_wheels(
     wheels: Sequence[Path], runner: Runner, allow_dlls: Sequence[str] = ()
 ) -> WindowsScan:
     """Scan the Windows wheels among ``wheels``; see :class:`WindowsScan`."""
-    started = time.monotonic()
     scans = scan_wheels(wheels, runner, allow_dlls)
     return WindowsScan(
         findings={name: scan.findings for name, scan in scans.items()},
         binaries_scanned={name: scan.binaries_scanned for name, scan in scans.items()},
-        duration_s=time.monotonic() - started,
     )
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from release.config import ReleaseConfig, load_config
+
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
 
@@ -55,6 +57,23 @@ backend = "build"
 linux = ["py3-none-any"]
 windows = []
 """
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path``, making its directories."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def release_project(
+    root: Path, release: str, package: str, package_dir: str = "pkg"
+) -> ReleaseConfig:
+    """A project whose root pyproject.toml has ``[tool.release]`` (plus ``release``) and
+    whose package, in ``package_dir``, has the pyproject.toml ``package``; loaded."""
+    write_text(root / "pyproject.toml", f'[tool.release]\npackage-dir = "{package_dir}"\n{release}')
+    write_text(root / package_dir / "pyproject.toml", package)
+    return load_config(root)
 
 
 def tiny_project(parent: Path) -> Path:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import release_project
 
 from release.backends import backend_for
 from release.backends.build import BuildBackend
@@ -58,13 +59,7 @@ CIBUILDWHEEL_PACKAGE = SETUPTOOLS_PACKAGE + '\n[tool.cibuildwheel]\nbuild = ["cp
 
 
 def make_config(tmp_path: Path, release: str, package: str = MATURIN_PACKAGE) -> ReleaseConfig:
-    root = tmp_path / "project"
-    (root / "pkg").mkdir(parents=True)
-    (root / "pkg" / "pyproject.toml").write_text(package, encoding="utf-8")
-    (root / "pyproject.toml").write_text(
-        '[tool.release]\npackage-dir = "pkg"\n' + release, encoding="utf-8"
-    )
-    return load_config(root)
+    return release_project(tmp_path / "project", release, package)
 
 
 @dataclass

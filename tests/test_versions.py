@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import write_text
 from packaging.version import Version
 
 from release.config import ReleaseConfig, load_config
@@ -22,14 +23,8 @@ WHEEL = "tally-0.3.1-cp39-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
 SDIST = "tally-0.3.1.tar.gz"
 
 
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 def static_project(root: Path, version: str = "0.3.1", release: str = "") -> ReleaseConfig:
-    write(
+    write_text(
         root / "pyproject.toml",
         f'[project]\nname = "tally"\nversion = "{version}"\n\n[tool.release]\n{release}',
     )
@@ -38,11 +33,11 @@ def static_project(root: Path, version: str = "0.3.1", release: str = "") -> Rel
 
 def maturin_project(root: Path, *, package_extra: str = "", release: str = "") -> ReleaseConfig:
     """A Cargo workspace shaped like examples/tally: the package in crates/tally-python."""
-    write(
+    write_text(
         root / "pyproject.toml",
         f'[tool.release]\npackage-dir = "crates/tally-python"\n{release}',
     )
-    write(
+    write_text(
         root / "crates/tally-python/pyproject.toml",
         '[build-system]\nrequires = ["maturin>=1,<2"]\nbuild-backend = "maturin"\n\n'
         '[project]\nname = "tally"\ndynamic = ["version"]\n' + package_extra,
@@ -251,7 +246,7 @@ def test_no_tag_and_a_prerelease_project(tmp_path: Path) -> None:
 
 
 def test_dynamic_version_of_other_backend_relies_on_artifacts(tmp_path: Path) -> None:
-    write(
+    write_text(
         tmp_path / "pyproject.toml",
         '[build-system]\nrequires = ["setuptools", "setuptools-scm"]\n'
         'build-backend = "setuptools.build_meta"\n'
@@ -279,12 +274,12 @@ def test_dynamic_version_of_other_backend_relies_on_artifacts(tmp_path: Path) ->
 
 
 def test_cargo_workspace_inheritance(tmp_path: Path) -> None:
-    write(
+    write_text(
         tmp_path / "Cargo.toml",
         '[workspace]\nmembers = ["crates/tally-python"]\n\n'
         '[workspace.package]\nversion = "0.3.1"\n',
     )
-    write(
+    write_text(
         tmp_path / "crates/tally-python/Cargo.toml",
         '[package]\nname = "tally-python"\nversion.workspace = true\n',
     )
@@ -302,7 +297,7 @@ def test_cargo_workspace_inheritance(tmp_path: Path) -> None:
 
 
 def test_workspace_member_without_workspace_is_reported(tmp_path: Path) -> None:
-    write(
+    write_text(
         tmp_path / "crates/tally-python/Cargo.toml",
         '[package]\nname = "tally-python"\nversion = { workspace = true }\n',
     )
@@ -315,8 +310,8 @@ def test_workspace_member_without_workspace_is_reported(tmp_path: Path) -> None:
 
 
 def test_manifest_path_and_semver_prerelease(tmp_path: Path) -> None:
-    write(tmp_path / "rust/Cargo.toml", '[package]\nname = "tally"\nversion = "2.0.0-rc.1"\n')
-    write(
+    write_text(tmp_path / "rust/Cargo.toml", '[package]\nname = "tally"\nversion = "2.0.0-rc.1"\n')
+    write_text(
         tmp_path / "crates/tally-python/Cargo.toml",
         '[package]\nname = "decoy"\nversion = "9.9.9"\n',
     )
@@ -361,7 +356,7 @@ def test_semver_to_pep440_like_maturin(semver: str, pep440: str) -> None:
 
 
 def test_unconvertible_cargo_version_is_reported(tmp_path: Path) -> None:
-    write(
+    write_text(
         tmp_path / "crates/tally-python/Cargo.toml",
         '[package]\nname = "t"\nversion = "1.0.0-nightly.2"\n',
     )

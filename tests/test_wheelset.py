@@ -6,8 +6,8 @@ import io
 from pathlib import Path
 
 import pytest
+from conftest import release_project, write_text
 
-from release.config import ReleaseConfig, load_config
 from release.console import Console
 from release.records import Finding
 from release.runner import Runner
@@ -21,18 +21,6 @@ from release.wheelset import (
 
 LINUX_ABI3 = "tally-0.3.1-cp39-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
 WINDOWS_ABI3 = "tally-0.3.1-cp39-abi3-win_amd64.whl"
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def project(root: Path, release: str, package: str, package_dir: str = "pkg") -> ReleaseConfig:
-    write(root / "pyproject.toml", f'[tool.release]\npackage-dir = "{package_dir}"\n{release}')
-    write(root / package_dir / "pyproject.toml", package)
-    return load_config(root)
 
 
 def runner() -> Runner:
@@ -60,7 +48,7 @@ PLAIN_PACKAGE = '[project]\nname = "tally"\nversion = "0.3.1"\n'
 
 
 def test_explicit_patterns_match(tmp_path: Path) -> None:
-    config = project(tmp_path, EXPLICIT, PLAIN_PACKAGE)
+    config = release_project(tmp_path, EXPLICIT, PLAIN_PACKAGE)
     expected, source = expected_wheels(config, runner())
     assert source == "[tool.release.wheels] in pyproject.toml"
     assert expected == [
@@ -81,7 +69,7 @@ def test_explicit_patterns_match(tmp_path: Path) -> None:
 
 
 def test_alternatives_in_one_pattern(tmp_path: Path) -> None:
-    config = project(
+    config = release_project(
         tmp_path,
         '[tool.release.wheels]\nlinux = ["cp311-cp311-manylinux*_x86_64|cp3*-abi3-manylinux*"]\n',
         PLAIN_PACKAGE,
@@ -93,7 +81,7 @@ def test_alternatives_in_one_pattern(tmp_path: Path) -> None:
 
 
 def test_missing_unexpected_and_duplicate_are_named(tmp_path: Path) -> None:
-    config = project(
+    config = release_project(
         tmp_path,
         '[tool.release.wheels]\nlinux = ["cp39-abi3-manylinux_2_17_x86_64"]\n'
         'windows = ["cp39-abi3-win_amd64", "cp39-abi3-win32"]\n',
@@ -128,7 +116,7 @@ def test_missing_unexpected_and_duplicate_are_named(tmp_path: Path) -> None:
 
 
 def test_skipped_platform_warns_and_strict_fails(tmp_path: Path) -> None:
-    config = project(tmp_path, EXPLICIT, PLAIN_PACKAGE)
+    config = release_project(tmp_path, EXPLICIT, PLAIN_PACKAGE)
     expected, _ = expected_wheels(config, runner())
     skipped = {"windows": "cibuildwheel builds Windows wheels only on Windows."}
 
@@ -151,7 +139,7 @@ def test_skipped_platform_warns_and_strict_fails(tmp_path: Path) -> None:
 
 
 def test_invalid_wheel_name_is_reported(tmp_path: Path) -> None:
-    config = project(tmp_path, EXPLICIT, PLAIN_PACKAGE)
+    config = release_project(tmp_path, EXPLICIT, PLAIN_PACKAGE)
     expected, _ = expected_wheels(config, runner())
     findings = check_wheel_set(
         expected, [LINUX_ABI3, WINDOWS_ABI3, "tally.whl"], skipped_platforms={}, strict=False
@@ -163,7 +151,7 @@ def test_invalid_wheel_name_is_reported(tmp_path: Path) -> None:
 
 
 def test_build_backend_has_no_expectation(tmp_path: Path) -> None:
-    config = project(tmp_path, 'backend = "build"\n', PLAIN_PACKAGE)
+    config = release_project(tmp_path, 'backend = "build"\n', PLAIN_PACKAGE)
     expected, source = expected_wheels(config, runner())
     assert expected is None
     assert "list them in [tool.release.wheels]" in source
@@ -179,7 +167,7 @@ def test_build_backend_has_no_expectation(tmp_path: Path) -> None:
 
 
 def test_cibuildwheel_derivation_with_the_real_cli(tmp_path: Path) -> None:
-    config = project(
+    config = release_project(
         tmp_path,
         "",
         PLAIN_PACKAGE.replace("tally", "cvec")
@@ -267,8 +255,8 @@ MATURIN_PACKAGE = (
 
 
 def test_maturin_abi3_derivation(tmp_path: Path) -> None:
-    config = project(tmp_path, "", MATURIN_PACKAGE)
-    write(
+    config = release_project(tmp_path, "", MATURIN_PACKAGE)
+    write_text(
         tmp_path / "pkg/Cargo.toml",
         '[package]\nname = "tally"\nversion = "0.3.1"\n\n'
         "[dependencies]\n"
@@ -291,19 +279,19 @@ def test_maturin_abi3_derivation(tmp_path: Path) -> None:
 
 
 def test_maturin_workspace_dependency_floor_and_target(tmp_path: Path) -> None:
-    config = project(
+    config = release_project(
         tmp_path,
         '[tool.release.linux]\nmanylinux = "2_28"\n'
         '[tool.release.windows]\ntarget = "i686-pc-windows-gnu"\n',
         MATURIN_PACKAGE,
         package_dir="crates/tally-python",
     )
-    write(
+    write_text(
         tmp_path / "Cargo.toml",
         '[workspace]\nmembers = ["crates/*"]\n'
         '[workspace.dependencies]\npyo3 = { version = "0.22", features = ["abi3-py310"] }\n',
     )
-    write(
+    write_text(
         tmp_path / "crates/tally-python/Cargo.toml",
         '[package]\nname = "tally-python"\nversion = "0.3.1"\n'
         '[dependencies]\npyo3 = { workspace = true, features = ["extension-module"] }\n',
@@ -316,10 +304,10 @@ def test_maturin_workspace_dependency_floor_and_target(tmp_path: Path) -> None:
 
 
 def test_maturin_abi3_from_tool_maturin_features(tmp_path: Path) -> None:
-    config = project(
+    config = release_project(
         tmp_path, "", MATURIN_PACKAGE + '[tool.maturin]\nfeatures = ["pyo3/abi3-py311"]\n'
     )
-    write(
+    write_text(
         tmp_path / "pkg/Cargo.toml",
         '[package]\nname = "t"\nversion = "1.0.0"\n[dependencies]\npyo3 = "0.22"\n',
     )
@@ -329,8 +317,8 @@ def test_maturin_abi3_from_tool_maturin_features(tmp_path: Path) -> None:
 
 
 def test_maturin_abi3_from_default_crate_feature(tmp_path: Path) -> None:
-    config = project(tmp_path, "", MATURIN_PACKAGE)
-    write(
+    config = release_project(tmp_path, "", MATURIN_PACKAGE)
+    write_text(
         tmp_path / "pkg/Cargo.toml",
         '[package]\nname = "t"\nversion = "1.0.0"\n[dependencies]\npyo3 = "0.22"\n'
         '[features]\ndefault = ["abi3"]\nabi3 = ["pyo3/abi3-py38"]\n',
@@ -341,8 +329,8 @@ def test_maturin_abi3_from_default_crate_feature(tmp_path: Path) -> None:
 
 
 def test_maturin_without_abi3(tmp_path: Path) -> None:
-    config = project(tmp_path, "", MATURIN_PACKAGE)
-    write(
+    config = release_project(tmp_path, "", MATURIN_PACKAGE)
+    write_text(
         tmp_path / "pkg/Cargo.toml",
         '[package]\nname = "t"\nversion = "1.0.0"\n[dependencies]\npyo3 = "0.22"\n',
     )
@@ -355,7 +343,7 @@ def test_maturin_without_abi3(tmp_path: Path) -> None:
 
 
 def test_maturin_without_cargo_toml_gives_no_expectation(tmp_path: Path) -> None:
-    config = project(tmp_path, "", MATURIN_PACKAGE)
+    config = release_project(tmp_path, "", MATURIN_PACKAGE)
     expected, source = expected_wheels(config, runner())
     assert expected is None
     assert source == (
