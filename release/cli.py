@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 
 from . import __version__
-from .config import load_config
+from .config import find_project_root, load_config
 from .console import Console, in_github_actions
 from .context import RunContext, tag_from_environment
-from .errors import DistDirError, InternalError, ReleaseError
+from .errors import DistDirError, InternalError, Interrupted, ReleaseError
 from .pipeline import run_release, run_stage
-from .runner import Runner
+from .runner import Runner, stop_all
 from .stages import STAGES
 
 COMMANDS = (*STAGES, "release")
@@ -41,11 +44,17 @@ def add_stage_options(parser: argparse.ArgumentParser) -> None:
         "--project",
         type=Path,
         default=None,
-        help="project root, holding pyproject.toml with [tool.release] "
-        "(default: $RELEASE_PROJECT, else the current directory)",
+        help="project root, holding pyproject.toml with [tool.release] (default: "
+        "$RELEASE_PROJECT, else the nearest directory upward from here that has one)",
     )
     parser.add_argument(
         "--dist", type=Path, default=None, help="dist dir (default: dist-dir from the config)"
+    )
+    parser.add_argument(
+        "--record-dir",
+        type=Path,
+        default=None,
+        help="write the stage record here instead of <dist>/.release (a read-only dist dir)",
     )
     parser.add_argument(
         "--tag", default=None, help="release tag (default: from GITHUB_REF on a tag push)"
@@ -61,9 +70,17 @@ def add_stage_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def project_dir(args: argparse.Namespace) -> Path:
+    if args.project is not None:
+        return Path(args.project)
+    if os.environ.get("RELEASE_PROJECT"):
+        return Path(os.environ["RELEASE_PROJECT"])
+    # As git and nox do: run from anywhere inside the project, the package dir included.
+    return find_project_root(Path.cwd())
+
+
 def make_context(args: argparse.Namespace, console: Console) -> RunContext:
-    project = args.project or Path(os.environ.get("RELEASE_PROJECT") or ".")
-    config = load_config(project)
+    config = load_config(project_dir(args))
     tag = args.tag or tag_from_environment(os.environ)
     strict = args.strict
     if strict is None:
@@ -74,36 +91,71 @@ def make_context(args: argparse.Namespace, console: Console) -> RunContext:
             f"the dist dir {dist} is a file, not a directory.",
             "pass --dist with a directory (unzip an artifact downloaded from CI first).",
         )
+    record_dir = args.record_dir.resolve() if args.record_dir is not None else None
     return RunContext(
-        config=config, dist=dist, console=console, runner=Runner(console), tag=tag, strict=strict
+        config=config,
+        dist=dist,
+        console=console,
+        runner=Runner(console),
+        tag=tag,
+        strict=strict,
+        record_dir=record_dir,
     )
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    # A second signal while we clean up must not cut the cleanup short.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+    # Children run in their own process groups (the terminal's Ctrl-C does not reach them):
+    # stop them here, before unwinding, so that no thread waits on a tool that goes on.
+    stop_all()
+    raise Interrupted(signum)
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """SIGINT and SIGTERM become :class:`Interrupted` for the duration of a run."""
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in previous:
+        signal.signal(sig, _interrupt)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     console = Console(verbose=args.verbose)
+    title = f"nox-release {args.stage}"
     try:
-        ctx = make_context(args, console)
-        if args.stage == "release":
-            run_release(ctx)
-            return 0
-        _record, error = run_stage(ctx, args.stage)
-        return 0 if error is None else error.exit_code
+        with interruptible():
+            ctx = make_context(args, console)
+            if args.stage == "release":
+                run_release(ctx)
+                return 0
+            _record, error = run_stage(ctx, args.stage)
+            return 0 if error is None else error.exit_code
+    except Interrupted as stop:
+        console.error(
+            f"interrupted by {stop.name}: the running tool was stopped and its scratch files "
+            "removed; the dist dir holds only finished artifacts.",
+            title=title,
+            remedy="run the stage again when you are ready.",
+        )
+        return stop.exit_code
     except ReleaseError as exc:
         if args.verbose:
             console.line(traceback.format_exc())
-        console.error(exc.cause, title=f"nox-release {args.stage}")
-        console.line(f"  what to do: {exc.remedy}")
+        console.error(exc.cause, title=title, remedy=exc.remedy)
         return exc.exit_code
-    except KeyboardInterrupt:
-        console.error("interrupted; the dist dir holds only finished artifacts.")
-        return 130
     except Exception as exc:  # a bug outside any stage (reading the config, ...)
         error = InternalError.of(exc)
         if args.verbose:
             console.line(traceback.format_exc())
-        console.error(error.cause, title=f"nox-release {args.stage}")
-        console.line(f"  what to do: {error.remedy}")
+        console.error(error.cause, title=title, remedy=error.remedy)
         return error.exit_code
 
 

@@ -1,9 +1,11 @@
 """``[tool.release]`` in the project's pyproject.toml, read into frozen dataclasses.
 
-The schema below is the single description of the table: the loader checks every key against
-it (unknown keys name the closest valid one; wrong types name the key, the file and the type
-expected), and the dataclasses are filled from it. The package itself may live in a
-subdirectory (``package-dir``) with a pyproject.toml of its own; that file decides the
+The dataclasses below are the schema: each field is a key (``package_dir`` is
+``package-dir``), its annotation the type expected, its default the default. Unknown keys
+name the closest valid one; wrong types name the key, the file and the type expected; values
+that cannot work (a manylinux floor of "banana", a wheel pattern of "|||", a package-dir
+outside the project) are refused here, before any stage runs. The package itself may live in
+a subdirectory (``package-dir``) with a pyproject.toml of its own; that file decides the
 backend when ``backend`` is absent.
 """
 
@@ -11,59 +13,32 @@ from __future__ import annotations
 
 import difflib
 import re
-import sys
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
+from .datamodel import FieldError, UnknownKey, WrongType, from_dict, plural
 from .errors import (
+    ConfigError,
     ConfigTypeError,
     ConfigValueError,
-    InvalidTomlError,
     NoPyprojectError,
     NoReleaseTableError,
     PackageDirError,
+    ProjectDirError,
     UnknownBackendError,
     UnknownKeyError,
 )
+from .project.pyproject import PackageInfo, infer_backend, read_package, type_name
+from .project.toml import parse_toml, read_toml
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.9/3.10 only
-    import tomli as tomllib
+__all__ = ["ReleaseConfig", "load_config", "parse_toml", "read_toml"]
 
 BACKENDS = ("maturin", "cibuildwheel", "build")
 PLATFORMS = ("linux", "windows")
 
-# (python type, name of the type for error messages). Lists are lists of strings.
-_STR = (str, "a string")
-_BOOL = (bool, "a boolean (true or false)")
-_STRLIST = (list, "a list of strings")
 
-SCHEMA: dict[str, dict[str, tuple[type, str]]] = {
-    "tool.release": {
-        "package-dir": _STR,
-        "backend": _STR,
-        "sdist": _BOOL,
-        "dist-dir": _STR,
-        "tag-pattern": _STR,
-        "prereleases": _BOOL,
-    },
-    "tool.release.linux": {"manylinux": _STR},
-    "tool.release.windows": {
-        "target": _STR,
-        "msys2-packages": _STRLIST,
-        "allow-dlls": _STRLIST,
-    },
-    "tool.release.wheels": {"linux": _STRLIST, "windows": _STRLIST},
-    "tool.release.publish": {
-        "repository": _STR,
-        "environment": _STR,
-        "workflow": _STR,
-    },
-}
-_SUBTABLES = {name.rsplit(".", 1)[1] for name in SCHEMA if name != "tool.release"}
+# --- the table, as written ------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -107,16 +82,26 @@ class PublishConfig:
 
 
 @dataclass(frozen=True)
-class PackageInfo:
-    """What the package's own pyproject.toml says, as far as nox-release needs it."""
+class ReleaseTable:
+    """``[tool.release]`` exactly as the user wrote it (defaults filled in)."""
 
-    pyproject: Path
-    name: str | None
-    version: str | None
-    dynamic: tuple[str, ...]
-    build_backend: str | None
-    has_cibuildwheel_table: bool
-    raw: Mapping[str, Any] = field(repr=False, compare=False, default_factory=dict)
+    package_dir: str = "."
+    backend: str | None = None
+    sdist: bool = True
+    dist_dir: str = "dist"
+    tag_pattern: str = "v{version}"
+    prereleases: bool = False
+    linux: LinuxConfig = field(default_factory=LinuxConfig)
+    windows: WindowsConfig = field(default_factory=WindowsConfig)
+    wheels: WheelsConfig | None = None
+    publish: PublishConfig = field(default_factory=PublishConfig)
+
+
+def toml_key(name: str) -> str:
+    return name.replace("_", "-")
+
+
+# --- the configuration a run uses -------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -127,103 +112,166 @@ class ReleaseConfig:
     package: PackageInfo
     backend: str
     backend_inferred: bool
-    sdist: bool = True
-    dist_dir: Path = Path("dist")
-    tag_pattern: str = "v{version}"
-    prereleases: bool = False
-    linux: LinuxConfig = field(default_factory=LinuxConfig)
-    windows: WindowsConfig = field(default_factory=WindowsConfig)
-    wheels: WheelsConfig | None = None
-    publish: PublishConfig = field(default_factory=PublishConfig)
+    table: ReleaseTable = field(default_factory=ReleaseTable)
 
+    @property
+    def sdist(self) -> bool:
+        return self.table.sdist
+
+    @property
+    def dist_dir(self) -> Path:
+        return self.project_root / self.table.dist_dir
+
+    @property
+    def tag_pattern(self) -> str:
+        return self.table.tag_pattern
+
+    @property
+    def prereleases(self) -> bool:
+        return self.table.prereleases
+
+    @property
+    def linux(self) -> LinuxConfig:
+        return self.table.linux
+
+    @property
+    def windows(self) -> WindowsConfig:
+        return self.table.windows
+
+    @property
+    def wheels(self) -> WheelsConfig | None:
+        return self.table.wheels
+
+    @property
+    def publish(self) -> PublishConfig:
+        return self.table.publish
+
+    def shown(self, path: Path) -> str:
+        """``path`` as messages show it: relative to the project root when inside it."""
+        try:
+            return path.relative_to(self.project_root).as_posix() or "."
+        except ValueError:
+            return str(path)
+
+
+# --- values that must make sense -----------------------------------------------------------------
 
 _MANYLINUX_ALIASES = {"1": (2, 5), "2010": (2, 12), "2014": (2, 17)}
+# glibc 2.44 is the newest release (2026-08); a floor beyond every glibc is a typo. When a
+# newer glibc ships, this moves with the nox-release that knows it.
+NEWEST_GLIBC = (2, 44)
+_OLDEST_GLIBC = (2, 5)
 
 
 def manylinux_glibc(value: str) -> tuple[int, int]:
     """``"2014"``, ``"manylinux2014"``, ``"2_28"``, ``"manylinux_2_28"`` -> glibc version."""
     text = value.strip().lower().removeprefix("manylinux").lstrip("_")
+    remedy = 'use "2014" (glibc 2.17, the default), "2_28", or another PEP 600 form "2_<minor>".'
     if text in _MANYLINUX_ALIASES:
         return _MANYLINUX_ALIASES[text]
     match = re.fullmatch(r"(\d+)_(\d+)", text)
     if not match:
         raise ConfigValueError(
-            f"[tool.release.linux] manylinux = {value!r} is not a manylinux floor.",
-            'use "2014" (glibc 2.17), "2_28", or another PEP 600 form "2_<minor>".',
+            f"[tool.release.linux] manylinux = {value!r} is not a manylinux floor.", remedy
         )
-    return int(match.group(1)), int(match.group(2))
+    glibc = int(match.group(1)), int(match.group(2))
+    if not _OLDEST_GLIBC <= glibc <= NEWEST_GLIBC:
+        raise ConfigValueError(
+            f"[tool.release.linux] manylinux = {value!r} names glibc {glibc[0]}.{glibc[1]}, "
+            f"which does not exist (glibc runs from 2.5 to {NEWEST_GLIBC[0]}.{NEWEST_GLIBC[1]}).",
+            remedy,
+        )
+    return glibc
 
 
-def read_toml(path: Path) -> dict[str, Any]:
-    return parse_toml(path.read_bytes(), str(path))
+_PATTERN_PART = re.compile(r"[A-Za-z0-9_.*]+")
+_WINDOWS_PLATFORM = re.compile(r"win[_a-z0-9]*|\*")
+_LINUX_PLATFORM = re.compile(r"(many|musl)?linux[_a-z0-9*]*|\*")
 
 
-def parse_toml(data: bytes, where: str) -> dict[str, Any]:
-    """TOML from bytes; ``where`` names the file in the error."""
-    try:
-        # tomllib decodes before parsing, so bad UTF-8 would escape TOMLDecodeError.
-        return tomllib.loads(data.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise InvalidTomlError(
-            f"{where} is not valid TOML: it is not UTF-8 ({exc}).", "save the file as UTF-8."
-        ) from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise InvalidTomlError(
-            f"{where} is not valid TOML: {exc}.", "fix the syntax at the position shown."
-        ) from exc
-
-
-def _check_table(table: Mapping[str, Any], name: str, path: Path) -> None:
-    allowed = SCHEMA[name]
-    for key, value in table.items():
-        if name == "tool.release" and key in _SUBTABLES:
-            if not isinstance(value, dict):
-                raise ConfigTypeError(
-                    f"[tool.release] {key} in {path} must be a table, got {_type_name(value)}.",
-                    f"write it as a [tool.release.{key}] table.",
-                )
-            _check_table(value, f"tool.release.{key}", path)
-            continue
-        if key not in allowed:
-            valid = sorted(allowed) + (sorted(_SUBTABLES) if name == "tool.release" else [])
-            close = difflib.get_close_matches(key, valid, n=1, cutoff=0.5)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            raise UnknownKeyError(
-                f"unknown key {key!r} in [{name}] of {path}.",
-                f"{hint}valid keys in [{name}]: {', '.join(valid)}.",
+def check_wheel_pattern(entry: str, platform: str, pyproject: Path) -> None:
+    """One ``[tool.release.wheels]`` entry: ``python-abi-platform`` alternatives, ``a|b``."""
+    where = f"[tool.release.wheels] {platform} entry {entry!r} in {pyproject}"
+    example = {"linux": "cp39-abi3-manylinux_2_17_x86_64", "windows": "cp39-abi3-win_amd64"}
+    remedy = (
+        f'write each entry as python-abi-platform, like "{example[platform]}" ("*" matches '
+        'anything, "a|b" gives alternatives).'
+    )
+    for alternative in entry.split("|"):
+        parts = alternative.split("-")
+        if len(parts) != 3 or not all(_PATTERN_PART.fullmatch(part) for part in parts):
+            raise ConfigValueError(
+                f"{where}: {alternative!r} is not a python-abi-platform pattern.", remedy
             )
-        expected, type_name = allowed[key]
-        ok = isinstance(value, expected)
-        if expected is list:
-            ok = ok and all(isinstance(item, str) for item in value)
-        if expected is not bool and isinstance(value, bool):
-            ok = False
-        if not ok:
-            got = _type_name(value)
-            if expected is list and isinstance(value, list):
-                # "got a list" would not say what is wrong with it.
-                got += f" holding {_type_name(next(v for v in value if not isinstance(v, str)))}"
-            raise ConfigTypeError(
-                f"[{name}] {key} in {path} must be {type_name}, got {got}.",
-                f"change {key} in {path} to {type_name}.",
+        plat = parts[2]
+        family = _WINDOWS_PLATFORM if platform == "windows" else _LINUX_PLATFORM
+        if "*" not in plat and plat != "any" and not family.fullmatch(plat):
+            raise ConfigValueError(
+                f"{where}: platform {plat!r} is not a {platform} platform tag.",
+                f"list {plat} wheels under the platform they are built for, or fix the tag; "
+                + remedy,
             )
 
 
-def _type_name(value: object) -> str:
-    names = {bool: "a boolean", int: "an integer", float: "a float", str: "a string"}
-    names.update({list: "a list", dict: "a table"})
-    for kind, label in names.items():
-        if type(value) is kind:
-            return f"{label} ({value!r})" if kind in (bool, int, float) else label
-    return type(value).__name__
+# Characters git refuses in a tag name (git check-ref-format).
+_BAD_REF = re.compile(r"[\s~^:?*\[\\{}]|\.\.|@\{|^/|/$|\.lock$")
+
+
+def check_tag_pattern(pattern: str, pyproject: Path) -> None:
+    where = f"tag-pattern {pattern!r} in {pyproject}"
+    if "{{version}}" in pattern:
+        raise ConfigValueError(
+            f"{where} writes the placeholder as {{{{version}}}}; it is {{version}}.",
+            'write it like "v{version}".',
+        )
+    if "{version}" not in pattern:
+        raise ConfigValueError(
+            f"{where} has no {{version}} placeholder.",
+            'write it like "v{version}" or "release-{version}".',
+        )
+    literal = pattern.replace("{version}", "1.2.3")
+    bad = _BAD_REF.search(literal)
+    if bad is not None:
+        raise ConfigValueError(
+            f"{where} makes tags git refuses ({bad.group()!r} is not allowed in a tag name).",
+            'use letters, digits, ".", "-", "_" and "/" around {version}, like "v{version}".',
+        )
+
+
+# --- loading -----------------------------------------------------------------------------------
+
+
+def find_project_root(start: Path) -> Path:
+    """The nearest directory from ``start`` upward whose pyproject.toml has [tool.release];
+    ``start`` itself when there is none (its own error then says what is missing)."""
+    for directory in (start, *start.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                tool = read_toml(candidate).get("tool")
+            except ConfigError:
+                return directory
+            if isinstance(tool, dict) and "release" in tool:
+                return directory
+    return start
 
 
 def find_pyproject(project: Path) -> Path:
-    path = project / "pyproject.toml"
+    if project.exists() and not project.is_dir():
+        raise ProjectDirError(
+            f"--project {project} is a file, not a directory.",
+            "pass --project with the directory that holds the project's pyproject.toml.",
+        )
     if not project.is_dir():
         raise NoPyprojectError(
             f"project directory {project} does not exist.",
             "pass --project with the directory that holds the project's pyproject.toml.",
+        )
+    path = project / "pyproject.toml"
+    if path.is_dir():
+        raise NoPyprojectError(
+            f"{path} is a directory, not a file.",
+            f"remove or rename the directory {path}; the project's pyproject.toml goes there.",
         )
     if not path.is_file():
         raise NoPyprojectError(
@@ -233,37 +281,79 @@ def find_pyproject(project: Path) -> Path:
     return path
 
 
-def read_package(package_dir: Path) -> PackageInfo:
-    pyproject = package_dir / "pyproject.toml"
-    data = read_toml(pyproject)
-    project = data.get("project", {})
-    build_system = data.get("build-system", {})
-    for table, value in (("project", project), ("build-system", build_system)):
-        if not isinstance(value, dict):
-            raise ConfigTypeError(
-                f"[{table}] in {pyproject} must be a table, got {_type_name(value)}.",
-                f"write it as a [{table}] table.",
-            )
-    backend = build_system.get("build-backend")
-    version = project.get("version")
-    return PackageInfo(
-        pyproject=pyproject,
-        name=project.get("name"),
-        version=version if isinstance(version, str) else None,
-        dynamic=tuple(project.get("dynamic", ())),
-        build_backend=backend if isinstance(backend, str) else None,
-        has_cibuildwheel_table="cibuildwheel" in data.get("tool", {}),
-        raw=data,
+def _read_table(table: dict[str, Any], pyproject: Path) -> ReleaseTable:
+    try:
+        return from_dict(ReleaseTable, table, key=toml_key)
+    except UnknownKey as exc:
+        *parents, key = exc.path
+        name = ".".join(["tool.release", *parents])
+        valid = list(exc.valid)
+        close = difflib.get_close_matches(key, valid, n=1, cutoff=0.5)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise UnknownKeyError(
+            f"unknown key {key!r} in [{name}] of {pyproject}.",
+            f"{hint}valid keys in [{name}]: {', '.join(valid)}.",
+        ) from None
+    except WrongType as exc:
+        raise _type_error(exc, table, pyproject) from None
+    except FieldError as exc:  # pragma: no cover - every field has a default
+        raise ConfigValueError(f"[tool.release] in {pyproject}: {exc}.", "fix it.") from None
+
+
+def _type_error(exc: WrongType, table: dict[str, Any], pyproject: Path) -> ConfigTypeError:
+    path = list(exc.path)
+    element = path[-1].startswith("[")
+    if element:
+        path.pop()
+    *parents, key = path
+    name = ".".join(["tool.release", *parents])
+    subtables = {toml_key(f) for f in ("linux", "windows", "wheels", "publish")}
+    if not parents and key in subtables:
+        return ConfigTypeError(
+            f"[tool.release] {key} in {pyproject} must be a table, got {type_name(exc.value)}.",
+            f"write it as a [tool.release.{key}] table.",
+        )
+    if element:
+        expected = f"a list of {plural(exc.expected)}"
+        got = f"a list holding {type_name(exc.value)}"
+    else:
+        expected, got = exc.expected, type_name(exc.value)
+    return ConfigTypeError(
+        f"[{name}] {key} in {pyproject} must be {expected}, got {got}.",
+        f"change {key} in {pyproject} to {expected}.",
     )
 
 
-def infer_backend(package: PackageInfo) -> str:
-    backend = package.build_backend or ""
-    if backend == "maturin" or backend.startswith("maturin."):
-        return "maturin"
-    if package.has_cibuildwheel_table:
-        return "cibuildwheel"
-    return "build"
+def _package_dir(project: Path, table: ReleaseTable, pyproject: Path) -> Path:
+    raw = table.package_dir
+    remedy = (
+        "set package-dir to the directory of the package's own pyproject.toml, relative to "
+        'the project root (leave it out, or write ".", for the root itself).'
+    )
+    if not raw.strip():
+        raise PackageDirError(f"package-dir in {pyproject} is empty.", remedy)
+    if PurePath(raw).is_absolute() or re.match(r"^[A-Za-z]:", raw):
+        raise PackageDirError(
+            f"package-dir {raw!r} in {pyproject} is an absolute path; the project would "
+            "build another checkout than this one.",
+            remedy,
+        )
+    package_dir = (project / raw).resolve()
+    if package_dir != project and project not in package_dir.parents:
+        raise PackageDirError(
+            f"package-dir {raw!r} in {pyproject} points outside the project root ({package_dir}).",
+            remedy,
+        )
+    if not package_dir.is_dir():
+        raise PackageDirError(
+            f"package-dir {raw!r} in {pyproject} does not exist ({package_dir}).", remedy
+        )
+    if not (package_dir / "pyproject.toml").is_file():
+        raise PackageDirError(
+            f"package-dir {raw!r} has no pyproject.toml ({package_dir}).",
+            "point package-dir at the directory that holds the package's pyproject.toml.",
+        )
+    return package_dir
 
 
 def load_config(project: Path) -> ReleaseConfig:
@@ -273,81 +363,47 @@ def load_config(project: Path) -> ReleaseConfig:
     tool = data.get("tool", {})
     if not isinstance(tool, dict):
         raise ConfigTypeError(
-            f"tool in {pyproject} must be a table, got {_type_name(tool)}.",
+            f"tool in {pyproject} must be a table, got {type_name(tool)}.",
             "write tool settings as [tool.<name>] tables.",
         )
-    table = tool.get("release")
-    if table is None:
+    raw = tool.get("release")
+    if raw is None:
         raise NoReleaseTableError(
             f"{pyproject} has no [tool.release] table.",
             'add one; the smallest is:  [tool.release]  (with package-dir = "..." '
             "when the package lives in a subdirectory).",
         )
-    if not isinstance(table, dict):
+    if not isinstance(raw, dict):
         raise ConfigTypeError(
-            f"tool.release in {pyproject} must be a table, got {_type_name(table)}.",
+            f"tool.release in {pyproject} must be a table, got {type_name(raw)}.",
             "write it as a [tool.release] table.",
         )
-    _check_table(table, "tool.release", pyproject)
-
-    package_dir = (project / table.get("package-dir", ".")).resolve()
-    if not package_dir.is_dir():
-        raise PackageDirError(
-            f"package-dir {table.get('package-dir')!r} in {pyproject} does not exist "
-            f"({package_dir}).",
-            "set package-dir to the directory of the package's own pyproject.toml, "
-            "relative to the project root.",
-        )
-    if not (package_dir / "pyproject.toml").is_file():
-        raise PackageDirError(
-            f"package-dir {table.get('package-dir')!r} has no pyproject.toml ({package_dir}).",
-            "point package-dir at the directory that holds the package's pyproject.toml.",
-        )
-    package = read_package(package_dir)
-
-    backend = table.get("backend")
-    if backend is not None and backend not in BACKENDS:
-        close = difflib.get_close_matches(backend, BACKENDS, n=1)
+    table = _read_table(raw, pyproject)
+    if table.backend is not None and table.backend not in BACKENDS:
+        close = difflib.get_close_matches(table.backend, BACKENDS, n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
         raise UnknownBackendError(
-            f"unknown backend {backend!r} in [tool.release] of {pyproject}.",
+            f"unknown backend {table.backend!r} in [tool.release] of {pyproject}.",
             f"{hint}use one of: {', '.join(BACKENDS)}; or remove the key to infer it.",
         )
-
-    linux = table.get("linux", {})
-    windows = table.get("windows", {})
-    publish = table.get("publish", {})
-    wheels = table.get("wheels")
-    config = ReleaseConfig(
+    table.linux.glibc  # noqa: B018 - a bad floor is refused now, not mid-build
+    check_tag_pattern(table.tag_pattern, pyproject)
+    if table.wheels is not None:
+        for platform in PLATFORMS:
+            for entry in table.wheels.for_platform(platform):
+                check_wheel_pattern(entry, platform, pyproject)
+    if not table.dist_dir.strip():
+        raise ConfigValueError(
+            f"dist-dir in {pyproject} is empty.", 'leave it out for "dist", or name a directory.'
+        )
+    package_dir = _package_dir(project, table, pyproject)
+    package = read_package(package_dir)
+    return ReleaseConfig(
         project_root=project,
         pyproject=pyproject,
         package_dir=package_dir,
         package=package,
-        backend=backend or infer_backend(package),
-        backend_inferred=backend is None,
-        sdist=table.get("sdist", True),
-        dist_dir=project / table.get("dist-dir", "dist"),
-        tag_pattern=table.get("tag-pattern", "v{version}"),
-        prereleases=table.get("prereleases", False),
-        linux=LinuxConfig(**_snake(linux)),
-        windows=WindowsConfig(
-            target=windows.get("target"),
-            msys2_packages=tuple(windows.get("msys2-packages", ())),
-            allow_dlls=tuple(windows.get("allow-dlls", ())),
-        ),
-        wheels=None
-        if wheels is None
-        else WheelsConfig(tuple(wheels.get("linux", ())), tuple(wheels.get("windows", ()))),
-        publish=PublishConfig(**_snake(publish)),
+        backend=table.backend or infer_backend(package),
+        backend_inferred=table.backend is None,
+        table=table,
     )
-    config.linux.glibc  # noqa: B018 - reject a bad manylinux value now, not mid-build
-    if "{version}" not in config.tag_pattern:
-        raise ConfigValueError(
-            f"tag-pattern {config.tag_pattern!r} in {pyproject} has no {{version}} placeholder.",
-            'write it like "v{version}" or "release-{version}".',
-        )
-    return config
-
-
-def _snake(table: Mapping[str, Any]) -> dict[str, Any]:
-    return {key.replace("-", "_"): value for key, value in table.items()}

@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
+from .errors import StepSummaryError
+
 _COLOURS = {"red": "31", "green": "32", "yellow": "33", "bold": "1", "dim": "2"}
 
 
@@ -49,6 +51,8 @@ class Console:
         # no-color.org: only a non-empty NO_COLOR turns colour off.
         self.colour = bool(isatty) and not self._env.get("NO_COLOR") and not self.github
         self._secrets: list[str] = []
+        self.closed = False  # the reader went away (``| head``): the stage goes on, silently
+        self._summary_broken = False
 
     # --- secrets -------------------------------------------------------------------------
 
@@ -69,8 +73,16 @@ class Console:
     # --- plain output --------------------------------------------------------------------
 
     def _write(self, line: str) -> None:
-        self.stream.write(line + "\n")
-        self.stream.flush()
+        if self.closed:
+            return
+        try:
+            self.stream.write(line + "\n")
+            self.stream.flush()
+        except (BrokenPipeError, ValueError):
+            # stdout was closed under us (``validate | head -1``). Printing is not the work:
+            # the stage carries on and writes its record; only the output is gone.
+            self.closed = True
+            _silence(self.stream)
 
     def paint(self, text: str, colour: str) -> str:
         if not self.colour:
@@ -88,19 +100,31 @@ class Console:
         if self.verbose:
             self._write(self.paint(self.redact(text), "dim"))
 
-    def warning(self, message: str, *, file: str | None = None) -> None:
-        message = self.redact(message)
-        if self.github:
-            self._write(f"::warning{self._props(file)}::{_escape_data(message)}")
-        else:
-            self._write(self.paint(f"warning: {message}", "yellow"))
+    def warning(self, message: str, *, file: str | None = None, remedy: str | None = None) -> None:
+        self._annotate("warning", "yellow", message, self._props(file), remedy)
 
-    def error(self, message: str, *, file: str | None = None, title: str | None = None) -> None:
+    def error(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        title: str | None = None,
+        remedy: str | None = None,
+    ) -> None:
+        self._annotate("error", "red", message, self._props(file, title), remedy)
+
+    def _annotate(
+        self, level: str, colour: str, message: str, props: str, remedy: str | None
+    ) -> None:
         message = self.redact(message)
         if self.github:
-            self._write(f"::error{self._props(file, title)}::{_escape_data(message)}")
-        else:
-            self._write(self.paint(f"error: {message}", "red"))
+            # One annotation holds the cause and what to do: it is read on its own.
+            text = f"{message}\nWhat to do: {self.redact(remedy)}" if remedy else message
+            self._write(f"::{level}{props}::{_escape_data(text)}")
+            return
+        self._write(self.paint(f"{level}: {message}", colour))
+        if remedy:
+            self._write(f"  what to do: {self.redact(remedy)}")
 
     @staticmethod
     def _props(file: str | None, title: str | None = None) -> str:
@@ -132,12 +156,40 @@ class Console:
             self._write(self.redact(line))
 
     def step_summary(self, markdown: str) -> None:
-        """Append to ``$GITHUB_STEP_SUMMARY`` when Actions provides one; otherwise nothing."""
+        """Append to ``$GITHUB_STEP_SUMMARY`` when Actions provides one; otherwise nothing.
+
+        The summary is a courtesy: if the file cannot be written, that is said once, as a
+        warning, and the stage goes on.
+        """
         path = self._env.get("GITHUB_STEP_SUMMARY")
-        if not path:
+        if not path or self._summary_broken:
             return
-        with Path(path).open("a", encoding="utf-8") as fh:
-            fh.write(self.redact(markdown).rstrip("\n") + "\n\n")
+        try:
+            with Path(path).open("a", encoding="utf-8") as fh:
+                fh.write(self.redact(markdown).rstrip("\n") + "\n\n")
+        except OSError as exc:
+            self._summary_broken = True
+            problem = StepSummaryError(
+                f"the job summary file $GITHUB_STEP_SUMMARY ({path}) cannot be written "
+                f"({exc.strerror or exc}); the summary is only in this log.",
+                "nothing to do in the project: the runner's summary file is missing or "
+                "read-only (outside Actions, unset GITHUB_STEP_SUMMARY).",
+            )
+            self.warning(problem.cause, remedy=problem.remedy)
+
+
+def _silence(stream: TextIO) -> None:
+    """Point a closed stdout at the null device, so that Python's own flush at exit does not
+    print a BrokenPipeError traceback either."""
+    try:
+        fileno = stream.fileno()
+    except (OSError, ValueError, AttributeError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fileno)
+    finally:
+        os.close(devnull)
 
 
 def _safe_stdout(github: bool) -> TextIO:

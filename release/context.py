@@ -28,6 +28,8 @@ class RunContext:
     tag: str | None = None
     strict: bool = False
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    # Where stage records go instead of <dist>/.release (a read-only dist dir).
+    record_dir: Path | None = None
 
     @property
     def github(self) -> bool:

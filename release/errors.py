@@ -2,12 +2,15 @@
 
 The CLI prints ``cause`` and ``remedy`` on two lines and exits with ``exit_code``; a traceback
 is shown only with ``--verbose``. Exit codes are part of the interface (CI scripts branch on
-them), so a class keeps its code forever and no two classes share one.
+them), so a class keeps its code forever and no two classes share one. Code 70 is for bugs in
+nox-release only: a fault of the machine (a full disk, a read-only folder) has its own class.
 """
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Sequence
+from typing import Any
 
 
 class ReleaseError(Exception):
@@ -20,7 +23,7 @@ class ReleaseError(Exception):
         self.cause = cause
         self.remedy = remedy
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "kind": type(self).__name__,
             "cause": self.cause,
@@ -70,7 +73,13 @@ class InvalidTomlError(ConfigError):
     exit_code = 18
 
 
-# --- tools and commands: 20-29 --------------------------------------------------------------
+class ProjectDirError(ConfigError):
+    """``--project`` names something that is not a project directory."""
+
+    exit_code = 19
+
+
+# --- tools, commands and the dist dir: 20-29 ----------------------------------------------
 
 
 class ToolNotFoundError(ReleaseError):
@@ -90,7 +99,7 @@ class CommandFailedError(ReleaseError):
         self.returncode = returncode
         self.tail = list(tail)
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> dict[str, Any]:
         data = super().as_dict()
         data.update(argv=self.argv, returncode=self.returncode, tail=self.tail)
         return data
@@ -112,6 +121,30 @@ class DistDirError(ReleaseError):
     exit_code = 24
 
 
+class DiskFullError(ReleaseError):
+    """The disk (or a quota) ran out of space while nox-release was writing."""
+
+    exit_code = 25
+
+
+class NotWritableError(ReleaseError):
+    """A directory nox-release must write into is read-only or not ours to write."""
+
+    exit_code = 26
+
+
+class StepSummaryError(ReleaseError):
+    """``$GITHUB_STEP_SUMMARY`` cannot be appended to; reported as a warning, never fatal."""
+
+    exit_code = 27
+
+
+class SystemPackageError(ReleaseError):
+    """A system package the build needs (apt-packages, msys2-packages) is missing."""
+
+    exit_code = 28
+
+
 # --- validation: 30-39 ----------------------------------------------------------------------
 
 
@@ -123,6 +156,12 @@ class TagError(ReleaseError):
     exit_code = 31
 
 
+class DamagedRecordError(ReleaseError):
+    """A stage record exists but cannot be read."""
+
+    exit_code = 32
+
+
 # --- orchestration: 40-49 -------------------------------------------------------------------
 
 
@@ -132,8 +171,11 @@ class StagesFailedError(ReleaseError):
     exit_code = 40
 
 
+# --- bugs: 70 -------------------------------------------------------------------------------
+
+
 class InternalError(ReleaseError):
-    """A bug in nox-release, not a problem with the project."""
+    """A bug in nox-release, not a problem with the project or the machine."""
 
     exit_code = 70
 
@@ -143,3 +185,27 @@ class InternalError(ReleaseError):
             f"nox-release failed unexpectedly: {type(exc).__name__}: {exc}",
             "this is a bug in nox-release: rerun with --verbose and report it with the traceback.",
         )
+
+
+# --- interruption ---------------------------------------------------------------------------
+
+
+class Interrupted(BaseException):
+    """SIGINT (Ctrl-C) or SIGTERM (a cancelled CI job) arrived.
+
+    A BaseException, like KeyboardInterrupt, so that no ``except Exception`` on the way up
+    turns it into a stage failure: the whole run stops, cleaning up as it unwinds.
+    """
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        super().__init__(signal.Signals(signum).name)
+
+    @property
+    def exit_code(self) -> int:
+        # The shell's convention for death by a signal.
+        return 128 + self.signum
+
+    @property
+    def name(self) -> str:
+        return signal.Signals(self.signum).name

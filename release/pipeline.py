@@ -2,7 +2,8 @@
 
 ``run_stage`` times a stage, turns its errors into a ``failed`` record with cause and remedy,
 writes ``<dist>/.release/<stage>.json``, and prints the stage's summary. ``run_release`` is the
-local dry run: every stage of the chain in order, from an empty dist dir, then one table.
+local dry run: every stage of the chain in order, from an empty dist dir, then one table. An
+interruption (Ctrl-C, SIGTERM) is recorded and then stops everything at once.
 """
 
 from __future__ import annotations
@@ -12,11 +13,22 @@ import time
 import traceback
 
 from . import report
+from .cache import records_fallback
 from .context import RunContext
-from .errors import DistDirError, InternalError, ReleaseError, StagesFailedError
-from .records import FAILED, RECORD_DIR, StageRecord, delivered_here, sha256_of, write_record
+from .errors import (
+    DiskFullError,
+    DistDirError,
+    InternalError,
+    Interrupted,
+    NotWritableError,
+    ReleaseError,
+    StagesFailedError,
+)
+from .ledger import delivered_here
+from .records import FAILED, INTERRUPTED, RECORD_DIR, StageRecord, sha256_of, write_record
 from .stages import PRODUCING_STAGES, RELEASE_CHAIN, STAGES
-from .staging import ensure_dist
+from .staging import ensure_dist, remove_stale_scratch
+from .tag import require_release_tag
 
 
 def run_stage(ctx: RunContext, name: str) -> tuple[StageRecord, ReleaseError | None]:
@@ -25,25 +37,66 @@ def run_stage(ctx: RunContext, name: str) -> tuple[StageRecord, ReleaseError | N
     commands_before = len(ctx.runner.history)
     ctx.console.heading(f"==> {name}  ({ctx.config.project_root.name}, dist: {ctx.dist})")
     started = time.monotonic()
+    if ctx.dist.is_dir():
+        # What a killed run (SIGKILL) left: found by the next stage, whichever it is.
+        remove_stale_scratch(ctx.dist)
     try:
+        if ctx.tag is not None and name in PRODUCING_STAGES:
+            require_release_tag(ctx.config, ctx.tag)
         STAGES[name](ctx, record)
+    except Interrupted as stop:
+        record.status = INTERRUPTED
+        record.reason = f"stopped by {stop.name}"
+        _finish(ctx, name, record, started, commands_before)
+        raise
     except Exception as exc:  # a bug too: still fail cleanly and write the record
         error = exc if isinstance(exc, ReleaseError) else InternalError.of(exc)
         if ctx.verbose:
             ctx.console.line(traceback.format_exc())
-    record.duration_s = time.monotonic() - started
-    record.commands = [run.as_dict() for run in ctx.runner.history[commands_before:]]
     if error is not None:
         record.status = FAILED
         record.error = error.as_dict()
         report.stage_error(ctx.console, name, error)
-    # Build stages make the dist dir; a stage that only reads it (validate) must not create
-    # one from a mistyped --dist.
-    if ctx.dist.is_dir() or name in PRODUCING_STAGES:
-        ensure_dist(ctx.dist)
-        write_record(ctx.dist, record)
+    _finish(ctx, name, record, started, commands_before)
     report.stage_result(ctx.console, record)
     return record, error
+
+
+def _finish(
+    ctx: RunContext, name: str, record: StageRecord, started: float, commands_before: int
+) -> None:
+    record.duration_s = round(time.monotonic() - started, 3)
+    record.commands = list(ctx.runner.history[commands_before:])
+    # Build stages make the dist dir; a stage that only reads it (validate) must not create
+    # one from a mistyped --dist.
+    if ctx.record_dir is not None or ctx.dist.is_dir() or name in PRODUCING_STAGES:
+        _write_record(ctx, record)
+
+
+def _write_record(ctx: RunContext, record: StageRecord) -> None:
+    """The record where it belongs; where it cannot go there (a read-only download folder),
+    into the cache directory, saying where: the verdict is never lost."""
+    try:
+        if ctx.record_dir is None:
+            ensure_dist(ctx.dist)
+        write_record(ctx.dist, record, directory=ctx.record_dir)
+        return
+    except (NotWritableError, DiskFullError, DistDirError) as exc:
+        problem = exc
+    fallback = records_fallback(ctx.dist)
+    try:
+        path = write_record(ctx.dist, record, directory=fallback)
+    except ReleaseError as again:
+        ctx.console.error(
+            f"the {record.stage} record could not be written: {problem.cause} "
+            f"(and not in {fallback} either: {again.cause})",
+            remedy=problem.remedy,
+        )
+        return
+    ctx.console.line(
+        f"note: the {record.stage} record could not go into the dist dir "
+        f"({problem.cause.rstrip('.')}); it is in {path} (choose the place with --record-dir)."
+    )
 
 
 def clear_dist_for_release(ctx: RunContext) -> None:
@@ -81,10 +134,12 @@ def clear_dist_for_release(ctx: RunContext) -> None:
 
 def run_release(ctx: RunContext) -> list[StageRecord]:
     """Every stage of the chain; raises :class:`StagesFailedError` at the end if any failed."""
+    if ctx.tag is not None:
+        require_release_tag(ctx.config, ctx.tag)
     clear_dist_for_release(ctx)
     started = time.monotonic()
     records = [run_stage(ctx, name)[0] for name in RELEASE_CHAIN]
-    report.release_summary(ctx.console, records, time.monotonic() - started)
+    report.release_summary(ctx.console, records, time.monotonic() - started, ctx.dist)
     failed = [r.stage for r in records if r.status == FAILED]
     if failed:
         raise StagesFailedError(

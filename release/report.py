@@ -1,19 +1,42 @@
-"""Human summaries of stages: on the terminal, and as Markdown in the Actions step summary."""
+"""Human summaries of stages: on the terminal, and as Markdown in the Actions step summary.
+
+Each cause is said once, where it belongs: a stage's reason under that stage, a finding under
+validate. Summaries point to them instead of repeating them. Only what the user should act on
+is a warning; an intentional choice (``sdist = false``) is a plain line.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from .console import Console, human_size, markdown_table
 from .errors import ReleaseError
-from .records import FAILED, HOST_BUILD, OK, SKIPPED, StageRecord
+from .records import (
+    ERROR,
+    FAILED,
+    HOST_BUILD,
+    INTERRUPTED,
+    NOT_SHIPPED,
+    OK,
+    SKIPPED,
+    WARNING,
+    Finding,
+    StageRecord,
+)
 
-_STATUS_COLOUR = {OK: "green", FAILED: "red", SKIPPED: "yellow", HOST_BUILD: "yellow"}
+_STATUS_COLOUR = {
+    OK: "green",
+    FAILED: "red",
+    INTERRUPTED: "red",
+    SKIPPED: "yellow",
+    HOST_BUILD: "yellow",
+    NOT_SHIPPED: "dim",
+}
 
 
 def stage_error(console: Console, stage: str, error: ReleaseError) -> None:
-    console.error(f"{stage}: {error.cause}", title=f"nox-release {stage}")
-    console.line(f"  what to do: {error.remedy}")
+    console.error(f"{stage}: {error.cause}", title=f"nox-release {stage}", remedy=error.remedy)
 
 
 def _artifacts(record: StageRecord) -> list[str]:
@@ -26,10 +49,12 @@ def stage_result(console: Console, record: StageRecord) -> None:
     for line in _artifacts(record):
         console.line(f"    {line}")
     if record.reason:
-        if record.status in (SKIPPED, HOST_BUILD):
+        # In CI a skipped or host-built stage means the job ran where it cannot do its work:
+        # something to change in the workflow. On a laptop it is expected, and said plainly.
+        if console.github and record.status in (SKIPPED, HOST_BUILD):
             console.warning(f"{record.stage} {record.status}: {record.reason}")
         else:
-            console.line(f"    {record.reason}")
+            console.line(f"    {record.status}: {record.reason}")
     console.line()
     console.step_summary(_stage_markdown(record))
 
@@ -57,12 +82,53 @@ def _rows(records: Sequence[StageRecord]) -> list[list[str]]:
     return rows
 
 
-def release_summary(console: Console, records: Sequence[StageRecord], total_s: float) -> None:
+def release_summary(
+    console: Console, records: Sequence[StageRecord], total_s: float, dist: Path
+) -> None:
     headers = ["stage", "status", "duration", "artifacts"]
     console.heading(f"Release dry run summary ({total_s:.1f}s)")
     console.table(headers, _rows(records))
-    notes = [f"{r.stage} {r.status}: {r.reason}" for r in records if r.reason]
-    for note in notes:
-        console.line(f"  * {note}")
+    # An intentional "not shipped" needs no pointer; everything else with a reason does.
+    explained = [r.stage for r in records if (r.reason or r.error) and r.status != NOT_SHIPPED]
+    if explained:
+        console.line(
+            f"{', '.join(explained)}: see the reason under each stage above; the records are "
+            f"in {dist / '.release'}."
+        )
     markdown = markdown_table(headers, _rows(records))
     console.step_summary(f"## nox-release dry run ({total_s:.1f}s)\n\n{markdown}")
+
+
+# --- findings -----------------------------------------------------------------------------------
+
+
+def _finding_text(finding: Finding) -> str:
+    where = f"{finding.file}: " if finding.file else ""
+    return f"[{finding.check}] {where}{finding.message}"
+
+
+def print_findings(console: Console, findings: Sequence[Finding]) -> None:
+    """Every error, warning and note; findings in a row that share a remedy show it once."""
+    shown = list(findings)
+    for index, finding in enumerate(shown):
+        text = _finding_text(finding)
+        next_remedy = shown[index + 1].remedy if index + 1 < len(shown) else None
+        remedy = finding.remedy if finding.remedy != next_remedy else None
+        if finding.level == ERROR:
+            # No file= property: annotations point into the repository, and a wheel is not a
+            # file of it; the message names it.
+            console.error(text, remedy=finding.remedy if console.github else remedy)
+        elif finding.level == WARNING:
+            console.warning(text, remedy=finding.remedy if console.github else remedy)
+        else:
+            console.line(f"note: {text}")
+
+
+def findings_markdown(
+    title: str, headers: Sequence[str], rows: Sequence[Sequence[str]], findings: Sequence[Finding]
+) -> str:
+    lines = [f"### {title}", "", markdown_table(headers, rows), ""]
+    for f in findings:
+        remedy = f" *What to do:* {f.remedy}" if f.remedy and f.level != "info" else ""
+        lines.append(f"- **{f.level}** `{f.check}` {f.file or ''}: {f.message}.{remedy}")
+    return "\n".join(lines)

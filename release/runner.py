@@ -5,34 +5,50 @@ shown locally with ``--verbose``), the last lines are kept, and a non-zero exit 
 :class:`CommandFailedError` that carries them. Each run is remembered so the stage record can
 list the commands that produced its artifacts. Secrets travel only in the environment; the
 console redacts any registered secret from everything printed or recorded.
+
+Starting and reading processes is a :class:`Processes` object: the real one here, a fake in
+the tests, which then exercise all of the runner's own logic. Children run in a process
+group of their own, so a Ctrl-C in the terminal reaches nox-release alone, which stops them
+(:func:`stop_all`) and reports an interruption instead of a failed build.
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib.metadata
 import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
+import sys
+import sysconfig
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from .console import Console
+from .diagnose import diagnose
 from .errors import CommandFailedError, ToolNotFoundError
+from .records import CommandRun
 
 TAIL_LINES = 40
+# How long a stopped tool may take to exit after SIGTERM before it is killed.
+STOP_GRACE_S = 5.0
 
+_SESSION = "run nox -s {session}, which installs it"
 # How to get each tool we call, said once, for the error a user sees when it is missing.
 INSTALL_HINTS: dict[str, str] = {
-    "maturin": "pip install 'maturin[zig]' (the nox sessions install it for you)",
-    "cibuildwheel": "pip install cibuildwheel (the nox sessions install it for you)",
-    "auditwheel": "pip install auditwheel (the nox sessions install it for you)",
-    "abi3audit": "pip install abi3audit (the nox sessions install it for you)",
-    "twine": "pip install twine (the nox sessions install it for you)",
+    "maturin": "pip install 'maturin[zig]', or " + _SESSION.format(session="build-linux"),
+    "cibuildwheel": "pip install cibuildwheel, or " + _SESSION.format(session="<stage>"),
+    "auditwheel": "pip install auditwheel, or " + _SESSION.format(session="validate"),
+    "abi3audit": "pip install abi3audit, or " + _SESSION.format(session="validate"),
+    "twine": "pip install twine, or " + _SESSION.format(session="validate"),
     "cargo": "install Rust with rustup (https://rustup.rs), then open a new shell",
     "rustc": "install Rust with rustup (https://rustup.rs), then open a new shell",
     "rustup": "install Rust with rustup (https://rustup.rs), then open a new shell",
@@ -46,24 +62,6 @@ INSTALL_HINTS: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class CommandRun:
-    """What the stage record keeps of one command."""
-
-    argv: tuple[str, ...]
-    cwd: str
-    returncode: int
-    duration_s: float
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "argv": list(self.argv),
-            "cwd": self.cwd,
-            "returncode": self.returncode,
-            "duration_s": round(self.duration_s, 3),
-        }
-
-
 @dataclass
 class CommandResult:
     argv: tuple[str, ...]
@@ -73,14 +71,167 @@ class CommandResult:
     tail: list[str] = field(default_factory=list)
 
 
+class Processes(Protocol):
+    """Finding and running executables; everything else about a command is the Runner's."""
+
+    def which(self, tool: str, path: str | None) -> str | None: ...
+
+    def execute(
+        self,
+        argv: Sequence[str],
+        *,
+        cwd: Path | str | None,
+        env: Mapping[str, str],
+        on_line: Callable[[str], None],
+        timeout: float | None,
+    ) -> tuple[int, bool]:
+        """Run ``argv`` to the end, passing each output line to ``on_line``; returns the exit
+        status and whether it was killed for exceeding ``timeout``. Raises OSError when the
+        program cannot be started."""
+
+
+# --- the real processes ------------------------------------------------------------------------
+
+_live: set[subprocess.Popen[str]] = set()
+_live_lock = threading.Lock()
+
+
+def _group_alive(proc: subprocess.Popen[str]) -> bool:
+    """Whether any process of the child's group still runs. Zombies do not count: an orphan
+    whose parent died is reaped by PID 1 when it gets to it (in a container, maybe never)."""
+    proc.poll()  # reap the leader ourselves
+    proc_fs = Path("/proc")
+    if sys.platform.startswith("linux") and proc_fs.is_dir():
+        for stat in proc_fs.glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue  # gone while we looked
+            if fields[2] == str(proc.pid) and fields[0] != "Z":  # state, ppid, pgrp, ...
+                return True
+        return False
+    try:
+        os.killpg(proc.pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def _stop_all(procs: Sequence[subprocess.Popen[str]], grace: float) -> None:
+    """Stop children and everything they started: SIGTERM to each group, SIGKILL to what is
+    left after ``grace``. A group is stopped even when its leader has exited: what it started
+    in the background (and which still holds its output open) belongs to the same run."""
+    if sys.platform == "win32":
+        for proc in procs:
+            if proc.poll() is None:
+                # TerminateProcess ends one process; taskkill /T takes its children (rustc).
+                subprocess.run(
+                    ["taskkill", "/F", "/T", "/PID", str(proc.pid)], capture_output=True,
+                    check=False,
+                )  # fmt: skip
+                proc.kill()
+        return
+    running = [proc for proc in procs if _group_alive(proc)]
+    for proc in running:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while any(_group_alive(p) for p in running) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    for proc in running:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def stop_all(grace: float = STOP_GRACE_S) -> int:
+    """Stop every child still running (an interruption), all at once; returns how many."""
+    with _live_lock:
+        running = list(_live)
+    _stop_all(running, grace)
+    return len(running)
+
+
+class LocalProcesses:
+    def which(self, tool: str, path: str | None) -> str | None:
+        return shutil.which(tool, path=path)
+
+    def execute(
+        self,
+        argv: Sequence[str],
+        *,
+        cwd: Path | str | None,
+        env: Mapping[str, str],
+        on_line: Callable[[str], None],
+        timeout: float | None,
+    ) -> tuple[int, bool]:
+        group: dict[str, object] = (
+            {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}  # type: ignore[attr-defined]
+            if sys.platform == "win32"
+            else {"start_new_session": True}
+        )
+        proc = subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            env=dict(env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            **group,  # type: ignore[call-overload]
+        )
+        with _live_lock:
+            _live.add(proc)
+        killed = threading.Event()
+
+        def kill() -> None:
+            killed.set()
+            _stop_all([proc], 0.0)
+
+        watchdog = threading.Timer(timeout, kill) if timeout is not None else None
+        if watchdog is not None:
+            watchdog.start()
+        try:
+            assert proc.stdout is not None
+            for raw in proc.stdout:
+                on_line(raw.rstrip("\n"))
+            returncode = proc.wait()
+        except BaseException:
+            # An interruption (or a console that failed): the child must not outlive us.
+            _stop_all([proc], STOP_GRACE_S)
+            raise
+        finally:
+            if watchdog is not None:
+                watchdog.cancel()
+            with _live_lock:
+                _live.discard(proc)
+        return returncode, killed.is_set()
+
+
+# --- the runner ----------------------------------------------------------------------------------
+
+
+def _signal_name(returncode: int) -> str | None:
+    """``SIGKILL`` for a child killed by signal 9 (POSIX reports -9)."""
+    if returncode >= 0 or sys.platform == "win32":
+        return None
+    try:
+        return signal.Signals(-returncode).name
+    except ValueError:
+        return f"signal {-returncode}"
+
+
 class Runner:
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, processes: Processes | None = None) -> None:
         self.console = console
+        self.processes: Processes = processes or LocalProcesses()
         self.history: list[CommandRun] = []
+        self._history_lock = threading.Lock()
 
     def which(self, tool: str, env: Mapping[str, str] | None = None) -> str | None:
         path = (env or os.environ).get("PATH")
-        return shutil.which(tool, path=path)
+        return self.processes.which(tool, path)
 
     def require(self, tool: str, *, why: str, env: Mapping[str, str] | None = None) -> str:
         """The full path of ``tool``, or an error saying what needs it and how to get it."""
@@ -121,6 +272,14 @@ class Runner:
         where = str(cwd) if cwd is not None else str(Path.cwd())
 
         stream = (self.console.verbose or self.console.github) and not quiet
+        lines: list[str] = []
+
+        def on_line(raw: str) -> None:
+            text = self.console.redact(raw)
+            lines.append(text)
+            if stream:
+                self.console.line(text)
+
         started = time.monotonic()
         with ExitStack() as folded:
             if quiet:
@@ -133,85 +292,90 @@ class Runner:
                 self.console.line(f"$ {shown}")
                 if stream:
                     folded.enter_context(self.console.group(f"output of {argv[0]}"))
-            returncode, lines = self._execute(
-                [executable, *argv[1:]], cwd=cwd, env=full_env, echo=stream, timeout=timeout
-            )
+            try:
+                returncode, timed_out = self.processes.execute(
+                    [executable, *argv[1:]], cwd=cwd, env=full_env, on_line=on_line,
+                    timeout=timeout,
+                )  # fmt: skip
+            except OSError as exc:
+                tool = Path(argv[0]).name
+                raise ToolNotFoundError(
+                    f"could not start {tool}: {exc}.",
+                    INSTALL_HINTS.get(tool, f"check that {tool} is installed and runnable") + ".",
+                ) from exc
+        if timed_out:
+            lines.append(f"(killed after {timeout:.0f}s without finishing)")
         tail = lines[-TAIL_LINES:]
         duration = time.monotonic() - started
         redacted_argv = tuple(self.console.redact(a) for a in argv)
         if record:
-            self.history.append(CommandRun(redacted_argv, where, returncode, duration))
+            with self._history_lock:
+                self.history.append(
+                    CommandRun(redacted_argv, where, returncode, round(duration, 3))
+                )
         result = CommandResult(redacted_argv, returncode, duration, "\n".join(lines), list(tail))
         if check and returncode != 0:
             if not stream:
                 # The output was not shown while it ran; the tail is what the user needs.
                 for text in tail:
                     self.console.line(f"  | {text}")
-            raise CommandFailedError(
-                self.console.redact(
-                    f"{argv[0]} exited with status {returncode}{(' while ' + why) if why else ''}."
-                ),
-                remedy
-                or "read the output above; rerun with --verbose to see all of it, "
-                "or run the command by hand in the directory shown.",
-                redacted_argv,
-                returncode,
-                list(tail),
+            if timed_out:
+                raise CommandFailedError(
+                    f"{argv[0]} did not finish within {timeout:.0f}s"
+                    f"{' while ' + why if why else ''}; nox-release stopped it.",
+                    remedy or f"run the command by hand to see where {argv[0]} hangs.",
+                    redacted_argv,
+                    returncode,
+                    list(tail),
+                )
+            failure = self._failure(
+                argv[0], returncode, why=why, remedy=remedy, argv=redacted_argv, tail=tail
             )
+            raise diagnose(failure, tail)
         return result
 
-    def _execute(
+    def _failure(
         self,
-        argv: list[str],
+        tool: str,
+        returncode: int,
         *,
-        cwd: Path | str | None,
-        env: dict[str, str],
-        echo: bool,
-        timeout: float | None,
-    ) -> tuple[int, list[str]]:
-        """Run the process, reading its output as it comes; (exit status, redacted lines)."""
-        lines: list[str] = []
-        try:
-            proc = subprocess.Popen(
-                argv,
-                cwd=cwd,
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                text=True,
-                encoding="utf-8",
-                errors="replace",
+        why: str,
+        remedy: str | None,
+        argv: tuple[str, ...],
+        tail: list[str],
+    ) -> CommandFailedError:
+        during = f" while {why}" if why else ""
+        killer = _signal_name(returncode)
+        if killer is not None:
+            cause = f"{tool} was killed by {killer}{during}."
+            default = (
+                "nothing in nox-release sent it: look for the out-of-memory killer (dmesg) "
+                "or another process; then rerun the stage."
             )
-        except OSError as exc:
-            tool = Path(argv[0]).name
-            raise ToolNotFoundError(
-                f"could not start {tool}: {exc}.",
-                INSTALL_HINTS.get(tool, f"check that {tool} is installed and runnable") + ".",
-            ) from exc
-        killed = threading.Event()
+        else:
+            cause = f"{tool} exited with status {returncode}{during}."
+            default = (
+                "read the output above; rerun with --verbose to see all of it, or run the "
+                "command by hand in the directory shown."
+            )
+        return CommandFailedError(
+            self.console.redact(cause), remedy or default, argv, returncode, list(tail)
+        )
 
-        def kill() -> None:
-            killed.set()
-            proc.kill()
-
-        watchdog = threading.Timer(timeout, kill) if timeout is not None else None
-        if watchdog is not None:
-            watchdog.start()
-        try:
-            assert proc.stdout is not None
-            for raw in proc.stdout:
-                text = self.console.redact(raw.rstrip("\n"))
-                lines.append(text)
-                if echo:
-                    self.console.line(text)
-            returncode = proc.wait()
-        finally:
-            if watchdog is not None:
-                watchdog.cancel()
-        if killed.is_set():
-            lines.append(f"(killed after {timeout:.0f}s without finishing)")
-        return returncode, lines
+    def tool_version(self, tool: str, distribution: str | None = None) -> str:
+        """The version of ``tool`` as found on PATH. A Python tool installed with this
+        interpreter is read from its package metadata (no process to start, and right for
+        tools without ``--version``, like cibuildwheel 4); any other is asked ``--version``."""
+        found = self.which(tool)
+        if found is None:
+            return "not found"
+        scripts = Path(sysconfig.get_path("scripts")).resolve()
+        if Path(found).resolve().parent == scripts:
+            try:
+                return f"{tool} {importlib.metadata.version(distribution or tool)}"
+            except importlib.metadata.PackageNotFoundError:
+                pass
+        return self.version_of([tool, "--version"])
 
     def version_of(self, argv: Sequence[str], env: Mapping[str, str] | None = None) -> str:
         """First line a tool prints about its version, or why it could not be asked."""
@@ -222,9 +386,9 @@ class Runner:
         lines = result.output.strip().splitlines()
         if result.returncode != 0 or not lines:
             return f"unknown (exit status {result.returncode})"
-        # "build 1.2.1 (/path/to/site-packages)", "auditwheel 6.1 installed at /path": the
-        # paths are noise in a record.
-        return re.sub(r"\s*(\(/.*\)|\(\w:\\.*\)|installed at.*)$", "", lines[0])
+        # "build 1.2.1 (/path/to/site-packages)", "auditwheel 6.1 installed at /path", "twine
+        # version 7.0.0 (readme-renderer: 46.0, ...": paths and dependency lists are noise.
+        return re.sub(r"\s*(\(/.*\)|\(\w:\\.*\)|installed at.*|\([\w.-]+: .*)$", "", lines[0])
 
 
 def child_env(

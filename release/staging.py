@@ -1,13 +1,16 @@
 """Atomic delivery of artifacts into the dist dir.
 
-A build writes into a private directory beside the dist dir (same filesystem, so the final
-move is a rename); only when the build has finished are its files moved in. If the build
-fails, the private directory is removed and the dist dir is exactly as it was.
+A build writes into a private scratch directory, ``<dist>/.release/tmp/<stage>-*`` (same
+filesystem as the dist dir, so the final move is a rename); only when the build has finished
+are its files moved in. If the build fails or is interrupted, the scratch directory is
+removed and the dist dir is exactly as it was (but for the failed stage's record). A scratch
+directory left by a process that was killed outright (SIGKILL, a power cut) is found and
+removed by the next stage: each holds a lock file its owner keeps locked while alive.
 """
 
 from __future__ import annotations
 
-import errno
+import contextlib
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -15,7 +18,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import BuildOutputError, DistDirError
-from .records import Artifact, note_delivered
+from .fsio import faults_reported
+from .ledger import note_delivered
+from .locking import HeldLock
+from .records import RECORD_DIR, Artifact
+
+SCRATCH = "tmp"
+_OWNER = ".owner.lock"
 
 
 def ensure_dist(dist: Path) -> None:
@@ -24,17 +33,58 @@ def ensure_dist(dist: Path) -> None:
             f"the dist dir {dist} exists and is not a directory.",
             "remove or rename that file, or pass --dist with another path.",
         )
-    dist.mkdir(parents=True, exist_ok=True)
+    records = dist / RECORD_DIR
+    if records.exists() and not records.is_dir():
+        raise DistDirError(
+            f"{records} is a file; nox-release keeps its stage records in a directory of that "
+            "name.",
+            f"remove or rename {records}, or pass --dist with another directory.",
+        )
+    with faults_reported("creating the dist dir", dist):
+        dist.mkdir(parents=True, exist_ok=True)
+
+
+def scratch_root(dist: Path) -> Path:
+    return dist / RECORD_DIR / SCRATCH
+
+
+def remove_stale_scratch(dist: Path) -> list[Path]:
+    """Remove scratch directories whose owner is gone; returns what was removed."""
+    root = scratch_root(dist)
+    if not root.is_dir():
+        return []
+    removed = []
+    for entry in root.iterdir():
+        lock = HeldLock(entry / _OWNER)
+        try:
+            alive = not lock.acquire()
+        except OSError:
+            alive = False  # no lock file: it never got going
+        if not alive:
+            lock.release()
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    with contextlib.suppress(OSError):
+        root.rmdir()  # only when nothing else is in use
+    return removed
 
 
 @contextmanager
 def staging_dir(dist: Path, stage: str) -> Iterator[Path]:
     ensure_dist(dist)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{stage}-", dir=dist.parent))
+    with faults_reported(f"making a scratch directory for {stage}", dist):
+        root = scratch_root(dist)
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f"{stage}-", dir=root))
+    owner = HeldLock(tmp / _OWNER)
+    owner.acquire()
     try:
         yield tmp
     finally:
+        owner.release()
         shutil.rmtree(tmp, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            root.rmdir()  # only when no other stage is using it
 
 
 def collect(directory: Path, patterns: Sequence[str], *, what: str, tool: str) -> list[Path]:
@@ -49,29 +99,18 @@ def collect(directory: Path, patterns: Sequence[str], *, what: str, tool: str) -
     return found
 
 
-def deliver(files: Sequence[Path], dist: Path) -> list[Artifact]:
-    """Move finished files into ``dist``; returns what the record should list."""
+def deliver(files: Sequence[Path], dist: Path) -> tuple[list[Artifact], str | None]:
+    """Move finished files into ``dist``; what the record should list, and a note when the
+    delivery ledger could not be updated."""
     ensure_dist(dist)
     artifacts = [Artifact.of(path) for path in files]
-    for path in files:
-        _move_into(path, dist)
-    note_delivered(dist, artifacts)
-    return artifacts
+    with faults_reported("moving the built files into the dist dir", dist):
+        for path in files:
+            _move_into(path, dist)
+    return artifacts, note_delivered(dist, artifacts)
 
 
 def _move_into(path: Path, dist: Path) -> None:
-    """Move ``path`` into ``dist`` so that the dist dir never shows half a file."""
-    target = dist / path.name
-    try:
-        path.replace(target)
-    except OSError as exc:
-        if exc.errno != errno.EXDEV:
-            raise
-        # The dist dir is another filesystem (a mount point): copy beside the target under a
-        # hidden name, then rename within the dist dir, which is atomic again.
-        partial = dist / f".{path.name}.partial"
-        try:
-            shutil.copy2(path, partial)
-            partial.replace(target)
-        finally:
-            partial.unlink(missing_ok=True)
+    # The scratch directory is inside the dist dir, so this is a rename: the dist dir never
+    # shows half a file, even when it is a mount point of its own.
+    path.replace(dist / path.name)

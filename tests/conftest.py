@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from release.checks import CheckContext
 from release.config import ReleaseConfig, load_config
+from release.console import Console
+from release.context import RunContext
+from release.runner import Runner
+from release.stages.validate import check_context as validate_check_context
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
+
+# nox-release keeps a per-user cache (the delivery ledger); the tests, and every nox-release
+# they start, use one of their own instead of the user's.
+os.environ["NOX_RELEASE_CACHE"] = tempfile.mkdtemp(prefix="nox-release-test-cache-")
 
 
 def run_release(
@@ -74,6 +87,41 @@ def release_project(
     write_text(root / "pyproject.toml", f'[tool.release]\npackage-dir = "{package_dir}"\n{release}')
     write_text(root / package_dir / "pyproject.toml", package)
     return load_config(root)
+
+
+def run_context(
+    config: ReleaseConfig,
+    *,
+    runner: Runner | None = None,
+    tag: str | None = None,
+    strict: bool = False,
+    dist: Path | None = None,
+) -> RunContext:
+    """A run of ``config`` whose output goes to a string (``ctx.console.stream``)."""
+    console = Console(github=False, stream=io.StringIO(), environ={})
+    return RunContext(
+        config=config,
+        dist=dist or config.dist_dir,
+        console=console,
+        runner=runner or Runner(console),
+        tag=tag,
+        strict=strict,
+        environ={},
+    )
+
+
+def check_context(
+    config: ReleaseConfig,
+    *,
+    runner: Runner | None = None,
+    tag: str | None = None,
+    strict: bool = False,
+    **replaced: Any,
+) -> CheckContext:
+    """The checks' context exactly as validate makes it, with fields in ``replaced`` (say
+    ``build_records``) set as a test needs."""
+    ctx = validate_check_context(run_context(config, runner=runner, tag=tag, strict=strict))
+    return dataclasses.replace(ctx, **replaced)
 
 
 def tiny_project(parent: Path) -> Path:

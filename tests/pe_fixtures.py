@@ -20,6 +20,7 @@ import struct
 import subprocess
 import zipfile
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.tags import parse_tag
@@ -231,10 +232,13 @@ def write_wheel(
     version: str,
     tag: str,
     files: Mapping[str, bytes | Path],
+    *,
+    compression: int = zipfile.ZIP_DEFLATED,
 ) -> Path:
     """A valid wheel ``{name}-{version}-{tag}.whl`` in ``dest`` holding ``files``.
 
-    ``files`` maps archive paths to contents (bytes, or a file to read them from).
+    ``files`` maps archive paths to contents (bytes, or a file to read them from); every
+    member is stored with ``compression``.
     """
     dest.mkdir(parents=True, exist_ok=True)
     dist_info = f"{name}-{version}.dist-info"
@@ -258,7 +262,7 @@ def write_wheel(
     with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as archive:
         for path, data in contents.items():
             info = zipfile.ZipInfo(path, date_time=_ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
+            info.compress_type = compression
             info.external_attr = 0o644 << 16
             archive.writestr(info, data)
     return wheel
@@ -267,27 +271,57 @@ def write_wheel(
 def move_import_name_outside_idata(data: bytes, index: int, new_name: str) -> bytes:
     """Rename import ``index`` the way maturin's repair does: the new DLL name is written
     into another section's slack (.data/.rdata) and the descriptor pointed at it. GNU
-    objdump stops listing imports at such a name, without saying so."""
-    from release import pe
+    objdump stops listing imports at such a name, without saying so.
 
+    Plain struct work on the headers, so the fixture does not lean on the reader it tests.
+    """
     patched = bytearray(data)
-    header = pe.parse_header(data)
-    imports = header.import_directory
+    rva, _size = struct.unpack_from("<II", data, data_directory_offset(data, 1))
+    sections = _section_table(data)
     idata = next(
-        s
-        for s in header.sections
-        if s.virtual_address <= imports.rva < s.virtual_address + s.virtual_size
+        s for s in sections if s.virtual_address <= rva < s.virtual_address + s.virtual_size
     )
     needed = len(new_name) + 1
     target = next(
         s
-        for s in header.sections
+        for s in sections
         if s is not idata and s.name in (".data", ".rdata") and s.raw_size - s.virtual_size > needed
     )
     offset = target.raw_pointer + target.virtual_size
     patched[offset : offset + needed] = new_name.encode() + b"\0"
     # Grow the section's VirtualSize so that the name is mapped.
     struct.pack_into("<I", patched, target.header_offset + 8, target.virtual_size + needed)
-    descriptor = pe.rva_to_offset(header, imports.rva) + 20 * index
+    descriptor = import_descriptor_offset(data, index)
     struct.pack_into("<I", patched, descriptor + 12, target.virtual_address + target.virtual_size)
     return bytes(patched)
+
+
+def import_descriptor_offset(data: bytes, index: int) -> int:
+    """File offset of import descriptor ``index`` (20 bytes; its Name RVA is at +12)."""
+    rva, _size = struct.unpack_from("<II", data, data_directory_offset(data, 1))
+    return _rva_to_offset(data, rva) + 20 * index
+
+
+@dataclass(frozen=True)
+class _Section:
+    name: str
+    header_offset: int  # where its entry in the section table is
+    virtual_size: int
+    virtual_address: int
+    raw_size: int
+    raw_pointer: int
+
+
+def _section_table(data: bytes) -> list[_Section]:
+    pe_offset = struct.unpack_from("<I", data, 0x3C)[0]
+    count = struct.unpack_from("<H", data, pe_offset + 6)[0]
+    optional_size = struct.unpack_from("<H", data, pe_offset + 20)[0]
+    table = pe_offset + 24 + optional_size
+    sections = []
+    for i in range(count):
+        at = table + 40 * i
+        name, vsize, vaddr, raw_size, raw_pointer = struct.unpack_from("<8sIIII", data, at)
+        sections.append(
+            _Section(name.rstrip(b"\0").decode("ascii"), at, vsize, vaddr, raw_size, raw_pointer)
+        )
+    return sections

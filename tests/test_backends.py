@@ -1,24 +1,32 @@
 """Backend command construction and host checks, including the Windows paths that cannot run here.
 
-Builds are not run: a fake Runner records what a backend would execute.
+Builds are not run: the backends drive the real :class:`Runner` (tool lookup, logging,
+history, errors), whose :class:`Processes` is a fake that records each command and answers it
+with canned output and an exit status. A few tests run the real tools where this host has them.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import shlex
 import shutil
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Union
 
 import pytest
-from conftest import release_project
+from conftest import release_project, write_text
 
 from release.backends import backend_for
 from release.backends.build import BuildBackend
-from release.backends.cibuildwheel import CibuildwheelBackend, build_identifiers
+from release.backends.cibuildwheel import (
+    CibuildwheelBackend,
+    build_identifiers,
+    wheel_for_identifier,
+)
 from release.backends.maturin import (
     MaturinBackend,
     find_msys2,
@@ -28,10 +36,17 @@ from release.backends.maturin import (
 from release.config import ReleaseConfig, load_config
 from release.console import Console
 from release.context import RunContext
-from release.errors import HostBuildError, ToolNotFoundError
-from release.host import ContainerEngine, machine, python_tag
-from release.records import HOST_BUILD
-from release.runner import CommandResult, Runner
+from release.errors import (
+    CommandFailedError,
+    ConfigValueError,
+    HostBuildError,
+    ToolNotFoundError,
+)
+from release.expected import ExpectedSet, ExpectedWheel
+from release.host import machine, python_tag
+from release.records import HOST_BUILD, NOT_SHIPPED, OK, SKIPPED, StageRecord
+from release.runner import LocalProcesses, Processes, Runner
+from release.stages.build import build_windows
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,78 +77,131 @@ def make_config(tmp_path: Path, release: str, package: str = MATURIN_PACKAGE) ->
     return release_project(tmp_path / "project", release, package)
 
 
+# --- the fake processes -----------------------------------------------------------------------
+
+FAKE_BIN = "/fake/bin"
+# What a Linux build host has on PATH; the tests must not depend on the PATH they run with.
+HOST_TOOLS: dict[str, str | None] = {
+    tool: f"{FAKE_BIN}/{tool}"
+    for tool in ("maturin", "cargo", "rustc", "cibuildwheel", "auditwheel", "cc")
+}
+
+
 @dataclass
 class Call:
-    argv: tuple[str, ...]
+    """One command the runner started."""
+
+    tool: str  # argv[0] as the backend wrote it: the name the runner looked up
+    executable: str  # what the lookup answered, and what the runner started
+    args: tuple[str, ...]  # argv[1:]
     cwd: Path | str | None
-    env: dict[str, str] | None
-    quiet: bool
+    env: dict[str, str]
+    timeout: float | None
+
+    @property
+    def argv(self) -> tuple[str, ...]:
+        return (self.tool, *self.args)
 
 
-Responder = Callable[[tuple[str, ...]], str]
+# Output, or (output, exit status); output alone exits 0.
+Reply = Union[str, tuple[str, int]]
+Responder = Callable[[Call], Reply]
 
 
-class FakeRunner(Runner):
-    """Records commands instead of running them; ``tools`` overrides what is on PATH."""
+class FakeProcesses:
+    """Fakes only starting processes: ``which`` answers from ``tools`` (None: not installed),
+    else from the real PATH; ``execute`` records the call and replies with ``respond``."""
 
     def __init__(
         self,
-        console: Console,
         *,
         tools: Mapping[str, str | None] | None = None,
         respond: Responder | None = None,
     ) -> None:
-        super().__init__(console)
+        self.tools = {**HOST_TOOLS, **(tools or {})}
+        self.respond: Responder = respond or (lambda call: "")
         self.calls: list[Call] = []
-        self.tools = dict(tools or {})
-        self.respond = respond or (lambda argv: "")
+        self.lookups: list[tuple[str, str | None]] = []
+        self._names: dict[str, str] = {}  # executable -> the tool name it was looked up as
 
-    def which(self, tool: str, env: Mapping[str, str] | None = None) -> str | None:
-        if tool in self.tools:
-            return self.tools[tool]
-        return super().which(tool, env)
+    def which(self, tool: str, path: str | None) -> str | None:
+        self.lookups.append((tool, path))
+        found = self.tools[tool] if tool in self.tools else shutil.which(tool, path=path)
+        if found is not None:
+            self._names[found] = tool
+        return found
 
-    def run(
+    def execute(
         self,
         argv: Sequence[str],
         *,
-        cwd: Path | str | None = None,
-        env: Mapping[str, str] | None = None,
-        why: str = "",
-        remedy: str | None = None,
-        check: bool = True,
-        quiet: bool = False,
-        record: bool = True,
-    ) -> CommandResult:
-        args = tuple(str(a) for a in argv)
-        self.calls.append(Call(args, cwd, dict(env) if env is not None else None, quiet))
-        output = self.respond(args)
-        return CommandResult(args, 0, 0.0, output, output.splitlines()[-40:])
+        cwd: Path | str | None,
+        env: Mapping[str, str],
+        on_line: Callable[[str], None],
+        timeout: float | None,
+    ) -> tuple[int, bool]:
+        executable, *args = argv
+        # An executable no lookup answered keeps its own name, and matches no tool.
+        tool = self._names.get(executable, executable)
+        call = Call(tool, executable, tuple(args), cwd, dict(env), timeout)
+        self.calls.append(call)
+        reply = self.respond(call)
+        output, status = (reply, 0) if isinstance(reply, str) else reply
+        for line in output.splitlines():
+            on_line(line)
+        return status, False
 
 
 def make_ctx(
     config: ReleaseConfig,
     *,
     environ: Mapping[str, str] | None = None,
-    runner: Callable[[Console], Runner] | None = None,
+    processes: Processes | None = None,
 ) -> RunContext:
     console = Console(github=False, stream=io.StringIO(), environ={})
     return RunContext(
         config=config,
         dist=config.dist_dir,
         console=console,
-        runner=(runner or FakeRunner)(console),
+        runner=Runner(console, processes=processes if processes is not None else FakeProcesses()),
         environ=dict(environ or {}),
     )
 
 
+def fake(ctx: RunContext) -> FakeProcesses:
+    assert isinstance(ctx.runner.processes, FakeProcesses)
+    return ctx.runner.processes
+
+
 def calls(ctx: RunContext) -> list[Call]:
-    assert isinstance(ctx.runner, FakeRunner)
-    return ctx.runner.calls
+    return fake(ctx).calls
+
+
+def printed(ctx: RunContext) -> str:
+    assert isinstance(ctx.console.stream, io.StringIO)
+    return ctx.console.stream.getvalue()
+
+
+def recorded(ctx: RunContext) -> list[tuple[str, ...]]:
+    """The commands the stage record would list."""
+    return [run.argv for run in ctx.runner.history]
 
 
 def value_after(argv: Sequence[str], option: str) -> str:
     return argv[list(argv).index(option) + 1]
+
+
+def real_ctx(config: ReleaseConfig) -> RunContext:
+    return make_ctx(config, processes=LocalProcesses())
+
+
+@pytest.fixture
+def venv_tools(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tools installed with the interpreter running the tests (cibuildwheel...) on PATH,
+    as nox puts them, also when pytest is started without activating the environment."""
+    monkeypatch.setenv(
+        "PATH", os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    )
 
 
 # --- maturin: Linux -------------------------------------------------------------------------
@@ -189,10 +257,37 @@ def test_linux_build_runs_maturin_in_the_package_dir(
     monkeypatch.setattr("release.backends.maturin.zig_available", lambda environ: True)
     config = make_config(tmp_path, "")
     ctx = make_ctx(config)
-    MaturinBackend(config).build_wheels("linux", ctx, tmp_path / "out")
+    out = tmp_path / "out"
+    assert MaturinBackend(config).build_wheels("linux", ctx, out).status == OK
+    expected = MaturinBackend(config).linux_command(out, (2, 36))
     [call] = calls(ctx)
-    assert call.argv == tuple(MaturinBackend(config).linux_command(tmp_path / "out", (2, 36)))
+    assert call.argv == tuple(expected)
+    assert call.executable == f"{FAKE_BIN}/maturin"
     assert call.cwd == config.package_dir
+    assert call.env == dict(os.environ)
+    # the runner logged the command and keeps it for the stage record
+    assert f"$ {shlex.join(expected)}" in printed(ctx)
+    assert recorded(ctx) == [tuple(expected)]
+    assert ctx.runner.history[0].cwd == str(config.package_dir)
+
+
+def test_a_failed_linux_build_raises_with_the_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("release.backends.maturin.glibc_version", lambda: (2, 17))
+    config = make_config(tmp_path, "")
+    output = "   Compiling demo v0.1.0\nerror: linking with `cc` failed: exit status: 1"
+    ctx = make_ctx(config, processes=FakeProcesses(respond=lambda call: (output, 101)))
+    with pytest.raises(CommandFailedError) as info:
+        MaturinBackend(config).build_wheels("linux", ctx, tmp_path / "out")
+    error = info.value
+    assert error.cause == (
+        "maturin exited with status 101 while building the Linux wheel (manylinux_2_17)."
+    )
+    assert error.returncode == 101
+    assert error.tail == output.splitlines()
+    assert "  | error: linking with `cc` failed: exit status: 1" in printed(ctx)
+    assert [run.returncode for run in ctx.runner.history] == [101]
 
 
 def test_linux_build_without_zig_says_how_to_get_it(
@@ -208,6 +303,7 @@ def test_linux_build_without_zig_says_how_to_get_it(
     assert "glibc 2.36" in info.value.cause
     assert "maturin[zig]" in info.value.remedy
     assert calls(ctx) == []
+    assert ctx.runner.history == []
 
 
 # --- maturin: Windows commands ----------------------------------------------------------------
@@ -235,11 +331,12 @@ def test_windows_command_defaults_to_msvc(tmp_path: Path) -> None:
 
 
 def fake_msys2(tmp_path: Path) -> Path:
+    """An MSYS2 root with a pacman that PATH lookups find on this host (``pacman``) and the
+    one the backend runs (``pacman.exe``)."""
     root = tmp_path / "msys64"
-    pacman = root / "usr" / "bin" / "pacman"
-    pacman.parent.mkdir(parents=True)
-    pacman.write_text("#!/bin/sh\nexit 0\n")
-    pacman.chmod(0o755)
+    for name in ("pacman", "pacman.exe"):
+        pacman = write_text(root / "usr" / "bin" / name, "#!/bin/sh\nexit 0\n")
+        pacman.chmod(0o755)
     return root
 
 
@@ -322,15 +419,13 @@ def test_windows_env_puts_the_msys2_bin_first(
     assert backend.windows_env(None)["PATH"] == os.pathsep.join(["/usr/bin", "/bin"])
 
 
-def windows_runner(
-    *, rustup: bool = False, libdir: Path | None = None
-) -> Callable[[Console], Runner]:
-    """A Windows host's tools: cargo, and rustup only when asked (with ``libdir`` as the
-    target's library directory, which exists when the target is installed)."""
+def windows_processes(*, rustup: bool = False, libdir: Path | None = None) -> FakeProcesses:
+    """A Windows host's tools: cargo, and rustup only when asked; rustc answers the target
+    library query with ``libdir``, which exists when the target is installed."""
     rustup_exe = r"C:\cargo\bin\rustup.exe" if rustup else None
     tools = {"cargo": r"C:\cargo\bin\cargo.exe", "rustup": rustup_exe}
     query = str(libdir) if libdir is not None else ""
-    return lambda console: FakeRunner(console, tools=tools, respond=lambda argv: query)
+    return FakeProcesses(tools=tools, respond=lambda call: query if call.tool == "rustc" else "")
 
 
 def test_windows_build_on_windows_installs_msys2_packages_first(
@@ -338,19 +433,27 @@ def test_windows_build_on_windows_installs_msys2_packages_first(
 ) -> None:
     monkeypatch.setattr("release.backends.maturin.host_os", lambda: "windows")
     config = make_config(tmp_path, GMP_WINDOWS)
-    root = tmp_path / "msys64"
-    ctx = make_ctx(config, environ={"MSYS2_ROOT": str(root), "PATH": ""}, runner=windows_runner())
+    root = fake_msys2(tmp_path)
+    ctx = make_ctx(
+        config, environ={"MSYS2_ROOT": str(root), "PATH": ""}, processes=windows_processes()
+    )
     backend = MaturinBackend(config)
     out = tmp_path / "out"
-    assert backend.build_wheels("windows", ctx, out).status == "ok"
+    assert backend.build_wheels("windows", ctx, out).status == OK
     pacman, maturin = calls(ctx)
     assert pacman.argv == tuple(backend.pacman_command(root))
     assert pacman.argv[0] == str(root / "usr" / "bin" / "pacman.exe")
+    assert pacman.executable == pacman.argv[0]
     assert maturin.argv == tuple(backend.windows_command(out))
     assert value_after(maturin.argv, "--target") == "x86_64-pc-windows-gnu"
     assert maturin.cwd == config.package_dir
-    assert maturin.env is not None
-    assert maturin.env["PATH"].split(os.pathsep)[0] == str(root / "mingw64" / "bin")
+    mingw_bin = str(root / "mingw64" / "bin")
+    assert maturin.env["PATH"].split(os.pathsep)[0] == mingw_bin
+    # the executable is found through the child's PATH, MSYS2's bin first
+    maturin_paths = [path for tool, path in fake(ctx).lookups if tool == "maturin"]
+    assert maturin_paths
+    assert all(path is not None and path.startswith(mingw_bin) for path in maturin_paths)
+    assert recorded(ctx) == [pacman.argv, maturin.argv]
 
 
 def test_windows_build_on_windows_ucrt_packages(
@@ -363,11 +466,13 @@ def test_windows_build_on_windows_ucrt_packages(
         'msys2-packages = ["mingw-w64-ucrt-x86_64-gmp"]\n',
     )
     root = fake_msys2(tmp_path)
-    ctx = make_ctx(config, environ={"PATH": str(root / "usr" / "bin")}, runner=windows_runner())
+    ctx = make_ctx(
+        config, environ={"PATH": str(root / "usr" / "bin")}, processes=windows_processes()
+    )
     MaturinBackend(config).build_wheels("windows", ctx, tmp_path / "out")
     pacman, maturin = calls(ctx)
     assert pacman.argv[0] == str(root.resolve() / "usr" / "bin" / "pacman.exe")
-    assert maturin.env is not None
+    assert pacman.args[-1] == "mingw-w64-ucrt-x86_64-gmp"
     assert maturin.env["PATH"].split(os.pathsep)[0] == str(root.resolve() / "ucrt64" / "bin")
 
 
@@ -379,7 +484,7 @@ def test_windows_build_without_msys2_fails_before_running_anything(
     ctx = make_ctx(
         config,
         environ={"PATH": str(tmp_path), "SYSTEMDRIVE": str(tmp_path)},
-        runner=windows_runner(),
+        processes=windows_processes(),
     )
     with pytest.raises(ToolNotFoundError) as info:
         MaturinBackend(config).build_wheels("windows", ctx, tmp_path / "out")
@@ -388,6 +493,7 @@ def test_windows_build_without_msys2_fails_before_running_anything(
     assert "MSYS2_ROOT" in info.value.remedy
     assert info.value.exit_code == 20
     assert calls(ctx) == []
+    assert ctx.runner.history == []
 
 
 def test_windows_build_without_packages_needs_no_msys2(
@@ -395,10 +501,12 @@ def test_windows_build_without_packages_needs_no_msys2(
 ) -> None:
     monkeypatch.setattr("release.backends.maturin.host_os", lambda: "windows")
     config = make_config(tmp_path, "")
-    ctx = make_ctx(config, environ={"PATH": str(tmp_path)}, runner=windows_runner())
+    ctx = make_ctx(config, environ={"PATH": str(tmp_path)}, processes=windows_processes())
     MaturinBackend(config).build_wheels("windows", ctx, tmp_path / "out")
     [maturin] = calls(ctx)
     assert value_after(maturin.argv, "--target") == "x86_64-pc-windows-msvc"
+    # no MSYS2: the child gets our PATH as it is
+    assert maturin.env["PATH"] == os.environ["PATH"]
 
 
 @pytest.mark.parametrize("installed", [False, True])
@@ -410,8 +518,8 @@ def test_windows_build_on_windows_adds_a_missing_rust_target(
     libdir = tmp_path / "rustlib" / "x86_64-pc-windows-gnu" / "lib"
     if installed:
         libdir.mkdir(parents=True)
-    runner = windows_runner(rustup=True, libdir=libdir)
-    ctx = make_ctx(config, environ={"MSYS2_ROOT": str(tmp_path / "msys64")}, runner=runner)
+    processes = windows_processes(rustup=True, libdir=libdir)
+    ctx = make_ctx(config, environ={"MSYS2_ROOT": str(fake_msys2(tmp_path))}, processes=processes)
     MaturinBackend(config).build_wheels("windows", ctx, tmp_path / "out")
     argvs = [call.argv[:4] for call in calls(ctx)]
     assert argvs[0] == ("rustc", "--print", "target-libdir", "--target")
@@ -419,14 +527,36 @@ def test_windows_build_on_windows_adds_a_missing_rust_target(
     assert (added in argvs) is not installed
     assert argvs[-2][1:] == ("-S", "-y", "--noconfirm")
     assert argvs[-1][:2] == ("maturin", "build")
+    # the target query produces nothing: it stays out of the stage record
+    assert [argv[0] for argv in recorded(ctx)] == [
+        *(["rustup"] if not installed else []),
+        argvs[-2][0],
+        "maturin",
+    ]
 
 
 def test_maturin_build_without_cargo(tmp_path: Path) -> None:
     config = make_config(tmp_path, "")
-    ctx = make_ctx(config, runner=lambda console: FakeRunner(console, tools={"cargo": None}))
+    ctx = make_ctx(config, processes=FakeProcesses(tools={"cargo": None}))
     with pytest.raises(ToolNotFoundError, match="cargo is not on PATH") as info:
         MaturinBackend(config).build_wheels("linux", ctx, tmp_path / "out")
+    assert info.value.cause == "cargo is not on PATH; maturin compiles the Rust crate with cargo."
     assert "rustup" in info.value.remedy
+    assert calls(ctx) == []
+
+
+def test_maturin_itself_missing_is_named_with_its_install_hint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("release.backends.maturin.glibc_version", lambda: (2, 17))
+    config = make_config(tmp_path, "")
+    ctx = make_ctx(config, processes=FakeProcesses(tools={"maturin": None}))
+    with pytest.raises(ToolNotFoundError) as info:
+        MaturinBackend(config).build_wheels("linux", ctx, tmp_path / "out")
+    assert info.value.cause == (
+        "maturin is not on PATH; building the Linux wheel (manylinux_2_17)."
+    )
+    assert "pip install 'maturin[zig]'" in info.value.remedy
     assert calls(ctx) == []
 
 
@@ -436,31 +566,36 @@ def test_cross_compile_on_linux_runs_maturin_with_the_target(tmp_path: Path) -> 
     MaturinBackend(config).build_wheels("windows", ctx, tmp_path / "out")
     [maturin] = calls(ctx)
     assert maturin.argv == tuple(MaturinBackend(config).windows_command(tmp_path / "out"))
-    assert maturin.env is None
+    assert maturin.cwd == config.package_dir
+    # no environment of its own: the child inherits ours, without any MSYS2 directory
+    assert maturin.env == dict(os.environ)
 
 
 # --- maturin: what blocks a Windows build on Linux ---------------------------------------------
 
 
-def real_runner(console: Console) -> Runner:
-    return Runner(console)
-
-
 def test_msvc_target_on_linux_is_unavailable(tmp_path: Path) -> None:
     config = make_config(tmp_path, "")
-    blocker = MaturinBackend(config).unavailable("windows", make_ctx(config))
+    ctx = make_ctx(config)
+    blocker = MaturinBackend(config).unavailable("windows", ctx)
     assert blocker is not None
     assert "x86_64-pc-windows-msvc needs MSVC" in blocker.reason
     assert "Windows runner" in blocker.remedy
     assert 'target = "x86_64-pc-windows-gnu"' in blocker.remedy
+    assert not blocker.intentional
+    assert blocker.status == SKIPPED
+    assert calls(ctx) == []
 
 
 def test_msys2_packages_on_linux_are_unavailable(tmp_path: Path) -> None:
     config = make_config(tmp_path, GMP_WINDOWS)
-    blocker = MaturinBackend(config).unavailable("windows", make_ctx(config))
+    ctx = make_ctx(config)
+    blocker = MaturinBackend(config).unavailable("windows", ctx)
     assert blocker is not None
     assert "mingw-w64-x86_64-gmp" in blocker.reason
     assert "Windows runner" in blocker.remedy
+    assert blocker.status == SKIPPED
+    assert calls(ctx) == []
 
 
 GNU_TARGET = '[tool.release.windows]\ntarget = "x86_64-pc-windows-gnu"\n'
@@ -468,9 +603,7 @@ GNU_TARGET = '[tool.release.windows]\ntarget = "x86_64-pc-windows-gnu"\n'
 
 def test_cross_compile_possible_with_the_real_toolchain(tmp_path: Path) -> None:
     config = make_config(tmp_path, GNU_TARGET)
-    assert (
-        MaturinBackend(config).unavailable("windows", make_ctx(config, runner=real_runner)) is None
-    )
+    assert MaturinBackend(config).unavailable("windows", real_ctx(config)) is None
 
 
 def test_missing_mingw_linker_is_unavailable(
@@ -484,7 +617,7 @@ def test_missing_mingw_linker_is_unavailable(
     (bin_dir / "rustc").symlink_to(Path(rustc).resolve())
     monkeypatch.setenv("PATH", str(bin_dir))
     config = make_config(tmp_path, GNU_TARGET)
-    blocker = MaturinBackend(config).unavailable("windows", make_ctx(config, runner=real_runner))
+    blocker = MaturinBackend(config).unavailable("windows", real_ctx(config))
     assert blocker is not None
     assert "x86_64-w64-mingw32-gcc is not on PATH" in blocker.reason
     assert "apt-get install mingw-w64" in blocker.remedy
@@ -492,17 +625,22 @@ def test_missing_mingw_linker_is_unavailable(
     assert "Windows runner" in blocker.remedy
 
 
-def test_missing_rust_target_is_unavailable(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "/no/such/rustlib/x86_64-pc-windows-gnu/lib",
+        # a rustc that does not know the target at all
+        ("error: Error loading target specification: Could not find specification", 1),
+    ],
+    ids=["libdir-missing", "rustc-refuses"],
+)
+def test_missing_rust_target_is_unavailable(reply: Reply, tmp_path: Path) -> None:
     config = make_config(tmp_path, GNU_TARGET)
-
-    def runner(console: Console) -> Runner:
-        return FakeRunner(
-            console,
-            tools={"rustc": "/usr/bin/rustc", "x86_64-w64-mingw32-gcc": "/usr/bin/gcc"},
-            respond=lambda argv: str(tmp_path / "no-such-libdir"),
-        )
-
-    ctx = make_ctx(config, runner=runner)
+    processes = FakeProcesses(
+        tools={"rustc": "/usr/bin/rustc", "x86_64-w64-mingw32-gcc": "/usr/bin/gcc"},
+        respond=lambda call: reply,
+    )
+    ctx = make_ctx(config, processes=processes)
     blocker = MaturinBackend(config).unavailable("windows", ctx)
     assert blocker is not None
     assert "the Rust target x86_64-pc-windows-gnu is not installed" in blocker.reason
@@ -510,26 +648,85 @@ def test_missing_rust_target_is_unavailable(tmp_path: Path) -> None:
     assert "mingw" not in blocker.reason
     [query] = calls(ctx)
     assert query.argv == ("rustc", "--print", "target-libdir", "--target", "x86_64-pc-windows-gnu")
-    assert query.quiet
+    assert query.executable == "/usr/bin/rustc"
+    # a quiet query: not in the log, not in the stage record
+    assert "target-libdir" not in printed(ctx)
+    assert ctx.runner.history == []
 
 
 def test_missing_rust_and_linker_are_both_named(tmp_path: Path) -> None:
     config = make_config(tmp_path, GNU_TARGET)
-
-    def runner(console: Console) -> Runner:
-        return FakeRunner(console, tools={"rustc": None, "x86_64-w64-mingw32-gcc": None})
-
-    blocker = MaturinBackend(config).unavailable("windows", make_ctx(config, runner=runner))
+    processes = FakeProcesses(tools={"rustc": None, "x86_64-w64-mingw32-gcc": None})
+    ctx = make_ctx(config, processes=processes)
+    blocker = MaturinBackend(config).unavailable("windows", ctx)
     assert blocker is not None
     assert "Rust is not installed" in blocker.reason
     assert "x86_64-w64-mingw32-gcc" in blocker.reason
     assert "install Rust with rustup and apt-get install mingw-w64" in blocker.remedy
     assert "What would change this" in str(blocker)
+    assert calls(ctx) == []
 
 
 def test_linux_build_is_available_on_linux(tmp_path: Path) -> None:
     config = make_config(tmp_path, "")
-    assert MaturinBackend(config).unavailable("linux", make_ctx(config)) is None
+    ctx = make_ctx(config)
+    assert MaturinBackend(config).unavailable("linux", ctx) is None
+    assert calls(ctx) == []
+
+
+# --- maturin: the expected wheels ---------------------------------------------------------------
+
+CRATE = """\
+[package]
+name = "demo"
+version = "0.1.0"
+
+[dependencies]
+pyo3 = {{ version = "0.22", features = [{features}] }}
+"""
+
+
+def test_maturin_expects_one_abi3_wheel_per_platform(tmp_path: Path) -> None:
+    config = make_config(tmp_path, "")
+    write_text(config.package_dir / "Cargo.toml", CRATE.format(features='"abi3-py39"'))
+    ctx = make_ctx(config)
+    expected = MaturinBackend(config).expected_wheels(ctx)
+    assert expected.wheels == (
+        ExpectedWheel("linux", ("cp39-abi3-manylinux_2_17_x86_64",)),
+        ExpectedWheel("windows", ("cp39-abi3-win_amd64",)),
+    )
+    assert expected.source == (
+        "maturin: pyo3 feature abi3-py39 in pkg/Cargo.toml; Linux floor manylinux_2_17; "
+        "Windows target x86_64-pc-windows-msvc"
+    )
+    # read from the files: nothing is run
+    assert calls(ctx) == []
+
+
+def test_maturin_expects_version_specific_wheels_without_abi3(tmp_path: Path) -> None:
+    config = make_config(
+        tmp_path,
+        '[tool.release.linux]\nmanylinux = "2_28"\n'
+        '[tool.release.windows]\ntarget = "i686-pc-windows-gnu"\n',
+    )
+    write_text(config.package_dir / "Cargo.toml", CRATE.format(features='"extension-module"'))
+    expected = MaturinBackend(config).expected_wheels(make_ctx(config))
+    assert expected.for_platform("linux") == (
+        ExpectedWheel("linux", ("cp3*-cp3*-manylinux_2_28_x86_64",)),
+    )
+    assert expected.for_platform("windows") == (ExpectedWheel("windows", ("cp3*-cp3*-win32",)),)
+    assert expected.source.startswith("maturin: no pyo3 abi3 feature in pkg/Cargo.toml")
+    [linux] = expected.for_platform("linux")
+    assert linux.matches(["cp312-cp312-manylinux_2_28_x86_64"])
+    assert not linux.matches(["cp312-cp312-manylinux_2_17_x86_64"])
+
+
+def test_maturin_expected_wheels_without_the_crate(tmp_path: Path) -> None:
+    config = make_config(tmp_path, "")
+    with pytest.raises(ConfigValueError) as info:
+        MaturinBackend(config).expected_wheels(make_ctx(config))
+    assert "pkg/Cargo.toml, which does not exist" in info.value.cause
+    assert "manifest-path" in info.value.remedy
 
 
 # --- cibuildwheel -----------------------------------------------------------------------------
@@ -539,27 +736,100 @@ def cibw_config(tmp_path: Path) -> ReleaseConfig:
     return make_config(tmp_path, "", CIBUILDWHEEL_PACKAGE)
 
 
+def cibuildwheel(
+    *, linux: str = "", windows: str = "", otherwise: Responder | None = None
+) -> Responder:
+    """``--print-build-identifiers`` lists ``linux`` or ``windows``; the rest is ``otherwise``."""
+
+    def respond(call: Call) -> Reply:
+        if call.tool == "cibuildwheel" and "--print-build-identifiers" in call.args:
+            return {"linux": linux, "windows": windows}[value_after(call.args, "--platform")]
+        return otherwise(call) if otherwise is not None else ""
+
+    return respond
+
+
+def identifier_query(config: ReleaseConfig, platform: str) -> tuple[str, ...]:
+    return (
+        "cibuildwheel",
+        "--print-build-identifiers",
+        "--platform",
+        platform,
+        str(config.package_dir),
+    )
+
+
 def test_cibuildwheel_windows_on_linux_is_unavailable(tmp_path: Path) -> None:
     config = cibw_config(tmp_path)
     backend = CibuildwheelBackend(config)
-    blocker = backend.unavailable("windows", make_ctx(config))
+    ctx = make_ctx(config, processes=FakeProcesses(respond=cibuildwheel(windows="cp311-win_amd64")))
+    blocker = backend.unavailable("windows", ctx)
     assert blocker is not None
     assert "only on Windows" in blocker.reason
     assert "Windows runner" in blocker.remedy
-    assert backend.unavailable("linux", make_ctx(config)) is None
+    assert not blocker.intentional
+    assert blocker.status == SKIPPED
+    assert "What would change this" in str(blocker)
+    # the selectors were asked first, through the runner
+    [query] = calls(ctx)
+    assert query.argv == identifier_query(config, "windows")
+    assert query.cwd == config.project_root
+    assert "print-build-identifiers" not in printed(ctx)  # quiet
+    assert recorded(ctx) == [query.argv]
+    assert backend.unavailable("linux", ctx) is None
+    assert len(calls(ctx)) == 1
 
 
-def test_cibuildwheel_in_containers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        "release.backends.cibuildwheel.container_engine",
-        lambda runner: ContainerEngine("podman", ""),
-    )
+def test_cibuildwheel_selectors_without_windows_wheels_are_not_shipped(tmp_path: Path) -> None:
     config = cibw_config(tmp_path)
-    ctx = make_ctx(config)
+    ctx = make_ctx(
+        config, processes=FakeProcesses(respond=cibuildwheel(linux="cp311-manylinux_x86_64"))
+    )
+    blocker = CibuildwheelBackend(config).unavailable("windows", ctx)
+    assert blocker is not None
+    assert blocker.intentional
+    assert blocker.status == NOT_SHIPPED
+    assert "selectors build no Windows wheels" in blocker.reason
+    # an intentional choice is said plainly, with nothing to act on
+    assert str(blocker) == blocker.reason
+    assert [call.argv for call in calls(ctx)] == [identifier_query(config, "windows")]
+
+
+def test_cibuildwheel_windows_query_that_fails_is_an_error_not_a_choice(tmp_path: Path) -> None:
+    config = cibw_config(tmp_path)
+    reply = ("cibuildwheel: error: invalid [tool.cibuildwheel] build selector", 2)
+    ctx = make_ctx(config, processes=FakeProcesses(respond=lambda call: reply))
+    with pytest.raises(CommandFailedError) as info:
+        CibuildwheelBackend(config).unavailable("windows", ctx)
+    assert info.value.cause == (
+        "cibuildwheel exited with status 2 while listing the windows build identifiers."
+    )
+    assert info.value.tail == [reply[0]]
+
+
+def test_cibuildwheel_windows_on_linux_without_cibuildwheel(tmp_path: Path) -> None:
+    config = cibw_config(tmp_path)
+    ctx = make_ctx(config, processes=FakeProcesses(tools={"cibuildwheel": None}))
+    with pytest.raises(ToolNotFoundError) as info:
+        CibuildwheelBackend(config).unavailable("windows", ctx)
+    assert info.value.cause == (
+        "cibuildwheel is not on PATH; listing the windows build identifiers."
+    )
+    assert "pip install cibuildwheel" in info.value.remedy
+    assert calls(ctx) == []
+
+
+def test_cibuildwheel_in_containers(tmp_path: Path) -> None:
+    config = cibw_config(tmp_path)
+    processes = FakeProcesses(tools={"docker": None, "podman": f"{FAKE_BIN}/podman"})
+    ctx = make_ctx(config, processes=processes)
     out = tmp_path / "out"
     outcome = CibuildwheelBackend(config).build_wheels("linux", ctx, out)
-    assert outcome.status == "ok"
-    [call] = calls(ctx)
+    assert outcome.status == OK
+    engine, call = calls(ctx)
+    # the engine itself is asked (a client without a daemon is no engine), with a time limit
+    assert engine.argv == ("podman", "info")
+    assert engine.timeout is not None
     assert call.argv == (
         "cibuildwheel",
         "--platform",
@@ -569,104 +839,200 @@ def test_cibuildwheel_in_containers(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         str(config.package_dir),
     )
     assert call.cwd == config.project_root
-    assert call.env is not None
-    assert call.env["CIBW_CONTAINER_ENGINE"] == "podman"
+    assert call.env == {**os.environ, "CIBW_CONTAINER_ENGINE": "podman"}
+    assert call.timeout is None
+    assert recorded(ctx) == [engine.argv, call.argv]
 
 
-def no_engine(runner: Runner) -> ContainerEngine:
-    return ContainerEngine(None, "docker: Cannot connect to the Docker daemon")
+DOCKER_DOWN = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock."
 
 
-def test_host_build_refused_when_selectors_skip_the_host(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("release.backends.cibuildwheel.container_engine", no_engine)
+def no_engine(respond: Responder) -> FakeProcesses:
+    """A docker client whose daemon is down, no podman."""
+
+    def reply(call: Call) -> Reply:
+        if call.argv == ("docker", "info"):
+            return (f"Client: Docker Engine\n{DOCKER_DOWN}", 1)
+        return respond(call)
+
+    return FakeProcesses(tools={"docker": f"{FAKE_BIN}/docker", "podman": None}, respond=reply)
+
+
+def test_host_build_refused_when_selectors_skip_the_host(tmp_path: Path) -> None:
     config = cibw_config(tmp_path)
-    ctx = make_ctx(
-        config,
-        runner=lambda console: FakeRunner(
-            console, respond=lambda argv: "cp36-manylinux_x86_64\ncp36-manylinux_i686\n"
-        ),
-    )
+    respond = cibuildwheel(linux="cp36-manylinux_x86_64\ncp36-manylinux_i686\n")
+    ctx = make_ctx(config, processes=no_engine(respond))
     with pytest.raises(HostBuildError) as info:
         CibuildwheelBackend(config).build_wheels("linux", ctx, tmp_path / "out")
     error = info.value
     assert error.exit_code == 23
     assert f"{python_tag()}-manylinux_{machine()}" in error.cause
     assert "cp36-manylinux_x86_64, cp36-manylinux_i686" in error.cause
-    assert "Cannot connect to the Docker daemon" in error.cause
+    assert f"docker: {DOCKER_DOWN}" in error.cause
+    assert "podman: not installed" in error.cause
     assert "Docker or Podman" in error.remedy
-    [query] = calls(ctx)
-    assert query.argv[:4] == ("cibuildwheel", "--print-build-identifiers", "--platform", "linux")
+    engine, query = calls(ctx)
+    assert engine.argv == ("docker", "info")
+    assert query.argv == identifier_query(config, "linux")
 
 
-def test_host_build_when_the_host_is_selected(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("release.backends.cibuildwheel.container_engine", no_engine)
+def test_host_build_when_the_host_is_selected(tmp_path: Path) -> None:
     here = f"{python_tag()}-manylinux_{machine()}"
     wheel = f"demo-1.0-{python_tag()}-{python_tag()}-linux_{machine()}.whl"
 
-    def respond(argv: tuple[str, ...]) -> str:
-        if "--print-build-identifiers" in argv:
-            return f"{here}\ncp399-manylinux_{machine()}\n"
-        if "--outdir" in argv:  # python -m build --wheel
-            (Path(value_after(argv, "--outdir")) / wheel).write_bytes(b"PK")
+    def build(call: Call) -> Reply:
+        if "--outdir" in call.args:  # python -m build --wheel
+            (Path(value_after(call.args, "--outdir")) / wheel).write_bytes(b"PK")
         return ""
 
     config = cibw_config(tmp_path)
-    ctx = make_ctx(config, runner=lambda console: FakeRunner(console, respond=respond))
+    respond = cibuildwheel(linux=f"{here}\ncp399-manylinux_{machine()}\n", otherwise=build)
+    ctx = make_ctx(config, processes=no_engine(respond))
     out = tmp_path / "out"
     out.mkdir()
     outcome = CibuildwheelBackend(config).build_wheels("linux", ctx, out)
     assert outcome.status == HOST_BUILD
     assert outcome.reason is not None
     assert "no working container engine" in outcome.reason
+    assert DOCKER_DOWN in outcome.reason
     assert f"Not built here: cp399-manylinux_{machine()}" in outcome.reason
-    _query, build, repair = calls(ctx)
-    assert build.argv[:4] == (sys.executable, "-m", "build", "--wheel")
-    assert build.argv[-1] == str(config.package_dir)
+    _engine, query, build_call, repair = calls(ctx)
+    assert query.argv == identifier_query(config, "linux")
+    assert build_call.argv[:4] == (sys.executable, "-m", "build", "--wheel")
+    assert build_call.argv[-1] == str(config.package_dir)
+    assert build_call.cwd == config.package_dir
     assert repair.argv[:4] == ("auditwheel", "repair", "--plat", f"manylinux_2_17_{machine()}")
     assert value_after(repair.argv, "--wheel-dir") == str(out)
     assert repair.argv[-1] == str(out / "raw" / wheel)
+    assert recorded(ctx) == [call.argv for call in calls(ctx)]
 
 
-def test_host_build_without_a_c_compiler(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("release.backends.cibuildwheel.container_engine", no_engine)
+def test_host_build_without_a_c_compiler(tmp_path: Path) -> None:
     here = f"{python_tag()}-manylinux_{machine()}"
     config = cibw_config(tmp_path)
-    ctx = make_ctx(
-        config,
-        runner=lambda console: FakeRunner(
-            console, tools={"cc": None, "gcc": None, "clang": None}, respond=lambda argv: here
-        ),
+    processes = FakeProcesses(
+        tools={"docker": None, "podman": None, "cc": None, "gcc": None, "clang": None},
+        respond=cibuildwheel(linux=here),
     )
+    ctx = make_ctx(config, processes=processes)
     with pytest.raises(ToolNotFoundError, match="no C compiler") as info:
         CibuildwheelBackend(config).build_wheels("linux", ctx, tmp_path / "out")
     assert "apt-get install gcc" in info.value.remedy
-    assert len(calls(ctx)) == 1  # only the identifier query
+    assert [call.argv for call in calls(ctx)] == [identifier_query(config, "linux")]
+    assert {"cc", "gcc", "clang"} <= {tool for tool, _ in processes.lookups}
 
 
-def test_real_cibuildwheel_lists_the_cvec_identifiers() -> None:
+def test_cibuildwheel_expects_the_wheels_of_its_build_identifiers(tmp_path: Path) -> None:
+    config = cibw_config(tmp_path)
+    respond = cibuildwheel(
+        linux="cp311-manylinux_x86_64\npp310-manylinux_x86_64\n", windows="cp313t-win_amd64\n"
+    )
+    ctx = make_ctx(config, processes=FakeProcesses(respond=respond))
+    expected = CibuildwheelBackend(config).expected_wheels(ctx)
+    assert isinstance(expected, ExpectedSet)
+    assert expected.source == (
+        "cibuildwheel --print-build-identifiers "
+        "(linux: cp311-manylinux_x86_64, pp310-manylinux_x86_64; windows: cp313t-win_amd64)"
+    )
+    assert [call.argv for call in calls(ctx)] == [
+        identifier_query(config, "linux"),
+        identifier_query(config, "windows"),
+    ]
+    cpython, pypy = expected.for_platform("linux")
+    assert cpython == wheel_for_identifier("cp311-manylinux_x86_64", "linux")
+    assert pypy.patterns == ("pp310-*-manylinux*_x86_64",)
+    assert expected.for_platform("windows") == (
+        ExpectedWheel("windows", ("cp313-cp313t-win_amd64",)),
+    )
+
+
+def test_cibuildwheel_expects_nothing_for_a_platform_without_identifiers(tmp_path: Path) -> None:
+    config = cibw_config(tmp_path)
+    respond = cibuildwheel(linux="cp311-manylinux_x86_64")
+    expected = CibuildwheelBackend(config).expected_wheels(
+        make_ctx(config, processes=FakeProcesses(respond=respond))
+    )
+    assert expected.for_platform("windows") == ()
+    assert expected.source.endswith("(linux: cp311-manylinux_x86_64; windows: none)")
+
+
+def test_a_cpython_identifier_also_accepts_an_abi3_wheel() -> None:
+    wheel = wheel_for_identifier("cp311-manylinux_x86_64", "linux")
+    assert wheel.platform == "linux"
+    assert wheel.patterns[0] == "cp311-cp311-manylinux*_x86_64"
+    assert wheel.describe() == (
+        "cp311-cp311-manylinux*_x86_64 (or cp3Y-abi3-manylinux*_x86_64, Y <= 11)"
+    )
+    assert wheel.matches(["cp311-cp311-manylinux_2_17_x86_64"])
+    assert wheel.matches(["cp311-cp311-manylinux2014_x86_64"])
+    assert wheel.matches(["cp39-abi3-manylinux_2_28_x86_64"])
+    assert not wheel.matches(["cp312-abi3-manylinux_2_28_x86_64"])
+    assert not wheel.matches(["cp312-cp312-manylinux_2_17_x86_64"])
+    assert not wheel.matches(["cp311-cp311-musllinux_1_2_x86_64"])
+    musl = wheel_for_identifier("cp312-musllinux_aarch64", "linux")
+    assert musl.patterns[:2] == ("cp312-cp312-musllinux*_aarch64", "cp312-abi3-musllinux*_aarch64")
+    assert musl.patterns[-1] == "cp32-abi3-musllinux*_aarch64"
+
+
+@pytest.mark.parametrize(
+    ("identifier", "patterns"),
+    [
+        # free-threaded: no abi3 alternative
+        ("cp313t-manylinux_x86_64", ("cp313-cp313t-manylinux*_x86_64",)),
+        ("pp310-win_amd64", ("pp310-*-win_amd64",)),
+        ("xx1-linux_riscv64", ("*-*-linux_riscv64",)),
+    ],
+)
+def test_wheel_for_identifier(identifier: str, patterns: tuple[str, ...]) -> None:
+    assert wheel_for_identifier(identifier, "linux").patterns == patterns
+
+
+def test_an_unknown_identifier_is_named_as_it_is() -> None:
+    wheel = wheel_for_identifier("xx1-linux_riscv64", "linux")
+    assert wheel.patterns == ("*-*-linux_riscv64",)
+    assert wheel.describe() == "xx1-linux_riscv64"
+
+
+def test_real_cibuildwheel_lists_the_cvec_identifiers(venv_tools: None) -> None:
     config = load_config(ROOT / "examples" / "cvec")
-    ctx = make_ctx(config, runner=real_runner)
+    ctx = real_ctx(config)
     assert build_identifiers(ctx.config, ctx.runner, "linux") == ["cp311-manylinux_x86_64"]
+    assert build_identifiers(ctx.config, ctx.runner, "windows") == ["cp311-win_amd64"]
+    # cvec ships Windows wheels: not building them here is a skip, not a choice
+    blocker = CibuildwheelBackend(config).unavailable("windows", ctx)
+    assert blocker is not None
+    assert blocker.status == SKIPPED
+
+
+def test_real_cibuildwheel_selectors_without_windows(tmp_path: Path, venv_tools: None) -> None:
+    package = SETUPTOOLS_PACKAGE + '\n[tool.cibuildwheel]\nbuild = ["cp311-manylinux_x86_64"]\n'
+    config = make_config(tmp_path, "", package)
+    blocker = CibuildwheelBackend(config).unavailable("windows", real_ctx(config))
+    assert blocker is not None
+    assert blocker.status == NOT_SHIPPED
 
 
 # --- build ------------------------------------------------------------------------------------
 
 
-def test_build_backend_with_no_windows_wheels_is_unavailable(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "package",
+    [SETUPTOOLS_PACKAGE, MATURIN_PACKAGE, CIBUILDWHEEL_PACKAGE],
+    ids=["build", "maturin", "cibuildwheel"],
+)
+def test_windows_eq_empty_list_is_not_shipped_whatever_the_backend(
+    tmp_path: Path, package: str
+) -> None:
     config = make_config(
-        tmp_path,
-        '[tool.release.wheels]\nlinux = ["py3-none-any"]\nwindows = []\n',
-        SETUPTOOLS_PACKAGE,
+        tmp_path, '[tool.release.wheels]\nlinux = ["py3-none-any"]\nwindows = []\n', package
     )
-    backend = BuildBackend(config)
-    blocker = backend.unavailable("windows", make_ctx(config))
-    assert blocker is not None
-    assert "windows = []" in blocker.reason
-    assert backend.unavailable("linux", make_ctx(config)) is None
+    ctx = make_ctx(config)
+    record = StageRecord("build-windows")
+    build_windows(ctx, record)
+    assert record.status == NOT_SHIPPED
+    assert record.reason is not None and "windows = []" in record.reason
+    # Nothing was asked or run: the configuration alone decides.
+    assert calls(ctx) == []
 
 
 def test_build_backend_cannot_build_for_another_os(tmp_path: Path) -> None:
@@ -675,22 +1041,67 @@ def test_build_backend_cannot_build_for_another_os(tmp_path: Path) -> None:
     assert blocker is not None
     assert "this host is linux" in blocker.reason
     assert "windows runner" in blocker.remedy
+    assert not blocker.intentional
+    assert blocker.status == SKIPPED
+    assert str(blocker) == f"{blocker.reason} What would change this: {blocker.remedy}"
 
 
 def test_build_backend_pure_wheel_is_not_repaired(tmp_path: Path) -> None:
-    def respond(argv: tuple[str, ...]) -> str:
-        if "--outdir" in argv:
-            (Path(value_after(argv, "--outdir")) / "demo-1.0-py3-none-any.whl").write_bytes(b"PK")
+    def respond(call: Call) -> Reply:
+        if "--outdir" in call.args:
+            (Path(value_after(call.args, "--outdir")) / "demo-1.0-py3-none-any.whl").write_bytes(
+                b"PK"
+            )
         return ""
 
     config = make_config(tmp_path, "", SETUPTOOLS_PACKAGE)
-    ctx = make_ctx(config, runner=lambda console: FakeRunner(console, respond=respond))
+    ctx = make_ctx(config, processes=FakeProcesses(respond=respond))
     out = tmp_path / "out"
     out.mkdir()
-    BuildBackend(config).build_wheels("linux", ctx, out)
+    assert BuildBackend(config).build_wheels("linux", ctx, out).status == OK
     [build] = calls(ctx)
+    assert build.argv == (
+        sys.executable,
+        "-m",
+        "build",
+        "--wheel",
+        "--outdir",
+        str(out / "raw"),
+        str(config.package_dir),
+    )
     assert build.cwd == config.package_dir
     assert (out / "demo-1.0-py3-none-any.whl").is_file()
+
+
+def test_build_backend_linux_wheel_that_cannot_be_repaired(tmp_path: Path) -> None:
+    wheel = f"demo-1.0-cp311-cp311-linux_{machine()}.whl"
+
+    def respond(call: Call) -> Reply:
+        if "--outdir" in call.args:
+            (Path(value_after(call.args, "--outdir")) / wheel).write_bytes(b"PK")
+            return ""
+        return ("auditwheel: error: cannot repair to too-recent versioned symbols", 1)
+
+    config = make_config(tmp_path, "", SETUPTOOLS_PACKAGE)
+    ctx = make_ctx(config, processes=FakeProcesses(respond=respond))
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(CommandFailedError) as info:
+        BuildBackend(config).build_wheels("linux", ctx, out)
+    policy = f"manylinux_2_17_{machine()}"
+    assert (
+        info.value.cause == f"auditwheel exited with status 1 while repairing {wheel} to {policy}."
+    )
+    assert info.value.remedy.startswith(f"the wheel cannot meet {policy} as built on this host")
+    assert info.value.argv[:2] == ["auditwheel", "repair"]
+    assert [call.tool for call in calls(ctx)] == [sys.executable, "auditwheel"]
+
+
+def test_build_backend_expects_only_what_the_configuration_lists(tmp_path: Path) -> None:
+    config = make_config(tmp_path, "", SETUPTOOLS_PACKAGE)
+    ctx = make_ctx(config)
+    assert BuildBackend(config).expected_wheels(ctx) is None
+    assert calls(ctx) == []
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import sys
 from pathlib import Path
 
@@ -64,10 +65,40 @@ def test_step_summary_is_appended(tmp_path: Path) -> None:
     )
 
 
-def test_step_summary_without_actions_writes_nothing(tmp_path: Path) -> None:
-    console = Console(github=False, stream=io.StringIO(), environ={})
+def test_step_summary_without_the_variable_writes_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    console = Console(github=True, stream=io.StringIO(), environ={})
     console.step_summary("## nothing")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("where", ["missing-dir/summary.md", "a-directory"])
+def test_a_summary_file_that_cannot_be_written_is_one_warning(tmp_path: Path, where: str) -> None:
+    (tmp_path / "a-directory").mkdir()
+    stream = io.StringIO()
+    console = Console(
+        github=True, stream=stream, environ={"GITHUB_STEP_SUMMARY": str(tmp_path / where)}
+    )
+    console.step_summary("## first")
+    console.step_summary("## second")
+    warnings = [line for line in stream.getvalue().splitlines() if line.startswith("::warning")]
+    assert len(warnings) == 1
+    assert "GITHUB_STEP_SUMMARY" in warnings[0] and "cannot be written" in warnings[0]
+    assert "What to do:" in warnings[0]
+    assert not (tmp_path / "missing-dir").exists()
+
+
+def test_a_closed_stdout_does_not_stop_the_work() -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    stream = os.fdopen(write_end, "w")
+    console = Console(github=False, stream=stream, environ={})
+    console.line("the reader went away")  # EPIPE: BrokenPipeError
+    console.line("and again")
+    assert console.closed is True
+    stream.close()
 
 
 def test_no_colour_when_not_a_tty() -> None:

@@ -8,6 +8,7 @@ import io
 import json
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import ClassVar
@@ -20,23 +21,25 @@ from release.backends.base import BuildOutcome, Unavailable
 from release.config import ReleaseConfig, load_config
 from release.console import Console
 from release.context import RunContext
-from release.errors import BuildOutputError, DistDirError, InternalError
+from release.errors import BuildOutputError, DamagedRecordError, DistDirError, InternalError
+from release.fsio import write_text_atomic
+from release.ledger import delivered_here
 from release.records import (
     FAILED,
     HOST_BUILD,
+    NOT_SHIPPED,
     OK,
-    SKIPPED,
     Artifact,
+    CommandRun,
     Finding,
     StageRecord,
     read_record,
     record_path,
     sha256_of,
     write_record,
-    write_text_atomic,
 )
 from release.runner import Runner
-from release.staging import collect, deliver, ensure_dist, staging_dir
+from release.staging import collect, deliver, ensure_dist, remove_stale_scratch, staging_dir
 
 
 def make_ctx(tmp_path: Path) -> RunContext:
@@ -93,21 +96,14 @@ def full_record() -> StageRecord:
         duration_s=12.345,
         backend="cibuildwheel",
         tool_versions={"cibuildwheel": "2.21.0", "python": "3.11.7"},
-        commands=[
-            {
-                "argv": ["cibuildwheel", "--platform", "linux"],
-                "cwd": "/p",
-                "returncode": 0,
-                "duration_s": 11.0,
-            }
-        ],
+        commands=[CommandRun(("cibuildwheel", "--platform", "linux"), "/p", 0, 11.0)],
         artifacts=[Artifact("cvec-1.4.0-cp311-cp311-manylinux_2_17_x86_64.whl", 123, "ab" * 32)],
         findings=[
             Finding("warning", "wheel-set", None, "no Windows wheel"),
-            Finding("error", "dlls", "cvec.whl", "links libfoo.dll"),
+            Finding("error", "windows-dlls", "cvec.whl", "links libfoo.dll", "bundle it."),
         ],
         error=None,
-        extra={"expected_wheels": ["cp311-manylinux_x86_64"]},
+        details={"expected_wheels": ["cp311-manylinux_x86_64"]},
     )
 
 
@@ -136,22 +132,48 @@ def test_record_file_is_the_documented_json(tmp_path: Path) -> None:
     ]
     assert data["findings"][1] == {
         "level": "error",
-        "check": "dlls",
+        "check": "windows-dlls",
         "file": "cvec.whl",
         "message": "links libfoo.dll",
+        "remedy": "bundle it.",
     }
-    assert data["expected_wheels"] == ["cp311-manylinux_x86_64"]
+    assert data["details"] == {"expected_wheels": ["cp311-manylinux_x86_64"]}
     assert {"reason", "started", "backend", "nox_release", "error"} <= set(data)
 
 
-def test_missing_or_damaged_record_reads_as_none(tmp_path: Path) -> None:
+def test_a_record_from_a_newer_version_with_more_keys_still_reads(tmp_path: Path) -> None:
+    data = full_record().as_dict() | {"signed_by": "a later nox-release"}
+    path = record_path(tmp_path, "build-linux")
+    write_text_atomic(path, json.dumps(data))
+    assert read_record(tmp_path, "build-linux") == full_record()
+
+
+def test_a_missing_record_is_none(tmp_path: Path) -> None:
     assert read_record(tmp_path, "sdist") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "detail"),
+    [
+        ("{not json", "not valid JSON"),
+        ('{"status": "ok"}', "stage: missing"),
+        ('{"stage": "sdist", "artifacts": [{"name": "a.tar.gz", "size": "big", "sha256": "0"}]}',
+         "artifacts.[0].size: must be an integer"),
+        ('{"stage": "build-linux"}', "it is the record of 'build-linux'"),
+        ("[1, 2]", "must be a table"),
+    ],
+)  # fmt: skip
+def test_a_damaged_record_is_an_error_that_says_what_is_wrong(
+    tmp_path: Path, text: str, detail: str
+) -> None:
     path = record_path(tmp_path, "sdist")
     path.parent.mkdir(parents=True)
-    path.write_text("{not json", encoding="utf-8")
-    assert read_record(tmp_path, "sdist") is None
-    path.write_text('{"stage": "sdist"}', encoding="utf-8")
-    assert read_record(tmp_path, "sdist") is None
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DamagedRecordError) as info:
+        read_record(tmp_path, "sdist")
+    assert detail in info.value.cause
+    assert str(path) in info.value.cause
+    assert "rerun sdist" in info.value.remedy
 
 
 def test_write_text_atomic_leaves_old_content_on_failure(tmp_path: Path) -> None:
@@ -168,16 +190,50 @@ def test_write_text_atomic_leaves_old_content_on_failure(tmp_path: Path) -> None
 # --- staging --------------------------------------------------------------------------------
 
 
-def test_staging_dir_is_beside_dist_and_removed_on_failure(tmp_path: Path) -> None:
+def test_staging_dir_is_inside_the_records_dir_and_removed_on_failure(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
     with pytest.raises(RuntimeError), staging_dir(dist, "build-linux") as out:
-        assert out.parent == tmp_path
-        assert out.name.startswith(".build-linux-")
+        # Same filesystem as the dist dir (delivery is a rename), never in the user's tree.
+        assert out.parent == dist / ".release" / "tmp"
+        assert out.name.startswith("build-linux-")
         (out / "half.whl").write_bytes(b"PK")
         raise RuntimeError("build died")
     assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dist"]
-    assert list(dist.iterdir()) == []
+    assert [p.name for p in dist.rglob("*")] == [".release"]
+
+
+def test_a_scratch_dir_of_a_killed_run_is_removed_by_the_next_stage(tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    # What SIGKILL leaves: a scratch dir with half a wheel, its owner gone.
+    killer = (
+        "import sys, os\n"
+        "from pathlib import Path\n"
+        "from release.staging import staging_dir\n"
+        f"with staging_dir(Path({str(dist)!r}), 'build-linux') as out:\n"
+        "    (out / 'half.whl').write_bytes(b'PK')\n"
+        "    print(out, flush=True)\n"
+        "    os.kill(os.getpid(), 9)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", killer], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == -9
+    left = Path(proc.stdout.strip())
+    assert (left / "half.whl").exists()
+    # The next stage cleans up: the dead owner's scratch dir goes, a live one stays.
+    with staging_dir(dist, "sdist") as mine:
+        assert remove_stale_scratch(dist) == [left]
+        assert mine.exists() and not left.exists()
+    assert not (dist / ".release" / "tmp").exists()
+
+
+def test_a_records_dir_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    (dist / ".release").write_text("oops", encoding="utf-8")
+    with pytest.raises(DistDirError, match="is a file"):
+        ensure_dist(dist)
 
 
 def test_dist_that_is_a_file_is_refused(tmp_path: Path) -> None:
@@ -201,16 +257,31 @@ def test_deliver_moves_files_and_lists_them(tmp_path: Path) -> None:
     (out / "a-1.0-py3-none-any.whl").write_bytes(b"wheel a")
     (out / "a-1.0.tar.gz").write_bytes(b"sdist a")
     files = collect(out, ["*.whl", "*.tar.gz"], what="files", tool="t")
-    artifacts = deliver(files, dist)
+    artifacts, ledger_problem = deliver(files, dist)
+    assert ledger_problem is None
     assert [a.name for a in artifacts] == ["a-1.0-py3-none-any.whl", "a-1.0.tar.gz"]
-    delivered = snapshot(dist)
-    ledger = json.loads(delivered.pop(".release/local/delivered.json"))
-    assert delivered == {"a-1.0-py3-none-any.whl": b"wheel a", "a-1.0.tar.gz": b"sdist a"}
+    # Nothing but the files: the ledger (host name, local paths) never travels with them.
+    assert snapshot(dist) == {"a-1.0-py3-none-any.whl": b"wheel a", "a-1.0.tar.gz": b"sdist a"}
     # The ledger says what was delivered here, so a later dry run may clear exactly that.
-    (entries,) = ledger.values()
-    assert entries == {a.name: a.sha256 for a in artifacts}
+    assert delivered_here(dist) == {a.name: a.sha256 for a in artifacts}
     assert list(out.iterdir()) == []
     assert artifacts[0].sha256 == hashlib.sha256(b"wheel a").hexdigest()
+
+
+def test_concurrent_deliveries_all_reach_the_ledger(tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    writer = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from release.records import Artifact\n"
+        "from release.ledger import note_delivered\n"
+        "n = sys.argv[1]\n"
+        f"assert note_delivered(Path({str(dist)!r}), [Artifact(f'w{{n}}.whl', 1, n)]) is None\n"
+    )
+    procs = [subprocess.Popen([sys.executable, "-c", writer, str(n)]) for n in range(20)]
+    assert [p.wait() for p in procs] == [0] * 20
+    assert delivered_here(dist) == {f"w{n}.whl": str(n) for n in range(20)}
 
 
 # --- a build stage with a fake backend -------------------------------------------------------
@@ -289,7 +360,7 @@ def test_failing_build_leaves_dist_untouched(
     assert after == before
     assert sorted(p.name for p in ctx.dist.parent.iterdir()) == beside_before
     assert len(FakeBackend.staging_dirs) == 1
-    assert FakeBackend.staging_dirs[0].parent == ctx.dist.parent
+    assert FakeBackend.staging_dirs[0].parent == ctx.dist / ".release" / "tmp"
     assert not FakeBackend.staging_dirs[0].exists()
 
     assert error is not None
@@ -309,12 +380,12 @@ def test_failing_build_leaves_dist_untouched(
         assert "exited with status 1 while building the fake wheel" in error.cause
         assert stored.error["remedy"] == "install gmp."
         assert stored.error["tail"] == ["compiling", "ld: cannot find -lgmp"]
-        assert [c["returncode"] for c in stored.commands] == [1]
+        assert [c.returncode for c in stored.commands] == [1]
     else:
         assert stored.error["kind"] == "InternalError"
         assert "KeyError" in error.cause
         assert error.exit_code == InternalError.exit_code == 70
-    assert f"error: build-linux: {error.cause}" in printed(ctx)
+    assert f"error: build-linux: {error.cause}\n  what to do: {error.remedy}" in printed(ctx)
 
 
 def test_succeeding_build_delivers_its_wheels(
@@ -362,17 +433,33 @@ def test_host_build_outcome_is_recorded(tmp_path: Path, monkeypatch: pytest.Monk
     assert stored is not None
     assert stored.status == HOST_BUILD
     assert stored.reason == "no container engine; built on the host"
-    assert "warning: build-linux host build: no container engine" in printed(ctx)
+    # Said once, as a plain line: on a laptop a host build is expected, nothing to act on.
+    assert printed(ctx).count("no container engine") == 1
+    assert "    host build: no container engine; built on the host" in printed(ctx)
+    assert "warning" not in printed(ctx)
 
 
-def test_unavailable_platform_is_skipped_with_the_reason(tmp_path: Path) -> None:
+def test_host_build_in_actions_is_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ctx = make_ctx(tmp_path)
+    ctx.console = Console(github=True, stream=io.StringIO(), environ={})
+    use_backend(monkeypatch, "host-build")
+    pipeline.run_stage(ctx, "build-linux")
+    # In CI a host build means the job ran where it cannot build as CI should: act on it.
+    assert "::warning::build-linux host build: no container engine" in printed(ctx)
+
+
+def test_a_platform_the_project_does_not_ship_is_no_warning(tmp_path: Path) -> None:
     # the tiny project expects no Windows wheels ([tool.release.wheels] windows = [])
     ctx = make_ctx(tmp_path)
+    ctx.console = Console(github=True, stream=io.StringIO(), environ={})
     record, error = pipeline.run_stage(ctx, "build-windows")
     assert error is None
-    assert record.status == SKIPPED
+    assert record.status == NOT_SHIPPED
     assert record.reason is not None
-    assert "no windows wheels are expected" in record.reason
+    assert "ships no windows wheels" in record.reason
+    assert "::warning" not in printed(ctx)
     assert same_record(read_record(ctx.dist, "build-windows"), record)
 
 
@@ -381,10 +468,9 @@ def test_unavailable_platform_is_skipped_with_the_reason(tmp_path: Path) -> None
 
 def deliver_file(ctx: RunContext, name: str, data: bytes) -> Path:
     """Put a file into the dist dir the way a build stage does."""
-    built = ctx.dist.parent / "staging" / name
-    built.parent.mkdir(exist_ok=True)
-    built.write_bytes(data)
-    deliver([built], ctx.dist)
+    with staging_dir(ctx.dist, "test") as out:
+        (out / name).write_bytes(data)
+        deliver([out / name], ctx.dist)
     return ctx.dist / name
 
 
@@ -458,28 +544,3 @@ def test_clear_dist_without_dist_dir(tmp_path: Path) -> None:
     ctx.dist.write_text("a file", encoding="utf-8")
     with pytest.raises(DistDirError, match="not a directory"):
         pipeline.clear_dist_for_release(ctx)
-
-
-def test_deliver_across_filesystems_copies_then_renames(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A dist dir on another filesystem (a mount point): rename fails with EXDEV."""
-    import errno
-
-    dist = tmp_path / "dist"
-    dist.mkdir()
-    built = tmp_path / "staging" / "demo-1.0-py3-none-any.whl"
-    built.parent.mkdir()
-    built.write_bytes(b"wheel bytes")
-    real_replace = Path.replace
-
-    def replace(self: Path, target: Path) -> Path:
-        if self.parent != Path(target).parent:
-            raise OSError(errno.EXDEV, "Invalid cross-device link")
-        return real_replace(self, target)
-
-    monkeypatch.setattr(Path, "replace", replace)
-    (artifact,) = deliver([built], dist)
-    assert (dist / built.name).read_bytes() == b"wheel bytes"
-    assert artifact.sha256 == hashlib.sha256(b"wheel bytes").hexdigest()
-    assert sorted(p.name for p in dist.iterdir() if p.is_file()) == [built.name]  # no .partial

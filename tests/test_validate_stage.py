@@ -4,6 +4,7 @@ binaries built here and packed into wheels, through ``python -m release validate
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import zipfile
@@ -81,7 +82,7 @@ def test_clean_release_passes_and_record_lists_every_file(
     assert listed == {p.name: sha256_of(p) for p in dist.iterdir() if p.is_file()}
     assert len(listed) == 3
     assert not [f for f in record["findings"] if f["level"] != "info"]
-    checks = record["checks"]
+    checks = record["details"]["checks"]
     (win,) = [n for n in checks if n.endswith("win_amd64.whl")]
     (linux,) = [n for n in checks if "manylinux" in n]
     assert {"integrity", "version", "metadata", "windows-dlls", "abi3", "wheel-set"} <= set(
@@ -92,6 +93,11 @@ def test_clean_release_passes_and_record_lists_every_file(
     )
     # The table per artifact: file, size, checks passed, findings.
     assert "checks passed" in proc.stdout and "8/8" in proc.stdout
+    # The versions of the tools that judged the files are part of the evidence.
+    versions = record["tool_versions"]
+    assert set(versions) == {"twine", "objdump", "auditwheel", "abi3audit"}
+    assert re.fullmatch(r"twine \d+\.\d+\S*", versions["twine"]), versions
+    assert all(v[:1].isalpha() and "not found" not in v for v in versions.values()), versions
 
 
 def test_tag_mismatch_and_tag_from_github_ref(tally_release: Built, tmp_path: Path) -> None:
@@ -99,7 +105,12 @@ def test_tag_mismatch_and_tag_from_github_ref(tally_release: Built, tmp_path: Pa
     dist = copy_artifacts(built, tmp_path / "d")
     proc, record = validate(TALLY, dist, "--tag", "v0.3.2")
     assert proc.returncode == 30
-    assert findings(record, "version")
+    # One cause, said once: the tag disagrees with the project; the files agree with it.
+    (error,) = [f for f in record["findings"] if f["level"] == "error"]
+    assert error["check"] == "version"
+    assert "v0.3.2 says 0.3.2" in error["message"] and "0.3.1" in error["message"]
+    assert "push the tag v0.3.1" in error["remedy"]
+    assert proc.stdout.count("v0.3.2 says") == 1
     # In Actions, on a tag push, the tag comes from GITHUB_REF; errors become annotations.
     summary = tmp_path / "summary.md"
     env = {
@@ -109,20 +120,26 @@ def test_tag_mismatch_and_tag_from_github_ref(tally_release: Built, tmp_path: Pa
     }
     proc, record = validate(TALLY, dist, env=env)
     assert proc.returncode == 30
-    assert record["tag"] == "v9.9.9" and record["strict"] is True
+    assert record["details"]["tag"] == "v9.9.9" and record["details"]["strict"] is True
     assert "::error" in proc.stdout and "9.9.9" in proc.stdout
     assert "checks passed" in summary.read_text()
 
 
-def test_skipped_windows_build_warns_and_strict_requires_it(
+def test_skipped_windows_build_is_a_note_and_strict_requires_it(
     cvec_release: Built, tmp_path: Path
 ) -> None:
     _, built = cvec_release
     dist = copy_artifacts(built, tmp_path / "d", records=True)
     proc, record = validate(CVEC, dist)
     assert proc.returncode == 0, proc.stdout
-    (warning,) = findings(record, "wheel-set", "warning")
-    assert "win_amd64" in warning["message"] and "skipped" in warning["message"]
+    (note,) = [
+        f for f in findings(record, "wheel-set", "info") if "was not built here" in f["message"]
+    ]
+    assert "win_amd64" in note["message"] and "build-windows was skipped" in note["message"]
+    # The skip's reason belongs to build-windows; validate points to it, it does not repeat it.
+    reason = json.loads((dist / ".release" / "build-windows.json").read_text())["reason"]
+    assert reason not in proc.stdout
+    assert not findings(record, "wheel-set", "warning")
     proc, record = validate(CVEC, dist, "--strict")
     assert proc.returncode == 30
     assert any("win_amd64" in f["message"] for f in findings(record, "wheel-set"))
@@ -310,6 +327,32 @@ def test_windows_wheel_with_missing_dll_fails_with_the_chain(
 def test_policy_of_a_platform_tag(
     platform: str, policy: tuple[str, tuple[int, int]] | None
 ) -> None:
-    from release.auditwheel_check import policy_version
+    from release.checks.manylinux import policy_version
 
     assert policy_version(platform) == policy
+
+
+def test_validate_without_cibuildwheel_still_reports_every_other_check(
+    cvec_release: Built, tmp_path: Path
+) -> None:
+    """Deriving a cibuildwheel project's wheel set runs cibuildwheel; without it, that is
+    one finding of the wheel-set check, and every other check still judges the files."""
+    _, built = cvec_release
+    dist = copy_artifacts(built, tmp_path / "d", records=True)
+    # A PATH with every tool validate uses but cibuildwheel.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("twine", "auditwheel", "abi3audit", "objdump"):
+        found = shutil.which(tool)
+        assert found, f"{tool} is installed for the tests"
+        (bin_dir / tool).symlink_to(found)
+    proc, record = validate(CVEC, dist, env={"PATH": f"{bin_dir}:/usr/bin:/bin"})
+    assert proc.returncode == 30, proc.stdout
+    (error,) = findings(record, "wheel-set")
+    assert "cibuildwheel is not on PATH" in error["message"]
+    assert "nox -s" in error["remedy"]
+    (wheel,) = [n for n in record["details"]["checks"] if n.endswith(".whl")]
+    assert {"integrity", "version", "metadata", "manylinux"} <= set(
+        record["details"]["checks"][wheel]
+    )
+    assert [f for f in record["findings"] if f["level"] == "error"] == [error]

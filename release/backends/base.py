@@ -8,17 +8,29 @@ from typing import Protocol
 
 from ..config import ReleaseConfig
 from ..context import RunContext
-from ..records import HOST_BUILD, OK
+from ..expected import ExpectedSet
+from ..records import HOST_BUILD, NOT_SHIPPED, OK, SKIPPED
 
 
 @dataclass(frozen=True)
 class Unavailable:
-    """Why a platform cannot be built on this host, and what would make it possible."""
+    """Why a platform is not built here, and what would make it possible.
+
+    ``intentional`` when the configuration says the project has none (``windows = []``):
+    nothing to act on, so no warning anywhere.
+    """
 
     reason: str
     remedy: str
+    intentional: bool = False
+
+    @property
+    def status(self) -> str:
+        return NOT_SHIPPED if self.intentional else SKIPPED
 
     def __str__(self) -> str:
+        if self.intentional:
+            return self.reason
         return f"{self.reason} What would change this: {self.remedy}"
 
 
@@ -50,3 +62,8 @@ class Backend(Protocol):
 
     def tool_versions(self, platform: str | None, ctx: RunContext) -> dict[str, str]:
         """Versions of the tools this backend uses for ``platform`` (None: the sdist)."""
+
+    def expected_wheels(self, ctx: RunContext) -> ExpectedSet | None:
+        """The wheels this backend builds for the project, on every platform; None when it
+        cannot say (then only ``[tool.release.wheels]`` can). Raises a ReleaseError when
+        the project's files it reads are broken or a tool it asks is missing."""

@@ -14,6 +14,7 @@ from packaging.utils import parse_wheel_filename
 
 from ..config import ReleaseConfig
 from ..context import RunContext
+from ..expected import ExpectedSet
 from ..host import host_os, machine
 from ..staging import collect
 from .base import BuildOutcome, Unavailable
@@ -70,12 +71,6 @@ class BuildBackend:
         self.config = config
 
     def unavailable(self, platform: str, ctx: RunContext) -> Unavailable | None:
-        wheels = self.config.wheels
-        if wheels is not None and not wheels.for_platform(platform):
-            return Unavailable(
-                f"no {platform} wheels are expected ([tool.release.wheels] {platform} = []).",
-                f"list the {platform} wheels in [tool.release.wheels] if the package has any.",
-            )
         if host_os() != platform:
             return Unavailable(
                 f"python -m build builds wheels for the host it runs on, and this host is "
@@ -100,5 +95,10 @@ class BuildBackend:
             "build": ctx.runner.version_of([sys.executable, "-m", "build", "--version"]),
         }
         if platform == "linux":
-            versions["auditwheel"] = ctx.runner.version_of(["auditwheel", "--version"])
+            versions["auditwheel"] = ctx.runner.tool_version("auditwheel")
         return versions
+
+    def expected_wheels(self, ctx: RunContext) -> ExpectedSet | None:
+        # python -m build makes whatever the build backend makes, for the running
+        # interpreter: only [tool.release.wheels] can say what the release must hold.
+        return None

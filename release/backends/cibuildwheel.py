@@ -7,16 +7,22 @@ running interpreter's wheel and says so in its record as ``host build``.
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
-from ..config import ReleaseConfig
+from ..config import PLATFORMS, ReleaseConfig
 from ..context import RunContext
 from ..errors import HostBuildError, ToolNotFoundError
+from ..expected import ExpectedSet, ExpectedWheel
 from ..host import container_engine, host_os, machine, python_tag
 from ..runner import Runner, child_env
 from .base import BuildOutcome, Unavailable
 from .build import host_build_linux_wheels, python_build
+
+_IDENTIFIER = re.compile(
+    r"(?P<impl>cp|pp|gp)(?P<major>\d)(?P<minor>\d+)(?P<ft>t?)(_\d+)?-(?P<plat>.+)"
+)
 
 
 def build_identifiers(config: ReleaseConfig, runner: Runner, platform: str) -> list[str]:
@@ -39,6 +45,40 @@ def build_identifiers(config: ReleaseConfig, runner: Runner, platform: str) -> l
     return [line.strip() for line in result.output.splitlines() if line.strip()]
 
 
+def _identifier_platform(plat: str) -> str:
+    """cibuildwheel's ``manylinux_x86_64`` -> a pattern for the tag the wheel gets
+    (``manylinux_2_17_x86_64``, ``manylinux2014_x86_64``...)."""
+    for libc in ("manylinux", "musllinux"):
+        if plat.startswith(libc + "_"):
+            return f"{libc}*_{plat[len(libc) + 1 :]}"
+    return plat
+
+
+def wheel_for_identifier(identifier: str, platform: str) -> ExpectedWheel:
+    """The wheel a cibuildwheel build identifier produces.
+
+    A CPython build may also produce an abi3 wheel (``py_limited_api``); its tag names the
+    oldest CPython it supports, which can be any minor version up to the building one.
+    """
+    match = _IDENTIFIER.fullmatch(identifier)
+    if match is None:
+        plat = identifier.split("-", 1)[-1]
+        return ExpectedWheel(platform, (f"*-*-{_identifier_platform(plat)}",), identifier)
+    plat = _identifier_platform(match["plat"])
+    version = match["major"] + match["minor"]
+    if match["impl"] == "pp":
+        return ExpectedWheel(platform, (f"pp{version}-*-{plat}",))
+    if match["impl"] == "gp":
+        return ExpectedWheel(platform, (f"graalpy{version}-*-{plat}",))
+    native = f"cp{version}-cp{version}{match['ft']}-{plat}"
+    if match["ft"]:
+        return ExpectedWheel(platform, (native,))
+    major, minor = match["major"], int(match["minor"])
+    abi3 = tuple(f"cp{major}{m}-abi3-{plat}" for m in range(minor, 1, -1))
+    shown = f"{native} (or cp{major}Y-abi3-{plat}, Y <= {minor})"
+    return ExpectedWheel(platform, (native, *abi3), shown)
+
+
 class CibuildwheelBackend:
     name = "cibuildwheel"
 
@@ -47,6 +87,12 @@ class CibuildwheelBackend:
 
     def unavailable(self, platform: str, ctx: RunContext) -> Unavailable | None:
         if platform == "windows" and host_os() != "windows":
+            if not build_identifiers(self.config, ctx.runner, "windows"):
+                return Unavailable(
+                    "the project's cibuildwheel selectors build no Windows wheels.",
+                    "add Windows identifiers to [tool.cibuildwheel] build to ship some.",
+                    intentional=True,
+                )
             return Unavailable(
                 "cibuildwheel builds Windows wheels only on Windows (MSVC and the "
                 "Windows CPython builds are not available here).",
@@ -121,8 +167,19 @@ class CibuildwheelBackend:
         if platform is None:
             versions["build"] = ctx.runner.version_of([sys.executable, "-m", "build", "--version"])
             return versions
-        versions["cibuildwheel"] = ctx.runner.version_of(["cibuildwheel", "--version"])
+        versions["cibuildwheel"] = ctx.runner.tool_version("cibuildwheel")
         if platform == "linux" and host_os() == "linux":
             versions["build"] = ctx.runner.version_of([sys.executable, "-m", "build", "--version"])
-            versions["auditwheel"] = ctx.runner.version_of(["auditwheel", "--version"])
+            versions["auditwheel"] = ctx.runner.tool_version("auditwheel")
         return versions
+
+    def expected_wheels(self, ctx: RunContext) -> ExpectedSet:
+        wheels: list[ExpectedWheel] = []
+        listed = []
+        for platform in PLATFORMS:
+            identifiers = build_identifiers(self.config, ctx.runner, platform)
+            wheels += [wheel_for_identifier(i, platform) for i in identifiers]
+            listed.append(f"{platform}: {', '.join(identifiers) or 'none'}")
+        return ExpectedSet(
+            tuple(wheels), f"cibuildwheel --print-build-identifiers ({'; '.join(listed)})"
+        )

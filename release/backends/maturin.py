@@ -19,11 +19,17 @@ from pathlib import Path
 from ..config import ReleaseConfig
 from ..context import RunContext
 from ..errors import ToolNotFoundError
+from ..expected import ExpectedSet, ExpectedWheel
 from ..host import glibc_version, host_os
+from ..project.cargo import abi3_python_tag
 from ..runner import child_env
 from .base import BuildOutcome, Unavailable
 
 DEFAULT_WINDOWS_TARGET = "x86_64-pc-windows-msvc"
+# maturin builds Linux wheels on the CI's x86_64 runners; validate may run elsewhere (a
+# maintainer's arm64 laptop), so the host's architecture must not decide.
+LINUX_ARCH = "x86_64"
+_WINDOWS_PLATFORMS = {"x86_64": "win_amd64", "i686": "win32", "aarch64": "win_arm64"}
 
 # MSYS2 package prefix -> the environment's directory under the MSYS2 root.
 _MSYS2_ENVIRONMENTS = (
@@ -251,7 +257,7 @@ class MaturinBackend:
         )
 
     def tool_versions(self, platform: str | None, ctx: RunContext) -> dict[str, str]:
-        versions = {"maturin": ctx.runner.version_of(["maturin", "--version"])}
+        versions = {"maturin": ctx.runner.tool_version("maturin")}
         if platform is None:
             return versions
         versions["rustc"] = ctx.runner.version_of(["rustc", "--version"])
@@ -262,3 +268,17 @@ class MaturinBackend:
             linker = mingw_linker(self.windows_target)
             versions[linker] = ctx.runner.version_of([linker, "--version"])
         return versions
+
+    def expected_wheels(self, ctx: RunContext) -> ExpectedSet:
+        """One Linux and one Windows wheel: abi3 from the pyo3 features, the floor, the target."""
+        abi3, why = abi3_python_tag(self.config)
+        python_abi = f"{abi3}-abi3" if abi3 is not None else "cp3*-cp3*"
+        major, minor = self.config.linux.glibc
+        linux = f"{python_abi}-manylinux_{major}_{minor}_{LINUX_ARCH}"
+        target = self.windows_target
+        windows_platform = _WINDOWS_PLATFORMS.get(target.split("-", 1)[0], "win_amd64")
+        windows = f"{python_abi}-{windows_platform}"
+        source = f"maturin: {why}; Linux floor {self.config.linux.policy}; Windows target {target}"
+        return ExpectedSet(
+            (ExpectedWheel("linux", (linux,)), ExpectedWheel("windows", (windows,))), source
+        )

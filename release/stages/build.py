@@ -1,15 +1,15 @@
 """build-linux, build-windows, sdist: what a maintainer runs by hand to make the artifacts.
 
 Each one asks the backend whether this host can build the platform (if not, the stage is
-``skipped`` with the reason), builds into a private directory, and moves the finished files
-into the dist dir.
+``skipped``, or ``not shipped`` when the configuration says there is nothing to build, with
+the reason), builds into a private directory, and moves the finished files into the dist dir.
 """
 
 from __future__ import annotations
 
-from ..backends import backend_for
+from ..backends import Unavailable, backend_for
 from ..context import RunContext
-from ..records import SKIPPED, StageRecord
+from ..records import NOT_SHIPPED, StageRecord
 from ..staging import collect, deliver, staging_dir
 
 
@@ -24,29 +24,52 @@ def build_windows(ctx: RunContext, record: StageRecord) -> None:
 def _build_wheels(platform: str, ctx: RunContext, record: StageRecord) -> None:
     backend = backend_for(ctx.config)
     record.backend = backend.name
-    blocker = backend.unavailable(platform, ctx)
+    blocker = _not_shipped(ctx, platform) or backend.unavailable(platform, ctx)
     if blocker is not None:
-        record.status = SKIPPED
+        record.status = blocker.status
         record.reason = str(blocker)
         return
     record.tool_versions = backend.tool_versions(platform, ctx)
     with staging_dir(ctx.dist, record.stage) as out:
         outcome = backend.build_wheels(platform, ctx, out)
         wheels = collect(out, ["*.whl"], what=f"{platform} wheels", tool=backend.name)
-        record.artifacts = deliver(wheels, ctx.dist)
+        record.artifacts, ledger_problem = deliver(wheels, ctx.dist)
     record.status = outcome.status
     record.reason = outcome.reason
+    _note(ctx, ledger_problem)
+
+
+def _not_shipped(ctx: RunContext, platform: str) -> Unavailable | None:
+    """``[tool.release.wheels] windows = []``: the project has none, whatever the backend."""
+    wheels = ctx.config.wheels
+    if wheels is None or wheels.for_platform(platform):
+        return None
+    return Unavailable(
+        f"the project ships no {platform} wheels ([tool.release.wheels] {platform} = []).",
+        f"list the {platform} wheels in [tool.release.wheels] if the package has any.",
+        intentional=True,
+    )
 
 
 def sdist(ctx: RunContext, record: StageRecord) -> None:
     backend = backend_for(ctx.config)
     record.backend = backend.name
     if not ctx.config.sdist:
-        record.status = SKIPPED
-        record.reason = f"the project ships no sdist (sdist = false in {ctx.config.pyproject})."
+        record.status = NOT_SHIPPED
+        record.reason = f"sdist = false in {ctx.config.shown(ctx.config.pyproject)}."
         return
     record.tool_versions = backend.tool_versions(None, ctx)
     with staging_dir(ctx.dist, record.stage) as out:
         backend.build_sdist(ctx, out)
         files = collect(out, ["*.tar.gz"], what="sdist", tool=backend.name)
-        record.artifacts = deliver(files, ctx.dist)
+        record.artifacts, ledger_problem = deliver(files, ctx.dist)
+    _note(ctx, ledger_problem)
+
+
+def _note(ctx: RunContext, ledger_problem: str | None) -> None:
+    if ledger_problem is not None:
+        ctx.console.warning(
+            f"{ledger_problem}; the files are delivered, but a later dry run will not clear "
+            "them by itself.",
+            remedy="make nox-release's cache directory writable (or set NOX_RELEASE_CACHE).",
+        )

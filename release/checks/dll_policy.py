@@ -1,4 +1,5 @@
-"""Which DLLs a Windows wheel may import without bundling them.
+"""Which DLLs a Windows wheel may import without bundling them: the policy the windows-dlls
+check applies.
 
 The policy is ../shared/reference/windows-dlls.md: the interpreter's own DLL, the API sets
 the loader resolves itself, the system DLLs every supported Windows has, and the Visual C++

@@ -1,0 +1,50 @@
+"""build-record: the files are the ones their build stages made, and those stages succeeded.
+
+Each build stage records the sha256 of what it delivered. A file whose bytes differ changed
+after it was built; a build stage that failed (or was interrupted) means the files of its
+platform in the dist dir may be left over from an earlier build. A record that cannot be read
+is said, since the checks that lean on it (this one, wheel-set's skipped platforms) cannot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..dists import Distribution
+from ..records import FAILED, INTERRUPTED, Finding
+from .base import REBUILD, Check, CheckContext
+
+
+class BuildRecordCheck(Check):
+    name = "build-record"
+    runs_without_files = True
+
+    def run(self, dists: Sequence[Distribution], ctx: CheckContext) -> list[Finding]:
+        found = [
+            self.error(damaged.cause, remedy=damaged.remedy)
+            for damaged in ctx.damaged_records.values()
+        ]
+        built: dict[str, tuple[str, str]] = {}
+        for stage, record in ctx.build_records.items():
+            if record.status in (FAILED, INTERRUPTED):
+                cause = (record.error or {}).get("cause", "no cause recorded")
+                found.append(
+                    self.error(
+                        f"{stage} {record.status} ({cause.rstrip('.')}); the files of its "
+                        "platform in the dist dir are not from this build",
+                        remedy=f"fix {stage} and run it again (nox -s {stage}), then validate.",
+                    )
+                )
+            built.update({a.name: (stage, a.sha256) for a in record.artifacts})
+        for dist in dists:
+            stage, expected = built.get(dist.filename, ("", ""))
+            if expected and dist.sha256 != expected:
+                found.append(
+                    self.error(
+                        f"its sha256 differs from the one {stage} recorded: the file changed "
+                        "after it was built",
+                        dist.filename,
+                        REBUILD,
+                    )
+                )
+        return found

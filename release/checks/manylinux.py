@@ -1,0 +1,159 @@
+"""manylinux: the Linux wheels' binaries meet the manylinux floor they claim.
+
+``auditwheel show --json`` reports the most compatible tag the binaries allow
+(``overall_tag``) and the libraries they need that are neither bundled nor allowed by any
+manylinux policy (``external_libs``). A wheel claiming an older glibc than its symbols need,
+or needing an outside library, fails on users' machines with an ImportError; both are errors.
+When auditwheel cannot analyse a wheel, its own reason (the JSON ``error``) is reported.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from ..config import manylinux_glibc
+from ..dists import LINUX, Distribution
+from ..records import Finding
+from .base import Check, CheckContext, json_object_in, readable
+
+# manylinux1/2010/2014 are the legacy spellings of manylinux_2_5/2_12/2_17.
+_POLICY = re.compile(r"^(manylinux|musllinux)_?(\d+_\d+|1|2010|2014)_[^_]")
+_NOT_PLATFORM = "does not look like a platform wheel"
+
+
+def policy_version(platform: str) -> tuple[str, tuple[int, int]] | None:
+    """``manylinux2014_x86_64`` -> ("manylinux", (2, 17)); None for non-policy tags."""
+    match = _POLICY.match(platform)
+    if match is None:
+        return None
+    family, version = match.groups()
+    if family == "manylinux":
+        return family, manylinux_glibc(version)
+    if "_" not in version:
+        return None  # musllinux has no legacy spellings
+    major, minor = version.split("_")
+    return family, (int(major), int(minor))
+
+
+class ManylinuxCheck(Check):
+    name = "manylinux"
+    tools = ("auditwheel",)
+
+    def applies_to(self, dist: Distribution) -> bool:
+        return dist.is_wheel and readable(dist) and LINUX in dist.families
+
+    def run(self, dists: Sequence[Distribution], ctx: CheckContext) -> list[Finding]:
+        if ctx.host != "linux":
+            return [
+                self.warning(
+                    "auditwheel runs only on Linux; the Linux wheels' binaries were not "
+                    "audited here",
+                    remedy="run nox -s validate on Linux (CI's validate job does).",
+                )
+            ]
+        ctx.runner.require("auditwheel", why="Linux wheels are checked with auditwheel show")
+
+        def show(dist: Distribution) -> tuple[Distribution, int, str]:
+            result = ctx.runner.run(
+                ["auditwheel", "show", "--json", str(dist.path)],
+                check=False,
+                why=f"auditing {dist.filename}",
+                quiet=True,
+            )
+            return dist, result.returncode, result.output
+
+        # One auditwheel process per wheel is all its CLI offers; run them side by side.
+        workers = max(1, min(len(dists), os.cpu_count() or 1))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(show, dists))
+        return [f for dist, code, output in results for f in self.judge(dist, code, output)]
+
+    def judge(self, dist: Distribution, returncode: int, output: str) -> list[Finding]:
+        name = dist.filename
+        report = json_object_in(output) or {}
+        linux_platforms = sorted(
+            p for p in dist.platforms if p.startswith(("many", "musl", "linux"))
+        )
+        if "error" in report:
+            reason = str(report["error"])
+            if _NOT_PLATFORM in reason:
+                return [
+                    self.error(
+                        f"it is tagged {', '.join(linux_platforms)} but holds no native code "
+                        f"(auditwheel: {reason})",
+                        name,
+                        "build a wheel without native code as a pure one (py3-none-any); "
+                        "or check that the build compiled the extension into the wheel.",
+                    )
+                ]
+            return [
+                self.error(
+                    f"auditwheel could not analyse it: {reason}", name, _BY_HAND.format(name)
+                )
+            ]
+        if returncode != 0 or "overall_tag" not in report:
+            last = output.strip().splitlines()[-1:] or [f"exit status {returncode}"]
+            return [
+                self.error(
+                    f"auditwheel show could not analyse it (exit status {returncode}): {last[0]}",
+                    name,
+                    _BY_HAND.format(name),
+                )
+            ]
+        if report.get("unsupported_isa"):
+            # auditwheel then finds no manylinux tag at all; the instructions are the cause.
+            return [
+                self.error(
+                    "uses instructions beyond the baseline of its architecture (auditwheel: "
+                    "unsupported ISA extension), so it fails on older CPUs",
+                    name,
+                    "build for the architecture's baseline (no -march=x86-64-v3, -march=native "
+                    "or target-cpu flags; dispatch at run time instead).",
+                )
+            ]
+        external = sorted(report.get("external_libs") or {})
+        if external:
+            # No policy allows these, so auditwheel finds no manylinux tag: one cause.
+            return [
+                self.error(
+                    f"needs {', '.join(external)}, which no manylinux policy allows and the "
+                    "wheel does not bundle",
+                    name,
+                    "repair the wheel with auditwheel repair so they are bundled.",
+                )
+            ]
+        found: list[Finding] = []
+        possible = str(report["overall_tag"])
+        possible_policy = policy_version(possible)
+        for platform in linux_platforms:
+            claimed = policy_version(platform)
+            if claimed is None:
+                continue  # linux_*: the pypi-tags check reports it
+            family, version = claimed
+            meets = possible_policy is not None and possible_policy[0] == family
+            if not meets or (possible_policy is not None and possible_policy[1] > version):
+                need = (
+                    f"its binaries need at least {possible}"
+                    if possible_policy
+                    else f"auditwheel finds it compatible with no {family} policy ({possible})"
+                )
+                found.append(
+                    self.error(
+                        f"claims {platform}, but {need}",
+                        name,
+                        "rebuild against an older glibc (zig, or the manylinux container), "
+                        "or claim a newer floor ([tool.release.linux] manylinux).",
+                    )
+                )
+        if not found and any(p.startswith("linux_") for p in linux_platforms):
+            found.append(
+                self.info(f"auditwheel says it could be tagged {possible}: auditwheel repair "
+                          f"--plat {possible}", name)
+            )  # fmt: skip
+        return found
+
+
+_BY_HAND = "run `auditwheel show {}` by hand and read what it says."

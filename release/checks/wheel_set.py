@@ -1,0 +1,152 @@
+"""wheel-set: exactly the wheels the project should ship: each expected wheel once, nothing else.
+
+The expected set is ``[tool.release.wheels]`` or what the backend says it builds; validate
+hands it over in the context. A wheel a build stage could not make on this machine (its record
+says ``skipped``) is a note, not an error, unless ``--strict``: the stage said why, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..dists import ANY, RELEASE_PLATFORMS, UNKNOWN, Distribution
+from ..errors import ConfigError
+from ..expected import ExpectedWheel
+from ..records import SKIPPED, Finding
+from .base import Check, CheckContext
+
+
+class WheelSetCheck(Check):
+    name = "wheel-set"
+    runs_without_files = True
+
+    def applies_to(self, dist: Distribution) -> bool:
+        return dist.is_wheel
+
+    def run(self, dists: Sequence[Distribution], ctx: CheckContext) -> list[Finding]:
+        wheels = [d for d in dists if d.name_problem is None]  # integrity reports the others
+        expected = ctx.expected
+        if expected is None:
+            return [self._unknown_set(ctx, len(wheels)), *self._unchecked(wheels)]
+        skipped = {
+            platform
+            for stage, record in ctx.build_records.items()
+            if record.status == SKIPPED and (platform := stage.removeprefix("build-")) != stage
+        }
+        found: list[Finding] = []
+        counts = {"missing": 0, "unexpected": 0, "duplicate": 0, "not built here": 0}
+        matched: set[str] = set()
+        for entry in expected.wheels:
+            hits = [w.filename for w in wheels if entry.matches(w.tag_strings)]
+            matched.update(hits)
+            if not hits:
+                kind, finding = self._missing(entry, entry.platform in skipped, ctx.strict)
+                counts[kind] += 1
+                found.append(finding)
+            elif len(hits) > 1:
+                counts["duplicate"] += 1
+                found.append(
+                    self.error(
+                        f"{len(hits)} wheels match the one expected {entry.platform} wheel "
+                        f"{entry.describe()}: {', '.join(hits)}",
+                        remedy="keep one and remove the others from the dist dir.",
+                    )
+                )
+        for wheel in wheels:
+            if wheel.filename not in matched:
+                counts["unexpected"] += 1
+                found.append(self._unexpected(wheel))
+        problems = ", ".join(f"{n} {kind}" for kind, n in counts.items() if n)
+        found.append(
+            self.info(
+                f"expected {len(expected.wheels)} wheels, found {len(wheels)}"
+                f"{' (' + problems + ')' if problems else ''}; expected set from "
+                f"{expected.source}"
+            )
+        )
+        return found
+
+    def _unknown_set(self, ctx: CheckContext, count: int) -> Finding:
+        problem = ctx.expected_problem
+        if problem is None:
+            return self.info(
+                f"no expected wheel set: the {ctx.config.backend} backend does not say which "
+                f"wheels it builds (list them in [tool.release.wheels] to have the set "
+                f"checked); found {count} wheels"
+            )
+        project = ctx.project_problem
+        if (
+            isinstance(problem, ConfigError)
+            and project is not None
+            and project.cause == problem.cause
+        ):
+            # The version check reports this very cause; say where, not again.
+            return self.info("no expected wheel set: the project could not be read (see version)")
+        return self.error(
+            f"the expected wheel set could not be derived: {problem.cause}",
+            remedy=problem.remedy,
+        )
+
+    def _unchecked(self, wheels: Sequence[Distribution]) -> list[Finding]:
+        """Without an expected set nothing says a macOS wheel is out of place; and no check
+        reads its binaries. That must not pass in silence (an unknown platform tag is the
+        pypi-tags check's error)."""
+        return [
+            self.warning(
+                f"a {wheel.platform} wheel: nox-release checks the binaries of Linux and "
+                "Windows wheels only, so nothing here shows this one loads",
+                wheel.filename,
+                "remove it from the dist dir, or list the expected wheels in "
+                "[tool.release.wheels] to have the set checked.",
+            )
+            for wheel in wheels
+            if wheel.platform not in (*RELEASE_PLATFORMS, ANY, UNKNOWN)
+        ]
+
+    def _missing(self, entry: ExpectedWheel, skipped: bool, strict: bool) -> tuple[str, Finding]:
+        what = f"the {entry.platform} wheel {entry.describe()}"
+        stage = f"build-{entry.platform}"
+        if not skipped:
+            return "missing", self.error(
+                f"{what} is missing",
+                remedy=f"check the {stage} output and record, or change the expected set "
+                f"([tool.release.wheels] {entry.platform}).",
+            )
+        if strict:
+            return "missing", self.error(
+                f"{what} is missing: {stage} was skipped where it ran, and --strict needs "
+                "every wheel",
+                remedy=f"run {stage} where it can build (its record says where) and put its "
+                "wheels in the dist dir.",
+            )
+        return "not built here", self.info(
+            f"{what} was not built here ({stage} was skipped; its record says why)"
+        )
+
+    def _unexpected(self, wheel: Distribution) -> Finding:
+        platform = wheel.platform or UNKNOWN
+        tags = ", ".join(wheel.tag_strings)
+        if platform in RELEASE_PLATFORMS:
+            remedy = f"remove it from the dist dir, or add it to [tool.release.wheels] {platform}."
+        elif platform == ANY:
+            remedy = (
+                "remove it from the dist dir, or add it to [tool.release.wheels] linux (a pure "
+                "wheel is built, and listed, once)."
+            )
+        elif platform == "mixed":
+            remedy = (
+                "remove it from the dist dir: its tags name several platforms, and a wheel's "
+                "binaries are built for one."
+            )
+        elif platform == UNKNOWN:
+            remedy = "remove it from the dist dir: its platform tag is not one any installer knows."
+        else:
+            remedy = (
+                f"remove it from the dist dir: nox-release releases Linux and Windows wheels, "
+                f"and this is a {platform} wheel."
+            )
+        return self.error(
+            f"unexpected wheel: no expected wheel matches its tags ({tags})",
+            wheel.filename,
+            remedy,
+        )

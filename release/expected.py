@@ -1,0 +1,51 @@
+"""The expected wheel set: which wheels a release must contain, and where that comes from.
+
+An expected wheel is one entry with one or more ``python-abi-platform`` patterns (``*``
+wildcards, matched case-sensitively against each tag a wheel's name expands to); any pattern
+may match. The entries come from ``[tool.release.wheels]`` when present, else from the
+backend, which knows what it builds (:meth:`Backend.expected_wheels`).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .config import PLATFORMS, ReleaseConfig
+
+
+@dataclass(frozen=True)
+class ExpectedWheel:
+    """One wheel the release must contain: any of ``patterns`` may match it."""
+
+    platform: str  # "linux" | "windows"
+    patterns: tuple[str, ...]
+    shown: str = ""  # how messages name the entry when the patterns alone read badly
+
+    def matches(self, tags: Iterable[str]) -> bool:
+        return any(fnmatch.fnmatchcase(tag, p) for tag in tags for p in self.patterns)
+
+    def describe(self) -> str:
+        return self.shown or " or ".join(self.patterns)
+
+
+@dataclass(frozen=True)
+class ExpectedSet:
+    wheels: tuple[ExpectedWheel, ...]
+    source: str  # "[tool.release.wheels] in pyproject.toml", "cibuildwheel ...", ...
+
+    def for_platform(self, platform: str) -> tuple[ExpectedWheel, ...]:
+        return tuple(w for w in self.wheels if w.platform == platform)
+
+
+def configured_set(config: ReleaseConfig) -> ExpectedSet | None:
+    """``[tool.release.wheels]``, when the project lists its wheels; ``a|b`` means either."""
+    if config.wheels is None:
+        return None
+    wheels = tuple(
+        ExpectedWheel(platform, tuple(pattern.split("|")))
+        for platform in PLATFORMS
+        for pattern in config.wheels.for_platform(platform)
+    )
+    return ExpectedSet(wheels, f"[tool.release.wheels] in {config.shown(config.pyproject)}")

@@ -1,0 +1,200 @@
+"""Cargo manifests as maturin reads them: the crate's Cargo.toml, its workspace, its version
+and the pyo3 features that decide whether the wheel is abi3."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from packaging.version import InvalidVersion, Version
+
+from ..errors import ConfigValueError
+from .toml import read_toml
+
+if TYPE_CHECKING:
+    from ..config import ReleaseConfig
+
+EXAMPLE_VERSION = "1.2.3"
+_PYO3_CRATES = ("pyo3", "pyo3-ffi")
+_ABI3_FEATURE = re.compile(r"abi3(?:-py(?P<major>\d)(?P<minor>\d+))?")
+
+
+def shown_path(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` when it is inside it: shorter messages, same meaning."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def manifest_path(config: ReleaseConfig) -> Path:
+    """The Cargo.toml maturin builds: ``[tool.maturin] manifest-path``, else the one beside
+    the package's pyproject.toml."""
+    manifest = config.package.tool("maturin").get("manifest-path")
+    if isinstance(manifest, str):
+        return (config.package_dir / manifest).resolve()
+    return config.package_dir / "Cargo.toml"
+
+
+def read_manifest(path: Path, config: ReleaseConfig) -> dict[str, Any]:
+    """A Cargo.toml's contents; a missing file is a :class:`ConfigValueError` that says why
+    it was looked for."""
+    if not path.is_file():
+        pyproject = shown_path(config.package.pyproject, config.project_root)
+        raise ConfigValueError(
+            f"maturin reads the crate from {shown_path(path, config.project_root)}, "
+            "which does not exist.",
+            f"point [tool.maturin] manifest-path in {pyproject} at the crate's Cargo.toml.",
+        )
+    return read_toml(path)
+
+
+def find_workspace_root(manifest: Path, data: Mapping[str, Any]) -> Path | None:
+    """The Cargo.toml with the ``[workspace]`` table this crate belongs to, as Cargo finds
+    it: the manifest itself, ``package.workspace``, or the nearest parent directory's."""
+    if isinstance(data.get("workspace"), dict):
+        return manifest
+    explicit = data.get("package", {}).get("workspace")
+    if isinstance(explicit, str):
+        candidate = (manifest.parent / explicit / "Cargo.toml").resolve()
+        return candidate if candidate.is_file() else None
+    directory = manifest.resolve().parent
+    while directory != directory.parent:
+        directory = directory.parent
+        candidate = directory / "Cargo.toml"
+        if candidate.is_file() and isinstance(read_toml(candidate).get("workspace"), dict):
+            return candidate
+    return None
+
+
+def inherits_from_workspace(value: object) -> bool:
+    """``key.workspace = true`` / ``key = { workspace = true }``."""
+    return isinstance(value, dict) and value.get("workspace") is True
+
+
+def crate_version(config: ReleaseConfig) -> tuple[str, str]:
+    """The crate's semver version text and where it was found."""
+    manifest = manifest_path(config)
+    data = read_manifest(manifest, config)
+    where = shown_path(manifest, config.project_root)
+    value = data.get("package", {}).get("version")
+    if isinstance(value, str):
+        return value, f"{where} [package] version"
+    if not inherits_from_workspace(value):
+        raise ConfigValueError(
+            f"{where} has no [package] version, and maturin takes the package version "
+            'from it ([project] dynamic = ["version"]).',
+            f'set version = "{EXAMPLE_VERSION}" in [package] of {where}, '
+            "or a static [project] version.",
+        )
+    root = find_workspace_root(manifest, data)
+    if root is None:
+        raise ConfigValueError(
+            f"{where} inherits its version (version.workspace = true), and no parent "
+            "directory has a Cargo.toml with a [workspace] table.",
+            f"run from a full checkout of the Cargo workspace, or set [package] version in "
+            f"{where}.",
+        )
+    root_where = shown_path(root, config.project_root)
+    inherited = read_toml(root).get("workspace", {}).get("package", {}).get("version")
+    if not isinstance(inherited, str):
+        raise ConfigValueError(
+            f"{where} inherits its version from the workspace, and {root_where} has no "
+            "[workspace.package] version.",
+            f'set version = "{EXAMPLE_VERSION}" in [workspace.package] of {root_where}.',
+        )
+    return inherited, f"{where} via [workspace.package] of {root_where}"
+
+
+def cargo_to_pep440(semver: str) -> Version:
+    """The PEP 440 version maturin gives a Cargo version.
+
+    maturin (checked with 1.16) parses the semver text as a PEP 440 version, leniently:
+    ``1.2.3-alpha.1`` -> ``1.2.3a1``, ``-beta.2`` -> ``b2``, ``-rc.1``/``-c.1``/``-pre.1`` ->
+    ``rc1``, ``-dev`` -> ``.dev0``, ``-alpha.1.dev.2`` -> ``a1.dev2``, ``+build.5`` -> a local
+    version. packaging's normalisation is the same one, so it is used as is.
+    """
+    try:
+        return Version(semver)
+    except InvalidVersion:
+        raise ValueError(
+            f'Cargo version "{semver}" has no PEP 440 equivalent (maturin maps only '
+            "pre-release labels alpha/a, beta/b, rc/c/pre and dev, each with an optional "
+            "number, like 1.2.3-alpha.1 or 1.2.3-rc.2)"
+        ) from None
+
+
+# --- pyo3 features -------------------------------------------------------------------------
+
+
+def _dependency_features(
+    name: str, manifest_data: Mapping[str, Any], workspace_data: Mapping[str, Any]
+) -> list[str]:
+    dependency = manifest_data.get("dependencies", {}).get(name)
+    if not isinstance(dependency, dict):
+        return []
+    features = list(dependency.get("features", []))
+    if inherits_from_workspace(dependency):
+        inherited = workspace_data.get("workspace", {}).get("dependencies", {}).get(name)
+        if isinstance(inherited, dict):
+            features += inherited.get("features", [])
+    return features
+
+
+def _enabled_crate_features(
+    manifest_data: Mapping[str, Any], requested: Iterable[str]
+) -> list[str]:
+    """The crate's own features that ``default`` and ``requested`` switch on, transitively,
+    as Cargo resolves them (``abi3 = ["pyo3/abi3-py39"]``, ``default = ["abi3"]``)."""
+    table = manifest_data.get("features", {})
+    pending = ["default", *requested]
+    enabled: list[str] = []
+    while pending:
+        feature = pending.pop()
+        if feature in enabled:
+            continue
+        enabled.append(feature)
+        pending += [f for f in table.get(feature, []) if isinstance(f, str)]
+    return enabled
+
+
+def pyo3_features(config: ReleaseConfig) -> tuple[list[str], str]:
+    """Every pyo3/pyo3-ffi feature the build enables, and the manifest that says so."""
+    manifest = manifest_path(config)
+    data = read_manifest(manifest, config)
+    root = find_workspace_root(manifest, data)
+    workspace = read_toml(root) if root is not None else {}
+    features = [f for crate in _PYO3_CRATES for f in _dependency_features(crate, data, workspace)]
+    requested = [
+        f for f in config.package.tool("maturin").get("features", []) if isinstance(f, str)
+    ]
+    for feature in _enabled_crate_features(data, requested):
+        crate, _, crate_feature = feature.partition("/")
+        if crate.rstrip("?") in _PYO3_CRATES and crate_feature:
+            features.append(crate_feature)
+    return features, shown_path(manifest, config.project_root)
+
+
+def abi3_python_tag(config: ReleaseConfig) -> tuple[str | None, str]:
+    """``("cp39", why)`` for an abi3 build with abi3-py39; ``("cp3*", ...)`` for plain abi3
+    (maturin then tags the building interpreter's version); ``(None, why)`` without abi3."""
+    features, manifest = pyo3_features(config)
+    minimums = []
+    bare = False
+    for feature in features:
+        match = _ABI3_FEATURE.fullmatch(feature)
+        if match is None:
+            continue
+        if match["major"] is None:
+            bare = True
+        else:
+            minimums.append((int(match["major"]), int(match["minor"])))
+    if minimums:
+        # pyo3's abi3-py38 switches on abi3-py39 and up: the lowest one decides the tag.
+        major, minor = min(minimums)
+        return f"cp{major}{minor}", f"pyo3 feature abi3-py{major}{minor} in {manifest}"
+    if bare:
+        return "cp3*", f"pyo3 feature abi3 in {manifest}"
+    return None, f"no pyo3 abi3 feature in {manifest}"

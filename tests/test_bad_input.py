@@ -1,0 +1,226 @@
+"""Bad input, as a user types it: each case through ``python -m release``, asserting the exit
+code, that the message says what is wrong and what to do, that there is no traceback, and
+that nothing was built or changed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from conftest import TINY_PYPROJECT, run_release, tiny_project, write_text
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    release: str  # replaces the [tool.release] table of the tiny project
+    code: int
+    needles: tuple[str, ...]
+    absent: tuple[str, ...] = field(default=())
+
+
+TABLE = TINY_PYPROJECT[TINY_PYPROJECT.index("[tool.release]") :]
+
+
+def with_table(extra: str) -> str:
+    return TABLE.replace('backend = "build"\n', f'backend = "build"\n{extra}')
+
+
+CONFIG_CASES = [
+    Case("wheel-pattern-bars", TABLE.replace("windows = []", 'windows = ["|||"]'), 17,
+         ("windows entry '|||'", "is not a python-abi-platform pattern", "cp39-abi3-win_amd64")),
+    Case("wheel-pattern-two-parts", TABLE.replace("windows = []", 'windows = ["cp39-abi3"]'), 17,
+         ("'cp39-abi3' is not a python-abi-platform pattern",)),
+    Case("wheel-pattern-wrong-platform",
+         TABLE.replace('linux = ["py3-none-any"]', 'linux = ["cp39-abi3-win_amd64"]'), 17,
+         ("platform 'win_amd64' is not a linux platform tag",)),
+    Case("manylinux-2_999", with_table('[tool.release.linux]\nmanylinux = "2_999"\n'), 17,
+         ("manylinux = '2_999' names glibc 2.999, which does not exist",)),
+    Case("manylinux-banana", with_table('[tool.release.linux]\nmanylinux = "banana"\n'), 17,
+         ("manylinux = 'banana' is not a manylinux floor", '"2_28"')),
+    Case("package-dir-empty", with_table('package-dir = ""\n'), 15, ("package-dir in",
+         "is empty", 'write ".", for the root itself')),
+    Case("package-dir-absolute", with_table('package-dir = "/usr/lib"\n'), 15,
+         ("is an absolute path",)),
+    Case("package-dir-outside", with_table('package-dir = "../other"\n'), 15,
+         ("points outside the project root",)),
+    Case("tag-pattern-double-braces", with_table('tag-pattern = "v{{version}}"\n'), 17,
+         ("writes the placeholder as {{version}}; it is {version}",), ("v{0.3.1}", "v{1.0}")),
+    Case("tag-pattern-space", with_table('tag-pattern = "v {version}"\n'), 17,
+         ("makes tags git refuses",)),
+    Case("tag-pattern-no-placeholder", with_table('tag-pattern = "latest"\n'), 17,
+         ("has no {version} placeholder",)),
+    Case("dist-dir-empty", with_table('dist-dir = ""\n'), 17, ("dist-dir in", "is empty")),
+]  # fmt: skip
+
+
+def project_with(tmp_path: Path, release_table: str) -> Path:
+    root = tiny_project(tmp_path)
+    pyproject = TINY_PYPROJECT[: TINY_PYPROJECT.index("[tool.release]")] + release_table
+    write_text(root / "pyproject.toml", pyproject)
+    return root
+
+
+def assert_refused(
+    proc_output: str, returncode: int, case_code: int, needles: tuple[str, ...]
+) -> None:
+    assert returncode == case_code, proc_output
+    assert "Traceback" not in proc_output
+    assert "what to do:" in proc_output.lower()
+    for needle in needles:
+        assert needle in proc_output, proc_output
+
+
+@pytest.mark.parametrize("case", CONFIG_CASES, ids=lambda c: c.id)
+def test_a_bad_configuration_is_refused_before_anything_runs(tmp_path: Path, case: Case) -> None:
+    root = project_with(tmp_path, case.release)
+    proc = run_release("build-linux", "--project", str(root))
+    output = proc.stdout + proc.stderr
+    assert_refused(output, proc.returncode, case.code, case.needles)
+    for absent in case.absent:
+        assert absent not in output
+    assert not (root / "dist").exists()  # refused at load: no stage ran, nothing was made
+    assert "$ " not in proc.stdout  # and no command was started
+
+
+def test_project_that_is_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text(TINY_PYPROJECT)
+    proc = run_release("validate", "--project", str(path))
+    assert_refused(proc.stdout, proc.returncode, 19, ("is a file, not a directory",))
+
+
+def test_pyproject_that_is_a_directory(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").mkdir()
+    proc = run_release("validate", "--project", str(tmp_path))
+    assert_refused(proc.stdout, proc.returncode, 11, ("pyproject.toml is a directory",))
+
+
+def test_pyproject_with_a_byte_order_mark(tmp_path: Path) -> None:
+    root = tiny_project(tmp_path)
+    (root / "pyproject.toml").write_bytes(b"\xef\xbb\xbf" + TINY_PYPROJECT.encode())
+    proc = run_release("validate", "--project", str(root))
+    assert_refused(proc.stdout, proc.returncode, 18, ("byte order mark", "without BOM"))
+    assert "Invalid statement" not in proc.stdout
+
+
+def test_run_from_the_package_dir_finds_the_project_root(tmp_path: Path) -> None:
+    """As git and nox do: the configuration two levels up is found, not reported missing."""
+    root = tmp_path / "ws"
+    package = TINY_PYPROJECT[: TINY_PYPROJECT.index("[tool.release]")]
+    write_text(root / "crates" / "tiny-python" / "pyproject.toml", package)
+    write_text(root / "crates" / "tiny-python" / "tiny" / "__init__.py", "")
+    write_text(root / "crates" / "tiny-python" / "README.md", "# tiny\n")
+    write_text(root / "pyproject.toml", TABLE.replace(
+        "[tool.release]\n", '[tool.release]\npackage-dir = "crates/tiny-python"\n'
+    ))  # fmt: skip
+    env = {"RELEASE_PROJECT": ""}
+    proc = run_release("sdist", cwd=root / "crates" / "tiny-python", env=env)
+    assert proc.returncode == 0, proc.stdout
+    assert (root / "dist" / "tiny-1.0.tar.gz").is_file()
+    assert "add one" not in proc.stdout
+
+
+# --- the tag, checked before anything is built ---------------------------------------------
+
+
+def sha_of_tree(directory: Path) -> dict[str, str]:
+    if not directory.exists():
+        return {}
+    return {
+        str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in directory.rglob("*")
+        if p.is_file()
+    }
+
+
+@pytest.mark.parametrize(
+    ("version", "argv", "env", "needles"),
+    [
+        ("1.0", ["build-linux", "--tag", "v9.9.9"], {},
+         ("the tag v9.9.9 says 9.9.9", "push the tag v1.0")),
+        ("1.0", ["sdist", "--tag", "release-1.0"], {},
+         ('does not match tag-pattern "v{version}"',)),
+        ("1.1rc1", ["build-linux", "--tag", "v1.1rc1"], {},
+         ("is a pre-release", "prereleases = true")),
+        ("1.0", ["release"], {"GITHUB_ACTIONS": "true", "GITHUB_REF": "refs/tags/v9.9.9"},
+         ("the tag v9.9.9 says 9.9.9",)),
+    ],
+)  # fmt: skip
+def test_a_wrong_tag_stops_before_any_build(
+    tmp_path: Path, version: str, argv: list[str], env: dict[str, str], needles: tuple[str, ...]
+) -> None:
+    root = tiny_project(tmp_path)
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('version = "1.0"', f'version = "{version}"'))
+    dist = root / "dist"
+    dist.mkdir()
+    (dist / "tiny-0.9-py3-none-any.whl").write_bytes(b"an earlier release")
+    before = sha_of_tree(dist)
+    proc = run_release(*argv, "--project", str(root), env=env)
+    assert_refused(proc.stdout, proc.returncode, 31, needles)
+    assert "$ " not in proc.stdout and "::group::" not in proc.stdout  # nothing ran
+    after = sha_of_tree(dist)
+    after = {k: v for k, v in after.items() if not k.startswith(".release")}
+    assert after == before
+
+
+# --- what the dist dir holds --------------------------------------------------------------------
+
+
+@pytest.fixture
+def validated_tiny(tmp_path: Path) -> tuple[Path, Path]:
+    root = tiny_project(tmp_path)
+    proc = run_release("build-linux", "--project", str(root))
+    assert proc.returncode == 0, proc.stdout
+    return root, root / "dist"
+
+
+def validate(root: Path) -> tuple[str, int, dict]:
+    proc = run_release("validate", "--project", str(root))
+    record = json.loads((root / "dist" / ".release" / "validate.json").read_text())
+    return proc.stdout, proc.returncode, record
+
+
+def test_a_hidden_wheel_is_named_for_what_it_is(validated_tiny: tuple[Path, Path]) -> None:
+    root, dist = validated_tiny
+    (wheel,) = dist.glob("*.whl")
+    hidden = dist / f".{wheel.name}"
+    hidden.write_bytes(wheel.read_bytes())
+    output, code, record = validate(root)
+    assert code == 0, output
+    (finding,) = [f for f in record["findings"] if f["file"] == hidden.name]
+    assert finding["level"] == "warning" and "is a hidden file" in finding["message"]
+    assert finding["remedy"].startswith(f"rename it to {wheel.name}")
+    assert "_tiny" not in output
+
+
+def test_a_dangling_symlink_named_like_a_wheel(validated_tiny: tuple[Path, Path]) -> None:
+    root, dist = validated_tiny
+    link = dist / "tiny-1.0-cp311-cp311-manylinux_2_17_x86_64.whl"
+    link.symlink_to(dist / "gone.whl")
+    output, code, record = validate(root)
+    assert code == 30, output
+    (finding,) = [f for f in record["findings"] if f["file"] == link.name]
+    assert "is a symbolic link to" in finding["message"] and "does not exist" in finding["message"]
+    assert "not a .whl or .tar.gz" not in output
+
+
+def test_a_failed_build_is_named_and_its_stale_wheel_not_passed(
+    validated_tiny: tuple[Path, Path],
+) -> None:
+    """The wheel from an earlier build is still there; the build that should have replaced
+    it failed. validate must say so rather than pass the old wheel."""
+    root, _dist = validated_tiny
+    write_text(root / "setup.py", "raise SystemExit('the build is broken')\n")
+    proc = run_release("build-linux", "--project", str(root))
+    assert proc.returncode == 21, proc.stdout
+    output, code, record = validate(root)
+    assert code == 30, output
+    (error,) = [f for f in record["findings"] if f["check"] == "build-record"]
+    assert re.search(r"build-linux failed \(.*exited with status 1", error["message"])
+    assert "nox -s build-linux" in error["remedy"]
