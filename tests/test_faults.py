@@ -183,6 +183,7 @@ def test_ctrl_c_stops_the_dry_run_at_once(slow_build: SlowBuild) -> None:
     assert debris(slow_build.project, slow_build.dist.parent / "dry") == []
 
 
+@pytest.mark.e2e  # nox is installed in the tests session, not in compat
 def test_ctrl_c_to_nox_stops_the_stage_and_its_tools(
     slow_build: SlowBuild, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
