@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import TINY_PYPROJECT, run_release, tiny_project, write_text
+from wheel_factory import write_wheel
 
 
 @dataclass(frozen=True)
@@ -224,3 +225,29 @@ def test_a_failed_build_is_named_and_its_stale_wheel_not_passed(
     (error,) = [f for f in record["findings"] if f["check"] == "build-record"]
     assert re.search(r"build-linux failed \(.*exited with status 1", error["message"])
     assert "nox -s build-linux" in error["remedy"]
+
+
+def test_a_wheel_without_metadata_is_judged_alone(tmp_path: Path) -> None:
+    """twine stops at a file it cannot parse; the other files still get their own verdict,
+    and the missing METADATA is said once (integrity), not as a metadata error too."""
+    root = tiny_project(tmp_path)
+    dist = root / "dist"
+    dist.mkdir()
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace(
+        'linux = ["py3-none-any"]', 'linux = ["py2-none-any", "py3-none-any", "py310-none-any"]'
+    ))  # fmt: skip
+    metadata = "Metadata-Version: 2.1\nName: tiny\nVersion: 1.0\n"
+    write_wheel(dist, "tiny", "1.0", "py2-none-any", metadata=metadata)
+    write_wheel(dist, "tiny", "1.0", "py3-none-any", omit=["METADATA"])
+    write_wheel(dist, "tiny", "1.0", "py310-none-any", metadata=metadata)
+    output, code, record = validate(root)
+    assert code == 30, output
+    bad = "tiny-1.0-py3-none-any.whl"
+    errors = [f for f in record["findings"] if f["level"] == "error"]
+    assert [(f["check"], f["file"]) for f in errors] == [("integrity", bad)]
+    assert "METADATA is missing" in errors[0]["message"]
+    assert "no verdict" not in output
+    checks = record["details"]["checks"]
+    assert "metadata" in checks["tiny-1.0-py2-none-any.whl"]
+    assert "metadata" in checks["tiny-1.0-py310-none-any.whl"]
