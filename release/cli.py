@@ -66,6 +66,16 @@ def add_stage_options(parser: argparse.ArgumentParser) -> None:
         help="require every expected wheel (default: on in GitHub Actions for a tag push)",
     )
     parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="publish: make the plan and rehearse the upload on a local index, upload nothing",
+    )
+    parser.add_argument(
+        "--repository",
+        default=None,
+        help="publish: pypi, testpypi or an upload URL (default: [tool.release.publish])",
+    )
+    parser.add_argument(
         "-v", "--verbose", action="store_true", help="show tool output and tracebacks"
     )
 
@@ -100,6 +110,8 @@ def make_context(args: argparse.Namespace, console: Console) -> RunContext:
         tag=tag,
         strict=strict,
         record_dir=record_dir,
+        dry_run=args.dry_run or args.stage == "release",
+        repository=args.repository,
     )
 
 

@@ -76,9 +76,10 @@ class WheelsConfig:
 
 @dataclass(frozen=True)
 class PublishConfig:
-    repository: str = "pypi"
-    environment: str | None = None
-    workflow: str = "release.yml"
+    repository: str = "pypi"  # pypi | testpypi | an upload URL
+    environment: str | None = None  # the GitHub environment of the trusted publisher
+    workflow: str = "release.yml"  # the workflow file registered as trusted publisher
+    index_url: str | None = None  # the simple index checked before and after uploading
 
 
 @dataclass(frozen=True)

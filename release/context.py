@@ -30,6 +30,10 @@ class RunContext:
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     # Where stage records go instead of <dist>/.release (a read-only dist dir).
     record_dir: Path | None = None
+    # publish / github-release only rehearse (always so inside the `release` dry run).
+    dry_run: bool = False
+    # --repository: where publish uploads, instead of [tool.release.publish] repository.
+    repository: str | None = None
 
     @property
     def github(self) -> bool:

@@ -171,6 +171,61 @@ class StagesFailedError(ReleaseError):
     exit_code = 40
 
 
+# --- publishing: 50-59 ----------------------------------------------------------------------
+
+
+class PublishRefusedError(ReleaseError):
+    """The dist dir is not what a passing validate approved: nothing is uploaded."""
+
+    exit_code = 50
+
+
+class UploadConflictError(ReleaseError):
+    """The index already has a file of this release with other content."""
+
+    exit_code = 51
+
+
+class CredentialsError(ReleaseError):
+    """No way to authenticate: no OIDC token where one was expected, no API token."""
+
+    exit_code = 52
+
+
+class MintRefusedError(ReleaseError):
+    """The index refused to exchange the OIDC token for an upload token."""
+
+    exit_code = 53
+
+    def __init__(self, cause: str, remedy: str, code: str = "") -> None:
+        super().__init__(cause, remedy)
+        self.code = code
+
+
+class IndexUnavailableError(ReleaseError):
+    """The index did not answer, or answered with an outage page."""
+
+    exit_code = 54
+
+
+class UploadFailedError(ReleaseError):
+    """The index refused an upload for a reason retrying cannot change."""
+
+    exit_code = 55
+
+
+class VerificationError(ReleaseError):
+    """After uploading, the index does not list every file with its sha256."""
+
+    exit_code = 56
+
+
+class RehearsalError(ReleaseError):
+    """The dry run's local upload, install or import of the release failed."""
+
+    exit_code = 57
+
+
 # --- bugs: 70 -------------------------------------------------------------------------------
 
 

@@ -116,13 +116,14 @@ def write_record(dist: Path, record: StageRecord, *, directory: Path | None = No
     return path
 
 
-def read_record(dist: Path, stage: str) -> StageRecord | None:
-    """The record a stage left in ``dist``; None when there is none.
+def read_record(dist: Path, stage: str, *, directory: Path | None = None) -> StageRecord | None:
+    """The record a stage left in ``dist`` (or in ``directory``, where ``--record-dir`` put
+    it); None when there is none.
 
     A record that exists but cannot be read is a :class:`DamagedRecordError`: the checks that
     rely on it must say they could not, not quietly stop applying.
     """
-    path = record_path(dist, stage)
+    path = (directory or dist / RECORD_DIR) / f"{stage}.json"
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -53,6 +53,8 @@ def stage_result(console: Console, record: StageRecord) -> None:
         # something to change in the workflow. On a laptop it is expected, and said plainly.
         if console.github and record.status in (SKIPPED, HOST_BUILD):
             console.warning(f"{record.stage} {record.status}: {record.reason}")
+        elif record.status == OK:
+            console.line(f"    {record.reason}")
         else:
             console.line(f"    {record.status}: {record.reason}")
     console.line()

@@ -26,8 +26,8 @@ import sys
 import sysconfig
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -88,6 +88,23 @@ class Processes(Protocol):
         """Run ``argv`` to the end, passing each output line to ``on_line``; returns the exit
         status and whether it was killed for exceeding ``timeout``. Raises OSError when the
         program cannot be started."""
+
+    def start(
+        self,
+        argv: Sequence[str],
+        *,
+        cwd: Path | str | None,
+        env: Mapping[str, str],
+        on_line: Callable[[str], None],
+    ) -> BackgroundProcess:
+        """Start ``argv`` and return at once; its output lines go to ``on_line``."""
+
+
+class BackgroundProcess(Protocol):
+    def running(self) -> bool: ...
+
+    def stop(self) -> int:
+        """Stop it (and what it started); its exit status."""
 
 
 # --- the real processes ------------------------------------------------------------------------
@@ -151,9 +168,70 @@ def stop_all(grace: float = STOP_GRACE_S) -> int:
     return len(running)
 
 
+def _popen(
+    argv: Sequence[str], cwd: Path | str | None, env: Mapping[str, str]
+) -> subprocess.Popen[str]:
+    """A child in a process group of its own, output merged, registered as live."""
+    group: dict[str, object] = (
+        {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}  # type: ignore[attr-defined]
+        if sys.platform == "win32"
+        else {"start_new_session": True}
+    )
+    proc: subprocess.Popen[str] = subprocess.Popen(
+        list(argv),
+        cwd=cwd,
+        env=dict(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        **group,  # type: ignore[call-overload]
+    )
+    with _live_lock:
+        _live.add(proc)
+    return proc
+
+
+@dataclass
+class _Background:
+    proc: subprocess.Popen[str]
+    reader: threading.Thread
+
+    def running(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self) -> int:
+        _stop_all([self.proc], STOP_GRACE_S)
+        self.reader.join(timeout=STOP_GRACE_S)
+        with _live_lock:
+            _live.discard(self.proc)
+        return self.proc.wait()
+
+
 class LocalProcesses:
     def which(self, tool: str, path: str | None) -> str | None:
         return shutil.which(tool, path=path)
+
+    def start(
+        self,
+        argv: Sequence[str],
+        *,
+        cwd: Path | str | None,
+        env: Mapping[str, str],
+        on_line: Callable[[str], None],
+    ) -> _Background:
+        proc = _popen(argv, cwd, env)
+
+        def pump() -> None:
+            assert proc.stdout is not None
+            for raw in proc.stdout:
+                on_line(raw.rstrip())
+
+        reader = threading.Thread(target=pump, daemon=True)
+        reader.start()
+        return _Background(proc, reader)
 
     def execute(
         self,
@@ -164,25 +242,7 @@ class LocalProcesses:
         on_line: Callable[[str], None],
         timeout: float | None,
     ) -> tuple[int, bool]:
-        group: dict[str, object] = (
-            {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}  # type: ignore[attr-defined]
-            if sys.platform == "win32"
-            else {"start_new_session": True}
-        )
-        proc = subprocess.Popen(
-            list(argv),
-            cwd=cwd,
-            env=dict(env),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            **group,  # type: ignore[call-overload]
-        )
-        with _live_lock:
-            _live.add(proc)
+        proc = _popen(argv, cwd, env)
         killed = threading.Event()
 
         def kill() -> None:
@@ -195,7 +255,7 @@ class LocalProcesses:
         try:
             assert proc.stdout is not None
             for raw in proc.stdout:
-                on_line(raw.rstrip("\n"))
+                on_line(raw.rstrip())
             returncode = proc.wait()
         except BaseException:
             # An interruption (or a console that failed): the child must not outlive us.
@@ -361,6 +421,71 @@ class Runner:
         return CommandFailedError(
             self.console.redact(cause), remedy or default, argv, returncode, list(tail)
         )
+
+    @contextmanager
+    def background(
+        self,
+        argv: Sequence[str],
+        *,
+        ready: str,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | str | None = None,
+        why: str = "",
+        startup_timeout: float = 60.0,
+    ) -> Iterator[str]:
+        """Start ``argv`` in the background (a local server), wait until it prints a line
+        starting with ``ready`` (yielded), and stop it, with all it started, at the end."""
+        argv = tuple(str(a) for a in argv)
+        full_env = dict(env) if env is not None else dict(os.environ)
+        self.require(argv[0], why=why or f"nox-release needs it to run {argv[0]}", env=full_env)
+        executable = self.which(argv[0], full_env) or argv[0]
+        self.console.line(f"$ {self.console.redact(shlex.join(argv))} &")
+        lines: list[str] = []
+        found: list[str] = []
+        seen = threading.Event()
+
+        def on_line(raw: str) -> None:
+            text = self.console.redact(raw)
+            lines.append(text)
+            self.console.detail(f"  | {text}")
+            if not found and text.startswith(ready):
+                found.append(text)
+                seen.set()
+
+        started = time.monotonic()
+        try:
+            process = self.processes.start(
+                [executable, *argv[1:]], cwd=cwd, env=full_env, on_line=on_line
+            )
+        except OSError as exc:
+            hint = INSTALL_HINTS.get(argv[0], f"check that {argv[0]} is installed and runnable")
+            raise ToolNotFoundError(f"could not start {argv[0]}: {exc}.", hint + ".") from exc
+        returncode = 0
+        try:
+            deadline = started + startup_timeout
+            while not seen.wait(0.05):
+                if not process.running() or time.monotonic() > deadline:
+                    returncode = process.stop()
+                    for text in lines[-TAIL_LINES:]:
+                        self.console.line(f"  | {text}")
+                    how = f"exited with status {returncode}" if returncode else "never got ready"
+                    raise CommandFailedError(
+                        f"{argv[0]} did not start{' for ' + why if why else ''} (it {how}).",
+                        "read its output above.",
+                        tuple(self.console.redact(a) for a in argv),
+                        returncode,
+                        lines[-TAIL_LINES:],
+                    )
+            yield found[0]
+        finally:
+            if process.running():
+                returncode = process.stop()
+            where = str(cwd) if cwd is not None else str(Path.cwd())
+            with self._history_lock:
+                self.history.append(CommandRun(
+                    tuple(self.console.redact(a) for a in argv), where, returncode,
+                    round(time.monotonic() - started, 3),
+                ))  # fmt: skip
 
     def tool_version(self, tool: str, distribution: str | None = None) -> str:
         """The version of ``tool`` as found on PATH. A Python tool installed with this

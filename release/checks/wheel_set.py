@@ -15,6 +15,9 @@ from ..expected import ExpectedWheel
 from ..records import SKIPPED, Finding
 from .base import Check, CheckContext
 
+# How a wheel a skipped build could not make is named; publish refuses a release with one.
+NOT_BUILT_HERE = "was not built here"
+
 
 class WheelSetCheck(Check):
     name = "wheel-set"
@@ -120,7 +123,7 @@ class WheelSetCheck(Check):
                 "wheels in the dist dir.",
             )
         return "not built here", self.info(
-            f"{what} was not built here ({stage} was skipped; its record says why)"
+            f"{what} {NOT_BUILT_HERE} ({stage} was skipped; its record says why)"
         )
 
     def _unexpected(self, wheel: Distribution) -> Finding:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from ..context import RunContext
 from ..records import StageRecord
-from . import build, validate
+from . import build, publish, validate
 
 StageFunction = Callable[[RunContext, StageRecord], None]
 
@@ -15,10 +15,11 @@ STAGES: dict[str, StageFunction] = {
     "build-windows": build.build_windows,
     "sdist": build.sdist,
     "validate": validate.validate,
+    "publish": publish.publish,
 }
 
 # Stages that create the dist dir; the others only read it.
 PRODUCING_STAGES = frozenset({"build-linux", "build-windows", "sdist"})
 
 # The local dry run, in order.
-RELEASE_CHAIN: tuple[str, ...] = ("build-linux", "build-windows", "sdist", "validate")
+RELEASE_CHAIN: tuple[str, ...] = ("build-linux", "build-windows", "sdist", "validate", "publish")

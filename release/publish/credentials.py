@@ -1,0 +1,451 @@
+"""How publish authenticates: trusted publishing where a CI hands out OIDC tokens, else an API
+token from the environment, else a clear error.
+
+Trusted publishing, step by step (../shared/reference/trusted-publishing.md): the audience
+from ``/_/oidc/audience`` on the upload host; the OIDC token from ``id.detect_credential``;
+its claims decoded (no signature check: the index does that) and its ``aud`` compared;
+``POST /_/oidc/mint-token``. The minted token lives 15 minutes and is minted again when fewer
+than 5 remain. Every token is registered with the console first (``::add-mask::`` in
+Actions), reaches twine only through the environment, and appears in no argv, log, record,
+exception message or step summary.
+
+The failures maintainers lose hours on each get their own message and remedy: a job without
+``id-token: write``, a pull request from a fork, ``pull_request_target``, a reusable workflow,
+every mint error code, and for ``invalid-publisher`` the token's claims beside what the trusted
+publisher on PyPI must say.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from ..config import ReleaseConfig
+from ..console import Console, format_table
+from ..errors import CredentialsError, IndexUnavailableError, MintRefusedError
+from .repository import Repository
+
+# Mint again when fewer than this many seconds remain of the minted token's 15 minutes.
+REFRESH_BEFORE_S = 300
+TIMEOUT_S = 30.0
+API_TOKEN_VARIABLES = ("PYPI_API_TOKEN", "TWINE_PASSWORD")
+
+PERMISSION_YAML = """\
+jobs:
+  publish:
+    environment: {environment}
+    permissions:
+      id-token: write   # on this job only, not at the top of the workflow
+    steps: ..."""
+
+
+class Credentials(Protocol):
+    source: str  # how the record names them: never the token itself
+    note: str | None  # a hint worth one line (how to move to trusted publishing)
+
+    def token(self) -> str:
+        """A token valid for the next upload."""
+
+
+@dataclass
+class ApiToken:
+    value: str
+    source: str
+    note: str | None = None
+
+    def token(self) -> str:
+        return self.value
+
+
+def decode_claims(jwt: str) -> dict[str, Any]:
+    """The claims of a JWT, read without checking its signature (the index checks it)."""
+    try:
+        payload = jwt.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError) as exc:
+        raise CredentialsError(
+            f"the OIDC token the CI handed out is not a JWT ({type(exc).__name__}).",
+            "rerun the job; if it happens again, the CI's token service is broken.",
+        ) from None
+    if not isinstance(claims, dict):
+        raise CredentialsError("the OIDC token's payload is not a JSON object.", "rerun the job.")
+    return claims
+
+
+def _workflow_file(ref: str) -> str:
+    """``owner/repo/.github/workflows/release.yml@refs/tags/v1`` -> ``release.yml``."""
+    return ref.split("@", 1)[0].rsplit("/", 1)[-1]
+
+
+# --- talking to the index ---------------------------------------------------------------------
+
+
+def _request(url: str, body: bytes | None = None) -> tuple[int, str, str]:
+    headers = {"Accept": "application/json"}
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    request = urllib.request.Request(url, data=body, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
+            return response.status, response.headers.get_content_type(), response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers.get_content_type(), exc.read().decode("utf-8", "replace")
+    except (urllib.error.URLError, OSError, TimeoutError) as exc:
+        raise IndexUnavailableError(
+            f"{url} did not answer ({getattr(exc, 'reason', exc)}).",
+            "check the network and the repository URL; run the stage again: it uploads only "
+            "what is missing.",
+        ) from None
+
+
+def _json_or_outage(url: str, status: int, content_type: str, text: str) -> Any:
+    """The JSON answer; an HTML page or a 5xx is an outage, not the index refusing us."""
+    if status >= 500 or "json" not in content_type:
+        raise IndexUnavailableError(
+            f"{url} answered HTTP {status} with {content_type or 'no content type'} instead of "
+            "JSON: the index is having an outage, this is not a refusal.",
+            "run the stage again later (https://status.python.org for PyPI); it uploads only "
+            "what is missing.",
+        )
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise IndexUnavailableError(
+            f"{url} answered with broken JSON: an outage, not a refusal.",
+            "run the stage again later.",
+        ) from None
+
+
+def audience(repository: Repository) -> str | None:
+    """The index's OIDC audience; None when it does not do trusted publishing."""
+    url = f"{repository.oidc_base}/_/oidc/audience"
+    status, content_type, text = _request(url)
+    if status in (403, 404):
+        return None
+    data = _json_or_outage(url, status, content_type, text)
+    value = data.get("audience") if isinstance(data, dict) else None
+    if not isinstance(value, str):
+        raise IndexUnavailableError(f"{url} gave no audience.", "run the stage again later.")
+    return value
+
+
+# --- the CI's side ---------------------------------------------------------------------------
+
+
+def ambient_ci(environ: Mapping[str, str]) -> str | None:
+    """The CI ``id`` can get an OIDC token from here, by its name; None on a laptop."""
+    if environ.get("GITHUB_ACTIONS") == "true":
+        return "GitHub Actions"
+    for variable, name in (("GITLAB_CI", "GitLab CI"), ("BUILDKITE", "Buildkite"),
+                           ("CIRCLECI", "CircleCI")):  # fmt: skip
+        if environ.get(variable):
+            return name
+    product = Path("/sys/class/dmi/id/product_name")
+    try:
+        if product.read_text().strip() in ("Google", "Google Compute Engine"):
+            return "Google Cloud"
+    except OSError:
+        pass
+    return None
+
+
+def _fork_pull_request(environ: Mapping[str, str]) -> bool:
+    if not environ.get("GITHUB_EVENT_NAME", "").startswith("pull_request"):
+        return False
+    try:
+        event = json.loads(Path(environ["GITHUB_EVENT_PATH"]).read_text(encoding="utf-8"))
+        head = event["pull_request"]["head"]["repo"]
+        return bool(head.get("fork")) or head.get("full_name") != environ.get("GITHUB_REPOSITORY")
+    except (KeyError, OSError, ValueError, TypeError):
+        return False
+
+
+def fetch_oidc_token(aud: str, environ: Mapping[str, str], config: ReleaseConfig) -> str | None:
+    """The CI's OIDC token for ``aud``, through ``id``; None outside a CI it supports."""
+    try:
+        import id as oidc_id  # only the publish stage needs it
+    except ImportError:
+        raise CredentialsError(
+            "the id package is not installed; publish needs it to get the CI's OIDC token.",
+            "pip install 'id>=1.6.1', or run nox -s publish, which installs it.",
+        ) from None
+    try:
+        return oidc_id.detect_credential(aud)
+    except oidc_id.GitHubOidcPermissionCredentialError as exc:
+        if _fork_pull_request(environ):
+            raise CredentialsError(
+                "this job runs for a pull request from a fork, and GitHub gives such jobs no "
+                "OIDC token (and no secrets): nothing can be published from it.",
+                "publish from a tag push in the upstream repository (on: push: tags), not "
+                "from pull requests.",
+            ) from None
+        environment = config.publish.environment or "pypi"
+        raise CredentialsError(
+            "GitHub Actions gave this job no OIDC token: ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN are "
+            "not set, which means the job lacks the id-token: write permission.",
+            "add it to the publishing job (job level, not the top of the workflow):\n"
+            + PERMISSION_YAML.format(environment=environment),
+        ) from exc
+    except oidc_id.IdentityError as exc:
+        raise CredentialsError(
+            f"the CI could not hand out an OIDC token: {exc}.",
+            "rerun the job; if it fails again, check the CI's OIDC settings.",
+        ) from None
+
+
+# --- minting ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Minted:
+    value: str
+    expires: float
+
+
+MINT_REMEDIES = {
+    "invalid-payload": (
+        "the index could not read the token (malformed, or from an issuer it does not know)",
+        "publish from a CI the index supports (GitHub Actions, GitLab CI, Google Cloud, "
+        "Buildkite, CircleCI for PyPI); if this is one, rerun the job.",
+    ),
+    "not-enabled": (
+        "trusted publishing is turned off on the index for this CI",
+        "use a project-scoped API token in PYPI_API_TOKEN until the index turns it back on.",
+    ),
+    "invalid-token": (
+        "the index refused the token's signature, expiry or audience",
+        "rerun the job (tokens live minutes); if the audience is the problem, the repository "
+        "URL points at another index than the one the token was made for.",
+    ),
+    "invalid-pending-publisher": (
+        "a pending trusted publisher matched, but the project already exists on the index",
+        "on the index, add the trusted publisher to the existing project (Manage > "
+        "Publishing) and remove the pending one.",
+    ),
+    "invalid-reuse-token": (
+        "the index had already minted with this OIDC token (each mints once), and a fresh "
+        "token was refused the same way",
+        "rerun the job.",
+    ),
+}
+
+
+class TrustedPublishing:
+    """Upload tokens minted from the CI's OIDC token, minted again before they expire."""
+
+    def __init__(
+        self,
+        repository: Repository,
+        aud: str,
+        jwt: str,
+        *,
+        environ: Mapping[str, str],
+        config: ReleaseConfig,
+        console: Console,
+        ci: str,
+    ) -> None:
+        self.repository = repository
+        self.aud = aud
+        self.environ = environ
+        self.config = config
+        self.console = console
+        self.source = f"trusted publishing ({ci})"
+        self.note: str | None = None
+        self._jwt: str | None = jwt
+        self._minted: Minted | None = None
+        self.mints = 0
+        self.claims = self._accept(jwt)
+
+    def _accept(self, jwt: str) -> dict[str, Any]:
+        self.console.register_secret(jwt)
+        claims = decode_claims(jwt)
+        if claims.get("aud") != self.aud:
+            raise CredentialsError(
+                f"the OIDC token is for audience {claims.get('aud')!r}, and "
+                f"{self.repository.oidc_base} expects {self.aud!r}.",
+                "the CI made the token for another index: check the repository URL.",
+            )
+        if claims.get("event_name") == "pull_request_target":
+            raise CredentialsError(
+                "the job runs for a pull_request_target event, and PyPI refuses to publish "
+                "from such workflows (they run with the secrets of the base repository for "
+                "code from a pull request).",
+                "publish from a tag push (on: push: tags) in a workflow of its own.",
+            )
+        return claims
+
+    def token(self) -> str:
+        if self._minted is None or self._minted.expires - time.time() < REFRESH_BEFORE_S:
+            self._minted = self._mint()
+        return self._minted.value
+
+    def _fresh_jwt(self) -> str:
+        first = self._jwt
+        if first is not None:
+            self._jwt = None
+            return first
+        jwt = fetch_oidc_token(self.aud, self.environ, self.config)
+        if jwt is None:
+            raise CredentialsError(
+                "the CI stopped handing out OIDC tokens during the run.", "rerun the job."
+            )
+        self.claims = self._accept(jwt)
+        return jwt
+
+    def _mint(self, *, retried: bool = False) -> Minted:
+        url = f"{self.repository.oidc_base}/_/oidc/mint-token"
+        body = json.dumps({"token": self._fresh_jwt()}).encode()
+        status, content_type, text = _request(url, body)
+        data = _json_or_outage(url, status, content_type, text)
+        self.mints += 1
+        if status == 200 and isinstance(data, dict) and data.get("success") is True:
+            token = str(data["token"])
+            self.console.register_secret(token)
+            expires = float(data.get("expires") or time.time() + 900)
+            return Minted(token, expires)
+        errors = data.get("errors") if isinstance(data, dict) else None
+        first = errors[0] if isinstance(errors, list) and errors else {}
+        code = str(first.get("code", "unknown"))
+        description = str(first.get("description", data))
+        if code == "invalid-reuse-token" and not retried:
+            return self._mint(retried=True)  # each JWT mints once: fetch a fresh one
+        raise self._refusal(code, description)
+
+    def _refusal(self, code: str, description: str) -> MintRefusedError:
+        if code == "invalid-publisher":
+            return self._invalid_publisher(description)
+        what, remedy = MINT_REMEDIES.get(
+            code, ("the index refused the token", "read the index's description above.")
+        )
+        return MintRefusedError(
+            f"the index refused to mint an upload token ({code}): {what}. The index says: "
+            f"{description}",
+            remedy,
+            code,
+        )
+
+    def _invalid_publisher(self, description: str) -> MintRefusedError:
+        claims = self.claims
+        repository = str(claims.get("repository", "?"))
+        owner, _, name = repository.partition("/")
+        job_ref = str(claims.get("job_workflow_ref", ""))
+        workflow = _workflow_file(job_ref) if job_ref else "?"
+        environment = claims.get("environment")
+        publish = self.config.publish
+        rows = [
+            ["owner", owner, owner, ""],
+            ["repository", name, name, ""],
+            [
+                "workflow file",
+                workflow,
+                publish.workflow,
+                "<- differs" if workflow != publish.workflow else "",
+            ],
+            [
+                "environment",
+                str(environment) if environment else "(none: the job has no environment)",
+                publish.environment or "(any)",
+                "<- differs"
+                if publish.environment
+                and str(environment or "").lower() != publish.environment.lower()
+                else "",
+            ],
+        ]
+        table = "\n".join(
+            "  " + line
+            for line in format_table(["", "the token says", "PyPI's publisher must say", ""], rows)
+        )
+        hints = []
+        if claims.get("workflow_ref") and claims.get("workflow_ref") != job_ref:
+            hints.append(
+                f"the job runs in a reusable workflow ({_workflow_file(job_ref)}, called from "
+                f"{_workflow_file(str(claims['workflow_ref']))}); PyPI matches the reusable "
+                "workflow's file, so register that file, or move the publish job into the "
+                "calling workflow"
+            )
+        if not any(row[3] for row in rows):
+            hints.append(
+                "the token matches [tool.release.publish]; the trusted publisher registered on "
+                "PyPI must say exactly these values (owner, repository, workflow file, "
+                "environment)"
+            )
+        remedy = (
+            "on PyPI, open the project's Publishing settings and make the trusted publisher "
+            "say what the middle column says (or change the workflow to match it)"
+            + ("; " + "; ".join(hints) if hints else "")
+            + ".\n"
+            + table
+        )
+        return MintRefusedError(
+            f"the index found no trusted publisher for this workflow (invalid-publisher): "
+            f"{description}",
+            remedy,
+            "invalid-publisher",
+        )
+
+
+# --- choosing -----------------------------------------------------------------------------------
+
+
+def _api_token(environ: Mapping[str, str], note: str | None) -> ApiToken | None:
+    for variable in API_TOKEN_VARIABLES:
+        value = environ.get(variable)
+        if value:
+            return ApiToken(value, f"API token from ${variable}", note)
+    return None
+
+
+MOVE_TO_TRUSTED = (
+    "publishing with an API token; trusted publishing needs no secret: register the "
+    "workflow on PyPI (nox -s check shows the values) and drop the token"
+)
+
+
+def select(
+    repository: Repository, config: ReleaseConfig, console: Console, environ: Mapping[str, str]
+) -> Credentials:
+    """Trusted publishing where the CI can do it; an API token otherwise; or an error that
+    says which of the two to set up."""
+    ci = ambient_ci(environ)
+    if ci is not None:
+        aud = audience(repository)
+        if aud is None:
+            note = f"{repository.oidc_base} does not do trusted publishing"
+            token = _api_token(environ, note)
+            if token is None:
+                raise CredentialsError(
+                    f"{repository.oidc_base} does not do trusted publishing (its /_/oidc/audience "
+                    "answered 403 or 404), and no API token is set.",
+                    "set PYPI_API_TOKEN (a project-scoped token, from a secret) for this index.",
+                )
+            console.register_secret(token.value)
+            return token
+        try:
+            jwt = fetch_oidc_token(aud, environ, config)
+        except CredentialsError as exc:
+            token = _api_token(environ, f"trusted publishing was not possible: {exc.cause}")
+            if token is None:
+                raise
+            console.register_secret(token.value)
+            return token
+        if jwt is not None:
+            return TrustedPublishing(
+                repository, aud, jwt, environ=environ, config=config, console=console, ci=ci
+            )
+    token = _api_token(environ, MOVE_TO_TRUSTED)
+    if token is None:
+        raise CredentialsError(
+            "no credentials to upload with: this is not a CI that hands out OIDC tokens, and "
+            f"neither {' nor '.join('$' + v for v in API_TOKEN_VARIABLES)} is set.",
+            "publish from the release workflow (trusted publishing), or set PYPI_API_TOKEN to "
+            "a project-scoped API token.",
+        )
+    console.register_secret(token.value)
+    return token
