@@ -325,6 +325,16 @@ def read_distribution(path: Path) -> Distribution:
     raise ValueError(f"{path.name} is not a wheel or an sdist")  # scan_dist_dir sorts these out
 
 
+def describe_file(path: Path) -> Distribution:
+    """What the file name says, and the file's size and sha256, without opening the archive:
+    enough for publish, which uploads files validate has already read."""
+    kind = kind_of(path.name)
+    if kind is None:
+        raise ValueError(f"{path.name} is not a wheel or an sdist")
+    parsed = _wheel_name(path) if kind == WHEEL else _sdist_name(path)
+    return _distribution(path, kind, parsed, read_problem=None, kept={})
+
+
 @dataclass(frozen=True)
 class _FileName:
     name: NormalizedName | None = None

@@ -14,6 +14,10 @@ from dataclasses import dataclass
 
 from .config import PLATFORMS, ReleaseConfig
 
+# How validate names a wheel that a skipped build could not make on its machine; publish
+# refuses a release whose validate record has one.
+NOT_BUILT_HERE = "was not built here"
+
 
 @dataclass(frozen=True)
 class ExpectedWheel:

@@ -26,7 +26,7 @@ from .errors import (
 )
 from .ledger import delivered_here
 from .records import FAILED, INTERRUPTED, RECORD_DIR, StageRecord, sha256_of, write_record
-from .stages import PRODUCING_STAGES, RELEASE_CHAIN, STAGES
+from .stages import PRODUCING_STAGES, RELEASE_CHAIN, stage_function
 from .staging import ensure_dist, remove_stale_scratch
 from .tag import require_release_tag
 
@@ -43,7 +43,7 @@ def run_stage(ctx: RunContext, name: str) -> tuple[StageRecord, ReleaseError | N
     try:
         if ctx.tag is not None and name in PRODUCING_STAGES:
             require_release_tag(ctx.config, ctx.tag)
-        STAGES[name](ctx, record)
+        stage_function(name)(ctx, record)
     except Interrupted as stop:
         record.status = INTERRUPTED
         record.reason = f"stopped by {stop.name}"

@@ -15,7 +15,6 @@ group of their own, so a Ctrl-C in the terminal reaches nox-release alone, which
 from __future__ import annotations
 
 import contextlib
-import importlib.metadata
 import os
 import re
 import shlex
@@ -496,6 +495,8 @@ class Runner:
             return "not found"
         scripts = Path(sysconfig.get_path("scripts")).resolve()
         if Path(found).resolve().parent == scripts:
+            import importlib.metadata  # only here: it costs a fiftieth of a second to import
+
             try:
                 return f"{tool} {importlib.metadata.version(distribution or tool)}"
             except importlib.metadata.PackageNotFoundError:

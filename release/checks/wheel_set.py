@@ -11,12 +11,9 @@ from collections.abc import Sequence
 
 from ..dists import ANY, RELEASE_PLATFORMS, UNKNOWN, Distribution
 from ..errors import ConfigError
-from ..expected import ExpectedWheel
+from ..expected import NOT_BUILT_HERE, ExpectedWheel
 from ..records import SKIPPED, Finding
 from .base import Check, CheckContext
-
-# How a wheel a skipped build could not make is named; publish refuses a release with one.
-NOT_BUILT_HERE = "was not built here"
 
 
 class WheelSetCheck(Check):

@@ -21,7 +21,7 @@ from packaging.tags import sys_tags
 from packaging.utils import parse_wheel_filename
 
 from ..context import RunContext
-from ..dists import Distribution
+from ..dists import Distribution, read_distribution
 from ..errors import CommandFailedError, RehearsalError
 from ..records import Artifact
 from ..runner import child_env
@@ -155,7 +155,8 @@ def _install_and_import(
             cwd=empty,
             why="installing the release from the local index",
         )  # fmt: skip
-        message = wheel.headers(wheel.metadata_path or "")
+        read = read_distribution(wheel.path)  # publish knew the file name only
+        message = read.headers(read.metadata_path or "")
         if message is not None and message.get_all("Requires-Dist"):
             ctx.runner.run(
                 [*pip, f"{project}=={version}"], cwd=empty, why="installing its dependencies"

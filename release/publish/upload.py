@@ -1,52 +1,59 @@
-"""Uploading with twine: non-interactive, wheels first and the sdist last, the token only in
-the environment; a connection error or a 5xx is retried after asking the index what landed.
+"""Uploading with twine: wheels first and the sdist last, one file at a time, retried after
+asking the index what landed.
 
-One twine process uploads every remaining file in order (twine stops at the first failure);
-after a failure the index says which files landed, and only the others are tried again,
-with backoff, a bounded number of times within a bounded time.
+twine is used as a library (``twine.package.PackageFile`` reads and hashes each file as
+twine's own ``upload`` does; ``twine.repository.Repository`` posts it): no twine process to
+start, which is most of what ``twine upload`` costs for a release of many small files, and
+every answer is a status code or an exception instead of text to parse. The token reaches
+twine as an argument of the repository session, set before each file (so a trusted-publishing
+token minted again when it nears expiry is used at once); it is in no argv, log or file.
+
+A connection error or a 5xx is retried: the index is asked whether the file landed anyway
+(its answer may have been lost), then the upload is tried again after a backoff, a bounded
+number of times within a bounded time. Any other refusal stops the upload with the index's
+reason.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from ..console import human_size
 from ..context import RunContext
-from ..errors import CommandFailedError, CredentialsError, UploadConflictError, UploadFailedError
-from ..runner import child_env
+from ..errors import CredentialsError, UploadConflictError, UploadFailedError
 from .credentials import Credentials
 from .index import Listing
 from .repository import Repository
 
-ATTEMPTS = 5
+ATTEMPTS = 5  # per file
 BACKOFF_S = (1.0, 2.0, 4.0, 8.0)
 GIVE_UP_AFTER_S = 600.0
-
-_STATUS = re.compile(r"HTTPError: (?P<status>\d{3})")
-_CONNECTION = re.compile(
-    r"ConnectionError|RemoteDisconnected|Connection aborted|Connection reset|"
-    r"Max retries exceeded|Read timed out|ConnectTimeout|ProtocolError|IncompleteRead"
-)
 
 
 @dataclass
 class Outcome:
     uploaded: list[str] = field(default_factory=list)
-    attempts: int = 0
+    attempts: int = 0  # POSTs made, retries included
     retried_for: list[str] = field(default_factory=list)  # why each retry happened
 
 
-def _classify(tail: Sequence[str]) -> tuple[str, int | None]:
-    """``("retry", status)`` for what a retry may fix, else ``("fail", status)``."""
-    text = "\n".join(tail)
-    match = _STATUS.search(text)
-    status = int(match["status"]) if match else None
-    if status is not None:
-        return ("retry" if status >= 500 or status == 429 else "fail"), status
-    return ("retry" if _CONNECTION.search(text) else "fail"), None
+def _twine() -> tuple[Any, Any, Any]:
+    """twine's PackageFile and Repository, and requests' exceptions (imported when needed:
+    only publish uploads)."""
+    try:
+        import requests  # twine's own HTTP library
+        from twine.package import PackageFile
+        from twine.repository import Repository as TwineRepository
+    except ImportError:
+        raise UploadFailedError(
+            "twine is not installed; publish uploads with it.",
+            "pip install 'twine>=6.1', or run nox -s publish, which installs it.",
+        ) from None
+    return PackageFile, TwineRepository, requests.exceptions
 
 
 def upload(
@@ -58,80 +65,83 @@ def upload(
     landed: Callable[[], Listing],
     expected: dict[str, str],
 ) -> Outcome:
-    """Upload ``files`` (in this order); ``landed`` asks the index what it holds now and
-    ``expected`` is each file's sha256. Returns what was uploaded."""
+    """Upload ``files`` in this order; ``landed`` asks the index what it holds now, and
+    ``expected`` is each file's sha256."""
+    package_file, twine_repository, http_errors = _twine()
     outcome = Outcome()
-    remaining = list(files)
     started = time.monotonic()
-    while remaining:
-        outcome.attempts += 1
-        env = child_env(
-            extra={
-                "TWINE_USERNAME": "__token__",
-                "TWINE_PASSWORD": credentials.token(),
-                "TWINE_NON_INTERACTIVE": "1",
-                "COLUMNS": "4000",
-                "NO_COLOR": "1",
-            }
-        )
-        try:
-            ctx.runner.run(
-                ["twine", "--no-color", "upload", "--non-interactive", "--disable-progress-bar",
-                 "--repository-url", repository.upload_url, *map(str, remaining)],
-                env=env,
-                why=f"uploading {len(remaining)} file(s) to {repository.upload_url}",
-            )  # fmt: skip
-            outcome.uploaded += [p.name for p in remaining]
-            return outcome
-        except CommandFailedError as failure:
-            verdict, status = _classify(failure.tail)
-            # Some files may have landed before the failure (or even the failing one,
-            # with its answer lost): the index says which.
-            there = landed().files
-            done = [p for p in remaining if there.get(p.name) == expected[p.name]]
-            outcome.uploaded += [p.name for p in done]
-            remaining = [p for p in remaining if p not in done]
-            if not remaining:
-                return outcome
-            if verdict == "fail":
-                raise _refusal(failure, status, remaining[0].name) from None
-            elapsed = time.monotonic() - started
-            if outcome.attempts >= ATTEMPTS or elapsed > GIVE_UP_AFTER_S:
-                last = failure.tail[-1] if failure.tail else "no output"
-                raise UploadFailedError(
-                    f"the upload to {repository.upload_url} still fails after "
-                    f"{outcome.attempts} attempts ({last}); {len(remaining)} file(s) are not on "
-                    "the index.",
-                    "run the stage again later: it uploads only what is missing.",
-                ) from None
-            delay = BACKOFF_S[min(outcome.attempts - 1, len(BACKOFF_S) - 1)]
-            reason = f"HTTP {status}" if status else "connection error"
-            outcome.retried_for.append(reason)
-            ctx.console.line(
-                f"  {reason}; {len(done)} file(s) landed anyway; retrying the other "
-                f"{len(remaining)} in {delay:.0f}s"
-            )
-            time.sleep(delay)
+    ctx.console.line(f"uploading {len(files)} file(s) to {repository.upload_url} with twine")
+    session = twine_repository(repository.upload_url, "__token__", None, disable_progress_bar=True)
+    try:
+        for path in files:
+            package = package_file.from_filename(str(path), comment=None)
+            for attempt in range(1, ATTEMPTS + 1):
+                outcome.attempts += 1
+                session.session.auth = ("__token__", credentials.token())
+                began = time.monotonic()
+                try:
+                    # max_redirects=1: one POST; the retries are ours, with the index asked.
+                    response = session.upload(package, max_redirects=1)
+                    status, reason = (
+                        response.status_code,
+                        f"{response.status_code} {response.reason}",
+                    )
+                    text = response.text
+                except (http_errors.ConnectionError, http_errors.Timeout,
+                        http_errors.ChunkedEncodingError) as exc:  # fmt: skip
+                    status, reason, text = None, f"connection error ({type(exc).__name__})", ""
+                if status == 200:
+                    ctx.console.line(
+                        f"  {path.name} ({human_size(path.stat().st_size)}) uploaded in "
+                        f"{time.monotonic() - began:.2f}s"
+                    )
+                    outcome.uploaded.append(path.name)
+                    break
+                if status is not None and 300 <= status < 400:
+                    raise UploadFailedError(
+                        f"{repository.upload_url} redirected the upload of {path.name} "
+                        f"({reason}); an upload URL must not redirect.",
+                        "set the repository to the URL the index documents for uploads.",
+                    )
+                if status is not None and status < 500 and status != 429:
+                    raise _refusal(status, reason, text, path.name)
+                # The answer may be lost although the file landed: ask before trying again.
+                if landed().files.get(path.name) == expected[path.name]:
+                    ctx.console.line(f"  {path.name}: {reason}, but it is on the index: landed")
+                    outcome.uploaded.append(path.name)
+                    break
+                if attempt == ATTEMPTS or time.monotonic() - started > GIVE_UP_AFTER_S:
+                    raise UploadFailedError(
+                        f"the upload of {path.name} to {repository.upload_url} still fails after "
+                        f"{attempt} attempts ({reason}); {len(files) - len(outcome.uploaded)} "
+                        "file(s) are not on the index.",
+                        "run the stage again later: it uploads only what is missing.",
+                    )
+                delay = BACKOFF_S[min(attempt - 1, len(BACKOFF_S) - 1)]
+                outcome.retried_for.append(reason)
+                ctx.console.line(f"  {path.name}: {reason}; trying again in {delay:.0f}s")
+                time.sleep(delay)
+    finally:
+        session.close()
     return outcome
 
 
-def _refusal(failure: CommandFailedError, status: int | None, name: str) -> Exception:
-    said = next((line.strip() for line in failure.tail if "HTTPError" in line), "")
-    detail = " ".join(line.strip() for line in failure.tail[-3:])
-    if status == 400 and "already exists" in detail:
+def _refusal(status: int, reason: str, text: str, name: str) -> Exception:
+    said = text.strip().splitlines()[0][:300] if text.strip() else reason
+    if status == 400 and "already exists" in f"{reason} {text}":
         return UploadConflictError(
             f"the index refused {name}: a file of that name is already there with other "
-            f"content ({said or detail}); it appeared after the plan was made.",
+            f"content ({said}); it appeared after the plan was made.",
             "bump the version and release again: a file name once used can never be reused.",
         )
     if status in (401, 403):
         return CredentialsError(
-            f"the index refused the upload token ({said or detail}).",
+            f"the index refused the upload token for {name} ({reason}: {said}).",
             "the token is not for this project or index: check the trusted publisher (or the "
             "API token's scope) on the index.",
         )
     return UploadFailedError(
-        f"the index refused {name}: {said or detail}.",
-        "read the index's reason above, fix the file (nox -s validate judges it again) and "
-        "run publish again.",
+        f"the index refused {name}: {reason} ({said}).",
+        "read the index's reason, fix the file (nox -s validate judges it again) and run "
+        "publish again.",
     )

@@ -1,21 +1,26 @@
-"""The stages, by the names users type, and the one wrapper that runs any of them."""
+"""The stages, by the names users type, and the one wrapper that runs any of them.
+
+A stage's module is imported when the stage runs: ``publish`` must not pay for importing
+validate's checks (pefile alone takes a twentieth of a second) on every start.
+"""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 
 from ..context import RunContext
 from ..records import StageRecord
-from . import build, publish, validate
 
 StageFunction = Callable[[RunContext, StageRecord], None]
 
-STAGES: dict[str, StageFunction] = {
-    "build-linux": build.build_linux,
-    "build-windows": build.build_windows,
-    "sdist": build.sdist,
-    "validate": validate.validate,
-    "publish": publish.publish,
+# name -> (module in release.stages, function)
+STAGES: dict[str, tuple[str, str]] = {
+    "build-linux": ("build", "build_linux"),
+    "build-windows": ("build", "build_windows"),
+    "sdist": ("build", "sdist"),
+    "validate": ("validate", "validate"),
+    "publish": ("publish", "publish"),
 }
 
 # Stages that create the dist dir; the others only read it.
@@ -23,3 +28,9 @@ PRODUCING_STAGES = frozenset({"build-linux", "build-windows", "sdist"})
 
 # The local dry run, in order.
 RELEASE_CHAIN: tuple[str, ...] = ("build-linux", "build-windows", "sdist", "validate", "publish")
+
+
+def stage_function(name: str) -> StageFunction:
+    module, function = STAGES[name]
+    found: StageFunction = getattr(importlib.import_module(f"{__name__}.{module}"), function)
+    return found

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..checks.wheel_set import NOT_BUILT_HERE
 from ..context import RunContext
-from ..dists import Distribution, read_distribution, scan_dist_dir
+from ..dists import Distribution, describe_file, scan_dist_dir
 from ..errors import IndexUnavailableError, PublishRefusedError, UploadConflictError
+from ..expected import NOT_BUILT_HERE
 from ..publish import credentials as creds
 from ..publish.index import Listing, query
 from ..publish.plan import CONFLICT, PRESENT, UPLOAD, Step, make_plan, print_plan
@@ -96,9 +96,11 @@ def publish(ctx: RunContext, record: StageRecord) -> None:
         details["attempts"] = outcome.attempts
         if isinstance(credentials, creds.TrustedPublishing):
             details["mints"] = credentials.mints
+        listing = query(repository.index_url, release.project)
     else:
+        # The plan's listing already shows every file with its sha256: no second query.
         ctx.console.line("every file is on the index already: nothing to upload")
-    verify(query(repository.index_url, release.project), release.expected, repository.index_url)
+    verify(listing, release.expected, repository.index_url)
     details["verified"] = True
     ctx.console.line(f"verified: {len(release.expected)} file(s) on {repository.index_url}")
 
@@ -189,7 +191,7 @@ def _validated_release(ctx: RunContext) -> Release:
         f"{n} is in {dist} but validate did not judge it"
         for n in sorted(on_disk.keys() - listed.keys())
     ]
-    dists = [read_distribution(on_disk[n]) for n in sorted(listed.keys() & on_disk.keys())]
+    dists = [describe_file(on_disk[n]) for n in sorted(listed.keys() & on_disk.keys())]
     problems += [
         f"{d.filename} changed since validate (sha256 {d.sha256[:16]}…, validate saw "
         f"{listed[d.filename].sha256[:16]}…)"
