@@ -2,7 +2,8 @@
 
     nox -s release -- --project examples/tally     # the local dry run of an example
     nox -s tests                                   # the test suite
-    nox -s build-linux|build-windows|sdist -- [--project DIR] [--dist DIR] [--tag TAG]
+    nox -s build-linux|build-windows|sdist|validate -- [--project DIR] [--dist DIR] [--tag TAG]
+    nox -s publish -- [--dry-run] [--repository pypi|testpypi|URL]
 
 Each stage session installs the tools its stage runs, then calls ``python -m release``.
 """
@@ -61,6 +62,13 @@ def validate(session: nox.Session) -> None:
 
 
 @nox.session
+def publish(session: nox.Session) -> None:
+    """Upload what validate passed: trusted publishing in CI, else $PYPI_API_TOKEN;
+    --dry-run rehearses on a throwaway local index."""
+    _stage(session, "publish", "publish")
+
+
+@nox.session
 def release(session: nox.Session) -> None:
     """The local dry run: every stage in order, from an empty dist dir."""
     _stage(session, "release", "build,validate,publish")
@@ -77,7 +85,7 @@ def tests(session: nox.Session) -> None:
 @nox.session(python=["3.9"])
 def compat(session: nox.Session) -> None:
     """The unit tests on the oldest supported Python (tomli instead of tomllib)."""
-    session.install("pytest>=8", "-e", ALL_TOOLS)
+    session.install("pytest>=8", "pypiserver>=2", "-e", ALL_TOOLS)
     session.run("pytest", "-m", "not e2e", *session.posargs)
 
 
@@ -85,7 +93,8 @@ def compat(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff, and mypy --strict on release/."""
     # tomli: mypy checks the Python 3.10 branch of the tomllib import too.
-    session.install("ruff>=0.6", "mypy>=1.11", "tomli", "-e", str(ROOT))
+    # The libraries release/ imports when a stage needs them, for mypy to check the calls.
+    session.install("ruff>=0.6", "mypy>=1.11", "tomli", "types-requests", "-e", f"{ROOT}[publish]")
     session.run("ruff", "check", "release", "tests", "bench", "noxfile.py")
     session.run("ruff", "format", "--check", "release", "tests", "bench", "noxfile.py")
     session.run("mypy", "--strict", "release")

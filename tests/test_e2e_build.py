@@ -4,6 +4,7 @@ python -m build and auditwheel, checked from the outside (file names, tags, reco
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -159,7 +160,7 @@ def test_cvec_windows_skipped_and_no_sdist(
     assert proc.stdout.count(reason) == 1
     assert "warning" not in proc.stdout.replace("0 warning(s)", "")
     summary = proc.stdout[proc.stdout.index("Release dry run summary") :]
-    assert "build-linux, build-windows: see the reason under each stage above" in summary
+    assert "build-linux, build-windows, publish: see the reason under each stage above" in summary
 
 
 def test_cvec_wheel_tags_and_runtime_library(cvec_release: Built, tmp_path: Path) -> None:
@@ -204,3 +205,22 @@ def test_failed_real_build_leaves_dist_as_it_was(tmp_path: Path) -> None:
     record = json.loads((dist / ".release/build-linux.json").read_text())
     assert record["status"] == "failed"
     assert record["error"]["kind"] == "CommandFailedError" and record["error"]["tail"]
+
+
+@pytest.mark.parametrize("example", ["tally", "cvec"])
+def test_the_dry_run_installs_and_imports_from_a_throwaway_index(
+    example: str, tally_release: Built, cvec_release: Built
+) -> None:
+    proc, dist = tally_release if example == "tally" else cvec_release
+    assert proc.returncode == 0, proc.stdout
+    record = records_of(dist)["publish"]
+    assert record["status"] == "ok"
+    rehearsal = record["details"]["rehearsal"]
+    module = "tally" if example == "tally" else "cvec"
+    assert rehearsal["imported"] == [module]
+    assert rehearsal["installed"] in {p.name for p in dist.glob("*.whl")}
+    assert sorted(rehearsal["uploaded"]) == sorted(p.name for p in dist.iterdir() if p.is_file())
+    assert rehearsal["index"].startswith("http://127.0.0.1:")
+    # The summary has a publish row.
+    summary = proc.stdout[proc.stdout.index("Release dry run summary") :]
+    assert re.search(r"^publish\s+ok\s", summary, re.MULTILINE)

@@ -58,7 +58,7 @@ _OBJDUMP_LINES = re.compile(
     r"^(?:(?P<file>\d+\.bin):\s+file format \S+"
     r"|The (?P<table>Import|Delay Import) Tables\b.*"
     r"|(?P<other>The |PE File ).*"
-    r"|\s*DLL Name: (?P<dll>.*?))\s*$",
+    r"|\s*DLL Name:[ \t]*(?P<dll>.*?))\s*$",
     re.MULTILINE,
 )
 

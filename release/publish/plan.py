@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from packaging.utils import InvalidSdistFilename, parse_sdist_filename
+from packaging.version import Version
 
 from ..console import Console, human_size
 from ..records import Artifact
@@ -32,9 +33,10 @@ def _is_sdist(name: str) -> bool:
     return name.endswith((".tar.gz", ".zip"))
 
 
-def _version_of_sdist(name: str) -> str | None:
+def _version_of_sdist(name: str) -> Version | None:
+    # A Version, not its text: 1.0 and 1.0.0 are one release to the index.
     try:
-        return str(parse_sdist_filename(name)[1])
+        return parse_sdist_filename(name)[1]
     except InvalidSdistFilename:
         return None
 

@@ -10,6 +10,7 @@ configured index.
 
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 import tempfile
@@ -30,7 +31,7 @@ from .index import query
 from .local_index import READY
 from .plan import UPLOAD, make_plan
 from .repository import Repository
-from .upload import upload
+from .upload import Outcome, upload
 from .verify import verify
 
 # Run inside the fresh environment: import every top-level module the installed project
@@ -107,13 +108,15 @@ def rehearse(
             steps = make_plan([Artifact(d.filename, d.size, d.sha256) for d in dists], listing)
             by_name = {d.filename: d.path for d in dists}
             files = [by_name[s.artifact.name] for s in steps if s.action == UPLOAD]
-            outcome = upload(
+            outcome = Outcome()
+            upload(
                 ctx,
                 files,
                 repository,
                 credentials=ApiToken(token, "a one-run token of the local index"),
                 landed=lambda: query(repository.index_url, project),
                 expected=artifacts,
+                outcome=outcome,
             )
             result.uploaded = outcome.uploaded
             verify(query(repository.index_url, project), artifacts, repository.index_url)
@@ -146,26 +149,36 @@ def _install_and_import(
     empty.mkdir()
     python = str(_venv_python(venv))
     pip = [python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input"]
+    # The fresh environment sees nothing of ours: no PYTHONPATH (the source tree), no venv.
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")
+    }
     try:
-        ctx.runner.run([sys.executable, "-m", "venv", str(venv)], why="making a fresh environment")
-        # The project from the local index alone; its dependencies, if any, from the default.
         ctx.runner.run(
-            [*pip, "--no-deps", "--only-binary", ":all:", "--index-url", repository.index_url,
-             f"{project}=={version}"],
+            [sys.executable, "-m", "venv", str(venv)], env=env, why="making a fresh environment"
+        )
+        # The project from the local index alone (--isolated: no PIP_EXTRA_INDEX_URL, no
+        # pip.conf with another index); its dependencies, if any, from the user's indexes.
+        ctx.runner.run(
+            [*pip, "--isolated", "--no-deps", "--only-binary", ":all:",
+             "--index-url", repository.index_url, f"{project}=={version}"],
             cwd=empty,
+            env=env,
             why="installing the release from the local index",
         )  # fmt: skip
         read = read_distribution(wheel.path)  # publish knew the file name only
         message = read.headers(read.metadata_path or "")
         if message is not None and message.get_all("Requires-Dist"):
             ctx.runner.run(
-                [*pip, f"{project}=={version}"], cwd=empty, why="installing its dependencies"
-            )
+                [*pip, f"{project}=={version}"], cwd=empty, env=env,
+                why="installing its dependencies",
+            )  # fmt: skip
         check = scratch / "import_check.py"
         check.write_text(IMPORT_CHECK, encoding="utf-8")
         imported = ctx.runner.run(
-            [python, str(check), project], cwd=empty, why="importing the installed release"
-        )
+            [python, str(check), project], cwd=empty, env=env,
+            why="importing the installed release",
+        )  # fmt: skip
     except CommandFailedError as exc:
         raise RehearsalError(
             f"the rehearsal could not install and import the release: {exc.cause}",

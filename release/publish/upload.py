@@ -16,6 +16,8 @@ reason.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -64,11 +66,12 @@ def upload(
     credentials: Credentials,
     landed: Callable[[], Listing],
     expected: dict[str, str],
-) -> Outcome:
+    outcome: Outcome,
+) -> None:
     """Upload ``files`` in this order; ``landed`` asks the index what it holds now, and
-    ``expected`` is each file's sha256."""
+    ``expected`` is each file's sha256. ``outcome`` says what was done as it goes, so that
+    a failure part way still leaves a true account in the record."""
     package_file, twine_repository, http_errors = _twine()
-    outcome = Outcome()
     started = time.monotonic()
     ctx.console.line(f"uploading {len(files)} file(s) to {repository.upload_url} with twine")
     session = twine_repository(repository.upload_url, "__token__", None, disable_progress_bar=True)
@@ -81,7 +84,11 @@ def upload(
                 began = time.monotonic()
                 try:
                     # max_redirects=1: one POST; the retries are ours, with the index asked.
-                    response = session.upload(package, max_redirects=1)
+                    # twine prints "Uploading <file>" itself; our own line says more.
+                    with contextlib.redirect_stdout(io.StringIO()) as said:
+                        response = session.upload(package, max_redirects=1)
+                    for line in said.getvalue().splitlines():
+                        ctx.console.detail(f"  | {line}")
                     status, reason = (
                         response.status_code,
                         f"{response.status_code} {response.reason}",
@@ -123,7 +130,6 @@ def upload(
                 time.sleep(delay)
     finally:
         session.close()
-    return outcome
 
 
 def _refusal(status: int, reason: str, text: str, name: str) -> Exception:

@@ -22,7 +22,7 @@ from ..publish.index import Listing, query
 from ..publish.plan import CONFLICT, PRESENT, UPLOAD, Step, make_plan, print_plan
 from ..publish.rehearsal import rehearse
 from ..publish.repository import Repository, resolve
-from ..publish.upload import upload
+from ..publish.upload import Outcome, upload
 from ..publish.verify import verify
 from ..records import OK, Artifact, StageRecord, read_record
 
@@ -83,19 +83,22 @@ def publish(ctx: RunContext, record: StageRecord) -> None:
         ctx.console.line(f"credentials: {credentials.source}")
         if credentials.note:
             ctx.console.line(f"  note: {credentials.note}")
-        outcome = upload(
-            ctx,
-            todo,
-            repository,
-            credentials=credentials,
-            landed=lambda: query(repository.index_url, release.project),
-            expected=release.expected,
-        )
-        for name in outcome.uploaded:
-            results[name] = "uploaded"
-        details["attempts"] = outcome.attempts
-        if isinstance(credentials, creds.TrustedPublishing):
-            details["mints"] = credentials.mints
+        outcome = Outcome()
+        try:
+            upload(
+                ctx,
+                todo,
+                repository,
+                credentials=credentials,
+                landed=lambda: query(repository.index_url, release.project),
+                expected=release.expected,
+                outcome=outcome,
+            )
+        finally:
+            results.update(dict.fromkeys(outcome.uploaded, "uploaded"))
+            details["attempts"] = outcome.attempts
+            if isinstance(credentials, creds.TrustedPublishing):
+                details["mints"] = credentials.mints
         listing = query(repository.index_url, release.project)
     else:
         # The plan's listing already shows every file with its sha256: no second query.

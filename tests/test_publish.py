@@ -1,0 +1,536 @@
+"""publish as a release job runs it: ``python -m release publish`` against the emulated PyPI
+(a real pypiserver behind Warehouse's trusted-publishing and upload rules) and GitHub's
+emulated OIDC endpoint, on a real validated release (a wheel and an sdist).
+
+Each diagnostic of the trusted-publishing exchange is provoked and asserted by its message;
+re-runs end in the same verified state; the minted token never shows anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from conftest import run_release, tiny_project
+from emulators.github_oidc import GitHubOIDC
+from emulators.jwt import Signer
+from emulators.pypi import PyPI, TrustedPublisher
+from packaging.version import Version
+from wheel_factory import write_sdist
+
+from release.publish.index import Listing
+from release.publish.plan import CONFLICT, PRESENT, UPLOAD, make_plan
+from release.records import Artifact
+
+WHEEL = "tiny-1.0-py3-none-any.whl"
+SDIST = "tiny-1.0.tar.gz"
+PUBLISHER = TrustedPublisher("octo-org/tally", "1234567", "release.yml", "pypi")
+PUBLISH_TABLE = '\n[tool.release.publish]\nenvironment = "pypi"\nworkflow = "release.yml"\n'
+
+
+@dataclass
+class Release:
+    project: Path
+    dist: Path
+
+    def sha256(self, name: str) -> str:
+        import hashlib
+
+        return hashlib.sha256((self.dist / name).read_bytes()).hexdigest()
+
+    def record(self) -> dict:
+        return json.loads((self.dist / ".release" / "publish.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def validated(tmp_path_factory: pytest.TempPathFactory) -> Release:
+    """A real wheel and sdist of the tiny project, built and validated once."""
+    root = tiny_project(tmp_path_factory.mktemp("released"))
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + PUBLISH_TABLE)
+    for stage in ("build-linux", "sdist", "validate"):
+        proc = run_release(stage, "--project", str(root))
+        assert proc.returncode == 0, proc.stdout
+    return Release(root, root / "dist")
+
+
+@pytest.fixture
+def release(validated: Release, tmp_path: Path) -> Release:
+    """A copy of the validated release each test may change."""
+    root = tmp_path / "project"
+    shutil.copytree(validated.project, root)
+    return Release(root, root / "dist")
+
+
+@pytest.fixture
+def oidc() -> Iterator[GitHubOIDC]:
+    with GitHubOIDC() as server:
+        yield server
+        assert not server.errors
+
+
+@pytest.fixture
+def pypi(oidc: GitHubOIDC, tmp_path: Path) -> Iterator[PyPI]:
+    with PyPI(oidc.signer, packages=tmp_path / "index", publishers=[PUBLISHER]) as server:
+        yield server
+        assert not server.errors
+
+
+def publish(
+    release: Release, pypi: PyPI, env: dict[str, str], *args: str
+) -> subprocess.CompletedProcess[str]:
+    return run_release(
+        "publish", "--project", str(release.project), "--repository", pypi.upload_url, *args,
+        env={"PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring", **env},
+    )  # fmt: skip
+
+
+def upload_by_hand(pypi: PyPI, path: Path, token: str) -> None:
+    """``twine upload`` by someone else (an API token): what the index already has."""
+    proc = subprocess.run(
+        ["twine", "upload", "--non-interactive", "--repository-url", pypi.upload_url, str(path)],
+        env={**os.environ, "TWINE_USERNAME": "__token__", "TWINE_PASSWORD": token},
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def in_actions(oidc: GitHubOIDC, **extra: str) -> dict[str, str]:
+    return {**oidc.env(), **extra}
+
+
+def refused(proc: subprocess.CompletedProcess[str], code: int, *needles: str) -> str:
+    # In Actions an error is one annotation, its lines joined with %0A (rendered as newlines).
+    output = (proc.stdout + proc.stderr).replace("%0A", "\n").replace("%25", "%")
+    assert proc.returncode == code, output
+    assert "Traceback" not in output
+    for needle in needles:
+        assert needle in output, output
+    return output
+
+
+# --- the happy path, and re-runs ------------------------------------------------------------
+
+
+def test_trusted_publishing_uploads_and_verifies(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI
+) -> None:
+    proc = publish(release, pypi, in_actions(oidc))
+    assert proc.returncode == 0, proc.stdout
+    assert pypi.files() == {WHEEL: release.sha256(WHEEL), SDIST: release.sha256(SDIST)}
+    # Wheels first, the sdist last.
+    assert [name for name, status in pypi.uploads] == [WHEEL, SDIST]
+    record = release.record()
+    assert record["status"] == "ok"
+    assert record["details"]["files"] == {WHEEL: "uploaded", SDIST: "uploaded"}
+    assert record["details"]["credentials"] == "trusted publishing (GitHub Actions)"
+    assert record["details"]["verified"] is True
+    assert record["details"]["index_url"] == pypi.index_url
+    assert [m["code"] for m in pypi.mint_requests] == ["success"]
+    # The plan is printed before anything is uploaded.
+    assert proc.stdout.index("plan against") < proc.stdout.index("uploading 2 file(s)")
+
+
+def test_a_rerun_with_everything_present_uploads_nothing(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI
+) -> None:
+    assert publish(release, pypi, in_actions(oidc)).returncode == 0
+    uploads, queries, mints = len(pypi.uploads), pypi.index_queries, len(pypi.mint_requests)
+    proc = publish(release, pypi, in_actions(oidc))
+    assert proc.returncode == 0, proc.stdout
+    assert len(pypi.uploads) == uploads  # nothing posted
+    assert len(pypi.mint_requests) == mints  # no credentials needed for nothing
+    assert pypi.index_queries == queries + 1  # one query: the plan, which also verifies
+    assert release.record()["details"]["files"] == {
+        WHEEL: "already present",
+        SDIST: "already present",
+    }
+
+
+def test_only_the_missing_file_is_uploaded(release: Release, oidc: GitHubOIDC, pypi: PyPI) -> None:
+    token = "pypi-an-api-token-of-the-project"
+    pypi.api_tokens.add(token)
+    upload_by_hand(pypi, release.dist / WHEEL, token)
+    proc = publish(release, pypi, in_actions(oidc))
+    assert proc.returncode == 0, proc.stdout
+    assert [name for name, _ in pypi.uploads] == [WHEEL, SDIST]  # the wheel once, by us before
+    assert release.record()["details"]["files"] == {WHEEL: "already present", SDIST: "uploaded"}
+
+
+def test_a_conflicting_file_stops_everything(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI
+) -> None:
+    token = "pypi-another-token"
+    pypi.api_tokens.add(token)
+    other = release.dist.parent / "other" / WHEEL
+    other.parent.mkdir()
+    with zipfile.ZipFile(release.dist / WHEEL) as src, zipfile.ZipFile(other, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info, src.read(info) + (b"#" if info.filename.endswith(".py") else b""))
+    upload_by_hand(pypi, other, token)
+    proc = publish(release, pypi, in_actions(oidc))
+    output = refused(
+        proc,
+        51,
+        f"{WHEEL}: the index has other content",
+        "Nothing was uploaded",
+        "bump the version",
+    )
+    assert SDIST not in pypi.files()
+    assert [name for name, _ in pypi.uploads] == [WHEEL]  # only the other one, before us
+    assert "conflict" in output
+
+
+def test_the_plan_reads_an_html_only_index(release: Release, oidc: GitHubOIDC, pypi: PyPI) -> None:
+    pypi.json_api = False
+    assert publish(release, pypi, in_actions(oidc)).returncode == 0
+    proc = publish(release, pypi, in_actions(oidc))
+    assert proc.returncode == 0, proc.stdout
+    assert "(html)" in proc.stdout
+    assert release.record()["details"]["files"] == {
+        WHEEL: "already present",
+        SDIST: "already present",
+    }
+
+
+def test_a_second_sdist_for_the_version_is_a_conflict() -> None:
+    artifacts = [Artifact(WHEEL, 10, "aa"), Artifact(SDIST, 10, "bb")]
+    listing = Listing("u", {"tiny-1.0.zip": "cc"}, "json")
+    plan = {s.artifact.name: (s.action, s.why) for s in make_plan(artifacts, listing)}
+    assert plan[WHEEL] == (UPLOAD, "")
+    assert plan[SDIST][0] == CONFLICT and "already has an sdist, tiny-1.0.zip" in plan[SDIST][1]
+    listing = Listing("u", {SDIST: "bb", "tiny-0.9.tar.gz": "dd"}, "html")
+    assert [s.action for s in make_plan(artifacts, listing)] == [UPLOAD, PRESENT]
+    assert Version("1.0") == Version("1.0.0")  # the plan compares versions as PEP 440 does
+    listing = Listing("u", {"tiny-1.0.0.tar.gz": "ee"}, "json")
+    assert make_plan(artifacts, listing)[1].action == CONFLICT
+
+
+# --- faults on the way ------------------------------------------------------------------------
+
+
+def test_an_answer_lost_after_the_file_landed_is_not_uploaded_twice(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI
+) -> None:
+    pypi.drop_after_store(1)
+    proc = publish(release, pypi, in_actions(oidc))
+    assert proc.returncode == 0, proc.stdout
+    assert "but it is on the index: landed" in proc.stdout
+    assert [name for name, _ in pypi.uploads] == [WHEEL, SDIST]  # no duplicate POST
+    assert pypi.files() == {WHEEL: release.sha256(WHEEL), SDIST: release.sha256(SDIST)}
+
+
+def test_a_dropped_connection_and_5xx_are_retried(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI
+) -> None:
+    pypi.drop_before_store(1)
+    pypi.fail_uploads(1, status=503)
+    proc = publish(release, pypi, in_actions(oidc))
+    assert proc.returncode == 0, proc.stdout
+    assert "connection error" in proc.stdout and "503" in proc.stdout
+    assert [status for _, status in pypi.uploads] == [503, 0, 200, 200]
+    assert release.record()["details"]["attempts"] == 4
+
+
+def test_a_rerun_after_a_partial_failure_completes(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI
+) -> None:
+    # The wheel lands; the sdist is refused for a reason a retry cannot change.
+    original = pypi._upload
+
+    def refuse_sdist(handler: object) -> None:
+        if len(pypi.uploads) == 1:
+            pypi.fail_uploads(1, status=400)
+        original(handler)
+
+    pypi._upload = refuse_sdist  # type: ignore[method-assign]
+    proc_ok_then_refused = publish(release, pypi, in_actions(oidc))
+    refused(proc_ok_then_refused, 55, f"the index refused {SDIST}")
+    assert release.record()["details"]["files"] == {WHEEL: "uploaded", SDIST: "not uploaded"}
+    pypi._upload = original  # type: ignore[method-assign]
+    proc = publish(release, pypi, in_actions(oidc))
+    assert proc.returncode == 0, proc.stdout
+    assert release.record()["details"]["files"] == {WHEEL: "already present", SDIST: "uploaded"}
+    assert pypi.files() == {WHEEL: release.sha256(WHEEL), SDIST: release.sha256(SDIST)}
+
+
+def test_a_token_near_its_expiry_is_minted_again(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI
+) -> None:
+    pypi.token_lifetime = 200  # fewer than 5 minutes from the start
+    proc = publish(release, pypi, in_actions(oidc))
+    assert proc.returncode == 0, proc.stdout
+    assert [m["code"] for m in pypi.mint_requests] == ["success", "success"]
+    jtis = {m["claims"]["jti"] for m in pypi.mint_requests}
+    assert len(jtis) == 2  # each mint with a fresh OIDC token
+    assert release.record()["details"]["mints"] == 2
+
+
+def test_a_reused_oidc_token_is_answered_once_with_a_fresh_one(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI
+) -> None:
+    pypi.token_lifetime = 200  # two mints: the second first gets the first's token again
+    oidc.replay(1)
+    proc = publish(release, pypi, in_actions(oidc))
+    assert proc.returncode == 0, proc.stdout
+    assert [m["code"] for m in pypi.mint_requests] == ["success", "invalid-reuse-token", "success"]
+
+
+# --- diagnostics ------------------------------------------------------------------------------
+
+
+def test_actions_without_id_token_permission(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI
+) -> None:
+    env = in_actions(oidc, ACTIONS_ID_TOKEN_REQUEST_URL="", ACTIONS_ID_TOKEN_REQUEST_TOKEN="")
+    output = refused(publish(release, pypi, env), 52, "lacks the id-token: write permission")
+    assert "permissions:\n      id-token: write" in output
+    assert "environment: pypi" in output
+    assert pypi.uploads == []
+
+
+def test_a_pull_request_from_a_fork(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI, tmp_path: Path
+) -> None:
+    event = tmp_path / "event.json"
+    event.write_text(
+        json.dumps(
+            {"pull_request": {"head": {"repo": {"fork": True, "full_name": "someone/tally"}}}}
+        )
+    )
+    env = in_actions(
+        oidc, ACTIONS_ID_TOKEN_REQUEST_URL="", ACTIONS_ID_TOKEN_REQUEST_TOKEN="",
+        GITHUB_EVENT_NAME="pull_request", GITHUB_EVENT_PATH=str(event),
+    )  # fmt: skip
+    refused(publish(release, pypi, env), 52, "pull request from a fork", "tag push in the upstream")
+
+
+def test_pull_request_target_is_refused_before_minting(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI
+) -> None:
+    oidc.claims["event_name"] = "pull_request_target"
+    refused(
+        publish(release, pypi, in_actions(oidc)), 52, "pull_request_target event", "PyPI refuses"
+    )
+    assert pypi.mint_requests == []
+
+
+def test_invalid_publisher_shows_the_claims_beside_what_pypi_must_say(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI
+) -> None:
+    pypi.publishers = [TrustedPublisher("octo-org/tally", "1234567", "publish.yml", "pypi")]
+    # The workflow was renamed: the token says release.yml, the config says publish.yml too.
+    pyproject = release.project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace('workflow = "release.yml"', 'workflow = "publish.yml"')
+    )
+    output = refused(publish(release, pypi, in_actions(oidc)), 53, "invalid-publisher",
+                     "Publisher with matching claims was not found")  # fmt: skip
+    (row,) = [line for line in output.splitlines() if "workflow file" in line]
+    assert "release.yml" in row and "publish.yml" in row and "<- differs" in row
+    assert [line for line in output.splitlines() if line.strip().startswith("environment")]
+    assert "<- differs" not in next(line for line in output.splitlines() if "repository  " in line)
+
+
+def test_invalid_publisher_when_the_token_matches_the_config(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI
+) -> None:
+    pypi.publishers = [TrustedPublisher("octo-org/tally", "1234567", "release.yml", "release")]
+    output = refused(publish(release, pypi, in_actions(oidc)), 53, "invalid-publisher")
+    assert "the token matches [tool.release.publish]" in output
+    assert "<- differs" not in output
+
+
+def test_a_reusable_workflow_is_named(release: Release, oidc: GitHubOIDC, pypi: PyPI) -> None:
+    oidc.claims["job_workflow_ref"] = "octo-org/shared/.github/workflows/pypi.yml@refs/heads/main"
+    output = refused(publish(release, pypi, in_actions(oidc)), 53, "invalid-publisher")
+    assert "reusable workflow (pypi.yml, called from release.yml)" in output
+
+
+@pytest.mark.parametrize(
+    ("setup", "code", "needles"),
+    [
+        ("not-enabled", 53, ("(not-enabled)", "PYPI_API_TOKEN")),
+        ("expired", 53, ("(invalid-token)", "signature, expiry or audience")),
+        ("unknown-key", 53, ("(invalid-token)",)),
+        ("outage", 54, ("outage, this is not a refusal",)),
+        ("no-trusted-publishing", 52, ("does not do trusted publishing", "PYPI_API_TOKEN")),
+    ],
+)  # fmt: skip
+def test_each_refusal_of_the_exchange_has_its_own_message(
+    release: Release,
+    oidc: GitHubOIDC,
+    pypi: PyPI,
+    *,
+    setup: str,
+    code: int,
+    needles: tuple[str, ...],
+) -> None:
+    if setup == "not-enabled":
+        pypi.enabled = False
+    elif setup == "expired":
+        oidc.lifetime = -120
+    elif setup == "unknown-key":
+        pypi.issuer_jwks = Signer().jwks()  # GitHub rotated to a key PyPI does not know
+    elif setup == "outage":
+        pypi.outage = True
+    else:
+        pypi.audience_status = 404
+    refused(publish(release, pypi, in_actions(oidc)), code, *needles)
+    assert pypi.uploads == []
+
+
+def test_a_pending_publisher_for_an_existing_project(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI
+) -> None:
+    """The project was created with an API token; the pending publisher registered for it
+    before that cannot be used any more."""
+    token = "pypi-existing-owner"
+    pypi.api_tokens.add(token)
+    pypi.publishers = []
+    pypi.pending_publishers = [("tiny", PUBLISHER)]
+    upload_by_hand(pypi, release.dist / WHEEL, token)
+    output = refused(publish(release, pypi, in_actions(oidc)), 53, "(invalid-pending-publisher)")
+    assert "add the trusted publisher to the existing project" in output
+    assert SDIST not in pypi.files()
+
+
+def test_an_api_token_outside_ci_with_a_note(release: Release, pypi: PyPI) -> None:
+    token = "pypi-plain-api-token-value"
+    pypi.api_tokens.add(token)
+    proc = publish(release, pypi, {"PYPI_API_TOKEN": token})
+    assert proc.returncode == 0, proc.stdout
+    assert "credentials: API token from $PYPI_API_TOKEN" in proc.stdout
+    assert "trusted publishing needs no secret" in proc.stdout
+    assert token not in proc.stdout + proc.stderr
+    assert token not in json.dumps(release.record())
+
+
+def test_no_credentials_at_all(release: Release, pypi: PyPI) -> None:
+    refused(publish(release, pypi, {"PYPI_API_TOKEN": "", "TWINE_PASSWORD": ""}), 52,
+            "no credentials to upload with", "PYPI_API_TOKEN")  # fmt: skip
+
+
+# --- what may be published ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "needle"),
+    [
+        ("no-record", "there is no validate record"),
+        ("failed", "validate did not pass"),
+        ("changed", f"{WHEEL} changed since validate"),
+        ("added", "tiny-1.0-py2-none-any.whl is in"),
+        ("removed", f"{SDIST} is listed by validate but not in"),
+        ("incomplete", "validate passed without 1 expected wheel(s)"),
+    ],
+)
+def test_publish_refuses_what_validate_did_not_pass(
+    release: Release, pypi: PyPI, change: str, needle: str
+) -> None:
+    token = "pypi-token-for-refusals"
+    pypi.api_tokens.add(token)
+    record_path = release.dist / ".release" / "validate.json"
+    record = json.loads(record_path.read_text())
+    if change == "no-record":
+        record_path.unlink()
+    elif change == "failed":
+        record["status"] = "failed"
+    elif change == "changed":
+        with zipfile.ZipFile(release.dist / WHEEL, "a") as archive:
+            archive.writestr("tiny/extra.py", "")
+    elif change == "added":
+        shutil.copy2(release.dist / WHEEL, release.dist / "tiny-1.0-py2-none-any.whl")
+    elif change == "removed":
+        (release.dist / SDIST).unlink()
+    else:
+        note = "the windows wheel x was not built here (build-windows was skipped)"
+        record["findings"].append(
+            {"level": "info", "check": "wheel-set", "file": None, "message": note}
+        )
+    if change in ("failed", "incomplete"):
+        record_path.write_text(json.dumps(record))
+    refused(publish(release, pypi, {"PYPI_API_TOKEN": token}), 50, needle)
+    assert pypi.uploads == []
+
+
+# --- the token never shows ----------------------------------------------------------------------
+
+
+def test_the_minted_token_appears_nowhere(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI, tmp_path: Path
+) -> None:
+    summary = tmp_path / "summary.md"
+    pypi.fail_uploads(1, status=503)  # an error path too
+    proc = publish(release, pypi, in_actions(oidc, GITHUB_STEP_SUMMARY=str(summary)))
+    assert proc.returncode == 0, proc.stdout
+    secrets = [*pypi.minted, *oidc.issued]
+    assert secrets and len(pypi.minted) == 1
+    (minted,) = pypi.minted
+    # The runner is asked to mask it before anything else can print it.
+    assert f"::add-mask::{minted}" in proc.stdout
+    shown = proc.stdout.replace(f"::add-mask::{minted}", "")
+    for jwt in oidc.issued:
+        shown = shown.replace(f"::add-mask::{jwt}", "")
+    files = [p.read_text(errors="replace") for p in release.dist.rglob("*.json")]
+    for secret in secrets:
+        assert secret not in shown + proc.stderr
+        assert secret not in summary.read_text()
+        assert all(secret not in text for text in files)
+    commands = release.record()["commands"]
+    assert all(secret not in json.dumps(commands) for secret in secrets)
+
+
+def test_the_token_stays_out_of_an_error_message(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI
+) -> None:
+    pypi.fail_uploads(10, status=403)  # the index refuses the (valid) token
+    proc = publish(release, pypi, in_actions(oidc))
+    output = refused(proc, 52, "the index refused the upload token")
+    record = json.dumps(release.record())
+    for secret in (*pypi.minted, *oidc.issued):
+        assert secret not in output.replace(f"::add-mask::{secret}", "")
+        assert secret not in record
+
+
+# --- the dry run ---------------------------------------------------------------------------
+
+
+def test_a_dry_run_uploads_nothing_to_the_configured_index(release: Release, pypi: PyPI) -> None:
+    proc = publish(release, pypi, {}, "--dry-run")
+    assert proc.returncode == 0, proc.stdout
+    assert pypi.uploads == [] and pypi.mint_requests == []
+    assert pypi.index_queries == 1  # the plan against it
+    details = release.record()["details"]
+    assert details["plan"] == {WHEEL: "upload", SDIST: "upload"}
+    rehearsal = details["rehearsal"]
+    assert sorted(rehearsal["uploaded"]) == [WHEEL, SDIST]
+    assert rehearsal["installed"] == WHEEL and rehearsal["imported"] == ["tiny"]
+
+
+def test_a_dry_run_against_an_unreachable_index_says_so(release: Release) -> None:
+    proc = run_release("publish", "--project", str(release.project), "--dry-run",
+                       "--repository", "http://127.0.0.1:9/legacy/")  # fmt: skip
+    assert proc.returncode == 0, proc.stdout
+    assert "no plan against http://127.0.0.1:9/simple/" in proc.stdout
+    assert "cannot say what the real upload would find there" in proc.stdout
+    assert release.record()["details"]["rehearsal"]["imported"] == ["tiny"]
+
+
+def test_a_dry_run_fails_on_a_conflict_as_the_real_one_would(
+    release: Release, pypi: PyPI, tmp_path: Path
+) -> None:
+    token = "pypi-dry-conflict"
+    pypi.api_tokens.add(token)
+    (tmp_path / "other").mkdir()
+    other = write_sdist(tmp_path / "other", "tiny", "1.0")  # same name, other content
+    upload_by_hand(pypi, other, token)
+    refused(publish(release, pypi, {}, "--dry-run"), 51, f"{SDIST}: the index has other content")
+    assert pypi.files()[SDIST] != release.sha256(SDIST)
