@@ -31,6 +31,7 @@ from .errors import (
 )
 from .project.pyproject import PackageInfo, infer_backend, read_package, type_name
 from .project.toml import parse_toml, read_toml
+from .publish.repository import resolve as resolve_repository
 
 __all__ = ["ReleaseConfig", "load_config", "parse_toml", "read_toml"]
 
@@ -397,6 +398,8 @@ def load_config(project: Path) -> ReleaseConfig:
         raise ConfigValueError(
             f"dist-dir in {pyproject} is empty.", 'leave it out for "dist", or name a directory.'
         )
+    # Where publish uploads: refused now, not when the release is built and validated.
+    resolve_repository(table.publish.repository, table.publish.index_url)
     package_dir = _package_dir(project, table, pyproject)
     package = read_package(package_dir)
     return ReleaseConfig(

@@ -251,3 +251,17 @@ def test_a_wheel_without_metadata_is_judged_alone(tmp_path: Path) -> None:
     checks = record["details"]["checks"]
     assert "metadata" in checks["tiny-1.0-py2-none-any.whl"]
     assert "metadata" in checks["tiny-1.0-py310-none-any.whl"]
+
+
+@pytest.mark.parametrize(
+    ("publish", "needle"),
+    [
+        ('repository = "pipy"', "repository 'pipy' is neither pypi, testpypi nor an http(s)"),
+        ('repository = "https://up.example/legacy/"\nindex-url = "ftp://x"',
+         "index-url 'ftp://x' is not an http(s) URL"),
+    ],
+)  # fmt: skip
+def test_a_bad_publish_table_is_refused_at_load(tmp_path: Path, publish: str, needle: str) -> None:
+    root = project_with(tmp_path, with_table("") + f"\n[tool.release.publish]\n{publish}\n")
+    proc = run_release("build-linux", "--project", str(root))
+    assert_refused(proc.stdout, proc.returncode, 17, (needle,))

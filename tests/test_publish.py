@@ -362,6 +362,7 @@ def test_a_reusable_workflow_is_named(release: Release, oidc: GitHubOIDC, pypi: 
         ("unknown-key", 53, ("(invalid-token)",)),
         ("outage", 54, ("outage, this is not a refusal",)),
         ("no-trusted-publishing", 52, ("does not do trusted publishing", "PYPI_API_TOKEN")),
+        ("unknown-issuer", 53, ("(invalid-payload)", "unknown trusted publishing issuer")),
     ],
 )  # fmt: skip
 def test_each_refusal_of_the_exchange_has_its_own_message(
@@ -381,6 +382,8 @@ def test_each_refusal_of_the_exchange_has_its_own_message(
         pypi.issuer_jwks = Signer().jwks()  # GitHub rotated to a key PyPI does not know
     elif setup == "outage":
         pypi.outage = True
+    elif setup == "unknown-issuer":
+        oidc.claims["iss"] = "https://token.example.org"
     else:
         pypi.audience_status = 404
     refused(publish(release, pypi, in_actions(oidc)), code, *needles)
