@@ -24,7 +24,7 @@ ROOT = Path(__file__).parent
 
 # The tools of each stage are nox-release's extras (pyproject.toml): one list, used here and
 # by `pip install nox-release[validate]` alike.
-ALL_TOOLS = f"{ROOT}[build,validate,publish]"
+ALL_TOOLS = f"{ROOT}[build,validate,publish,check]"
 
 
 def _stage(session: nox.Session, stage: str, extras: str) -> None:
@@ -35,6 +35,12 @@ def _stage(session: nox.Session, stage: str, extras: str) -> None:
         "python", "-m", "release", stage, *session.posargs,
         interrupt_timeout=10.0, terminate_timeout=5.0,
     )  # fmt: skip
+
+
+@nox.session
+def check(session: nox.Session) -> None:
+    """The preflight: config, tools, the workflows (zizmor, the schema, against the config)."""
+    _stage(session, "check", "check")
 
 
 @nox.session(name="build-linux")
@@ -68,10 +74,32 @@ def publish(session: nox.Session) -> None:
     _stage(session, "publish", "publish")
 
 
+@nox.session(name="github-release")
+def github_release(session: nox.Session) -> None:
+    """The GitHub Release of the tag with the validated files and SHA256SUMS (GITHUB_TOKEN)."""
+    _stage(session, "github-release", "publish")
+
+
 @nox.session
 def release(session: nox.Session) -> None:
     """The local dry run: every stage in order, from an empty dist dir."""
-    _stage(session, "release", "build,validate,publish")
+    _stage(session, "release", "build,validate,publish,check")
+
+
+# What the tests run besides Python tools: MinGW-w64 (cross builds, PE fixtures), objdump,
+# a C compiler for the C example, patchelf for auditwheel; the Windows Rust target.
+TEST_SYSTEM_PACKAGES = ["binutils", "gcc", "libc6-dev", "mingw-w64", "patchelf"]
+
+
+@nox.session(name="system-packages")
+def system_packages(session: nox.Session) -> None:
+    """The tests' system packages, through nox-release's own mechanism: installed in CI (or
+    with -- --install), checked elsewhere."""
+    session.install("-e", str(ROOT))
+    session.run(
+        "python", "-m", "release", "system-packages", *TEST_SYSTEM_PACKAGES, *session.posargs
+    )
+    session.run("rustup", "target", "add", "x86_64-pc-windows-gnu", external=True)
 
 
 @nox.session
@@ -94,7 +122,11 @@ def lint(session: nox.Session) -> None:
     """ruff, and mypy --strict on release/."""
     # tomli: mypy checks the Python 3.10 branch of the tomllib import too.
     # The libraries release/ imports when a stage needs them, for mypy to check the calls.
-    session.install("ruff>=0.6", "mypy>=1.11", "tomli", "types-requests", "-e", f"{ROOT}[publish]")
+    session.install(
+        "ruff>=0.6", "mypy>=1.11", "tomli", "types-requests", "-e", f"{ROOT}[publish,check]"
+    )
     session.run("ruff", "check", "release", "tests", "bench", "noxfile.py")
     session.run("ruff", "format", "--check", "release", "tests", "bench", "noxfile.py")
     session.run("mypy", "--strict", "release")
+    # The workflows are generated from [tool.release]: they must not drift from it.
+    session.run("python", "-m", "release", "workflows", "--check", "--project", str(ROOT))

@@ -1,4 +1,5 @@
-"""``python -m release <stage>`` / ``nox-release <stage>``: every stage, with or without nox.
+"""``python -m release <stage>`` / ``nox-release <stage>``: every stage, with or without nox;
+and the commands around them (``workflows``, ``system-packages``).
 
 All stages take the same options, because nox hands ``session.posargs`` to every session of a
 ``requires=`` chain.
@@ -16,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
-from . import __version__
+from . import __version__, system_packages
 from .config import find_project_root, load_config
 from .console import Console, in_github_actions
 from .context import RunContext, tag_from_environment
@@ -24,6 +25,7 @@ from .errors import DistDirError, InternalError, Interrupted, ReleaseError
 from .pipeline import run_release, run_stage
 from .runner import Runner, stop_all
 from .stages import STAGES
+from .workflows.files import write_or_check
 
 COMMANDS = (*STAGES, "release")
 
@@ -34,8 +36,22 @@ def build_parser() -> argparse.ArgumentParser:
         description="Build, validate and publish a Python package with native code.",
     )
     parser.add_argument("--version", action="version", version=f"nox-release {__version__}")
-    parser.add_argument("stage", choices=COMMANDS, help="the stage to run")
-    add_stage_options(parser)
+    sub = parser.add_subparsers(dest="stage", required=True, metavar="<stage or command>")
+    for name in COMMANDS:
+        add_stage_options(sub.add_parser(name, help=f"the {name} stage"))
+    workflows = sub.add_parser("workflows", help="write or check the generated workflows")
+    what = workflows.add_mutually_exclusive_group()
+    what.add_argument("--write", action="store_true", help="write them")
+    what.add_argument("--check", action="store_true", help="fail if they differ (default)")
+    packages = sub.add_parser(
+        "system-packages",
+        help="install (in CI, or with --install) or check the Debian packages given",
+    )
+    packages.add_argument("packages", nargs="*", help="default: [tool.release.linux] apt-packages")
+    packages.add_argument("--install", action="store_true", help="install what is missing")
+    for command in (workflows, packages):
+        command.add_argument("--project", type=Path, default=None, help="the project root")
+        command.add_argument("-v", "--verbose", action="store_true", help="show tracebacks")
     return parser
 
 
@@ -138,12 +154,36 @@ def interruptible() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+def workflows_command(args: argparse.Namespace, console: Console) -> int:
+    config = load_config(project_dir(args))
+    return write_or_check(config, console, write=args.write)
+
+
+def system_packages_command(args: argparse.Namespace, console: Console) -> int:
+    packages = args.packages
+    if not packages:
+        packages = list(load_config(project_dir(args)).linux.apt_packages)
+    runner = Runner(console)
+    install = args.install or system_packages.install_wanted(os.environ)
+    installed = system_packages.ensure(runner, packages, install=install)
+    console.line(
+        f"installed: {', '.join(installed)}" if installed else
+        f"installed already: {', '.join(packages) or 'nothing asked'}"
+    )  # fmt: skip
+    return 0
+
+
+COMMAND_FUNCTIONS = {"workflows": workflows_command, "system-packages": system_packages_command}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     console = Console(verbose=args.verbose)
     title = f"nox-release {args.stage}"
     try:
         with interruptible():
+            if args.stage in COMMAND_FUNCTIONS:
+                return COMMAND_FUNCTIONS[args.stage](args, console)
             ctx = make_context(args, console)
             if args.stage == "release":
                 run_release(ctx)

@@ -45,6 +45,9 @@ PLATFORMS = ("linux", "windows")
 @dataclass(frozen=True)
 class LinuxConfig:
     manylinux: str = "2014"
+    # Debian/Ubuntu packages the Linux build needs (m4 for GMP, a -dev library...): installed
+    # with apt-get in GitHub Actions, checked (with the command to install them) elsewhere.
+    apt_packages: tuple[str, ...] = ()
 
     @property
     def glibc(self) -> tuple[int, int]:
@@ -84,6 +87,16 @@ class PublishConfig:
 
 
 @dataclass(frozen=True)
+class CIConfig:
+    """What the generated ci.yml runs on pushes and pull requests."""
+
+    # nox session groups run on Linux first, one job each ("lint", "system-packages tests").
+    sessions: tuple[str, ...] = ()
+    # Projects (relative to the root) whose dry run runs on Linux and Windows.
+    dry_run: tuple[str, ...] = (".",)
+
+
+@dataclass(frozen=True)
 class ReleaseTable:
     """``[tool.release]`` exactly as the user wrote it (defaults filled in)."""
 
@@ -97,6 +110,7 @@ class ReleaseTable:
     windows: WindowsConfig = field(default_factory=WindowsConfig)
     wheels: WheelsConfig | None = None
     publish: PublishConfig = field(default_factory=PublishConfig)
+    ci: CIConfig = field(default_factory=CIConfig)
 
 
 def toml_key(name: str) -> str:
@@ -147,6 +161,10 @@ class ReleaseConfig:
     @property
     def publish(self) -> PublishConfig:
         return self.table.publish
+
+    @property
+    def ci(self) -> CIConfig:
+        return self.table.ci
 
     def shown(self, path: Path) -> str:
         """``path`` as messages show it: relative to the project root when inside it."""
@@ -309,7 +327,7 @@ def _type_error(exc: WrongType, table: dict[str, Any], pyproject: Path) -> Confi
         path.pop()
     *parents, key = path
     name = ".".join(["tool.release", *parents])
-    subtables = {toml_key(f) for f in ("linux", "windows", "wheels", "publish")}
+    subtables = {toml_key(f) for f in ("linux", "windows", "wheels", "publish", "ci")}
     if not parents and key in subtables:
         return ConfigTypeError(
             f"[tool.release] {key} in {pyproject} must be a table, got {type_name(exc.value)}.",

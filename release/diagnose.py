@@ -1,8 +1,10 @@
 """What a failed tool's output says the cause was, when it is a cause the user can name.
 
 A build that fails deep inside cargo or CMake prints the reason somewhere in hundreds of
-lines. The common machine-level causes are recognised here in the tail the runner keeps, and
-the failure is reported as what it is, with its own remedy, instead of "read the output".
+lines. The common causes are recognised in the tail the runner keeps, and the failure is
+reported as what it is, with its own remedy: a full disk; a tool the build runs that is not
+installed (m4 for GMP, cmake, a C compiler, pkg-config), a pkg-config module or a library
+(``-lfoo``) it links, with the ``[tool.release]`` key that installs it.
 """
 
 from __future__ import annotations
@@ -14,10 +16,33 @@ from .errors import CommandFailedError, DiskFullError, ReleaseError
 
 _DISK_FULL = re.compile(r"No space left on device|Disk quota exceeded|ENOSPC", re.IGNORECASE)
 
+# (pattern, what is missing, Debian package, MSYS2 package): the signatures build tools print.
+_MISSING = (
+    (re.compile(r"No usable m4 in \$PATH|m4: (command )?not found|checking for m4\.\.\. no"),
+     "the m4 macro processor (GMP's configure needs it)", "m4", "m4"),
+    (re.compile(r"(?i)cmake: (command )?not found|Could not find CMAKE"
+                r"|failed to execute command.*cmake|is `cmake` not installed\?"),
+     "CMake", "cmake", "mingw-w64-x86_64-cmake"),
+    (re.compile(r"(?i)no acceptable C compiler found|error: linker `cc` not found|"
+                r"(cc|gcc): (command )?not found|failed to find tool \"c?c\""),
+     "a C compiler", "gcc", "mingw-w64-x86_64-gcc"),
+    (re.compile(r"pkg-config: (command )?not found|Could not run `\"?pkg-config|"
+                r"The pkg-config command could not be found"),
+     "pkg-config", "pkg-config", "mingw-w64-x86_64-pkgconf"),
+)  # fmt: skip
+_PKG_CONFIG_MODULE = re.compile(
+    r"Package '?(?P<module>[\w.+-]+)'?,? (required by '[^']*', )?(was )?not found"
+    r"|No package '(?P<module2>[\w.+-]+)' found"
+)
+_LINK_LIBRARY = re.compile(
+    r"cannot find -l(?P<lib>[\w.+-]+)|library not found for -l(?P<lib2>[\w.+-]+)"
+)
+
 
 def diagnose(failure: CommandFailedError, tail: Sequence[str]) -> ReleaseError:
     """The error to raise for a failed command: ``failure`` itself unless the output names a
-    cause of its own."""
+    cause of its own (then ``failure``'s argv and tail are kept on the new error)."""
+    text = "\n".join(tail)
     for line in tail:
         if _DISK_FULL.search(line):
             return DiskFullError(
@@ -25,4 +50,38 @@ def diagnose(failure: CommandFailedError, tail: Sequence[str]) -> ReleaseError:
                 "free some space (df -h shows where), or build on a disk with room; "
                 "no artifact was delivered half-written.",
             )
+    for pattern, what, apt, msys2 in _MISSING:
+        if pattern.search(text):
+            return _named(
+                failure,
+                f"the build needs {what}, which is not installed",
+                f'add it to [tool.release.linux] apt-packages = ["{apt}"] (installed by the '
+                f"build in CI; on a laptop: apt-get install {apt}), and on Windows to "
+                f'[tool.release.windows] msys2-packages = ["{msys2}"].',
+            )
+    module = _PKG_CONFIG_MODULE.search(text)
+    if module is not None:
+        name = module["module"] or module["module2"]
+        return _named(
+            failure,
+            f"the build needs the pkg-config module {name} (a -dev package), not installed",
+            f"add its Debian -dev package (apt-cache search {name}) to [tool.release.linux] "
+            "apt-packages, and its MSYS2 package to [tool.release.windows] msys2-packages.",
+        )
+    library = _LINK_LIBRARY.search(text)
+    if library is not None:
+        name = library["lib"] or library["lib2"]
+        return _named(
+            failure,
+            f"the build links the library lib{name} (-l{name}), which is not installed",
+            f"add its -dev package (Debian: lib{name}-dev, often) to [tool.release.linux] "
+            f"apt-packages; on Windows, to msys2-packages (mingw-w64-x86_64-{name}).",
+        )
     return failure
+
+
+def _named(failure: CommandFailedError, what: str, remedy: str) -> CommandFailedError:
+    return CommandFailedError(
+        f"{failure.cause.rstrip('.')}: {what}.", remedy, failure.argv, failure.returncode,
+        failure.tail,
+    )  # fmt: skip

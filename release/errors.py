@@ -226,6 +226,27 @@ class RehearsalError(ReleaseError):
     exit_code = 57
 
 
+# --- the preflight and GitHub: 60-69 ----------------------------------------------------------
+
+
+class CheckFailedError(ReleaseError):
+    """The preflight found what would stop or break the release."""
+
+    exit_code = 60
+
+
+class GitHubError(ReleaseError):
+    """The GitHub REST API refused or failed a request."""
+
+    exit_code = 61
+
+
+class ReleaseAssetConflictError(ReleaseError):
+    """The GitHub Release has an asset of that name with other content."""
+
+    exit_code = 62
+
+
 # --- bugs: 70 -------------------------------------------------------------------------------
 
 

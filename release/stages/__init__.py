@@ -16,18 +16,28 @@ StageFunction = Callable[[RunContext, StageRecord], None]
 
 # name -> (module in release.stages, function)
 STAGES: dict[str, tuple[str, str]] = {
+    "check": ("check", "check"),
     "build-linux": ("build", "build_linux"),
     "build-windows": ("build", "build_windows"),
     "sdist": ("build", "sdist"),
     "validate": ("validate", "validate"),
     "publish": ("publish", "publish"),
+    "github-release": ("github_release", "github_release"),
 }
 
 # Stages that create the dist dir; the others only read it.
 PRODUCING_STAGES = frozenset({"build-linux", "build-windows", "sdist"})
 
 # The local dry run, in order.
-RELEASE_CHAIN: tuple[str, ...] = ("build-linux", "build-windows", "sdist", "validate", "publish")
+RELEASE_CHAIN: tuple[str, ...] = (
+    "check",
+    "build-linux",
+    "build-windows",
+    "sdist",
+    "validate",
+    "publish",
+    "github-release",
+)
 
 
 def stage_function(name: str) -> StageFunction:

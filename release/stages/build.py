@@ -7,8 +7,10 @@ the reason), builds into a private directory, and moves the finished files into 
 
 from __future__ import annotations
 
+from .. import system_packages
 from ..backends import Unavailable, backend_for
 from ..context import RunContext
+from ..host import host_os
 from ..records import NOT_SHIPPED, StageRecord
 from ..staging import collect, deliver, staging_dir
 
@@ -30,6 +32,14 @@ def _build_wheels(platform: str, ctx: RunContext, record: StageRecord) -> None:
         record.reason = str(blocker)
         return
     record.tool_versions = backend.tool_versions(platform, ctx)
+    if platform == "linux" and host_os() == "linux":
+        installed = system_packages.ensure(
+            ctx.runner,
+            ctx.config.linux.apt_packages,
+            install=system_packages.install_wanted(ctx.environ),
+        )
+        if installed:
+            record.details["installed_apt_packages"] = installed
     with staging_dir(ctx.dist, record.stage) as out:
         outcome = backend.build_wheels(platform, ctx, out)
         wheels = collect(out, ["*.whl"], what=f"{platform} wheels", tool=backend.name)

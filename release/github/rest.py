@@ -1,0 +1,230 @@
+"""The GitHub REST API, as far as releases need it: ``$GITHUB_API_URL`` with ``GITHUB_TOKEN``.
+
+Rate limits are honoured (a primary limit waits until ``x-ratelimit-reset``, a secondary one
+for ``retry-after``), 5xx answers are retried with backoff; both bounded in count and time.
+The token travels in the Authorization header only and is registered with the console
+first, so it is masked in Actions and redacted from everything printed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email.message import Message
+from typing import Any
+
+from ..console import Console
+from ..errors import GitHubError
+
+ATTEMPTS = 5
+BACKOFF_S = (1.0, 2.0, 4.0, 8.0)
+LONGEST_WAIT_S = 120.0  # a rate limit that resets later than this is reported, not waited out
+TIMEOUT_S = 60.0
+API_VERSION = "2022-11-28"
+
+
+@dataclass
+class Response:
+    status: int
+    headers: Message
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+def _message(response: Response) -> str:
+    try:
+        data = response.json()
+    except ValueError:
+        return response.body[:200].decode("utf-8", "replace").strip() or f"HTTP {response.status}"
+    if isinstance(data, dict):
+        errors = data.get("errors")
+        codes = ", ".join(
+            f"{e.get('resource', '')} {e.get('field', '')} {e.get('code', '')}".strip()
+            for e in errors if isinstance(e, dict)
+        ) if isinstance(errors, list) else ""  # fmt: skip
+        return f"{data.get('message', '')}{' (' + codes + ')' if codes else ''}"
+    return str(data)[:200]
+
+
+class GitHub:
+    def __init__(self, api_url: str, token: str, repository: str, console: Console) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.repository = repository
+        self.console = console
+        self._token = token
+        console.register_secret(token)
+        self.requests = 0
+
+    def _send(
+        self, method: str, url: str, body: bytes | None, headers: Mapping[str, str]
+    ) -> Response:
+        request = urllib.request.Request(url, data=body, method=method, headers={
+            "Accept": "application/vnd.github+json",
+            "Authorization": f"Bearer {self._token}",
+            "X-GitHub-Api-Version": API_VERSION,
+            "User-Agent": "nox-release",
+            **headers,
+        })  # fmt: skip
+        self.requests += 1
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT_S) as answer:
+                return Response(answer.status, answer.headers, answer.read())
+        except urllib.error.HTTPError as exc:
+            return Response(exc.code, exc.headers, exc.read())
+
+    def request(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        payload: object = None,
+        data: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        expect: tuple[int, ...] = (200,),
+        what: str = "",
+    ) -> Response:
+        """One API call, retried across rate limits and outages; a :class:`GitHubError`
+        for any other answer than ``expect``."""
+        url = path_or_url if "://" in path_or_url else f"{self.api_url}{path_or_url}"
+        extra = dict(headers or {})
+        body = data
+        if payload is not None:
+            body = json.dumps(payload).encode()
+            extra.setdefault("Content-Type", "application/json")
+        started = time.monotonic()
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                response = self._send(method, url, body, extra)
+            except (urllib.error.URLError, OSError, TimeoutError) as exc:
+                response = Response(0, Message(), str(getattr(exc, "reason", exc)).encode())
+            if response.status in expect:
+                return response
+            wait = self._wait(response, attempt)
+            if wait is None or attempt == ATTEMPTS or time.monotonic() - started + wait > 600:
+                raise self._error(method, url, response, what)
+            self.console.line(
+                f"  GitHub answered {response.status or 'nothing'}; again in {wait:.0f}s"
+            )
+            time.sleep(wait)
+        raise AssertionError("unreachable")
+
+    def _wait(self, response: Response, attempt: int) -> float | None:
+        """How long to wait before trying again; None when trying again cannot help."""
+        headers = response.headers
+        if response.status in (403, 429):
+            if headers.get("retry-after"):  # a secondary rate limit
+                return min(float(headers["retry-after"]), LONGEST_WAIT_S)
+            if headers.get("x-ratelimit-remaining") == "0":
+                reset = float(headers.get("x-ratelimit-reset") or 0) - time.time()
+                return max(reset, 0.0) + 1.0 if reset <= LONGEST_WAIT_S else None
+            return None
+        if response.status == 0 or response.status >= 500:
+            return BACKOFF_S[min(attempt - 1, len(BACKOFF_S) - 1)]
+        return None
+
+    def _error(self, method: str, url: str, response: Response, what: str) -> GitHubError:
+        said = _message(response)
+        shown = url.replace(self.api_url, "") if url.startswith(self.api_url) else url
+        doing = what or f"{method} {shown}"
+        if response.status == 401:
+            return GitHubError(
+                f"GitHub refused the token while {doing}: {said}.",
+                "in Actions, pass GITHUB_TOKEN: ${{ github.token }} to the step; elsewhere set "
+                "GITHUB_TOKEN to a token with access to the repository.",
+            )
+        if response.status == 403 and response.headers.get("x-ratelimit-remaining") == "0":
+            reset = response.headers.get("x-ratelimit-reset", "?")
+            return GitHubError(
+                f"GitHub's API rate limit is used up while {doing}; it resets at {reset} (unix "
+                "time), too far ahead to wait for.",
+                "run the stage again after the reset: it reuses what it created.",
+            )
+        if response.status == 403:
+            return GitHubError(
+                f"GitHub refused {doing}: {said}.",
+                "the job needs permissions: contents: write (on the github-release job alone).",
+            )
+        if response.status == 0 or response.status >= 500:
+            return GitHubError(
+                f"GitHub did not answer {doing} after {ATTEMPTS} tries ({said}).",
+                "run the stage again later (https://www.githubstatus.com); it reuses what it "
+                "created.",
+            )
+        return GitHubError(
+            f"GitHub refused {doing}: HTTP {response.status}: {said}.",
+            "read GitHub's message; fix the request's cause and run again.",
+        )
+
+    # --- releases ----------------------------------------------------------------------
+
+    def release_for_tag(self, tag: str) -> dict[str, Any] | None:
+        """The release of ``tag``, drafts included (the tag endpoint shows published ones
+        only, and a draft left by a failed run must be reused, not duplicated)."""
+        url = f"{self.api_url}/repos/{self.repository}/releases?per_page=100"
+        for _page in range(20):
+            response = self.request("GET", url, what="listing the releases")
+            for release in response.json() or []:
+                if release.get("tag_name") == tag:
+                    return dict(release)
+            url = _next_link(response.headers.get("Link", ""))
+            if not url:
+                return None
+        return None
+
+    def create_release(self, tag: str, *, prerelease: bool) -> dict[str, Any]:
+        response = self.request(
+            "POST",
+            f"/repos/{self.repository}/releases",
+            payload={"tag_name": tag, "name": tag, "draft": True, "prerelease": prerelease,
+                     "generate_release_notes": True},
+            expect=(201,),
+            what=f"creating the draft release {tag}",
+        )  # fmt: skip
+        return dict(response.json())
+
+    def assets(self, release: Mapping[str, Any]) -> list[dict[str, Any]]:
+        response = self.request(
+            "GET", f"/repos/{self.repository}/releases/{release['id']}/assets?per_page=100",
+            what="listing the release's assets",
+        )  # fmt: skip
+        return [dict(a) for a in response.json() or []]
+
+    def download(self, asset: Mapping[str, Any]) -> bytes:
+        response = self.request(
+            "GET", str(asset["url"]), headers={"Accept": "application/octet-stream"},
+            what=f"downloading {asset['name']}",
+        )  # fmt: skip
+        return response.body
+
+    def upload(self, release: Mapping[str, Any], name: str, data: bytes) -> dict[str, Any]:
+        template = str(release["upload_url"])
+        url = template.split("{", 1)[0] + "?" + urllib.parse.urlencode({"name": name})
+        response = self.request(
+            "POST", url, data=data,
+            headers={"Content-Type": "application/octet-stream",
+                     "Content-Length": str(len(data))},
+            expect=(201,), what=f"uploading {name}",
+        )  # fmt: skip
+        return dict(response.json())
+
+    def publish(self, release: Mapping[str, Any], *, latest: bool) -> dict[str, Any]:
+        response = self.request(
+            "PATCH", f"/repos/{self.repository}/releases/{release['id']}",
+            payload={"draft": False, "make_latest": "true" if latest else "false"},
+            what=f"publishing the release {release.get('tag_name')}",
+        )  # fmt: skip
+        return dict(response.json())
+
+
+def _next_link(header: str) -> str:
+    for part in header.split(","):
+        if 'rel="next"' in part:
+            return part.split(";", 1)[0].strip().strip("<>")
+    return ""

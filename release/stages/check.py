@@ -1,0 +1,193 @@
+"""check: the preflight, before a tag is pushed. Offline, a few seconds; each finding says
+what to change.
+
+- the configuration loads (it did, or this stage would not run);
+- the tools the stages need are here: cargo and rustc for maturin, a container engine for
+  cibuildwheel's Linux builds, objdump for Windows wheels, the configured apt-packages;
+- the release workflow against ``[tool.release]`` (:mod:`release.workflows.audit`);
+- zizmor (offline, severity low and up) and check-jsonschema (GitHub's workflow schema)
+  judge every workflow file: they are the judges of their audits, not re-implemented here.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+
+from .. import system_packages
+from ..console import Console
+from ..context import RunContext
+from ..errors import CheckFailedError, ReleaseError
+from ..host import container_engine, host_os
+from ..project.version import project_version
+from ..records import ERROR, INFO, WARNING, Finding, StageRecord
+from ..report import print_findings
+from ..workflows.audit import audit
+
+TOOLS = "tools"
+ZIZMOR = "zizmor"
+SCHEMA = "workflow-schema"
+
+
+def check(ctx: RunContext, record: StageRecord) -> None:
+    config = ctx.config
+    findings = _tools(ctx)
+    try:
+        version, _ = project_version(config)
+    except ReleaseError as exc:
+        findings.append(Finding(ERROR, "version", None, exc.cause.rstrip("."), exc.remedy))
+        version = None
+    findings += audit(config, str(version) if version else None)
+    workflows = sorted((config.project_root / ".github" / "workflows").glob("*.y*ml"))
+    if workflows:
+        findings += _zizmor(ctx, workflows)
+        findings += _schema(ctx, workflows)
+    record.findings = findings
+    record.tool_versions = {tool: ctx.runner.tool_version(tool) for tool in (
+        "zizmor", "check-jsonschema")}  # fmt: skip
+    record.details["workflows"] = [config.shown(p) for p in workflows]
+    _report(ctx.console, findings)
+    errors = [f for f in findings if f.level == ERROR]
+    if errors:
+        raise CheckFailedError(
+            f"{len(errors)} problem(s) would stop or break the release.",
+            "fix each one listed above; nox -s check runs in seconds.",
+        )
+
+
+def _tools(ctx: RunContext) -> list[Finding]:
+    config, runner = ctx.config, ctx.runner
+    found = []
+
+    def need(tool: str, why: str, hint: str, level: str = ERROR) -> None:
+        if runner.which(tool) is None:
+            found.append(Finding(level, TOOLS, None, f"{tool} is not on PATH; {why}", hint))
+
+    if config.backend == "maturin":
+        for tool in ("cargo", "rustc"):
+            need(tool, "maturin builds the Rust crate with it",
+                 "install Rust with rustup (https://rustup.rs).")  # fmt: skip
+    if config.backend == "cibuildwheel" and host_os() == "linux":
+        engine = container_engine(runner)
+        if engine.name is None:
+            # CI's runners have Docker: not something to act on for the release; build-linux
+            # says what it does instead, and why, in detail.
+            found.append(Finding(
+                INFO, TOOLS, None,
+                "no working Docker or Podman here: cibuildwheel's Linux builds are host builds "
+                "on this machine (install one to build as CI does)",
+            ))  # fmt: skip
+    windows = config.wheels is None or bool(config.wheels.windows)
+    if windows:
+        need("objdump", "validate reads the DLL imports of Windows wheels with it",
+             "install binutils (Debian/Ubuntu: apt-get install binutils; Windows: MSYS2's "
+             "mingw-w64-x86_64-binutils).")  # fmt: skip
+    packages = config.linux.apt_packages
+    if packages and host_os() == "linux":
+        absent = system_packages.missing(runner, packages)
+        if absent is None:
+            found.append(Finding(INFO, TOOLS, None, "apt-packages not checked: no dpkg here"))
+        elif absent and system_packages.install_wanted(ctx.environ):
+            installs = f"build-linux installs {', '.join(absent)} (apt-packages)"
+            found.append(Finding(INFO, TOOLS, None, installs))
+        elif absent:
+            command = shlex.join(system_packages.install_command(absent))
+            found.append(Finding(
+                ERROR, TOOLS, None,
+                f"the Linux build needs {', '.join(absent)} ([tool.release.linux] "
+                "apt-packages), not installed here", f"install them: {command}",
+            ))  # fmt: skip
+    return found
+
+
+def _zizmor(ctx: RunContext, workflows: list[Path]) -> list[Finding]:
+    try:
+        result = ctx.runner.run(
+            ["zizmor", "--offline", "--min-severity", "low", "--format", "json",
+             *map(str, workflows)],
+            cwd=ctx.config.project_root,
+            check=False,
+            why="auditing the workflows with zizmor",
+        )  # fmt: skip
+    except ReleaseError as exc:
+        return [Finding(ERROR, ZIZMOR, None, exc.cause.rstrip("."), exc.remedy)]
+    return zizmor_findings(result.output, ctx.config.project_root)
+
+
+def zizmor_findings(output: str, root: Path) -> list[Finding]:
+    start = output.find("[")
+    try:
+        reports = json.loads(output[start:]) if start >= 0 else None
+    except ValueError:
+        reports = None
+    if not isinstance(reports, list):
+        return [Finding(ERROR, ZIZMOR, None, "zizmor gave no report",
+                        "run zizmor --offline on .github/workflows by hand.")]  # fmt: skip
+    found = []
+    for report in reports:
+        location = (report.get("locations") or [{}])[0]
+        path = location.get("symbolic", {}).get("key", {}).get("Local", {}).get("verbatim_path")
+        row = location.get("concrete", {}).get("location", {}).get("start_point", {}).get("row")
+        annotation = location.get("symbolic", {}).get("annotation", "")
+        severity = report.get("determinations", {}).get("severity", "?")
+        shown = _relative(path, root) if path else None
+        where = f"{shown}:{row + 1}" if shown and isinstance(row, int) else shown or "?"
+        found.append(Finding(
+            ERROR, ZIZMOR, shown,
+            f"{report.get('ident')} ({severity}) at {where}: {report.get('desc')}"
+            + (f" ({annotation})" if annotation else ""),
+            f"see {report.get('url', 'https://docs.zizmor.sh/audits/')}.",
+        ))  # fmt: skip
+    return found
+
+
+def _relative(path: str, root: Path) -> str:
+    candidate = Path(path)
+    try:
+        return candidate.resolve().relative_to(root).as_posix() if candidate.is_absolute() else path
+    except ValueError:
+        return path
+
+
+def _schema(ctx: RunContext, workflows: list[Path]) -> list[Finding]:
+    try:
+        result = ctx.runner.run(
+            ["check-jsonschema", "--builtin-schema", "vendor.github-workflows", "-o", "json",
+             *map(str, workflows)],
+            cwd=ctx.config.project_root,
+            check=False,
+            why="checking the workflows against GitHub's workflow schema",
+        )  # fmt: skip
+    except ReleaseError as exc:
+        return [Finding(ERROR, SCHEMA, None, exc.cause.rstrip("."), exc.remedy)]
+    return schema_findings(result.output, ctx.config.project_root)
+
+
+def schema_findings(output: str, root: Path) -> list[Finding]:
+    start = output.find("{")
+    try:
+        report = json.loads(output[start:]) if start >= 0 else None
+    except ValueError:
+        report = None
+    if not isinstance(report, dict):
+        by_hand = "run check-jsonschema --builtin-schema vendor.github-workflows by hand."
+        return [Finding(ERROR, SCHEMA, None, "check-jsonschema gave no report", by_hand)]
+    found = []
+    for error in [*report.get("errors", []), *report.get("parse_errors", [])]:
+        best = error.get("best_deep_match") or error
+        file = _relative(str(error.get("filename", "?")), root)
+        found.append(Finding(
+            ERROR, SCHEMA, file,
+            f"{file} {best.get('path', '')}: {best.get('message', error.get('message', ''))}",
+            "fix the workflow where the schema points (the keys GitHub knows are in its "
+            "workflow syntax documentation).",
+        ))  # fmt: skip
+    return found
+
+
+def _report(console: Console, findings: list[Finding]) -> None:
+    print_findings(console, findings)
+    errors = sum(f.level == ERROR for f in findings)
+    warnings = sum(f.level == WARNING for f in findings)
+    console.line(f"check: {errors} error(s), {warnings} warning(s)")

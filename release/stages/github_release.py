@@ -1,0 +1,122 @@
+"""github-release: the GitHub Release of the tag, with every validated file and SHA256SUMS.
+
+The steps: find the release of the tag (a draft a failed run left included) or create it as
+a draft with generated notes; upload each validated file and a ``SHA256SUMS`` file (an asset
+already there with the same content is skipped, one with other content is an error); then
+publish it, marked latest unless the version is a pre-release, which becomes a pre-release.
+Draft first, so it works where published releases are immutable. ``--dry-run`` says what it
+would do without calling GitHub.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from packaging.version import Version
+
+from ..context import RunContext
+from ..errors import CredentialsError, GitHubError, ReleaseAssetConflictError, TagError
+from ..github.rest import GitHub
+from ..records import StageRecord
+from ..tag import tag_for
+from ..validated import validated_release
+
+SUMS = "SHA256SUMS"
+
+
+def github_release(ctx: RunContext, record: StageRecord) -> None:
+    release = validated_release(ctx)
+    record.artifacts = release.artifacts
+    # The dry run names the tag the version would be released under.
+    tag = ctx.tag or (tag_for(ctx.config.tag_pattern, release.version) if ctx.dry_run else None)
+    if tag is None:
+        raise TagError(
+            "github-release needs the tag to release (no --tag, and GITHUB_REF is not a tag).",
+            "run it from the tag push's workflow, or pass --tag v1.2.3.",
+        )
+    prerelease = Version(release.version).is_prerelease
+    sums = "".join(f"{d.sha256}  {d.filename}\n" for d in release.dists).encode()
+    files = {d.filename: d.path.read_bytes() for d in release.dists}
+    files[SUMS] = sums
+    repository = ctx.environ.get("GITHUB_REPOSITORY", "")
+    details = record.details
+    details.update(tag=tag, repository=repository or None, prerelease=prerelease,
+                   dry_run=ctx.dry_run)  # fmt: skip
+    kind = "a pre-release" if prerelease else "the latest release"
+    if ctx.dry_run:
+        record.reason = (
+            f"would create (or reuse) the release {tag} of {repository or 'this repository'} "
+            f"as a draft, upload {len(files)} file(s) ({', '.join(files)}), then publish it "
+            f"as {kind}"
+        )
+        return
+    token = ctx.environ.get("GITHUB_TOKEN")
+    if not token or not repository:
+        missing = " and ".join(
+            v for v, ok in (("GITHUB_TOKEN", token), ("GITHUB_REPOSITORY", repository)) if not ok
+        )
+        raise CredentialsError(
+            f"github-release needs {missing} in the environment.",
+            "in Actions: env: GITHUB_TOKEN: ${{ github.token }} on the step, and permissions: "
+            "contents: write on the job; elsewhere export both (owner/name for the repository).",
+        )
+    api = GitHub(ctx.environ.get("GITHUB_API_URL", "https://api.github.com"), token, repository,
+                 ctx.console)  # fmt: skip
+    existing = api.release_for_tag(tag)
+    if existing is None:
+        gh_release = api.create_release(tag, prerelease=prerelease)
+        ctx.console.line(f"created the draft release {tag} ({gh_release.get('html_url')})")
+    else:
+        gh_release = existing
+        state = "draft" if existing.get("draft") else "published"
+        ctx.console.line(f"reusing the {state} release {tag} ({existing.get('html_url')})")
+    details["release_id"] = gh_release.get("id")
+    details["url"] = gh_release.get("html_url")
+    results: dict[str, str] = {}
+    details["assets"] = results
+    there = {a["name"]: a for a in api.assets(gh_release)}
+    for name, data in files.items():
+        asset = there.get(name)
+        if asset is None:
+            _upload(api, gh_release, name, data)
+            results[name] = "uploaded"
+            ctx.console.line(f"  {name}: uploaded")
+        elif _same(api, asset, data):
+            results[name] = "already there"
+            ctx.console.line(f"  {name}: already there, same sha256")
+        else:
+            raise ReleaseAssetConflictError(
+                f"the release {tag} already has an asset {name} with other content.",
+                "a release's assets are what was validated: delete the stray asset on GitHub "
+                "(if the release is not immutable) or release a new version.",
+            )
+    if gh_release.get("draft"):
+        gh_release = api.publish(gh_release, latest=not prerelease)
+        ctx.console.line(f"published {tag} as {kind}")
+    details["published"] = not gh_release.get("draft", False)
+    details["url"] = gh_release.get("html_url")
+    details["api_requests"] = api.requests
+    record.reason = f"{details['url']}: {len(files)} asset(s)"
+
+
+def _same(api: GitHub, asset: dict[str, Any], data: bytes) -> bool:
+    digest = str(asset.get("digest") or "")
+    if digest.startswith("sha256:"):
+        return digest == f"sha256:{hashlib.sha256(data).hexdigest()}"
+    # Older releases carry no digest: compare the bytes.
+    return int(asset.get("size", -1)) == len(data) and api.download(asset) == data
+
+
+def _upload(api: GitHub, gh_release: dict[str, Any], name: str, data: bytes) -> None:
+    try:
+        api.upload(gh_release, name, data)
+    except GitHubError as exc:
+        if "immutable" in exc.cause.lower():
+            raise GitHubError(
+                f"the release {gh_release.get('tag_name')} was published without {name}, and "
+                "this repository's releases are immutable: nothing can be added to it.",
+                "release a new version (a new tag); keep the default flow, which publishes "
+                "only after every asset is uploaded.",
+            ) from None
+        raise

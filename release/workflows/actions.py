@@ -1,0 +1,33 @@
+"""The actions a generated workflow uses, each pinned to a full commit SHA, and the nox it
+installs. A tag built today and rebuilt next month runs the same code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Action:
+    repository: str
+    sha: str
+    version: str
+
+    @property
+    def uses(self) -> str:
+        return f"{self.repository}@{self.sha} # {self.version}"
+
+
+CHECKOUT = Action("actions/checkout", "08c6903cd8c0fde910a37f88322edcfb5dd907a8", "v5.0.0")
+SETUP_PYTHON = Action("actions/setup-python", "e797f83bcb11b83ae66e0230d6156d7c80228e7c", "v6.0.0")
+UPLOAD_ARTIFACT = Action(
+    "actions/upload-artifact", "ea165f8d65b6e75b540449e92b4886f43607fa02", "v4.6.2"
+)
+DOWNLOAD_ARTIFACT = Action(
+    "actions/download-artifact", "d3f86a106a0bac45b974a628896c90dbdf5c8093", "v4.3.0"
+)
+# The only actions a thin job uses; anything else is logic that belongs in a nox session.
+ALLOWED = (CHECKOUT, SETUP_PYTHON, UPLOAD_ARTIFACT, DOWNLOAD_ARTIFACT)
+
+NOX_VERSION = "2026.10.20"
+PYTHON_VERSION = "3.12"
+INSTALL_NOX = f"python -m pip install nox=={NOX_VERSION}"

@@ -1,0 +1,238 @@
+"""The release workflow against ``[tool.release]``: what zizmor and the workflow schema
+cannot know, because it is the link between the configuration and the YAML.
+
+The workflow file is where ``[tool.release.publish] workflow`` says (PyPI's trusted
+publisher names it); it runs on the tags ``tag-pattern`` makes; it has no
+``pull_request_target`` trigger and is not a reusable workflow (PyPI refuses both); the job
+that publishes has ``id-token: write`` itself, the workflow does not grant it to every job,
+and its environment is the configured one; and every job is thin: only the pinned actions of
+:mod:`.actions`, one ``run:`` that installs nox, and ``run: nox ...``. Pinning, permissions
+in general, template injection and the like are zizmor's to judge.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from ..config import ReleaseConfig
+from ..records import ERROR, INFO, WARNING, Finding
+from ..tag import EXAMPLE_VERSION, tag_for
+from .actions import ALLOWED
+
+CHECK = "workflow"
+_NOX_INSTALL = re.compile(
+    r"(python3? -m )?(pip|pipx) install( --upgrade| -U)? nox(\[[\w,]+\])?(==[\w.]+)?"
+)
+_NOX_RUN = re.compile(r"nox( [^\n;&|`$<>]*)?")
+_PUBLISH = re.compile(r"nox\b.*\s-s\s+(\S+\s+)*publish\b")
+
+
+def filter_regex(pattern: str) -> re.Pattern[str]:
+    """GitHub's filter pattern syntax (``*`` not across ``/``, ``**``, ``?`` and ``+`` on
+    the preceding character, ``[...]``, ``\\`` escapes) as a regex."""
+    out, i = "", 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\" and i + 1 < len(pattern):
+            out += re.escape(pattern[i + 1])
+            i += 2
+            continue
+        if pattern.startswith("**", i):
+            out += ".*"
+            i += 2
+            continue
+        if char == "*":
+            out += "[^/]*"
+        elif char in "?+":
+            out += char
+        elif char == "[":
+            end = pattern.find("]", i)
+            out += pattern[i : end + 1] if end > i else re.escape(char)
+            i = end if end > i else i
+        else:
+            out += re.escape(char)
+        i += 1
+    return re.compile(out)
+
+
+def filter_matches(patterns: list[str], value: str) -> bool:
+    """Whether ``value`` passes a GitHub filter list (``!`` negates; later patterns win)."""
+    matched = False
+    for pattern in patterns:
+        negated = pattern.startswith("!")
+        if filter_regex(pattern[1:] if negated else pattern).fullmatch(value):
+            matched = not negated
+    return matched
+
+
+def load_yaml(path: Path) -> Any:
+    """A workflow file as data, read as YAML 1.2 (where ``on`` is a string, not True)."""
+    try:
+        from ruamel.yaml import YAML  # installed with check-jsonschema in the check session
+        from ruamel.yaml.error import YAMLError
+    except ImportError as exc:  # pragma: no cover - the session installs it
+        raise RuntimeError(
+            "ruamel.yaml is needed to read workflows (pip install ruamel.yaml)"
+        ) from exc
+    try:
+        return YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+    except YAMLError as exc:
+        return {"__error__": str(exc).splitlines()[0]}
+
+
+def _finding(level: str, message: str, file: str, remedy: str | None = None) -> Finding:
+    return Finding(level, CHECK, file, message, remedy)
+
+
+def _triggers(data: Mapping[str, Any]) -> dict[str, Any]:
+    on = data.get("on", data.get(True))  # type: ignore[call-overload]  # YAML 1.1: on -> True
+    if isinstance(on, str):
+        return {on: None}
+    if isinstance(on, list):
+        return {str(event): None for event in on}
+    return dict(on) if isinstance(on, Mapping) else {}
+
+
+def _steps(job: Mapping[str, Any]) -> Iterator[tuple[int, Mapping[str, Any]]]:
+    steps = job.get("steps")
+    for number, step in enumerate(steps if isinstance(steps, list) else [], start=1):
+        if isinstance(step, Mapping):
+            yield number, step
+
+
+def _runs(job: Mapping[str, Any]) -> list[str]:
+    return [str(step.get("run", "")).strip() for _, step in _steps(job) if "run" in step]
+
+
+def _thin(name: str, job: Mapping[str, Any], file: str) -> list[Finding]:
+    found = []
+    allowed = {action.repository for action in ALLOWED}
+    for number, step in _steps(job):
+        where = f"job {name}, step {number}"
+        if "uses" in step:
+            action = str(step["uses"]).split("@", 1)[0]
+            if action not in allowed:
+                found.append(_finding(
+                    ERROR, f"{where} uses {action}: a thin job uses only "
+                    f"{', '.join(sorted(allowed))}",
+                    file, "do what the action does in a nox session (nox-release's stages "
+                    "build, check and publish), and call that session.",
+                ))  # fmt: skip
+        elif "run" in step:
+            command = str(step["run"]).strip()
+            if not (_NOX_INSTALL.fullmatch(command) or _NOX_RUN.fullmatch(command)):
+                shown = command.splitlines()[0][:80] + (" ..." if "\n" in command else "")
+                found.append(_finding(
+                    ERROR, f"{where} runs `{shown}`: a thin job's run steps only install nox "
+                    "and call nox sessions", file,
+                    "move the logic into a nox session (system packages: [tool.release.linux] "
+                    "apt-packages) and call it with `nox -s <session>`.",
+                ))  # fmt: skip
+    return found
+
+
+def audit(config: ReleaseConfig, version: str | None) -> list[Finding]:
+    """Findings about the release workflow; ``version`` is the project's current version
+    (the tag the filter must accept is made from it)."""
+    workflows = config.project_root / ".github" / "workflows"
+    path = workflows / config.publish.workflow
+    file = config.shown(path)
+    if not path.is_file():
+        present = sorted(p.name for p in workflows.glob("*.y*ml")) if workflows.is_dir() else []
+        return [_finding(
+            ERROR, f"there is no release workflow {file}, the file [tool.release.publish] "
+            f"workflow names (PyPI's trusted publisher names it too)"
+            + (f"; the workflows here are {', '.join(present)}" if present else ""),
+            file, "write it with `nox-release workflows --write`, or set "
+            "[tool.release.publish] workflow to the file's name (and register that name on PyPI).",
+        )]  # fmt: skip
+    data = load_yaml(path)
+    if not isinstance(data, Mapping) or "__error__" in data:
+        problem = data.get("__error__") if isinstance(data, Mapping) else "it is not a mapping"
+        return [_finding(ERROR, f"{file} cannot be read as a workflow: {problem}", file,
+                         "fix the YAML (check-jsonschema shows where).")]  # fmt: skip
+    found: list[Finding] = []
+    triggers = _triggers(data)
+    if "pull_request_target" in triggers:
+        found.append(_finding(
+            ERROR, f"{file} runs on pull_request_target: PyPI refuses to publish from it, and it "
+            "runs pull-request code with the repository's secrets", file,
+            "trigger the release workflow on tag pushes only (on: push: tags).",
+        ))  # fmt: skip
+    if "workflow_call" in triggers:
+        found.append(_finding(
+            ERROR, f"{file} is a reusable workflow (on: workflow_call): PyPI's trusted "
+            "publisher must name the workflow that publishes, and a called workflow does "
+            "not match the caller's registration", file,
+            "publish from a workflow started by the tag push itself.",
+        ))  # fmt: skip
+    tag = tag_for(config.tag_pattern, version or EXAMPLE_VERSION)
+    push = triggers.get("push") if isinstance(triggers.get("push"), Mapping) else None
+    tags = [str(t) for t in (push or {}).get("tags", [])] if push else []
+    ignored = [str(t) for t in (push or {}).get("tags-ignore", [])] if push else []
+    if not tags or not filter_matches(tags, tag) or (ignored and filter_matches(ignored, tag)):
+        found.append(_finding(
+            ERROR, f"{file} does not run for the tag {tag} that tag-pattern "
+            f"{config.tag_pattern!r} makes (its push tag filter: {tags or 'none'})", file,
+            f'set on: push: tags: ["{config.tag_pattern.replace("{version}", "*")}"].',
+        ))  # fmt: skip
+    top = data.get("permissions")
+    if top == "write-all" or (isinstance(top, Mapping) and top.get("id-token") == "write"):
+        found.append(_finding(
+            ERROR, f"{file} grants id-token: write at the top, to every job: any job could "
+            "then mint PyPI tokens", file,
+            "set permissions: {} at the top, and id-token: write on the publish job alone.",
+        ))  # fmt: skip
+    found_jobs = data.get("jobs")
+    jobs: Mapping[str, Any] = found_jobs if isinstance(found_jobs, Mapping) else {}
+    publishing = [name for name, job in jobs.items() if isinstance(job, Mapping)
+                  and any(_PUBLISH.search(run) for run in _runs(job))]  # fmt: skip
+    if not publishing:
+        found.append(_finding(
+            ERROR, f"no job of {file} runs `nox -s publish`", file,
+            "add a publish job (nox-release workflows --write makes one).",
+        ))  # fmt: skip
+    for name in publishing:
+        found += _publish_job(config, name, jobs[name], file)
+    for name, job in jobs.items():
+        if isinstance(job, Mapping):
+            found += _thin(str(name), job, file)
+    if not found:
+        found.append(_finding(INFO, f"{file} matches [tool.release] (publishing job: "
+                              f"{', '.join(publishing)}; tag {tag} starts it)", file))  # fmt: skip
+    return found
+
+
+def _publish_job(
+    config: ReleaseConfig, name: str, job: Mapping[str, Any], file: str
+) -> list[Finding]:
+    found = []
+    permissions = job.get("permissions")
+    if not (isinstance(permissions, Mapping) and permissions.get("id-token") == "write"):
+        found.append(_finding(
+            ERROR, f"the publishing job {name} in {file} lacks id-token: write: GitHub will "
+            "give it no OIDC token, so trusted publishing cannot work", file,
+            f"add to the job {name}:\n    permissions:\n      id-token: write",
+        ))  # fmt: skip
+    environment = job.get("environment")
+    actual = environment.get("name") if isinstance(environment, Mapping) else environment
+    wanted = config.publish.environment
+    if wanted is not None and str(actual or "").lower() != wanted.lower():
+        found.append(_finding(
+            ERROR, f"the publishing job {name} in {file} runs in environment "
+            f"{actual!r}, and [tool.release.publish] environment (what PyPI's trusted "
+            f"publisher checks) is {wanted!r}", file,
+            f"set environment: {wanted} on the job, or change [tool.release.publish] "
+            "environment (and the trusted publisher on PyPI) to match.",
+        ))  # fmt: skip
+    elif wanted is None and actual is None:
+        found.append(_finding(
+            WARNING, f"the publishing job {name} in {file} has no environment: anyone who can "
+            "push a tag can publish", file,
+            'add environment: pypi (with required reviewers in the repository settings) and '
+            'environment = "pypi" in [tool.release.publish].',
+        ))  # fmt: skip
+    return found
