@@ -23,12 +23,13 @@ nox.options.error_on_missing_interpreters = True
 ROOT = Path(__file__).parent
 
 # The tools of each stage are nox-release's extras (pyproject.toml): one list, used here and
-# by `pip install nox-release[validate]` alike.
+# by `pip install nox-release[validate]` alike; their versions are pinned in one file.
 ALL_TOOLS = f"{ROOT}[build,validate,publish,check]"
+CONSTRAINTS = str(ROOT / "constraints.txt")
 
 
 def _stage(session: nox.Session, stage: str, extras: str) -> None:
-    session.install("-e", f"{ROOT}[{extras}]")
+    session.install("-c", CONSTRAINTS, "-e", f"{ROOT}[{extras}]")
     # On Ctrl-C nox-release stops its tools itself (within 5 s) and says so; nox must give
     # it that time instead of killing it after its default 0.3 s.
     session.run(
@@ -106,14 +107,16 @@ def system_packages(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Unit tests, and end-to-end tests that build the examples for real."""
     # nox: the tests run each stage session as a user does (tests/test_nox_sessions.py).
-    session.install("pytest>=8", "pypiserver>=2", "nox>=2024.3.2", "uv", "-e", ALL_TOOLS)
+    session.install(
+        "-c", CONSTRAINTS, "pytest>=8", "pypiserver>=2", "nox>=2024.3.2", "uv", "-e", ALL_TOOLS
+    )
     session.run("pytest", *session.posargs)
 
 
 @nox.session(python=["3.9"])
 def compat(session: nox.Session) -> None:
     """The unit tests on the oldest supported Python (tomli instead of tomllib)."""
-    session.install("pytest>=8", "pypiserver>=2", "-e", ALL_TOOLS)
+    session.install("-c", CONSTRAINTS, "pytest>=8", "pypiserver>=2", "-e", ALL_TOOLS)
     session.run("pytest", "-m", "not e2e", *session.posargs)
 
 

@@ -137,6 +137,7 @@ def run_release(ctx: RunContext) -> list[StageRecord]:
     if ctx.tag is not None:
         require_release_tag(ctx.config, ctx.tag)
     clear_dist_for_release(ctx)
+    ensure_dist(ctx.dist)  # every stage's record goes into it, the check's (the first) too
     started = time.monotonic()
     records = [run_stage(ctx, name)[0] for name in RELEASE_CHAIN]
     report.release_summary(ctx.console, records, time.monotonic() - started, ctx.dist)

@@ -90,8 +90,11 @@ def release_summary(
     headers = ["stage", "status", "duration", "artifacts"]
     console.heading(f"Release dry run summary ({total_s:.1f}s)")
     console.table(headers, _rows(records))
-    # An intentional "not shipped" needs no pointer; everything else with a reason does.
-    explained = [r.stage for r in records if (r.reason or r.error) and r.status != NOT_SHIPPED]
+    # A stage that did its job, or did not run by the configuration's choice ("not shipped"),
+    # needs no pointer; one that failed, skipped or built differently from CI does.
+    explained = [
+        r.stage for r in records if (r.reason or r.error) and r.status not in (OK, NOT_SHIPPED)
+    ]
     if explained:
         console.line(
             f"{', '.join(explained)}: see the reason under each stage above; the records are "

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import io
+import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from packaging.version import Version
 
 from release.checks import CheckContext
 from release.config import ReleaseConfig, load_config
@@ -19,6 +24,7 @@ from release.console import Console
 from release.context import RunContext
 from release.runner import Runner
 from release.stages.validate import check_context as validate_check_context
+from release.workflows.generate import workflows
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -125,12 +131,15 @@ def check_context(
 
 
 def tiny_project(parent: Path) -> Path:
-    """A small pure project with [tool.release] (backend build), written into ``parent``."""
+    """A small pure project with [tool.release] (backend build), written into ``parent``,
+    with the workflows its configuration generates (as `nox-release workflows --write`)."""
     root = parent / "tiny-project"
     (root / "tiny").mkdir(parents=True)
     (root / "pyproject.toml").write_text(TINY_PYPROJECT, encoding="utf-8")
     (root / "tiny" / "__init__.py").write_text('"""Tiny."""\n\nVALUE = 1\n', encoding="utf-8")
     (root / "README.md").write_text("# tiny\n\nA pure package.\n", encoding="utf-8")
+    for path, text in workflows(load_config(root)).items():
+        write_text(path, text)
     return root
 
 
@@ -140,6 +149,52 @@ def repo() -> Path:
 
 
 Built = tuple[subprocess.CompletedProcess[str], Path]
+
+# What publish's tests and github-release's have registered: the workflow and environment.
+PUBLISH_TABLE = '\n[tool.release.publish]\nenvironment = "pypi"\nworkflow = "release.yml"\n'
+
+
+@dataclass
+class Release:
+    """A project with a built and validated dist dir."""
+
+    project: Path
+    dist: Path
+
+    def sha256(self, name: str) -> str:
+        return hashlib.sha256((self.dist / name).read_bytes()).hexdigest()
+
+    def record(self, stage: str = "publish") -> dict[str, Any]:
+        record: dict[str, Any] = json.loads((self.dist / ".release" / f"{stage}.json").read_text())
+        return record
+
+
+def validated_tiny_project(parent: Path, version: str = "1.0") -> Release:
+    """The tiny project at ``version``: its real wheel and sdist, built and validated."""
+    root = tiny_project(parent)
+    pyproject = root / "pyproject.toml"
+    text = pyproject.read_text().replace('version = "1.0"', f'version = "{version}"')
+    if Version(version).is_prerelease:
+        text = text.replace('backend = "build"\n', 'backend = "build"\nprereleases = true\n')
+    pyproject.write_text(text + PUBLISH_TABLE)
+    for stage in ("build-linux", "sdist", "validate"):
+        proc = run_release(stage, "--project", str(root))
+        assert proc.returncode == 0, proc.stdout
+    return Release(root, root / "dist")
+
+
+@pytest.fixture(scope="session")
+def validated(tmp_path_factory: pytest.TempPathFactory) -> Release:
+    """The tiny project's release, built and validated once per test session."""
+    return validated_tiny_project(tmp_path_factory.mktemp("released"))
+
+
+@pytest.fixture
+def release(validated: Release, tmp_path: Path) -> Release:
+    """A copy of the validated release each test may change."""
+    root = tmp_path / "project"
+    shutil.copytree(validated.project, root)
+    return Release(root, root / "dist")
 
 
 @pytest.fixture(scope="session")

@@ -232,7 +232,7 @@ def test_release_dry_run_of_a_pure_project(tmp_path: Path) -> None:
     files = sorted(p.name for p in dist.iterdir() if p.is_file())
     assert files == ["tiny-1.0-py3-none-any.whl", "tiny-1.0.tar.gz"]
     # no scratch directory left, in the project or in the dist dir
-    assert [p.name for p in project.iterdir() if p.name.startswith(".")] == []
+    assert [p.name for p in project.iterdir() if p.name.startswith(".")] == [".github"]
     assert not (dist / ".release" / "tmp").exists()
 
     table = proc.stdout[proc.stdout.index("Release dry run summary") :].splitlines()

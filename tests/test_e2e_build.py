@@ -160,7 +160,7 @@ def test_cvec_windows_skipped_and_no_sdist(
     assert proc.stdout.count(reason) == 1
     assert "warning" not in proc.stdout.replace("0 warning(s)", "")
     summary = proc.stdout[proc.stdout.index("Release dry run summary") :]
-    assert "build-linux, build-windows, publish: see the reason under each stage above" in summary
+    assert "build-linux, build-windows: see the reason under each stage above" in summary
 
 
 def test_cvec_wheel_tags_and_runtime_library(cvec_release: Built, tmp_path: Path) -> None:

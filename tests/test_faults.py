@@ -60,7 +60,11 @@ def snapshot(directory: Path) -> dict[str, str]:
 
 def debris(project: Path, dist: Path) -> list[str]:
     """What a run may never leave behind: scratch directories, half files."""
-    left = [p.name for p in project.iterdir() if p.name.startswith(".") and p.is_dir()]
+    left = [
+        p.name
+        for p in project.iterdir()
+        if p.name.startswith(".") and p.is_dir() and p.name != ".github"
+    ]
     left += [str(p) for p in (dist / ".release").glob("tmp")] if dist.exists() else []
     left += [p.name for p in dist.glob(".*.partial")] if dist.exists() else []
     return left

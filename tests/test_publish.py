@@ -14,11 +14,10 @@ import shutil
 import subprocess
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import run_release, tiny_project
+from conftest import Release, run_release
 from emulators.github_oidc import GitHubOIDC
 from emulators.jwt import Signer
 from emulators.pypi import PyPI, TrustedPublisher
@@ -32,41 +31,6 @@ from release.records import Artifact
 WHEEL = "tiny-1.0-py3-none-any.whl"
 SDIST = "tiny-1.0.tar.gz"
 PUBLISHER = TrustedPublisher("octo-org/tally", "1234567", "release.yml", "pypi")
-PUBLISH_TABLE = '\n[tool.release.publish]\nenvironment = "pypi"\nworkflow = "release.yml"\n'
-
-
-@dataclass
-class Release:
-    project: Path
-    dist: Path
-
-    def sha256(self, name: str) -> str:
-        import hashlib
-
-        return hashlib.sha256((self.dist / name).read_bytes()).hexdigest()
-
-    def record(self) -> dict:
-        return json.loads((self.dist / ".release" / "publish.json").read_text())
-
-
-@pytest.fixture(scope="module")
-def validated(tmp_path_factory: pytest.TempPathFactory) -> Release:
-    """A real wheel and sdist of the tiny project, built and validated once."""
-    root = tiny_project(tmp_path_factory.mktemp("released"))
-    pyproject = root / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text() + PUBLISH_TABLE)
-    for stage in ("build-linux", "sdist", "validate"):
-        proc = run_release(stage, "--project", str(root))
-        assert proc.returncode == 0, proc.stdout
-    return Release(root, root / "dist")
-
-
-@pytest.fixture
-def release(validated: Release, tmp_path: Path) -> Release:
-    """A copy of the validated release each test may change."""
-    root = tmp_path / "project"
-    shutil.copytree(validated.project, root)
-    return Release(root, root / "dist")
 
 
 @pytest.fixture

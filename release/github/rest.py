@@ -8,12 +8,14 @@ first, so it is masked in Actions and redacted from everything printed.
 
 from __future__ import annotations
 
+import hashlib
+import http.client
 import json
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.message import Message
 from typing import Any
@@ -36,6 +38,34 @@ class Response:
 
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme, parts.hostname or "", parts.port
+
+
+class _TokenStaysHome(urllib.request.HTTPRedirectHandler):
+    """Redirects keep the token only on the API's own origin: an asset download goes on to
+    signed storage URLs, which refuse (400) a request that also carries a token, and must
+    never see it anyway."""
+
+    def redirect_request(  # noqa: PLR0917 - the signature of the method it overrides
+        self,
+        req: urllib.request.Request,
+        fp: Any,
+        code: int,
+        msg: str,
+        headers: http.client.HTTPMessage,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new is not None and _origin(newurl) != _origin(req.full_url):
+            new.remove_header("Authorization")
+        return new
+
+
+_OPENER = urllib.request.build_opener(_TokenStaysHome)
 
 
 def _message(response: Response) -> str:
@@ -74,7 +104,7 @@ class GitHub:
         })  # fmt: skip
         self.requests += 1
         try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT_S) as answer:
+            with _OPENER.open(request, timeout=TIMEOUT_S) as answer:
                 return Response(answer.status, answer.headers, answer.read())
         except urllib.error.HTTPError as exc:
             return Response(exc.code, exc.headers, exc.read())
@@ -89,9 +119,11 @@ class GitHub:
         headers: Mapping[str, str] | None = None,
         expect: tuple[int, ...] = (200,),
         what: str = "",
+        before_retry: Callable[[], Response | None] | None = None,
     ) -> Response:
         """One API call, retried across rate limits and outages; a :class:`GitHubError`
-        for any other answer than ``expect``."""
+        for any other answer than ``expect``. ``before_retry`` runs before each new try
+        after an outage; an answer from it ends the call as if the try had succeeded."""
         url = path_or_url if "://" in path_or_url else f"{self.api_url}{path_or_url}"
         extra = dict(headers or {})
         body = data
@@ -113,6 +145,11 @@ class GitHub:
                 f"  GitHub answered {response.status or 'nothing'}; again in {wait:.0f}s"
             )
             time.sleep(wait)
+            outage = response.status == 0 or response.status >= 500
+            if outage and before_retry is not None:
+                settled = before_retry()
+                if settled is not None:
+                    return settled
         raise AssertionError("unreachable")
 
     def _wait(self, response: Response, attempt: int) -> float | None:
@@ -165,18 +202,24 @@ class GitHub:
     # --- releases ----------------------------------------------------------------------
 
     def release_for_tag(self, tag: str) -> dict[str, Any] | None:
-        """The release of ``tag``, drafts included (the tag endpoint shows published ones
-        only, and a draft left by a failed run must be reused, not duplicated)."""
+        """The release of ``tag``: the published one if there is one, else the newest draft.
+        The tag endpoint shows published releases only, and a draft left by a failed run
+        must be reused, not duplicated; GitHub lets drafts share a tag with each other and
+        with the published release, and only the published one can take the version."""
         url = f"{self.api_url}/repos/{self.repository}/releases?per_page=100"
+        newest_draft = None
         for _page in range(20):
             response = self.request("GET", url, what="listing the releases")
-            for release in response.json() or []:
-                if release.get("tag_name") == tag:
+            for release in response.json() or []:  # newest first
+                if release.get("tag_name") != tag:
+                    continue
+                if not release.get("draft"):
                     return dict(release)
+                newest_draft = newest_draft or dict(release)
             url = _next_link(response.headers.get("Link", ""))
             if not url:
-                return None
-        return None
+                break
+        return newest_draft
 
     def create_release(self, tag: str, *, prerelease: bool) -> dict[str, Any]:
         response = self.request(
@@ -203,14 +246,32 @@ class GitHub:
         )  # fmt: skip
         return response.body
 
+    def delete_asset(self, asset: Mapping[str, Any]) -> None:
+        self.request(
+            "DELETE", f"/repos/{self.repository}/releases/assets/{asset['id']}",
+            expect=(204,), what=f"deleting the unfinished asset {asset['name']}",
+        )  # fmt: skip
+
     def upload(self, release: Mapping[str, Any], name: str, data: bytes) -> dict[str, Any]:
         template = str(release["upload_url"])
         url = template.split("{", 1)[0] + "?" + urllib.parse.urlencode({"name": name})
+
+        def settle() -> Response | None:
+            # A failed upload can leave the asset behind: complete (the answer was lost) or
+            # empty in state "starter", which makes every new try a 422 until deleted.
+            for asset in self.assets(release):
+                if asset.get("name") != name:
+                    continue
+                if asset.get("state") == "uploaded" and same_content(asset, data) is not False:
+                    return Response(201, Message(), json.dumps(asset).encode())
+                self.delete_asset(asset)
+            return None
+
         response = self.request(
             "POST", url, data=data,
             headers={"Content-Type": "application/octet-stream",
                      "Content-Length": str(len(data))},
-            expect=(201,), what=f"uploading {name}",
+            expect=(201,), what=f"uploading {name}", before_retry=settle,
         )  # fmt: skip
         return dict(response.json())
 
@@ -221,6 +282,17 @@ class GitHub:
             what=f"publishing the release {release.get('tag_name')}",
         )  # fmt: skip
         return dict(response.json())
+
+
+def same_content(asset: Mapping[str, Any], data: bytes) -> bool | None:
+    """Whether an asset holds ``data`` by its ``digest``; None for an older asset without
+    one whose size matches (only its bytes can tell), False when the size already differs."""
+    if int(asset.get("size", -1)) != len(data):
+        return False
+    digest = str(asset.get("digest") or "")
+    if digest.startswith("sha256:"):
+        return digest == f"sha256:{hashlib.sha256(data).hexdigest()}"
+    return None
 
 
 def _next_link(header: str) -> str:

@@ -4,6 +4,7 @@ what to change.
 - the configuration loads (it did, or this stage would not run);
 - the tools the stages need are here: cargo and rustc for maturin, a container engine for
   cibuildwheel's Linux builds, objdump for Windows wheels, the configured apt-packages;
+- every workflow file is YAML GitHub can read;
 - the release workflow against ``[tool.release]`` (:mod:`release.workflows.audit`);
 - zizmor (offline, severity low and up) and check-jsonschema (GitHub's workflow schema)
   judge every workflow file: they are the judges of their audits, not re-implemented here.
@@ -23,9 +24,10 @@ from ..host import container_engine, host_os
 from ..project.version import project_version
 from ..records import ERROR, INFO, WARNING, Finding, StageRecord
 from ..report import print_findings
-from ..workflows.audit import audit
+from ..workflows.audit import audit, read_workflow
 
 TOOLS = "tools"
+YAML = "yaml"
 ZIZMOR = "zizmor"
 SCHEMA = "workflow-schema"
 
@@ -38,11 +40,23 @@ def check(ctx: RunContext, record: StageRecord) -> None:
     except ReleaseError as exc:
         findings.append(Finding(ERROR, "version", None, exc.cause.rstrip("."), exc.remedy))
         version = None
-    findings += audit(config, str(version) if version else None)
     workflows = sorted((config.project_root / ".github" / "workflows").glob("*.y*ml"))
-    if workflows:
-        findings += _zizmor(ctx, workflows)
-        findings += _schema(ctx, workflows)
+    readable = []
+    for path in workflows:
+        problem = read_workflow(path)[1]
+        if problem is None:
+            readable.append(path)
+        else:
+            # Said here, once: the judges below would each say it their own way (or not at all,
+            # as zizmor, which skips such a file with a log line).
+            findings.append(Finding(
+                ERROR, YAML, config.shown(path), f"not valid YAML: {problem}",
+                "fix the YAML there: GitHub runs no job of a workflow it cannot read.",
+            ))  # fmt: skip
+    findings += audit(config, str(version) if version else None)
+    if readable:
+        findings += _zizmor(ctx, readable)
+        findings += _schema(ctx, readable)
     record.findings = findings
     record.tool_versions = {tool: ctx.runner.tool_version(tool) for tool in (
         "zizmor", "check-jsonschema")}  # fmt: skip
@@ -132,10 +146,10 @@ def zizmor_findings(output: str, root: Path) -> list[Finding]:
         annotation = location.get("symbolic", {}).get("annotation", "")
         severity = report.get("determinations", {}).get("severity", "?")
         shown = _relative(path, root) if path else None
-        where = f"{shown}:{row + 1}" if shown and isinstance(row, int) else shown or "?"
+        where = f" at line {row + 1}" if isinstance(row, int) else ""
         found.append(Finding(
             ERROR, ZIZMOR, shown,
-            f"{report.get('ident')} ({severity}) at {where}: {report.get('desc')}"
+            f"{report.get('ident')} ({severity}){where}: {report.get('desc')}"
             + (f" ({annotation})" if annotation else ""),
             f"see {report.get('url', 'https://docs.zizmor.sh/audits/')}.",
         ))  # fmt: skip
@@ -179,7 +193,7 @@ def schema_findings(output: str, root: Path) -> list[Finding]:
         file = _relative(str(error.get("filename", "?")), root)
         found.append(Finding(
             ERROR, SCHEMA, file,
-            f"{file} {best.get('path', '')}: {best.get('message', error.get('message', ''))}",
+            f"{best.get('path', '$')}: {best.get('message', error.get('message', ''))}",
             "fix the workflow where the schema points (the keys GitHub knows are in its "
             "workflow syntax documentation).",
         ))  # fmt: skip

@@ -10,14 +10,13 @@ would do without calling GitHub.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from packaging.version import Version
 
 from ..context import RunContext
 from ..errors import CredentialsError, GitHubError, ReleaseAssetConflictError, TagError
-from ..github.rest import GitHub
+from ..github.rest import GitHub, same_content
 from ..records import StageRecord
 from ..tag import tag_for
 from ..validated import validated_release
@@ -63,49 +62,66 @@ def github_release(ctx: RunContext, record: StageRecord) -> None:
         )
     api = GitHub(ctx.environ.get("GITHUB_API_URL", "https://api.github.com"), token, repository,
                  ctx.console)  # fmt: skip
+    gh_release = _release_of(ctx, api, tag, prerelease=prerelease)
+    details.update(release_id=gh_release.get("id"), url=gh_release.get("html_url"))
+    details["assets"] = _put_assets(ctx, api, gh_release, files)
+    if gh_release.get("draft"):
+        gh_release = api.publish(gh_release, latest=not prerelease)
+        ctx.console.line(f"published {tag} as {kind}")
+    details.update(published=not gh_release.get("draft", False), url=gh_release.get("html_url"),
+                   api_requests=api.requests)  # fmt: skip
+    record.reason = f"{details['url']}: {len(files)} asset(s)"
+
+
+def _release_of(ctx: RunContext, api: GitHub, tag: str, *, prerelease: bool) -> dict[str, Any]:
+    """The tag's release, reused (a draft a failed run left, or the published one), or
+    created as a draft."""
     existing = api.release_for_tag(tag)
     if existing is None:
-        gh_release = api.create_release(tag, prerelease=prerelease)
-        ctx.console.line(f"created the draft release {tag} ({gh_release.get('html_url')})")
-    else:
-        gh_release = existing
-        state = "draft" if existing.get("draft") else "published"
-        ctx.console.line(f"reusing the {state} release {tag} ({existing.get('html_url')})")
-    details["release_id"] = gh_release.get("id")
-    details["url"] = gh_release.get("html_url")
-    results: dict[str, str] = {}
-    details["assets"] = results
+        created = api.create_release(tag, prerelease=prerelease)
+        ctx.console.line(f"created the draft release {tag} ({created.get('html_url')})")
+        return created
+    state = "draft" if existing.get("draft") else "published"
+    ctx.console.line(f"reusing the {state} release {tag} ({existing.get('html_url')})")
+    return existing
+
+
+def _put_assets(
+    ctx: RunContext, api: GitHub, gh_release: dict[str, Any], files: dict[str, bytes]
+) -> dict[str, str]:
+    """Every file as an asset: compared first (a conflict changes nothing), then uploaded."""
     there = {a["name"]: a for a in api.assets(gh_release)}
+    todo, results, conflicts = [], {}, []
     for name, data in files.items():
         asset = there.get(name)
+        if asset is not None and asset.get("state", "uploaded") != "uploaded":
+            api.delete_asset(asset)  # an upload a cancelled run left unfinished
+            asset = None
         if asset is None:
-            _upload(api, gh_release, name, data)
-            results[name] = "uploaded"
-            ctx.console.line(f"  {name}: uploaded")
+            todo.append(name)
         elif _same(api, asset, data):
             results[name] = "already there"
             ctx.console.line(f"  {name}: already there, same sha256")
         else:
-            raise ReleaseAssetConflictError(
-                f"the release {tag} already has an asset {name} with other content.",
-                "a release's assets are what was validated: delete the stray asset on GitHub "
-                "(if the release is not immutable) or release a new version.",
-            )
-    if gh_release.get("draft"):
-        gh_release = api.publish(gh_release, latest=not prerelease)
-        ctx.console.line(f"published {tag} as {kind}")
-    details["published"] = not gh_release.get("draft", False)
-    details["url"] = gh_release.get("html_url")
-    details["api_requests"] = api.requests
-    record.reason = f"{details['url']}: {len(files)} asset(s)"
+            conflicts.append(name)
+    if conflicts:
+        raise ReleaseAssetConflictError(
+            f"the release {gh_release.get('tag_name')} already has {', '.join(conflicts)} "
+            "with other content than the validated file(s); nothing was uploaded.",
+            "a release's assets are what was validated: delete the stray asset(s) on GitHub "
+            "(if the release is not immutable) or release a new version.",
+        )
+    for name in todo:
+        _upload(api, gh_release, name, files[name])
+        results[name] = "uploaded"
+        ctx.console.line(f"  {name}: uploaded")
+    return results
 
 
 def _same(api: GitHub, asset: dict[str, Any], data: bytes) -> bool:
-    digest = str(asset.get("digest") or "")
-    if digest.startswith("sha256:"):
-        return digest == f"sha256:{hashlib.sha256(data).hexdigest()}"
-    # Older releases carry no digest: compare the bytes.
-    return int(asset.get("size", -1)) == len(data) and api.download(asset) == data
+    same = same_content(asset, data)
+    # Assets uploaded before GitHub kept digests: compare the bytes.
+    return api.download(asset) == data if same is None else same
 
 
 def _upload(api: GitHub, gh_release: dict[str, Any], name: str, data: bytes) -> None:

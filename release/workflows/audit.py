@@ -68,19 +68,22 @@ def filter_matches(patterns: list[str], value: str) -> bool:
     return matched
 
 
-def load_yaml(path: Path) -> Any:
-    """A workflow file as data, read as YAML 1.2 (where ``on`` is a string, not True)."""
+def read_workflow(path: Path) -> tuple[Any, str | None]:
+    """A workflow file as data, read as YAML 1.2 (where ``on`` is a string, not True), or
+    what keeps it from being read, with the line."""
+    # ruamel.yaml comes with check-jsonschema, which the check stage installs.
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
     try:
-        from ruamel.yaml import YAML  # installed with check-jsonschema in the check session
-        from ruamel.yaml.error import YAMLError
-    except ImportError as exc:  # pragma: no cover - the session installs it
-        raise RuntimeError(
-            "ruamel.yaml is needed to read workflows (pip install ruamel.yaml)"
-        ) from exc
-    try:
-        return YAML(typ="safe").load(path.read_text(encoding="utf-8"))
-    except YAMLError as exc:
-        return {"__error__": str(exc).splitlines()[0]}
+        return YAML(typ="safe").load(path.read_text(encoding="utf-8")), None
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        context = f" ({exc.context})" if exc.context else ""
+        return None, f"{exc.problem or 'not YAML'}{where}{context}"
+    except (YAMLError, UnicodeDecodeError) as exc:
+        return None, str(exc).splitlines()[0]
 
 
 def _finding(level: str, message: str, file: str, remedy: str | None = None) -> Finding:
@@ -143,28 +146,29 @@ def audit(config: ReleaseConfig, version: str | None) -> list[Finding]:
     if not path.is_file():
         present = sorted(p.name for p in workflows.glob("*.y*ml")) if workflows.is_dir() else []
         return [_finding(
-            ERROR, f"there is no release workflow {file}, the file [tool.release.publish] "
-            f"workflow names (PyPI's trusted publisher names it too)"
+            ERROR, "no such file, and it is the release workflow: [tool.release.publish] "
+            "workflow names it (PyPI's trusted publisher names it too)"
             + (f"; the workflows here are {', '.join(present)}" if present else ""),
             file, "write it with `nox-release workflows --write`, or set "
             "[tool.release.publish] workflow to the file's name (and register that name on PyPI).",
         )]  # fmt: skip
-    data = load_yaml(path)
-    if not isinstance(data, Mapping) or "__error__" in data:
-        problem = data.get("__error__") if isinstance(data, Mapping) else "it is not a mapping"
-        return [_finding(ERROR, f"{file} cannot be read as a workflow: {problem}", file,
-                         "fix the YAML (check-jsonschema shows where).")]  # fmt: skip
+    data, problem = read_workflow(path)
+    if problem is not None:
+        return []  # the check stage reports an unreadable workflow once, for every judge
+    if not isinstance(data, Mapping):
+        return [_finding(ERROR, "not a workflow: its top level is not a mapping",
+                         file, "start from `nox-release workflows --write`.")]  # fmt: skip
     found: list[Finding] = []
     triggers = _triggers(data)
     if "pull_request_target" in triggers:
         found.append(_finding(
-            ERROR, f"{file} runs on pull_request_target: PyPI refuses to publish from it, and it "
+            ERROR, "runs on pull_request_target: PyPI refuses to publish from it, and it "
             "runs pull-request code with the repository's secrets", file,
             "trigger the release workflow on tag pushes only (on: push: tags).",
         ))  # fmt: skip
     if "workflow_call" in triggers:
         found.append(_finding(
-            ERROR, f"{file} is a reusable workflow (on: workflow_call): PyPI's trusted "
+            ERROR, "a reusable workflow (on: workflow_call): PyPI's trusted "
             "publisher must name the workflow that publishes, and a called workflow does "
             "not match the caller's registration", file,
             "publish from a workflow started by the tag push itself.",
@@ -175,14 +179,14 @@ def audit(config: ReleaseConfig, version: str | None) -> list[Finding]:
     ignored = [str(t) for t in (push or {}).get("tags-ignore", [])] if push else []
     if not tags or not filter_matches(tags, tag) or (ignored and filter_matches(ignored, tag)):
         found.append(_finding(
-            ERROR, f"{file} does not run for the tag {tag} that tag-pattern "
+            ERROR, f"does not run for the tag {tag} that tag-pattern "
             f"{config.tag_pattern!r} makes (its push tag filter: {tags or 'none'})", file,
             f'set on: push: tags: ["{config.tag_pattern.replace("{version}", "*")}"].',
         ))  # fmt: skip
     top = data.get("permissions")
     if top == "write-all" or (isinstance(top, Mapping) and top.get("id-token") == "write"):
         found.append(_finding(
-            ERROR, f"{file} grants id-token: write at the top, to every job: any job could "
+            ERROR, "grants id-token: write at the top, to every job: any job could "
             "then mint PyPI tokens", file,
             "set permissions: {} at the top, and id-token: write on the publish job alone.",
         ))  # fmt: skip
@@ -192,7 +196,7 @@ def audit(config: ReleaseConfig, version: str | None) -> list[Finding]:
                   and any(_PUBLISH.search(run) for run in _runs(job))]  # fmt: skip
     if not publishing:
         found.append(_finding(
-            ERROR, f"no job of {file} runs `nox -s publish`", file,
+            ERROR, "no job runs `nox -s publish`", file,
             "add a publish job (nox-release workflows --write makes one).",
         ))  # fmt: skip
     for name in publishing:
@@ -201,7 +205,7 @@ def audit(config: ReleaseConfig, version: str | None) -> list[Finding]:
         if isinstance(job, Mapping):
             found += _thin(str(name), job, file)
     if not found:
-        found.append(_finding(INFO, f"{file} matches [tool.release] (publishing job: "
+        found.append(_finding(INFO, f"matches [tool.release] (publishing job: "
                               f"{', '.join(publishing)}; tag {tag} starts it)", file))  # fmt: skip
     return found
 
@@ -213,7 +217,7 @@ def _publish_job(
     permissions = job.get("permissions")
     if not (isinstance(permissions, Mapping) and permissions.get("id-token") == "write"):
         found.append(_finding(
-            ERROR, f"the publishing job {name} in {file} lacks id-token: write: GitHub will "
+            ERROR, f"the publishing job {name} lacks id-token: write: GitHub will "
             "give it no OIDC token, so trusted publishing cannot work", file,
             f"add to the job {name}:\n    permissions:\n      id-token: write",
         ))  # fmt: skip
@@ -222,7 +226,7 @@ def _publish_job(
     wanted = config.publish.environment
     if wanted is not None and str(actual or "").lower() != wanted.lower():
         found.append(_finding(
-            ERROR, f"the publishing job {name} in {file} runs in environment "
+            ERROR, f"the publishing job {name} runs in environment "
             f"{actual!r}, and [tool.release.publish] environment (what PyPI's trusted "
             f"publisher checks) is {wanted!r}", file,
             f"set environment: {wanted} on the job, or change [tool.release.publish] "
@@ -230,7 +234,7 @@ def _publish_job(
         ))  # fmt: skip
     elif wanted is None and actual is None:
         found.append(_finding(
-            WARNING, f"the publishing job {name} in {file} has no environment: anyone who can "
+            WARNING, f"the publishing job {name} has no environment: anyone who can "
             "push a tag can publish", file,
             'add environment: pypi (with required reviewers in the repository settings) and '
             'environment = "pypi" in [tool.release.publish].',

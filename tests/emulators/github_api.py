@@ -7,11 +7,15 @@
         # PATCH {url}/repos/octo-org/tally/releases/{id} {"draft": false}
         github.releases, github.asset_bytes, github.latest_id, github.requests
 
-One server answers what GitHub spreads over three hosts: the API (``/repos/...``, and
+``url`` answers what GitHub spreads over three hosts: the API (``/repos/...``, and
 ``/repositories/{id}/...``, the form GitHub's ``Link`` headers use), the uploads host
 (``/uploads/repos/...``, where GitHub Enterprise Server has it) and the web side
-(``html_url``, ``browser_download_url``, and ``/download/{asset_id}/{name}`` standing in for
-the storage that asset downloads are redirected to).
+(``html_url``, ``browser_download_url``). Asset downloads are redirected, as GitHub's are,
+to a STORAGE server of their own (``storage_url``, another port: another origin) at a
+signed URL that expires and that refuses a request still carrying the token ("Only one auth
+mechanism allowed", as GitHub's S3 storage says): a client must drop the Authorization
+header when it follows the redirect, as ``requests`` does when the origin changes and
+``urllib`` does not.
 
 What GitHub does and this follows (docs.github.com/rest/releases, and what its clients have
 met; see the report that came with this file):
@@ -34,8 +38,10 @@ met; see the report that came with this file):
 from __future__ import annotations
 
 import base64
+import calendar
 import collections
 import hashlib
+import hmac
 import http
 import json
 import math
@@ -194,6 +200,24 @@ class _APIHandler(Handler):
         self.send(answer.status, answer.body, answer.content_type, headers=answer.headers)
 
 
+class _StorageHandler(Handler):
+    def do_GET(self) -> None:
+        self.dispatch(self._handle)
+
+    do_POST = do_PUT = do_DELETE = do_GET
+
+    def _handle(self) -> None:
+        api: GitHubAPI = self.server.emulator
+        answer = api._storage_answer(self.command, self.path, self.headers)
+        self.send(answer.status, answer.body, answer.content_type, headers=answer.headers)
+
+
+class _APIServer(LocalServer):
+    # socketserver listens with a backlog of 5: a stage uploading a dozen assets at once
+    # would see connections wait a second for a SYN retry.
+    request_queue_size = 64
+
+
 class GitHubAPI:
     """Releases and release assets of one repository, on 127.0.0.1 (port chosen by the OS).
 
@@ -246,13 +270,19 @@ class GitHubAPI:
         self._next_asset_id = 260_000_001
         self._used = 0
         self._window_reset = int(time.time()) + 3600
-        self._server = LocalServer(_APIHandler, self)
+        self._server = _APIServer(_APIHandler, self)
         self.url = f"http://127.0.0.1:{self._server.port}"
+        # The storage asset downloads are redirected to; its URLs live this many seconds.
+        self.download_lifetime = 300
+        self._signing_key = secrets.token_bytes(32)
+        self._storage = _APIServer(_StorageHandler, self)
+        self.storage_url = f"http://127.0.0.1:{self._storage.port}"
 
     # --- lifecycle --------------------------------------------------------------------
 
     def __enter__(self) -> GitHubAPI:
         self._server.start()
+        self._storage.start()
         return self
 
     def __exit__(
@@ -261,12 +291,16 @@ class GitHubAPI:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        # Side by side: each stop waits for its server's poll interval.
+        storage = threading.Thread(target=self._storage.stop, name="storage-stop")
+        storage.start()
         self._server.stop()
+        storage.join(timeout=15)
 
     @property
     def errors(self) -> list[str]:
         """Tracebacks of requests the emulator itself failed on (should stay empty)."""
-        return self._server.errors
+        return self._server.errors + self._storage.errors
 
     @property
     def owner(self) -> str:
@@ -330,7 +364,7 @@ class GitHubAPI:
             self.requests.append((method, path))
             web = self._web(method, path, headers)
             if web is not None:
-                return web  # github.com and its storage: no API headers, faults or limits
+                return web  # github.com: no API headers, faults or limits
             now = int(time.time())
             if now >= self._window_reset:  # a new hour: the budget is whole again
                 self._used, self._window_reset = 0, now + 3600
@@ -401,6 +435,8 @@ class GitHubAPI:
         version = headers.get("X-GitHub-Api-Version")
         if version is not None and version not in API_VERSIONS:
             return _error(400, f"API version {version} is not supported.", VERSION_DOCS)
+        if body is None:  # a Content-Length that is no number
+            return _error(400, f"Bad Content-Length: {headers.get('Content-Length')}")
         upload = re.match(r"^/uploads/repos/([^/]+)/([^/]+)/releases/(\d+)/assets$", path)
         if upload:
             if method != "POST" or not self._same_repository(upload[1], upload[2]):
@@ -442,7 +478,12 @@ class GitHubAPI:
             (r"/releases", "GET", "list", "#list-releases"),
             (r"/releases", "POST", "create", "#create-a-release"),
             (r"/releases/latest", "GET", "latest", "#get-the-latest-release"),
-            (r"/releases/generate-notes", "POST", "notes", "#generate-release-notes-content"),
+            (
+                r"/releases/generate-notes",
+                "POST",
+                "notes",
+                "#generate-release-notes-content-for-a-release",
+            ),
             (r"/releases/tags/(.+)", "GET", "by_tag", "#get-a-release-by-tag-name"),
             (r"/releases/(\d+)", "GET", "get", "#get-a-release"),
             (r"/releases/(\d+)", "PATCH", "update", "#update-a-release"),
@@ -795,7 +836,7 @@ class GitHubAPI:
         asset = found[1]
         if "application/octet-stream" in accept.lower():
             # GitHub redirects to its storage, a URL that works without the token.
-            location = f"{self.url}/download/{asset_id}/{quote(asset['name'])}"
+            location = self._signed_location(asset)
             return _Answer(302, b"", "text/html; charset=utf-8", {"Location": location})
         return _json(200, asset)
 
@@ -841,7 +882,7 @@ class GitHubAPI:
         return _Answer(204, content_type="text/plain")
 
     def _upload(
-        self, release_id: int, query: dict[str, list[str]], headers: Message, body: bytes | None
+        self, release_id: int, query: dict[str, list[str]], headers: Message, body: bytes
     ) -> _Answer:
         doc = ASSETS_DOCS + "#upload-a-release-asset"
         if self.read_only:
@@ -852,8 +893,6 @@ class GitHubAPI:
         length = headers.get("Content-Length")
         if length is None:
             return _error(411, "Length Required: a Content-Length header is required", doc)
-        if body is None:
-            return _error(400, f"Bad Content-Length: {length}", doc)
         name = (query.get("name") or [""])[0]
         if not name:
             return _validation_failed(
@@ -890,7 +929,7 @@ class GitHubAPI:
             "id": asset_id,
             "node_id": _node_id("RA", asset_id),
             "name": name,
-            "label": (query.get("label") or [None])[0],
+            "label": query["label"][0] if query.get("label") else None,
             "uploader": dict(ACTIONS_BOT),
             "content_type": content_type,
             "state": "starter" if starter else "uploaded",
@@ -909,29 +948,10 @@ class GitHubAPI:
         self.asset_bytes[asset_id] = bytes(body)
         return _json(201, asset)
 
-    # --- the web side: github.com's download links and the storage behind them -------
+    # --- the web side: github.com's download links, and the storage behind them -----
 
     def _web(self, method: str, path: str, headers: Message) -> _Answer | None:
-        """The answer of a request to github.com or its storage; None for an API request."""
-        storage = re.match(r"^/download/(\d+)/([^/]+)$", path)
-        if storage:
-            found = self._asset_owner(int(storage[1]))
-            asset = found[1] if found else None
-            if (
-                method != "GET"
-                or asset is None
-                or asset["state"] != "uploaded"
-                or unquote(storage[2]) != asset["name"]
-            ):
-                return _Answer(404, b"Not Found", "text/plain; charset=utf-8")
-            asset["download_count"] += 1
-            disposition = f"attachment; filename={asset['name']}"
-            return _Answer(
-                200,
-                self.asset_bytes[asset["id"]],
-                "application/octet-stream",
-                {"Content-Disposition": disposition},
-            )
+        """The answer of a request to github.com (a download link); None for the API."""
         link = re.match(r"^/([^/]+)/([^/]+)/releases/download/(.+)/([^/]+)$", path)
         if not link or link[1] in ("repos", "repositories", "uploads"):
             return None
@@ -949,6 +969,77 @@ class GitHubAPI:
                 continue
             for asset in release["assets"]:
                 if asset["name"] == name and asset["state"] == "uploaded":
-                    location = f"{self.url}/download/{asset['id']}/{quote(name)}"
+                    location = self._signed_location(asset)
                     return _Answer(302, b"", "text/html; charset=utf-8", {"Location": location})
         return not_found
+
+    def _signature(self, asset_id: int, date: str, expires: str) -> str:
+        text = f"{asset_id}:{date}:{expires}".encode()
+        return hmac.new(self._signing_key, text, hashlib.sha256).hexdigest()
+
+    def _signed_location(self, asset: dict[str, Any]) -> str:
+        """Where GitHub redirects a download: storage, with a presigned query that expires."""
+        date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        expires = str(self.download_lifetime)
+        name = quote(asset["name"], safe="")
+        query = "&".join(
+            [
+                "X-Amz-Algorithm=AWS4-HMAC-SHA256",
+                f"X-Amz-Date={date}",
+                f"X-Amz-Expires={expires}",
+                f"X-Amz-Signature={self._signature(asset['id'], date, expires)}",
+                "X-Amz-SignedHeaders=host",
+                f"response-content-disposition=attachment%3B%20filename%3D{name}",
+                "response-content-type=application%2Foctet-stream",
+            ]
+        )
+        return f"{self.storage_url}/download/{asset['id']}/{name}?{query}"
+
+    def _storage_answer(self, method: str, target: str, headers: Message) -> _Answer:
+        """What the storage says: the bytes, for a signed, unexpired URL and no token."""
+        parts = urlsplit(target)
+        query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+
+        def refusal(status: int, code: str, message: str) -> _Answer:
+            xml = (
+                '<?xml version="1.0" encoding="UTF-8"?>\n'
+                f"<Error><Code>{code}</Code><Message>{message}</Message></Error>"
+            )
+            return _Answer(status, xml.encode(), "application/xml")
+
+        with self._lock:
+            self.requests.append((method, parts.path))
+            match = re.match(r"^/download/(\d+)/([^/]+)$", parts.path)
+            found = self._asset_owner(int(match[1])) if match else None
+            asset = found[1] if found else None
+            if method != "GET" or match is None:
+                return refusal(405 if match else 404, "MethodNotAllowed", "Not allowed")
+            if headers.get("Authorization"):
+                return refusal(
+                    400,
+                    "InvalidArgument",
+                    "Only one auth mechanism allowed; only the X-Amz-Algorithm query "
+                    "parameter, Signature query string parameter or the Authorization header "
+                    "should be specified",
+                )
+            date, expires = query.get("X-Amz-Date", ""), query.get("X-Amz-Expires", "")
+            expected = self._signature(int(match[1]), date, expires)
+            if not hmac.compare_digest(query.get("X-Amz-Signature", ""), expected):
+                return refusal(
+                    403,
+                    "SignatureDoesNotMatch",
+                    "The request signature we calculated does not match the signature you "
+                    "provided.",
+                )
+            issued = calendar.timegm(time.strptime(date, "%Y%m%dT%H%M%SZ"))
+            if time.time() > issued + int(expires):
+                return refusal(403, "AccessDenied", "Request has expired")
+            if asset is None or asset["state"] != "uploaded" or unquote(match[2]) != asset["name"]:
+                return refusal(404, "NoSuchKey", "The specified key does not exist.")
+            asset["download_count"] += 1
+            return _Answer(
+                200,
+                self.asset_bytes[asset["id"]],
+                "application/octet-stream",
+                {"Content-Disposition": f"attachment; filename={asset['name']}"},
+            )

@@ -1,0 +1,306 @@
+"""github-release against the emulated GitHub REST API (tests/emulators/github_api.py), run
+as a user runs it: ``python -m release github-release`` in a child process, with the
+variables a GitHub Actions job has.
+
+The release is created as a draft, gets every validated file and SHA256SUMS, then is
+published; a re-run changes nothing; a draft a failed run left is reused; other content
+under a validated file's name is refused before anything is uploaded; rate limits, outages
+and an upload that left an unfinished asset are ridden out; the token is never printed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from conftest import Release, run_release, validated_tiny_project
+from emulators.github_api import GitHubAPI
+from test_github_api_emulator import create, upload
+
+from release.errors import (
+    CredentialsError,
+    GitHubError,
+    ReleaseAssetConflictError,
+    TagError,
+)
+
+REPO = "octo-org/tally"  # the emulator helpers' repository
+TAG = "v1.0"
+WHEEL = "tiny-1.0-py3-none-any.whl"
+SDIST = "tiny-1.0.tar.gz"
+SUMS = "SHA256SUMS"
+
+
+@pytest.fixture
+def github() -> Iterator[GitHubAPI]:
+    with GitHubAPI(REPO) as server:
+        yield server
+        assert not server.errors
+
+
+@pytest.fixture
+def gh(github: GitHubAPI) -> Iterator[requests.Session]:
+    """Someone else's hands on the same repository (a maintainer, an earlier run)."""
+    with requests.Session() as session:
+        session.headers["Authorization"] = f"Bearer {github.token}"
+        yield session
+
+
+def github_release(
+    release: Release, github: GitHubAPI, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return run_release(
+        "github-release", "--project", str(release.project), "--tag", TAG, *args,
+        env={**github.env(), **(env or {})},
+    )  # fmt: skip
+
+
+def ok(proc: subprocess.CompletedProcess[str], github: GitHubAPI) -> str:
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output
+    assert "Traceback" not in output
+    assert github.token not in output
+    return output
+
+
+def refused(proc: subprocess.CompletedProcess[str], code: int, *needles: str) -> str:
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == code, output
+    assert "Traceback" not in output
+    for needle in needles:
+        assert needle in output, output
+    return output
+
+
+def released(github: GitHubAPI) -> dict[str, Any]:
+    (only,) = github.releases_for(TAG)
+    return only
+
+
+def contents(github: GitHubAPI, gh_release: dict[str, Any]) -> dict[str, bytes]:
+    return {a["name"]: github.asset_bytes[a["id"]] for a in gh_release["assets"]}
+
+
+def asset_id(github: GitHubAPI, gh_release: dict[str, Any], name: str) -> int:
+    assets = github.release(gh_release["id"])["assets"]  # type: ignore[index]
+    return int(next(a["id"] for a in assets if a["name"] == name))
+
+
+def writes(github: GitHubAPI) -> list[tuple[str, str]]:
+    return [(m, p) for m, p in github.requests if m != "GET"]
+
+
+def expected_files(release: Release) -> dict[str, bytes]:
+    files = {name: (release.dist / name).read_bytes() for name in (WHEEL, SDIST)}
+    files[SUMS] = "".join(
+        f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in files.items()
+    ).encode()
+    return files
+
+
+# --- the release, and running it again -------------------------------------------------------
+
+
+def test_a_draft_gets_every_file_then_is_published_latest(
+    release: Release, github: GitHubAPI
+) -> None:
+    output = ok(github_release(release, github), github)
+    gh_release = released(github)
+    assert gh_release["draft"] is False and gh_release["prerelease"] is False
+    assert github.latest_id == gh_release["id"]
+    assert contents(github, gh_release) == expected_files(release)
+    # Draft first, assets, then publishing: nothing is public before every file is there.
+    kinds = [(m, p.split("/")[1]) for m, p in writes(github)]
+    assert kinds == [("POST", "repos"), ("POST", "uploads"), ("POST", "uploads"),
+                     ("POST", "uploads"), ("PATCH", "repos")]  # fmt: skip
+    assert gh_release["body"]  # generated release notes
+    record = release.record("github-release")
+    assert record["status"] == "ok"
+    assert record["details"]["assets"] == {WHEEL: "uploaded", SDIST: "uploaded", SUMS: "uploaded"}
+    assert record["details"]["published"] is True
+    assert record["details"]["url"].endswith(f"/releases/tag/{TAG}")
+    assert github.token not in json.dumps(record)
+    assert f"published {TAG} as the latest release" in output
+
+
+def test_running_it_again_changes_nothing(release: Release, github: GitHubAPI) -> None:
+    ok(github_release(release, github), github)
+    before = len(writes(github))
+    output = ok(github_release(release, github), github)
+    assert len(writes(github)) == before
+    assert len(github.releases) == 1
+    assert f"reusing the published release {TAG}" in output
+    assert output.count("already there, same sha256") == 3
+    assert release.record("github-release")["details"]["api_requests"] <= 3
+
+
+def test_a_draft_a_failed_run_left_is_reused(
+    release: Release, github: GitHubAPI, gh: requests.Session
+) -> None:
+    draft = create(gh, github, tag_name=TAG, draft=True)
+    assert upload(gh, draft, WHEEL, (release.dist / WHEEL).read_bytes()).status_code == 201
+    output = ok(github_release(release, github), github)
+    gh_release = released(github)
+    assert gh_release["id"] == draft["id"] and gh_release["draft"] is False
+    assert contents(github, gh_release) == expected_files(release)
+    assert f"{WHEEL}: already there, same sha256" in output
+
+
+def test_the_published_release_wins_over_a_newer_draft_of_its_tag(
+    release: Release, github: GitHubAPI, gh: requests.Session
+) -> None:
+    ok(github_release(release, github), github)
+    published = released(github)
+    stray = create(gh, github, tag_name=TAG, draft=True)  # drafts may share a tag
+    output = ok(github_release(release, github), github)
+    assert f"reusing the published release {TAG}" in output
+    assert github.release(stray["id"])["assets"] == []  # type: ignore[index]
+    assert github.release(published["id"])["draft"] is False  # type: ignore[index]
+
+
+def test_a_pre_release_is_not_made_latest(tmp_path: Path, github: GitHubAPI) -> None:
+    rc = validated_tiny_project(tmp_path, version="1.1rc1")
+    proc = run_release(
+        "github-release", "--project", str(rc.project), "--tag", "v1.1rc1", env=github.env()
+    )
+    output = ok(proc, github)
+    (gh_release,) = github.releases_for("v1.1rc1")
+    assert gh_release["prerelease"] is True and gh_release["draft"] is False
+    assert github.latest_id is None
+    assert "published v1.1rc1 as a pre-release" in output
+
+
+def test_an_asset_compared_by_its_bytes_is_fetched_without_the_token(
+    release: Release, github: GitHubAPI, gh: requests.Session
+) -> None:
+    # Assets from before GitHub kept digests: only the bytes, behind a signed storage URL
+    # that refuses a request which also carries the token, can tell.
+    draft = create(gh, github, tag_name=TAG, draft=True)
+    assert upload(gh, draft, WHEEL, (release.dist / WHEEL).read_bytes()).status_code == 201
+    for asset in github.release(draft["id"])["assets"]:  # type: ignore[index]
+        asset["digest"] = None
+    output = ok(github_release(release, github), github)
+    assert f"{WHEEL}: already there, same sha256" in output
+    assert [p for _, p in github.requests if p.startswith("/download/")] == [
+        f"/download/{asset_id(github, draft, WHEEL)}/{WHEEL}"
+    ]
+
+
+# --- conflicts and refusals ----------------------------------------------------------------
+
+
+def test_other_content_under_a_validated_name_is_refused_before_any_upload(
+    release: Release, github: GitHubAPI, gh: requests.Session
+) -> None:
+    draft = create(gh, github, tag_name=TAG, draft=True)
+    assert upload(gh, draft, SDIST, b"\x1f\x8b not the validated sdist").status_code == 201
+    before = len(writes(github))
+    refused(
+        github_release(release, github), ReleaseAssetConflictError.exit_code,
+        f"the release {TAG} already has {SDIST} with other content", "nothing was uploaded",
+        "delete the stray asset(s) on GitHub",
+    )  # fmt: skip
+    assert len(writes(github)) == before
+    assert github.release(draft["id"])["draft"] is True  # type: ignore[index]
+
+
+def test_an_immutable_release_missing_a_file_says_a_new_version_is_needed(
+    release: Release, gh: requests.Session
+) -> None:
+    with GitHubAPI(REPO, immutable=True) as github:
+        gh.headers["Authorization"] = f"Bearer {github.token}"
+        published = create(gh, github, tag_name=TAG, draft=True)
+        assert upload(gh, published, WHEEL, (release.dist / WHEEL).read_bytes()).status_code == 201
+        assert gh.patch(published["url"], json={"draft": False}).status_code == 200
+        refused(
+            github_release(release, github), GitHubError.exit_code,
+            f"the release {TAG} was published without {SDIST}",
+            "releases are immutable", "release a new version",
+        )  # fmt: skip
+        assert not github.errors
+
+
+def test_a_read_only_token_is_told_which_permission(release: Release) -> None:
+    with GitHubAPI(REPO, read_only=True) as github:
+        refused(github_release(release, github), GitHubError.exit_code,
+                "permissions: contents: write")  # fmt: skip
+
+
+def test_a_bad_token_is_refused_with_what_to_pass(release: Release, github: GitHubAPI) -> None:
+    output = refused(
+        github_release(release, github, env={"GITHUB_TOKEN": "ghs_not-the-token"}),
+        GitHubError.exit_code, "GitHub refused the token", "GITHUB_TOKEN: ${{ github.token }}",
+    )  # fmt: skip
+    assert "ghs_not-the-token" not in output
+
+
+def test_no_token_is_said_before_any_request(release: Release, github: GitHubAPI) -> None:
+    refused(
+        github_release(release, github, env={"GITHUB_TOKEN": ""}), CredentialsError.exit_code,
+        "github-release needs GITHUB_TOKEN", "contents: write on the job",
+    )  # fmt: skip
+    assert github.requests == []
+
+
+def test_no_tag_is_refused(release: Release, github: GitHubAPI) -> None:
+    proc = run_release("github-release", "--project", str(release.project), env=github.env())
+    refused(proc, TagError.exit_code, "github-release needs the tag", "--tag v1.2.3")
+    assert github.requests == []
+
+
+def test_the_dry_run_calls_nothing(release: Release, github: GitHubAPI) -> None:
+    proc = run_release(
+        "github-release", "--project", str(release.project), "--dry-run", env=github.env()
+    )
+    output = ok(proc, github)
+    assert f"would create (or reuse) the release {TAG} of {REPO}" in output
+    assert f"upload 3 file(s) ({WHEEL}, {SDIST}, {SUMS})" in output
+    assert github.requests == []
+
+
+# --- GitHub having a bad moment ---------------------------------------------------------------
+
+
+def test_rate_limits_and_outages_are_waited_out(release: Release, github: GitHubAPI) -> None:
+    github.rate_limit(1, reset_in=1)
+    github.secondary_limit(1, retry_after=1)
+    github.fail(1, status=502)
+    output = ok(github_release(release, github), github)
+    assert "GitHub answered 403; again in" in output
+    assert "GitHub answered 429; again in 1s" in output
+    assert "GitHub answered 502; again in" in output
+    assert contents(github, released(github)) == expected_files(release)
+
+
+def test_an_upload_that_left_an_unfinished_asset_is_done_again(
+    release: Release, github: GitHubAPI
+) -> None:
+    github.fail_uploads(1)  # a 502, and an empty "starter" asset left under the name
+    ok(github_release(release, github), github)
+    gh_release = released(github)
+    assert contents(github, gh_release) == expected_files(release)
+    assert all(a["state"] == "uploaded" for a in gh_release["assets"])
+    assert [m for m, p in github.requests if "/releases/assets/" in p] == ["DELETE"]
+
+
+def test_a_rate_limit_reset_far_ahead_is_reported_not_waited(
+    release: Release, github: GitHubAPI
+) -> None:
+    github.rate_limit(1, reset_in=3600)
+    refused(github_release(release, github), GitHubError.exit_code,
+            "rate limit is used up", "run the stage again after the reset")  # fmt: skip
+
+
+def test_github_down_for_good_is_an_outage_with_a_status_page(
+    release: Release, github: GitHubAPI
+) -> None:
+    github.fail(5, status=503)
+    refused(github_release(release, github), GitHubError.exit_code,
+            "GitHub did not answer", "githubstatus.com")  # fmt: skip
+    assert github.releases == []
