@@ -88,8 +88,14 @@ def release(session: nox.Session) -> None:
 
 
 # What the tests run besides Python tools: MinGW-w64 (cross builds, PE fixtures), objdump,
-# a C compiler for the C example, patchelf for auditwheel; the Windows Rust target.
-TEST_SYSTEM_PACKAGES = ["binutils", "gcc", "libc6-dev", "mingw-w64", "patchelf"]
+# a C compiler for the C example, patchelf for auditwheel, pkg-config (its failure messages);
+# the Windows Rust target.
+TEST_SYSTEM_PACKAGES = ["binutils", "gcc", "libc6-dev", "mingw-w64", "patchelf", "pkg-config"]
+
+
+def _test_system_packages(session: nox.Session, *options: str) -> None:
+    session.run("python", "-m", "release", "system-packages", *TEST_SYSTEM_PACKAGES, *options)
+    session.run("rustup", "target", "add", "x86_64-pc-windows-gnu", external=True)
 
 
 @nox.session(name="system-packages")
@@ -97,10 +103,7 @@ def system_packages(session: nox.Session) -> None:
     """The tests' system packages, through nox-release's own mechanism: installed in CI (or
     with -- --install), checked elsewhere."""
     session.install("-e", str(ROOT))
-    session.run(
-        "python", "-m", "release", "system-packages", *TEST_SYSTEM_PACKAGES, *session.posargs
-    )
-    session.run("rustup", "target", "add", "x86_64-pc-windows-gnu", external=True)
+    _test_system_packages(session, *session.posargs)
 
 
 @nox.session
@@ -110,6 +113,9 @@ def tests(session: nox.Session) -> None:
     session.install(
         "-c", CONSTRAINTS, "pytest>=8", "pypiserver>=2", "nox>=2024.3.2", "uv", "-e", ALL_TOOLS
     )
+    # A missing system package stops here, with the command that installs it, instead of
+    # failing tests one by one.
+    _test_system_packages(session)
     session.run("pytest", *session.posargs)
 
 

@@ -18,7 +18,16 @@ from conftest import EXAMPLES, REPO
 
 pytestmark = pytest.mark.e2e
 
-STAGES = ("build-linux", "build-windows", "sdist", "validate")
+# Each session in the order of a release; publish and github-release as their dry runs.
+SESSIONS = {
+    "check": (),
+    "build-linux": (),
+    "build-windows": (),
+    "sdist": (),
+    "validate": (),
+    "publish": ("--dry-run",),
+    "github-release": ("--dry-run",),
+}
 
 
 @pytest.fixture(scope="module")
@@ -54,16 +63,21 @@ def test_each_stage_session_alone(
     envdir: Path, tmp_path: Path, example: str, statuses: dict[str, str]
 ) -> None:
     dist = tmp_path / "dist"
-    for stage in STAGES:
+    for stage, options in SESSIONS.items():
         proc = nox(envdir, "-s", stage, "--", "--project", str(EXAMPLES / example),
-                   "--dist", str(dist))  # fmt: skip
+                   "--dist", str(dist), *options)  # fmt: skip
         output = proc.stdout + proc.stderr
         assert proc.returncode == 0, f"nox -s {stage} on {example}:\n{output}"
         assert f"Session {stage} was successful" in output
         assert "Traceback" not in output
+    # check ran before the dist dir existed: its record went nowhere, its verdict is above.
     records = {
-        stage: json.loads((dist / ".release" / f"{stage}.json").read_text()) for stage in STAGES
+        stage: json.loads((dist / ".release" / f"{stage}.json").read_text())
+        for stage in list(SESSIONS)[1:]
     }
-    assert {s: r["status"] for s, r in records.items() if s != "validate"} == statuses
-    assert records["validate"]["status"] == "ok"
+    builds = {s: r["status"] for s, r in records.items() if s.startswith(("build", "sdist"))}
+    assert builds == statuses
+    assert {records[s]["status"] for s in ("validate", "publish", "github-release")} == {"ok"}
     assert not [f for f in records["validate"]["findings"] if f["level"] != "info"]
+    assert "installed from it" in records["publish"]["reason"]
+    assert records["github-release"]["details"]["dry_run"] is True

@@ -18,7 +18,7 @@ import pytest
 from conftest import EXAMPLES, REPO, TINY_PYPROJECT, run_context, tiny_project, write_text
 from test_backends import FakeProcesses, make_ctx, printed
 
-from release import cli, system_packages
+from release import cli, pipeline, system_packages
 from release.config import load_config
 from release.console import Console
 from release.errors import CheckFailedError, SystemPackageError
@@ -99,9 +99,11 @@ def test_generated_release_workflow_is_least_privilege_and_thin(project: Path) -
     assert text.count("contents: write") == 1
     assert text.index("contents: write") > text.index("\n  github-release:")
     assert "persist-credentials: false" in text
-    # The GitHub Release comes after PyPI took the files.
-    github_release = text[text.index("\n  github-release:") :]
-    assert "needs: [publish]" in github_release
+    # Both from the validated set, after validate.
+    for job in ("publish", "github-release"):
+        block = text[text.index(f"\n  {job}:") :]
+        assert block.index("needs: [validate]") < block.index("steps:")
+        assert "name: dist-validated" in block.split("\n\n")[0]
     runs = [line.strip() for line in text.splitlines() if line.strip().startswith("- run:")]
     assert runs and all(
         r.startswith(("- run: nox -s ", "- run: python -m pip install nox==")) for r in runs
@@ -411,3 +413,44 @@ def test_system_packages_installs_in_ci_after_refreshing_the_lists(tmp_path: Pat
     assert "apt-get" in printed(ctx)  # the install is logged like every command
     assert system_packages.install_wanted({"GITHUB_ACTIONS": "true"})
     assert not system_packages.install_wanted({})
+
+
+def test_build_linux_installs_apt_packages_in_actions_before_building(tmp_path: Path) -> None:
+    config = load_config(apt_project(tmp_path, ["coreutils", "m4"]))
+    replies = {"dpkg-query": ("coreutils install ok installed\n", 1)}
+    fake = FakeProcesses(
+        tools={tool: f"/usr/bin/{tool}" for tool in ("dpkg-query", "apt-get", "sudo")},
+        respond=lambda call: replies.get(call.tool, ""),
+    )
+    ctx = make_ctx(config, environ={"GITHUB_ACTIONS": "true"}, processes=fake)
+    pipeline.run_stage(ctx, "build-linux")
+    # The tool and arguments of each call, sudo (when not root) taken off.
+    commands = [c.args if c.tool == "sudo" else (c.tool, *c.args) for c in fake.calls]
+    names = [c[0] for c in commands]
+    build = next(i for i, c in enumerate(commands) if c[1:4] == ("-m", "build", "--wheel"))
+    assert names.index("dpkg-query") < names.index("apt-get") < build
+    assert [c for c in commands if c[0] == "apt-get"] == [
+        ("apt-get", "update", "-q"),
+        ("apt-get", "install", "-y", "-q", "--no-install-recommends", "m4"),
+    ]
+    assert all(
+        c.env.get("DEBIAN_FRONTEND") == "noninteractive"
+        for c in fake.calls
+        if "apt-get" in (c.tool, *c.args[:1])
+    )
+
+
+def test_build_linux_on_a_laptop_stops_before_building_with_the_command(tmp_path: Path) -> None:
+    config = load_config(apt_project(tmp_path, ["m4"]))
+    fake = FakeProcesses(
+        tools={"dpkg-query": "/usr/bin/dpkg-query"},
+        respond=lambda call: ("dpkg-query: no packages found matching m4", 1),
+    )
+    ctx = make_ctx(config, processes=fake)
+    record, error = pipeline.run_stage(ctx, "build-linux")
+    assert isinstance(error, SystemPackageError)
+    assert "apt-get install -y -q --no-install-recommends m4" in error.remedy
+    tools = [c.tool for c in fake.calls]
+    assert "dpkg-query" in tools and "apt-get" not in tools and "sudo" not in tools
+    assert not any(c.args[:3] == ("-m", "build", "--wheel") for c in fake.calls)  # not built
+    assert record.status == "failed"

@@ -147,8 +147,7 @@ def release_workflow(config: ReleaseConfig) -> str:
             _setup("-s github-release", env={"GITHUB_TOKEN": "${{ github.token }}"}),
             _download(dist, name="dist-validated"),
         ),
-        # After PyPI took the files: a release page must not offer a version pip cannot get.
-        needs=["publish"],
+        needs=["validate"],
         permissions={"contents": "write"},  # the release and its assets; this job alone
     )
     return HEADER + "\n".join(lines).replace("jobs:\n\n", "jobs:\n") + "\n"
