@@ -25,7 +25,7 @@ ROOT = Path(__file__).parent
 # The tools of each stage are nox-release's extras (pyproject.toml): one list, used here and
 # by `pip install nox-release[validate]` alike; their versions are pinned in one file.
 ALL_TOOLS = f"{ROOT}[build,validate,publish,check]"
-CONSTRAINTS = str(ROOT / "constraints.txt")
+CONSTRAINTS = str(ROOT / "release" / "constraints.txt")
 
 
 def _stage(session: nox.Session, stage: str, extras: str) -> None:
@@ -109,10 +109,12 @@ def system_packages(session: nox.Session) -> None:
 @nox.session
 def tests(session: nox.Session) -> None:
     """Unit tests, and end-to-end tests that build the examples for real."""
-    # nox: the tests run each stage session as a user does (tests/test_nox_sessions.py).
+    # nox: the tests run each stage session as a user does (tests/test_nox_sessions.py);
+    # ruff: the noxfile init writes must pass it (tests/test_init.py).
     session.install(
-        "-c", CONSTRAINTS, "pytest>=8", "pypiserver>=2", "nox>=2024.3.2", "uv", "-e", ALL_TOOLS
-    )
+        "-c", CONSTRAINTS, "pytest>=8", "pypiserver>=2", "nox>=2024.3.2", "uv", "ruff>=0.6",
+        "-e", ALL_TOOLS,
+    )  # fmt: skip
     # A missing system package stops here, with the command that installs it, instead of
     # failing tests one by one.
     _test_system_packages(session)

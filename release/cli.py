@@ -49,7 +49,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     packages.add_argument("packages", nargs="*", help="default: [tool.release.linux] apt-packages")
     packages.add_argument("--install", action="store_true", help="install what is missing")
-    for command in (workflows, packages):
+    init = sub.add_parser("init", help="adopt nox-release: config, noxfile, workflows")
+    init.add_argument("--package-dir", default=None, help="the package's directory, when "
+                      "there is more than one")  # fmt: skip
+    init.add_argument("--force", action="store_true", help="write files that exist and differ")
+    init.add_argument(
+        "--from", dest="source", type=Path, default=None, metavar="PATH",
+        help="the noxfile installs nox-release from this checkout instead of PyPI",
+    )  # fmt: skip
+    pinned = sub.add_parser(
+        "constraints", help="print the path of the tool versions file sessions pin"
+    )
+    pinned.add_argument("-v", "--verbose", action="store_true", help="show tracebacks")
+    for command in (workflows, packages, init):
         command.add_argument("--project", type=Path, default=None, help="the project root")
         command.add_argument("-v", "--verbose", action="store_true", help="show tracebacks")
     return parser
@@ -174,7 +186,27 @@ def system_packages_command(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-COMMAND_FUNCTIONS = {"workflows": workflows_command, "system-packages": system_packages_command}
+def init_command(args: argparse.Namespace, console: Console) -> int:
+    from .init import init  # tomlkit, only here
+
+    root = Path(args.project) if args.project is not None else Path.cwd()
+    return init(
+        root, package_dir=args.package_dir, force=args.force, source=args.source,
+        console=console,
+    )  # fmt: skip
+
+
+def constraints_command(args: argparse.Namespace, console: Console) -> int:
+    console.line(str(Path(__file__).with_name("constraints.txt")))
+    return 0
+
+
+COMMAND_FUNCTIONS = {
+    "workflows": workflows_command,
+    "system-packages": system_packages_command,
+    "init": init_command,
+    "constraints": constraints_command,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -376,10 +376,16 @@ def _package_dir(project: Path, table: ReleaseTable, pyproject: Path) -> Path:
     return package_dir
 
 
-def load_config(project: Path) -> ReleaseConfig:
+def load_config(project: Path, pyproject_text: str | None = None) -> ReleaseConfig:
+    """The configuration of ``project``; from ``pyproject_text`` instead of its
+    pyproject.toml when given (init: the configuration it is about to write)."""
     project = project.resolve()
-    pyproject = find_pyproject(project)
-    data = read_toml(pyproject)
+    if pyproject_text is None:
+        pyproject = find_pyproject(project)
+        data = read_toml(pyproject)
+    else:
+        pyproject = project / "pyproject.toml"
+        data = parse_toml(pyproject_text.encode("utf-8"), str(pyproject))
     tool = data.get("tool", {})
     if not isinstance(tool, dict):
         raise ConfigTypeError(

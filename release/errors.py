@@ -226,7 +226,7 @@ class RehearsalError(ReleaseError):
     exit_code = 57
 
 
-# --- the preflight and GitHub: 60-69 ----------------------------------------------------------
+# --- the preflight, GitHub, init: 60-69 -------------------------------------------------------
 
 
 class CheckFailedError(ReleaseError):
@@ -245,6 +245,24 @@ class ReleaseAssetConflictError(ReleaseError):
     """The GitHub Release has an asset of that name with other content."""
 
     exit_code = 62
+
+
+class NoPackageError(ReleaseError):
+    """init found no Python package to configure."""
+
+    exit_code = 63
+
+
+class AmbiguousPackageError(ReleaseError):
+    """init found more than one package, and --package-dir does not say which."""
+
+    exit_code = 64
+
+
+class WouldOverwriteError(ReleaseError):
+    """init would change files that exist, and --force was not given."""
+
+    exit_code = 65
 
 
 # --- bugs: 70 -------------------------------------------------------------------------------

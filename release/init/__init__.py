@@ -1,0 +1,129 @@
+"""``nox-release init``: adopt nox-release in a repository in one command.
+
+The steps a maintainer would otherwise do by hand: find the package and read what it already
+says (detect.py); write ``[tool.release]`` into the root pyproject.toml, keeping every other
+byte (table.py); a noxfile.py whose sessions install a pinned nox-release (noxfile.py); the
+thin workflows generated from the configuration; then say what is left to do on PyPI and
+GitHub. A file that exists and would change is only shown as a diff unless ``--force``:
+then nothing is written at all, so a half-adopted repository never happens.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import load_config
+from ..console import Console
+from ..errors import WouldOverwriteError
+from ..fsio import write_text_atomic
+from ..runner import Runner
+from ..tag import tag_for
+from ..workflows.generate import workflows
+from .detect import Detected, choose_package_dir, detect
+from .noxfile import noxfile
+from .table import ENVIRONMENT, WORKFLOW, release_table, with_release_table
+
+CREATE, CHANGE, SAME, ADD_TABLE = "create", "change", "unchanged", "add [tool.release]"
+
+
+@dataclass(frozen=True)
+class PlannedFile:
+    path: Path
+    shown: str
+    old: str | None  # None: the file does not exist
+    new: str
+
+    @property
+    def action(self) -> str:
+        if self.old is None:
+            return CREATE
+        if self.old == self.new:
+            return SAME
+        if self.shown == "pyproject.toml" and "[tool.release" not in self.old:
+            return ADD_TABLE  # every byte that was there stays: nothing is overwritten
+        return CHANGE
+
+    def diff(self) -> str:
+        return "".join(difflib.unified_diff(
+            (self.old or "").splitlines(keepends=True), self.new.splitlines(keepends=True),
+            fromfile=f"{self.shown} (now)", tofile=f"{self.shown} (init)",
+        ))  # fmt: skip
+
+
+def plan(
+    root: Path, package_dir: str | None, source: Path | None, runner: Runner
+) -> tuple[Detected, list[PlannedFile]]:
+    found = detect(root, choose_package_dir(root, package_dir), runner)
+    pyproject = root / "pyproject.toml"
+    old = pyproject.read_text(encoding="utf-8") if pyproject.is_file() else None
+    text = with_release_table(old or "", release_table(root, found), pyproject)
+    # The workflows are made from the configuration exactly as it will load.
+    config = load_config(root, pyproject_text=text)
+    files = {pyproject: text, root / "noxfile.py": noxfile(source), **workflows(config)}
+    planned = []
+    for path, new in files.items():
+        current = path.read_text(encoding="utf-8") if path.is_file() else None
+        planned.append(PlannedFile(path, config.shown(path), current, new))
+    return found, planned
+
+
+def init(
+    root: Path, *, package_dir: str | None, force: bool, source: Path | None, console: Console
+) -> int:
+    root = root.resolve()
+    found, planned = plan(root, package_dir, source, Runner(console))
+    console.line(f"package: {found.package_dir} ({found.name or 'no [project] name'})")
+    console.line(f"  backend {found.backend}: {found.backend_why}")
+    console.line(f"  version {found.version or '(computed at build time)'}: {found.version_why}")
+    console.line(f"  wheels: {found.wheels_why}")
+    console.line(f"  sdist: {'yes' if found.sdist else 'no, ' + str(found.sdist_why)}")
+    changes = [f for f in planned if f.action == CHANGE]
+    if changes and not force:
+        for file in changes:
+            console.line(file.diff().rstrip("\n"))
+        raise WouldOverwriteError(
+            f"{len(changes)} file(s) exist and would change: "
+            f"{', '.join(f.shown for f in changes)}; nothing was written.",
+            "read the diff above; run init again with --force to write every file (git keeps "
+            "the old versions).",
+        )
+    for file in planned:
+        if file.action == SAME:
+            console.line(f"{file.shown}: unchanged")
+            continue
+        write_text_atomic(file.path, file.new)
+        console.line(f"{file.shown}: {'wrote' if file.action == CREATE else file.action}")
+    console.line(next_steps(found))
+    return 0
+
+
+def next_steps(found: Detected) -> str:
+    owner, repository = found.github or ("<owner>", "<repository>")
+    name = found.name or "<the PyPI project name>"
+    unknown = "" if found.github else (
+        "\n     (no github.com remote named origin here: fill in the repository's owner and name)"
+    )  # fmt: skip
+    tag = tag_for("v{version}", found.version) if found.version else "v<version>"
+    environments = (
+        f"https://github.com/{owner}/{repository}/settings/environments"
+        if found.github else "the repository's Settings > Environments"
+    )  # fmt: skip
+    return f"""
+next steps:
+  1. Register the trusted publisher on PyPI: the project's Publishing settings
+     (https://pypi.org/manage/project/{name}/settings/publishing/), or, before its first
+     release, a pending publisher (https://pypi.org/manage/account/publishing/):
+       PyPI project name   {name}
+       Owner               {owner}
+       Repository name     {repository}
+       Workflow name       {WORKFLOW}
+       Environment name    {ENVIRONMENT}{unknown}
+  2. Create the GitHub environment {ENVIRONMENT}:
+       {environments}
+     with required reviewers there if a release should wait for someone's approval.
+  3. Run the preflight and the whole release as a dry run here:
+       nox -s check
+       nox -s release
+  4. Commit pyproject.toml, noxfile.py and .github/workflows/, then push the tag {tag}."""

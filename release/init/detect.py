@@ -1,0 +1,164 @@
+"""What ``nox-release init`` reads from a repository instead of asking: where the package is,
+its backend, whether an sdist can be built, its abi3 feature or cibuildwheel selectors, where
+its version comes from, and the GitHub repository of the git remote.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import ReleaseConfig, ReleaseTable
+from ..errors import AmbiguousPackageError, ConfigError, NoPackageError, PackageDirError
+from ..project.cargo import abi3_python_tag
+from ..project.pyproject import infer_backend, read_package
+from ..project.toml import read_toml
+from ..project.version import project_version
+from ..runner import Runner
+
+# Where packages with native code keep their pyproject.toml, besides the root: a crate of a
+# Cargo workspace (crates/foo-python) and the bindings of a C/C++ library (bindings/python).
+LAYOUTS = ("crates/*/pyproject.toml", "bindings/*/pyproject.toml")
+
+# A CMake build of a package dir that reads sources above it: an sdist of the package dir
+# would not contain them.
+_CMAKE_OUTSIDE = re.compile(r"\$\{CMAKE_CURRENT_(?:SOURCE|LIST)_DIR\}/\.\.[/\\][^\s\")]*")
+_GITHUB_REMOTE = re.compile(
+    r"github\.com[:/](?P<owner>[\w.-]+)/(?P<repository>[\w.-]+?)(?:\.git)?/?$"
+)
+
+
+@dataclass(frozen=True)
+class Detected:
+    """The facts the configuration is written from, each with where it was read."""
+
+    package_dir: str  # relative to the root, "." for the root itself
+    name: str | None
+    backend: str
+    backend_why: str
+    sdist: bool
+    sdist_why: str | None  # why not, when False
+    version: str | None
+    version_why: str
+    wheels_why: str  # what decides the wheel set (abi3, cibuildwheel selectors)
+    github: tuple[str, str] | None  # (owner, repository) of the git remote
+
+
+def is_package(pyproject: Path) -> bool:
+    """A pyproject.toml that builds something ([project] or [build-system]), not one that
+    only holds tool settings."""
+    try:
+        data = read_toml(pyproject)
+    except ConfigError:
+        return True  # broken, but a package's: reading it later says what is wrong
+    return "project" in data or "build-system" in data
+
+
+def candidates(root: Path) -> list[str]:
+    """The package dirs under ``root`` (relative, "." for the root), in a stable order."""
+    found = (
+        ["."] if (root / "pyproject.toml").is_file() and is_package(root / "pyproject.toml") else []
+    )
+    for pattern in LAYOUTS:
+        found += [p.parent.relative_to(root).as_posix() for p in sorted(root.glob(pattern))
+                  if is_package(p)]  # fmt: skip
+    return found
+
+
+def choose_package_dir(root: Path, given: str | None) -> str:
+    if given is not None:
+        path = (root / given).resolve()
+        if not (path / "pyproject.toml").is_file():
+            raise PackageDirError(
+                f"--package-dir {given} has no pyproject.toml ({path}).",
+                "point it at the directory of the package's pyproject.toml, relative to the "
+                "repository root.",
+            )
+        return path.relative_to(root).as_posix() or "."
+    found = candidates(root)
+    if not found:
+        raise NoPackageError(
+            f"no Python package found in {root}: no pyproject.toml with [project] or "
+            f"[build-system] at the root, in crates/*/ or in bindings/*/.",
+            "run init at the repository root, or name the package's directory with "
+            "--package-dir DIR.",
+        )
+    if len(found) > 1:
+        listed = "\n".join(f"  --package-dir {d}" for d in found)
+        raise AmbiguousPackageError(
+            f"{len(found)} packages found in {root}; init configures one:\n{listed}",
+            "run init again with --package-dir and the one to release.",
+        )
+    return found[0]
+
+
+def github_repository(runner: Runner, root: Path) -> tuple[str, str] | None:
+    """(owner, repository) of the ``origin`` remote when it is on github.com."""
+    if runner.which("git") is None:
+        return None
+    result = runner.run(
+        ["git", "-C", str(root), "remote", "get-url", "origin"],
+        check=False, quiet=True, record=False, why="reading the git remote",
+    )  # fmt: skip
+    match = _GITHUB_REMOTE.search(result.output.strip()) if result.returncode == 0 else None
+    return (match["owner"], match["repository"]) if match else None
+
+
+def _sdist(backend: str, package_dir: Path, shown: str) -> tuple[bool, str | None]:
+    cmake = package_dir / "CMakeLists.txt"
+    if backend == "cibuildwheel" and shown != "." and cmake.is_file():
+        outside = _CMAKE_OUTSIDE.search(cmake.read_text(encoding="utf-8", errors="replace"))
+        if outside:
+            return False, (
+                f"{shown}/CMakeLists.txt builds from {outside[0]}, outside {shown}: an sdist "
+                f"of {shown} would not contain it, so the wheels are built from the checkout"
+            )
+    return True, None
+
+
+def _wheels_why(config: ReleaseConfig) -> str:
+    if config.backend == "maturin":
+        tag, why = abi3_python_tag(config)
+        if tag is None:
+            return f"one wheel per Python version and platform ({why})"
+        return f"one {tag}-abi3 wheel per platform ({why})"
+    if config.backend == "cibuildwheel":
+        selectors = {k: v for k, v in config.package.tool("cibuildwheel").items()
+                     if k in ("build", "skip", "archs")}  # fmt: skip
+        shown = ", ".join(f"{k} = {json.dumps(v)}" for k, v in selectors.items()) or "its defaults"
+        return f"cibuildwheel's build identifiers ([tool.cibuildwheel] {shown})"
+    return "the wheels python -m build makes"
+
+
+def detect(root: Path, package_dir: str, runner: Runner) -> Detected:
+    path = (root / package_dir).resolve()
+    package = read_package(path)
+    backend = infer_backend(package)
+    pyproject = "pyproject.toml" if package_dir == "." else f"{package_dir}/pyproject.toml"
+    backend_why = {
+        "maturin": f'build-backend = "{package.build_backend}" in {pyproject}',
+        "cibuildwheel": f"[tool.cibuildwheel] in {pyproject}",
+        "build": f'build-backend = "{package.build_backend}" in {pyproject}, and no native '
+        "build tool configured",
+    }[backend]
+    sdist, sdist_why = _sdist(backend, path, package_dir)
+    config = ReleaseConfig(
+        project_root=root, pyproject=root / "pyproject.toml", package_dir=path, package=package,
+        backend=backend, backend_inferred=False,
+        table=ReleaseTable(package_dir=package_dir, backend=backend, sdist=sdist),
+    )  # fmt: skip
+    version, version_why = project_version(config)
+    return Detected(
+        package_dir=package_dir,
+        name=package.name,
+        backend=backend,
+        backend_why=backend_why,
+        sdist=sdist,
+        sdist_why=sdist_why,
+        version=str(version) if version is not None else None,
+        version_why=version_why,
+        wheels_why=_wheels_why(config),
+        github=github_repository(runner, root),
+    )

@@ -1,0 +1,325 @@
+"""``nox-release init`` on repositories as a maintainer has them: copies of both example
+shapes stripped of every nox-release file, a root package whose pyproject.toml has comments
+and other tables, two packages, files that exist already.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES, REPO, write_text
+
+from release import __version__, cli
+from release.config import load_config, read_toml
+from release.errors import AmbiguousPackageError, NoPackageError, WouldOverwriteError
+from release.init.detect import _GITHUB_REMOTE
+from release.workflows.files import differences
+
+# What init writes, besides the package's own files.
+WRITTEN = [
+    "pyproject.toml",
+    "noxfile.py",
+    ".github/workflows/release.yml",
+    ".github/workflows/ci.yml",
+]
+
+
+def stripped_copy(example: str, parent: Path, remote: str | None = None) -> Path:
+    """The example as a repository that has never seen nox-release: no [tool.release], no
+    noxfile, no workflows, no build output; a git repository with ``remote`` as origin."""
+    root = parent / example
+    shutil.copytree(
+        EXAMPLES / example, root, ignore=shutil.ignore_patterns("target", "dist", ".github")
+    )
+    (root / "pyproject.toml").unlink()  # it holds nothing but [tool.release]
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    if remote:
+        subprocess.run(["git", "-C", str(root), "remote", "add", "origin", remote], check=True)
+    return root
+
+
+def init(root: Path, *args: str) -> int:
+    return cli.main(["init", "--project", str(root), "--from", str(REPO), *args])
+
+
+def snapshot(root: Path) -> dict[str, bytes | None]:
+    return {
+        name: (root / name).read_bytes() if (root / name).is_file() else None for name in WRITTEN
+    }
+
+
+def nox(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """nox as the maintainer runs it in their repository, with the noxfile init wrote."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "NOX_"))}
+    env.pop("VIRTUAL_ENV", None)
+    env["NOX_RELEASE_CACHE"] = os.environ["NOX_RELEASE_CACHE"]
+    return subprocess.run(
+        [sys.executable, "-m", "nox", *args], cwd=root, env=env,
+        capture_output=True, text=True, timeout=1800, check=False,
+    )  # fmt: skip
+
+
+# --- both example shapes ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("example", ["tally", "cvec"])
+def test_init_writes_the_config_the_example_has(
+    example: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = stripped_copy(example, tmp_path, "https://github.com/octo-org/tally.git")
+    assert init(root) == 0
+    out = capsys.readouterr().out
+    written = read_toml(root / "pyproject.toml")["tool"]["release"]
+    assert written == read_toml(EXAMPLES / example / "pyproject.toml")["tool"]["release"]
+    # The whole file, comments included, is what the example has.
+    assert (root / "pyproject.toml").read_text() == (
+        EXAMPLES / example / "pyproject.toml"
+    ).read_text()
+    assert differences(load_config(root)) == {}
+    for name in WRITTEN:
+        assert f"{name}: wrote" in out
+    # The next steps name each field of PyPI's trusted publisher form.
+    for field, value in [("PyPI project name", example), ("Owner", "octo-org"),
+                         ("Repository name", "tally"), ("Workflow name", "release.yml"),
+                         ("Environment name", "pypi")]:  # fmt: skip
+        assert f"{field:<20}{value}" in out
+    assert "https://github.com/octo-org/tally/settings/environments" in out
+    assert "nox -s check" in out and "nox -s release" in out
+
+
+def test_the_cvec_sdist_is_off_with_the_reason(tmp_path: Path) -> None:
+    root = stripped_copy("cvec", tmp_path)
+    assert init(root) == 0
+    text = (root / "pyproject.toml").read_text()
+    assert "sdist = false" in text
+    reason = text[text.index("# No sdist:") : text.index("sdist = false")]
+    assert "../../src" in reason and "an sdist" in reason
+
+
+def test_a_second_init_changes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = stripped_copy("tally", tmp_path)
+    assert init(root) == 0
+    before = snapshot(root)
+    capsys.readouterr()
+    assert init(root) == 0
+    assert snapshot(root) == before
+    out = capsys.readouterr().out
+    assert all(f"{name}: unchanged" in out for name in WRITTEN)
+
+
+def test_without_a_github_remote_the_next_steps_say_what_to_fill_in(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = stripped_copy("tally", tmp_path, remote="https://gitlab.com/octo-org/tally.git")
+    assert init(root) == 0
+    out = capsys.readouterr().out
+    assert "Owner               <owner>" in out
+    assert "no github.com remote named origin" in out
+
+
+@pytest.mark.parametrize(("remote", "found"), [
+    ("https://github.com/octo-org/tally.git", ("octo-org", "tally")),
+    ("https://github.com/octo-org/tally", ("octo-org", "tally")),
+    ("git@github.com:octo-org/tally.git", ("octo-org", "tally")),
+    ("ssh://git@github.com/octo-org/my.lib.git", ("octo-org", "my.lib")),
+    ("https://gitlab.com/octo-org/tally.git", None),
+])  # fmt: skip
+def test_github_remotes(remote: str, found: tuple[str, str] | None) -> None:
+    match = _GITHUB_REMOTE.search(remote)
+    assert (None if match is None else (match["owner"], match["repository"])) == found
+
+
+# --- what init keeps, and what it does not touch without --force --------------------------
+
+ROOT_PACKAGE = """\
+# A maturin package at the root, as `maturin new` makes it, and a maintainer's settings.
+[build-system]
+requires = ["maturin>=1.5,<2"]   # keep this comment
+build-backend = "maturin"
+
+[project]
+name = "fastthing"
+version = "2.1.0"
+requires-python = ">=3.9"
+
+[tool.ruff]
+line-length = 99  # house style
+
+[tool.pytest.ini_options]
+addopts = "-q"
+
+# trailing remark
+"""
+
+
+def root_package(tmp_path: Path) -> Path:
+    root = tmp_path / "fastthing"
+    write_text(root / "pyproject.toml", ROOT_PACKAGE)
+    write_text(root / "Cargo.toml", '[package]\nname = "fastthing"\nversion = "2.1.0"\n'
+               'edition = "2021"\n\n[lib]\ncrate-type = ["cdylib"]\n\n[dependencies]\n'
+               'pyo3 = { version = "0.30", features = ["abi3-py310"] }\n')  # fmt: skip
+    write_text(root / "src" / "lib.rs", "")
+    return root
+
+
+def without_release_table(text: str) -> str:
+    """``text`` with init's [tool.release] block, and the blank line that sets it apart,
+    taken out again."""
+    start = text.index("[tool.release]\n")
+    end = text.index('workflow = "release.yml"\n') + len('workflow = "release.yml"\n')
+    before, after = text[:start], text[end:]
+    if after.startswith("\n"):
+        return before + after[1:]
+    assert before.endswith("\n\n")
+    return before[:-1] + after
+
+
+# tool tables first, the others after them: tomlkit puts [tool.release] between the two.
+TOOLS_FIRST = ROOT_PACKAGE.replace("[tool.ruff]\nline-length = 99  # house style\n\n", "").replace(
+    "[build-system]", "[tool.ruff]\nline-length = 99  # house style\n\n[build-system]"
+)
+
+
+@pytest.mark.parametrize("original", [ROOT_PACKAGE, TOOLS_FIRST], ids=["at-the-end", "between"])
+def test_a_root_pyproject_keeps_every_byte_outside_tool_release(
+    original: str, tmp_path: Path
+) -> None:
+    root = root_package(tmp_path)
+    write_text(root / "pyproject.toml", original)
+    assert init(root) == 0
+    text = (root / "pyproject.toml").read_text()
+    assert without_release_table(text) == original
+    table = read_toml(root / "pyproject.toml")["tool"]
+    assert "package-dir" not in table["release"] and table["release"]["backend"] == "maturin"
+    assert table["ruff"] == {"line-length": 99}
+    assert "abi3-py310" in text  # the wheels comment says where the abi3 feature is
+
+
+def test_an_existing_release_table_is_only_shown_without_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = root_package(tmp_path)
+    old = ROOT_PACKAGE.replace(
+        "[tool.ruff]", '[tool.release]\ntag-pattern = "release-{version}"\n\n[tool.ruff]'
+    )
+    write_text(root / "pyproject.toml", old)
+    assert init(root) == WouldOverwriteError.exit_code
+    out = capsys.readouterr().out
+    assert '-tag-pattern = "release-{version}"' in out and '+tag-pattern = "v{version}"' in out
+    assert "1 file(s) exist and would change: pyproject.toml; nothing was written" in out
+    assert "--force" in out
+    # Nothing written, not even the files that did not exist.
+    assert (root / "pyproject.toml").read_text() == old
+    assert not (root / "noxfile.py").exists() and not (root / ".github").exists()
+    assert init(root, "--force") == 0
+    text = (root / "pyproject.toml").read_text()
+    assert "release-{version}" not in text and text.count("[tool.release]") == 1
+    # The replaced table stays where it was; the rest is as it was.
+    assert text.index("[tool.release]") < text.index("[tool.ruff]")
+    assert text.endswith('[tool.pytest.ini_options]\naddopts = "-q"\n\n# trailing remark\n')
+
+
+def test_an_existing_noxfile_is_not_overwritten_without_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = root_package(tmp_path)
+    write_text(root / "noxfile.py", "import nox\n\n\n@nox.session\ndef tests(session):\n    ...\n")
+    before = snapshot(root)
+    assert init(root) == WouldOverwriteError.exit_code
+    assert "-def tests(session):" in capsys.readouterr().out
+    assert snapshot(root) == before
+
+
+def test_two_packages_need_package_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "repo"
+    for crate in ("alpha-python", "beta-python"):
+        write_text(root / "crates" / crate / "pyproject.toml",
+                   f'[build-system]\nbuild-backend = "maturin"\n[project]\nname = "{crate}"\n'
+                   'version = "1.0"\n')  # fmt: skip
+        write_text(root / "crates" / crate / "Cargo.toml",
+                   f'[package]\nname = "{crate}"\nversion = "1.0.0"\n')  # fmt: skip
+    assert init(root) == AmbiguousPackageError.exit_code
+    out = capsys.readouterr().out
+    assert "2 packages found" in out
+    assert "--package-dir crates/alpha-python" in out and "--package-dir crates/beta-python" in out
+    assert not (root / "pyproject.toml").exists()
+    assert init(root, "--package-dir", "crates/beta-python") == 0
+    table = read_toml(root / "pyproject.toml")["tool"]["release"]
+    assert table["package-dir"] == "crates/beta-python"
+
+
+def test_no_package_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_text(tmp_path / "pyproject.toml", "[tool.ruff]\nline-length = 99\n")
+    assert init(tmp_path) == NoPackageError.exit_code
+    out = capsys.readouterr().out
+    assert "no Python package found" in out and "--package-dir" in out
+    assert "Traceback" not in out
+
+
+def test_a_broken_root_pyproject_is_named_and_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = root_package(tmp_path)
+    broken = ROOT_PACKAGE + "\n[tool.ruff\n"
+    write_text(root / "pyproject.toml", broken)
+    assert init(root) != 0
+    out = capsys.readouterr().out
+    assert "pyproject.toml" in out and "line" in out and "Traceback" not in out
+    assert (root / "pyproject.toml").read_text() == broken
+
+
+def test_the_generated_noxfile_pins_this_nox_release(tmp_path: Path) -> None:
+    root = root_package(tmp_path)
+    assert cli.main(["init", "--project", str(root)]) == 0
+    text = (root / "noxfile.py").read_text()
+    assert f'return [f"nox-release{{extras}}=={__version__}"]' in text
+    compile(text, "noxfile.py", "exec")
+    ruff = shutil.which("ruff")
+    assert ruff is not None, "ruff is installed with the tests"
+    checked = subprocess.run([ruff, "check", "--no-cache", "--isolated", "--select", "E,F,W,I",
+                              "--line-length", "100", "noxfile.py"], cwd=root,
+                             capture_output=True, text=True, check=False)  # fmt: skip
+    assert checked.returncode == 0, checked.stdout
+
+
+def test_workflows_check_on_an_initialised_repository(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = stripped_copy("cvec", tmp_path)
+    assert init(root) == 0
+    assert cli.main(["workflows", "--check", "--project", str(root)]) == 0
+    release = root / ".github" / "workflows" / "release.yml"
+    release.write_text(
+        release.read_text().replace("nox -s validate", "nox -s validate -- --no-strict")
+    )
+    capsys.readouterr()
+    assert cli.main(["workflows", "--check", "--project", str(root)]) == 60
+    assert "+      - run: nox -s validate\n" in capsys.readouterr().out
+
+
+# --- check and the dry run, with the noxfile init wrote ----------------------------------------
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("example", ["tally", "cvec"])
+def test_check_and_release_succeed_on_the_result(example: str, tmp_path: Path) -> None:
+    root = stripped_copy(example, tmp_path, "git@github.com:octo-org/tally.git")
+    assert init(root) == 0
+    for session in ("check", "release"):
+        proc = nox(root, "-s", session)
+        output = proc.stdout + proc.stderr
+        assert proc.returncode == 0, f"nox -s {session} in the initialised {example}:\n{output}"
+        assert f"Session {session} was successful" in output
+        assert "Traceback" not in output
+    records = {
+        p.stem: json.loads(p.read_text()) for p in (root / "dist" / ".release").glob("*.json")
+    }
+    assert records["check"]["status"] == "ok"
+    assert records["validate"]["status"] == "ok"
+    assert "installed from it" in records["publish"]["reason"]
