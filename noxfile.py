@@ -110,7 +110,7 @@ def system_packages(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Unit tests, and end-to-end tests that build the examples for real."""
     # nox: the tests run each stage session as a user does (tests/test_nox_sessions.py);
-    # ruff: the noxfile init writes must pass it (tests/test_init.py).
+    # and ruff, which the noxfile init writes must pass (tests/test_init.py).
     session.install(
         "-c", CONSTRAINTS, "pytest>=8", "pypiserver>=2", "nox>=2024.3.2", "uv", "ruff>=0.6",
         "-e", ALL_TOOLS,
