@@ -54,8 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
                       "there is more than one")  # fmt: skip
     init.add_argument("--force", action="store_true", help="write files that exist and differ")
     init.add_argument(
-        "--from", dest="source", type=Path, default=None, metavar="PATH",
-        help="the noxfile installs nox-release from this checkout instead of PyPI",
+        "--from", dest="source", default=None, metavar="REQUIREMENT_OR_PATH",
+        help="what the noxfile installs instead of this nox-release version from PyPI: a "
+        "requirement (nox-release @ git+https://...@<commit>) or a local checkout",
     )  # fmt: skip
     pinned = sub.add_parser(
         "constraints", help="print the path of the tool versions file sessions pin"
@@ -177,6 +178,12 @@ def system_packages_command(args: argparse.Namespace, console: Console) -> int:
     if not packages:
         packages = list(load_config(project_dir(args)).linux.apt_packages)
     runner = Runner(console)
+    if packages and runner.which("dpkg-query") is None:
+        console.line(
+            f"not checked: no dpkg-query here (not Debian or Ubuntu); {', '.join(packages)} "
+            "must be installed with this system's own package manager."
+        )
+        return 0
     install = args.install or system_packages.install_wanted(os.environ)
     installed = system_packages.ensure(runner, packages, install=install)
     console.line(

@@ -94,6 +94,8 @@ class CIConfig:
     sessions: tuple[str, ...] = ()
     # Projects (relative to the root) whose dry run runs on Linux and Windows.
     dry_run: tuple[str, ...] = (".",)
+    # The Pythons set up for the session jobs; the last is the one that runs nox.
+    python: tuple[str, ...] = ("3.12",)
 
 
 @dataclass(frozen=True)
@@ -261,6 +263,35 @@ def check_tag_pattern(pattern: str, pyproject: Path) -> None:
 # --- loading -----------------------------------------------------------------------------------
 
 
+_SESSIONS = re.compile(r"[^\s;&|`$<>\\\"']+( [^\s;&|`$<>\\\"']+)*")
+_PROJECT = re.compile(r"[\w.-]+(/[\w.-]+)*")
+_PYTHON = re.compile(r"3\.\d+t?")
+
+
+def check_ci(ci: CIConfig, pyproject: Path) -> None:
+    """[tool.release.ci] goes into ci.yml's job ids and run: lines: what would break them is
+    refused here, not found in a workflow that GitHub will not run."""
+    table = f"[tool.release.ci] in {pyproject}"
+    for sessions in ci.sessions:
+        if not _SESSIONS.fullmatch(sessions):
+            raise ConfigValueError(
+                f"sessions entry {sessions!r} of {table} is not a list of nox session names.",
+                'write each entry as the sessions one job runs, space-separated: "lint", '
+                '"system-packages tests" (no quotes or shell characters).',
+            )
+    for project in ci.dry_run:
+        if not _PROJECT.fullmatch(project) or ".." in project.split("/"):
+            raise ConfigValueError(
+                f"dry-run entry {project!r} of {table} is not a directory inside the project.",
+                'write a relative path with / (".", "examples/tally"), without spaces or "..".',
+            )
+    if not ci.python or any(not _PYTHON.fullmatch(v) for v in ci.python):
+        raise ConfigValueError(
+            f"python = {list(ci.python)!r} of {table} is not a list of Python versions.",
+            'write versions as setup-python takes them: ["3.9", "3.12"] (the last runs nox).',
+        )
+
+
 def find_project_root(start: Path) -> Path:
     """The nearest directory from ``start`` upward whose pyproject.toml has [tool.release];
     ``start`` itself when there is none (its own error then says what is missing)."""
@@ -422,6 +453,7 @@ def load_config(project: Path, pyproject_text: str | None = None) -> ReleaseConf
         raise ConfigValueError(
             f"dist-dir in {pyproject} is empty.", 'leave it out for "dist", or name a directory.'
         )
+    check_ci(table.ci, pyproject)
     # Where publish uploads: refused now, not when the release is built and validated.
     resolve_repository(table.publish.repository, table.publish.index_url)
     package_dir = _package_dir(project, table, pyproject)

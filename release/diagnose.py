@@ -14,6 +14,9 @@ from collections.abc import Sequence
 
 from .errors import CommandFailedError, DiskFullError, ReleaseError
 
+# cibuildwheel's Linux builds run in manylinux containers, which the host's packages never reach.
+CONTAINERS = "; cibuildwheel's container builds: [tool.cibuildwheel.linux] before-all"
+
 _DISK_FULL = re.compile(r"No space left on device|Disk quota exceeded|ENOSPC", re.IGNORECASE)
 
 # (pattern, what is missing, Debian package, MSYS2 package): the signatures build tools print.
@@ -56,8 +59,8 @@ def diagnose(failure: CommandFailedError, tail: Sequence[str]) -> ReleaseError:
                 failure,
                 f"the build needs {what}, which is not installed",
                 f'add it to [tool.release.linux] apt-packages = ["{apt}"] (installed by the '
-                f"build in CI; on a laptop: apt-get install {apt}), and on Windows to "
-                f'[tool.release.windows] msys2-packages = ["{msys2}"].',
+                f"build in CI; on a laptop: apt-get install {apt}); for maturin on Windows to "
+                f'[tool.release.windows] msys2-packages = ["{msys2}"]{CONTAINERS}.',
             )
     module = _PKG_CONFIG_MODULE.search(text)
     if module is not None:
@@ -66,7 +69,8 @@ def diagnose(failure: CommandFailedError, tail: Sequence[str]) -> ReleaseError:
             failure,
             f"the build needs the pkg-config module {name} (a -dev package), not installed",
             f"add its Debian -dev package (apt-cache search {name}) to [tool.release.linux] "
-            "apt-packages, and its MSYS2 package to [tool.release.windows] msys2-packages.",
+            "apt-packages; for maturin on Windows, its MSYS2 package to [tool.release.windows] "
+            f"msys2-packages{CONTAINERS}.",
         )
     library = _LINK_LIBRARY.search(text)
     if library is not None:
@@ -75,7 +79,8 @@ def diagnose(failure: CommandFailedError, tail: Sequence[str]) -> ReleaseError:
             failure,
             f"the build links the library lib{name} (-l{name}), which is not installed",
             f"add its -dev package (Debian: lib{name}-dev, often) to [tool.release.linux] "
-            f"apt-packages; on Windows, to msys2-packages (mingw-w64-x86_64-{name}).",
+            "apt-packages; for maturin on Windows, to msys2-packages "
+            f"(mingw-w64-x86_64-{name}){CONTAINERS}.",
         )
     return failure
 

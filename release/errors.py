@@ -265,6 +265,12 @@ class WouldOverwriteError(ReleaseError):
     exit_code = 65
 
 
+class InitSourceError(ReleaseError):
+    """The nox-release the generated noxfile would install cannot be installed."""
+
+    exit_code = 66
+
+
 # --- bugs: 70 -------------------------------------------------------------------------------
 
 

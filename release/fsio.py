@@ -56,15 +56,18 @@ def faults_reported(doing: str, path: Path | str) -> Iterator[None]:
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` in one rename: readers see the old file or the new one."""
+    """Replace ``path`` with ``text`` in one rename: readers see the old file or the new one.
+    The text's line endings are written as they are (no CRLF on Windows), and a file that
+    exists keeps its permissions."""
     with faults_reported(f"writing {path.name}", path):
         path.parent.mkdir(parents=True, exist_ok=True)
+        mode = path.stat().st_mode & 0o7777 if path.is_file() else 0o644
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
                 fh.write(text)
             # mkstemp makes files private; records are shared with CI artifacts and other users.
-            Path(tmp).chmod(0o644)
+            Path(tmp).chmod(mode)
             Path(tmp).replace(path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -11,9 +11,33 @@ from __future__ import annotations
 import os
 import shlex
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from .errors import SystemPackageError
+from .host import container_engine
 from .runner import Runner, child_env
+
+if TYPE_CHECKING:
+    from .config import ReleaseConfig
+
+
+def host_packages(config: ReleaseConfig, runner: Runner) -> tuple[str, ...]:
+    """The apt-packages the Linux build on this host needs: all of them, except where
+    cibuildwheel builds in its manylinux containers, which never see the host's packages
+    (they install their own: [tool.cibuildwheel.linux] before-all)."""
+    packages = config.linux.apt_packages
+    if packages and config.backend == "cibuildwheel" and container_engine(runner).name:
+        return ()
+    return packages
+
+
+def before_all(config: ReleaseConfig) -> bool:
+    """Whether cibuildwheel's Linux containers get a before-all command of the package's."""
+    table = config.package.tool("cibuildwheel")
+    linux = table.get("linux")
+    return bool(table.get("before-all")) or (
+        isinstance(linux, dict) and bool(linux.get("before-all"))
+    )
 
 
 def missing(runner: Runner, packages: Sequence[str]) -> list[str] | None:

@@ -304,3 +304,13 @@ def test_github_down_for_good_is_an_outage_with_a_status_page(
     refused(github_release(release, github), GitHubError.exit_code,
             "GitHub did not answer", "githubstatus.com")  # fmt: skip
     assert github.releases == []
+
+
+def test_a_tag_of_another_version_is_refused_before_any_request(
+    release: Release, github: GitHubAPI
+) -> None:
+    proc = run_release(
+        "github-release", "--project", str(release.project), "--tag", "v9.9.9", env=github.env()
+    )
+    refused(proc, TagError.exit_code, "the tag v9.9.9 says 9.9.9", "the validated files")
+    assert github.requests == []

@@ -5,11 +5,15 @@ and other tables, two packages, files that exist already.
 
 from __future__ import annotations
 
+import functools
+import http.server
 import json
 import os
 import shutil
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +21,12 @@ from conftest import EXAMPLES, REPO, write_text
 
 from release import __version__, cli
 from release.config import load_config, read_toml
-from release.errors import AmbiguousPackageError, NoPackageError, WouldOverwriteError
+from release.errors import (
+    AmbiguousPackageError,
+    InitSourceError,
+    NoPackageError,
+    WouldOverwriteError,
+)
 from release.init.detect import _GITHUB_REMOTE
 from release.workflows.files import differences
 
@@ -274,7 +283,33 @@ def test_a_broken_root_pyproject_is_named_and_kept(
     assert (root / "pyproject.toml").read_text() == broken
 
 
-def test_the_generated_noxfile_pins_this_nox_release(tmp_path: Path) -> None:
+@pytest.fixture
+def simple_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A PEP 503 index on 127.0.0.1 (a real HTTP server over a directory), set as pip's
+    PIP_INDEX_URL; put files into the returned ``simple/nox-release`` directory's page."""
+    served = tmp_path / "index"
+    page = served / "simple" / "nox-release"
+    page.mkdir(parents=True)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("PIP_INDEX_URL", f"http://127.0.0.1:{server.server_address[1]}/simple/")
+    try:
+        yield page
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def list_files(page: Path, *names: str) -> None:
+    links = "".join(f'<a href="../../files/{n}">{n}</a>' for n in names)
+    (page / "index.html").write_text(f"<!DOCTYPE html><html><body>{links}</body></html>")
+
+
+def test_the_generated_noxfile_pins_this_nox_release(tmp_path: Path, simple_index: Path) -> None:
+    list_files(simple_index, "nox_release-0.0.9-py3-none-any.whl",
+               f"nox_release-{__version__}-py3-none-any.whl")  # fmt: skip
     root = root_package(tmp_path)
     assert cli.main(["init", "--project", str(root)]) == 0
     text = (root / "noxfile.py").read_text()
@@ -286,6 +321,130 @@ def test_the_generated_noxfile_pins_this_nox_release(tmp_path: Path) -> None:
                               "--line-length", "100", "noxfile.py"], cwd=root,
                              capture_output=True, text=True, check=False)  # fmt: skip
     assert checked.returncode == 0, checked.stdout
+    # The sessions run the console script: a release/ of the project cannot shadow it.
+    assert '"python", "-m", "release"' not in text and 'session.run(\n        "nox-release"' in text
+
+
+def test_a_pin_the_index_does_not_have_is_refused(
+    tmp_path: Path, simple_index: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    list_files(simple_index, "nox_release-0.0.9-py3-none-any.whl")
+    root = root_package(tmp_path)
+    assert cli.main(["init", "--project", str(root)]) == InitSourceError.exit_code
+    out = capsys.readouterr().out
+    assert f"nox-release {__version__} is not on http://127.0.0.1:" in out
+    assert "nox-release @ git+https://github.com/" in out
+    assert not (root / "noxfile.py").exists()
+
+
+def test_from_a_requirement_the_runners_can_install(tmp_path: Path) -> None:
+    root = root_package(tmp_path)
+    url = "git+https://github.com/octo-org/nox-release@4f1c2e0"
+    assert init(root, "--from", f"nox-release @ {url}") == 0
+    text = (root / "noxfile.py").read_text()
+    assert f'return [f"nox-release{{extras}} @ {url}"]' in text
+
+
+def test_from_a_local_checkout_warns_that_ci_cannot_install_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = root_package(tmp_path)
+    assert init(root) == 0  # --from REPO
+    out = capsys.readouterr().out
+    assert "warning: the noxfile installs nox-release from" in out and "CI's runners" in out
+    assert f'return ["-e", f"{REPO.as_posix()}{{extras}}"]' in (root / "noxfile.py").read_text()
+
+
+@pytest.mark.parametrize("given", ["twine==6.1", "nox-release[build]", "not a requirement !"])
+def test_from_something_else_is_refused(
+    given: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = root_package(tmp_path)
+    code = cli.main(["init", "--project", str(root), "--from", given])
+    assert code == InitSourceError.exit_code, capsys.readouterr().out
+    assert not (root / "noxfile.py").exists()
+
+
+# --- pyproject.toml as maintainers write it -------------------------------------------------
+
+
+def test_crlf_line_endings_are_kept(tmp_path: Path) -> None:
+    root = root_package(tmp_path)
+    original = ROOT_PACKAGE.replace("\n", "\r\n")
+    (root / "pyproject.toml").write_bytes(original.encode())
+    assert init(root) == 0
+    data = (root / "pyproject.toml").read_bytes().decode()
+    assert "\n" not in data.replace("\r\n", "")  # every line ends in CRLF, the new ones too
+    assert without_release_table(data.replace("\r\n", "\n")) == ROOT_PACKAGE
+    # The generated files are LF, as git stores them, whatever the platform.
+    assert b"\r" not in (root / "noxfile.py").read_bytes()
+
+
+@pytest.mark.parametrize("spelling", [
+    '[tool]\nrelease = { linux = { apt-packages = ["m4"] } }\n',
+    '[tool]\nrelease.linux.apt-packages = ["m4"]\n',
+], ids=["inline", "dotted"])  # fmt: skip
+def test_a_release_table_in_any_spelling_needs_force(
+    spelling: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = root_package(tmp_path)
+    old = ROOT_PACKAGE + "\n" + spelling
+    write_text(root / "pyproject.toml", old)
+    assert init(root) == WouldOverwriteError.exit_code
+    assert "-release" in capsys.readouterr().out
+    assert (root / "pyproject.toml").read_text() == old
+    assert init(root, "--force") == 0
+    assert "apt-packages" not in read_toml(root / "pyproject.toml")["tool"]["release"]["linux"]
+
+
+def test_an_inline_tool_table_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = root_package(tmp_path)
+    old = "tool = { black = { line-length = 88 } }\n\n" + ROOT_PACKAGE.replace(
+        "[tool.ruff]\nline-length = 99  # house style\n\n", ""
+    ).replace('[tool.pytest.ini_options]\naddopts = "-q"\n\n', "")
+    write_text(root / "pyproject.toml", old)
+    code = init(root)
+    out = capsys.readouterr().out
+    assert code not in {0, 70}, out
+    assert "written inline" in out and "[tool.<name>] tables" in out
+    assert (root / "pyproject.toml").read_text() == old
+
+
+def test_a_package_dir_outside_the_repository_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = root_package(tmp_path)
+    root_package(tmp_path / "other")
+    code = init(root, "--package-dir", "../other/fastthing")
+    out = capsys.readouterr().out
+    assert code not in (0, 70), out
+    assert "outside the repository root" in out
+
+
+def test_a_file_that_is_not_utf8_is_shown_and_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = root_package(tmp_path)
+    (root / "noxfile.py").write_bytes(b"# caf\xe9\nimport nox\n")
+    assert init(root) == WouldOverwriteError.exit_code
+    assert "noxfile.py exists and is not UTF-8 text" in capsys.readouterr().out
+    assert (root / "noxfile.py").read_bytes() == b"# caf\xe9\nimport nox\n"
+    assert init(root, "--force") == 0
+
+
+def test_a_pure_package_is_built_once(tmp_path: Path) -> None:
+    root = tmp_path / "pure"
+    write_text(root / "pyproject.toml", '[build-system]\nrequires = ["hatchling"]\n'
+               'build-backend = "hatchling.build"\n\n'
+               '[project]\nname = "pure"\nversion = "1.0"\n')  # fmt: skip
+    assert init(root) == 0
+    table = read_toml(root / "pyproject.toml")["tool"]["release"]
+    assert table["backend"] == "build"
+    assert table["wheels"] == {"linux": ["py3-none-any"], "windows": []}
+    release = (root / ".github" / "workflows" / "release.yml").read_text()
+    assert "build-windows" not in release and "windows-latest" not in release
 
 
 def test_workflows_check_on_an_initialised_repository(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +22,7 @@ from test_backends import FakeProcesses, make_ctx, printed
 from release import cli, pipeline, system_packages
 from release.config import load_config
 from release.console import Console
-from release.errors import CheckFailedError, SystemPackageError
+from release.errors import CheckFailedError, ConfigValueError, SystemPackageError
 from release.records import ERROR, INFO, WARNING, Finding, StageRecord
 from release.stages.check import check, schema_findings, zizmor_findings
 from release.workflows.audit import audit, filter_matches
@@ -99,11 +100,15 @@ def test_generated_release_workflow_is_least_privilege_and_thin(project: Path) -
     assert text.count("contents: write") == 1
     assert text.index("contents: write") > text.index("\n  github-release:")
     assert "persist-credentials: false" in text
-    # Both from the validated set, after validate.
-    for job in ("publish", "github-release"):
-        block = text[text.index(f"\n  {job}:") :]
-        assert block.index("needs: [validate]") < block.index("steps:")
-        assert "name: dist-validated" in block.split("\n\n")[0]
+    # Both from the validated set, after validate; the GitHub Release after PyPI took it.
+    needs = {"publish": "[validate]", "github-release": "[validate, publish]"}
+    for job, after in needs.items():
+        block = text[text.index(f"\n  {job}:") :].split("\n\n")[0]
+        assert block.index(f"needs: {after}") < block.index("steps:")
+        assert "          name: validated\n" in block
+    # The builds' artifacts match validate's pattern; the validated set does not.
+    assert 'pattern: "dist-*"' in text and "name: dist-validated" not in text
+    assert text.count("overwrite: true") == text.count("upload-artifact")
     runs = [line.strip() for line in text.splitlines() if line.strip().startswith("- run:")]
     assert runs and all(
         r.startswith(("- run: nox -s ", "- run: python -m pip install nox==")) for r in runs
@@ -155,7 +160,7 @@ def _workflow_call(p: Path) -> None:
 
 
 def _publish_without_id_token(p: Path) -> None:
-    edit(release_yml(p), "      id-token: write\n", "      contents: read\n")
+    edit(release_yml(p), "      id-token: write\n", "")
 
 
 SEEDED: dict[str, tuple[Mutation, str, str]] = {
@@ -454,3 +459,63 @@ def test_build_linux_on_a_laptop_stops_before_building_with_the_command(tmp_path
     assert "dpkg-query" in tools and "apt-get" not in tools and "sudo" not in tools
     assert not any(c.args[:3] == ("-m", "build", "--wheel") for c in fake.calls)  # not built
     assert record.status == "failed"
+
+
+# --- what goes into job ids and run: lines -----------------------------------------------------
+
+
+@pytest.mark.parametrize(("ci", "words"), [
+    ('sessions = [""]', "sessions entry ''"),
+    ('sessions = ["lint; curl evil"]', "is not a list of nox session names"),
+    ('dry-run = ["../elsewhere"]', "is not a directory inside the project"),
+    ('dry-run = ["with space"]', "is not a directory inside the project"),
+    ('python = ["latest"]', "is not a list of Python versions"),
+    ("python = []", "is not a list of Python versions"),
+])  # fmt: skip
+def test_ci_entries_that_would_break_the_workflow_are_refused(
+    ci: str, words: str, tmp_path: Path
+) -> None:
+    root = tiny_project(tmp_path)
+    write_text(root / "pyproject.toml", TINY_PYPROJECT + f"\n[tool.release.ci]\n{ci}\n")
+    with pytest.raises(ConfigValueError) as info:
+        load_config(root)
+    assert words in info.value.cause and "[tool.release.ci]" in info.value.cause
+
+
+def test_job_ids_are_ones_github_accepts_and_unique(tmp_path: Path) -> None:
+    root = tiny_project(tmp_path)
+    write_text(root / "pyproject.toml", TINY_PYPROJECT + (
+        '\n[tool.release.ci]\nsessions = ["tests-3.12", "system-packages tests-3.12"]\n'
+        'python = ["3.9", "3.12"]\ndry-run = ["a/pkg", "b/pkg"]\n'
+    ))  # fmt: skip
+    (root / "a" / "pkg").mkdir(parents=True)
+    (root / "b" / "pkg").mkdir(parents=True)
+    ci = workflows(load_config(root))[root / ".github/workflows/ci.yml"]
+    body = ci[ci.index("\njobs:\n") :]
+    jobs = [line.strip().rstrip(":") for line in body.splitlines() if re.fullmatch(r"  \S+:", line)]
+    assert jobs == ["tests-3-12", "tests-3-12-2", "dry-run-a-pkg-linux", "dry-run-a-pkg-windows",
+                    "dry-run-b-pkg-linux", "dry-run-b-pkg-windows"]  # fmt: skip
+    assert all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", job) for job in jobs)
+    assert "python-version: |\n            3.9\n            3.12\n" in ci
+
+
+def test_apt_packages_of_a_cibuildwheel_project_need_before_all(tmp_path: Path) -> None:
+    root = tmp_path / "cvec"
+    shutil.copytree(EXAMPLES / "cvec", root, ignore=shutil.ignore_patterns("dist"))
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace(
+        'manylinux = "2014"\n', 'manylinux = "2014"\napt-packages = ["coreutils"]\n'
+    ))  # fmt: skip
+    record = StageRecord("check")
+    check(run_context(load_config(root), dist=tmp_path / "dist"), record)
+    (warning,) = [f for f in record.findings if f.level == WARNING]
+    assert "manylinux containers, which do not have them" in warning.message
+    assert warning.remedy and "[tool.cibuildwheel.linux] before-all" in warning.remedy
+    package = root / "bindings" / "python" / "pyproject.toml"
+    package.write_text(
+        package.read_text()
+        + '\n[tool.cibuildwheel.linux]\nbefore-all = "yum install -y coreutils"\n'
+    )
+    record = StageRecord("check")
+    check(run_context(load_config(root), dist=tmp_path / "dist"), record)
+    assert [f for f in record.findings if f.level == WARNING] == []

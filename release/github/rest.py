@@ -25,7 +25,8 @@ from ..errors import GitHubError
 
 ATTEMPTS = 5
 BACKOFF_S = (1.0, 2.0, 4.0, 8.0)
-LONGEST_WAIT_S = 120.0  # a rate limit that resets later than this is reported, not waited out
+LONGEST_WAIT_S = 120.0
+SECONDARY_WAIT_S = 60.0  # a rate limit that resets later than this is reported, not waited out
 TIMEOUT_S = 60.0
 API_VERSION = "2022-11-28"
 
@@ -38,6 +39,10 @@ class Response:
 
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None
+
+
+def _secondary_limit(response: Response) -> bool:
+    return b"secondary rate limit" in response.body.lower()
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
@@ -134,7 +139,7 @@ class GitHub:
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 response = self._send(method, url, body, extra)
-            except (urllib.error.URLError, OSError, TimeoutError) as exc:
+            except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
                 response = Response(0, Message(), str(getattr(exc, "reason", exc)).encode())
             if response.status in expect:
                 return response
@@ -161,6 +166,8 @@ class GitHub:
             if headers.get("x-ratelimit-remaining") == "0":
                 reset = float(headers.get("x-ratelimit-reset") or 0) - time.time()
                 return max(reset, 0.0) + 1.0 if reset <= LONGEST_WAIT_S else None
+            if _secondary_limit(response):
+                return SECONDARY_WAIT_S  # GitHub: without retry-after, wait a minute
             return None
         if response.status == 0 or response.status >= 500:
             return BACKOFF_S[min(attempt - 1, len(BACKOFF_S) - 1)]
@@ -182,6 +189,11 @@ class GitHub:
                 f"GitHub's API rate limit is used up while {doing}; it resets at {reset} (unix "
                 "time), too far ahead to wait for.",
                 "run the stage again after the reset: it reuses what it created.",
+            )
+        if response.status in (403, 429) and _secondary_limit(response):
+            return GitHubError(
+                f"GitHub's secondary rate limit stopped {doing}, again after waiting: {said}.",
+                "run the stage again in a few minutes: it reuses what it created.",
             )
         if response.status == 403:
             return GitHubError(
@@ -222,6 +234,11 @@ class GitHub:
         return newest_draft
 
     def create_release(self, tag: str, *, prerelease: bool) -> dict[str, Any]:
+        def settle() -> Response | None:
+            # The answer may be lost after GitHub made the draft: a second would be a duplicate.
+            made = self.release_for_tag(tag)
+            return None if made is None else Response(201, Message(), json.dumps(made).encode())
+
         response = self.request(
             "POST",
             f"/repos/{self.repository}/releases",
@@ -229,15 +246,18 @@ class GitHub:
                      "generate_release_notes": True},
             expect=(201,),
             what=f"creating the draft release {tag}",
+            before_retry=settle,
         )  # fmt: skip
         return dict(response.json())
 
     def assets(self, release: Mapping[str, Any]) -> list[dict[str, Any]]:
-        response = self.request(
-            "GET", f"/repos/{self.repository}/releases/{release['id']}/assets?per_page=100",
-            what="listing the release's assets",
-        )  # fmt: skip
-        return [dict(a) for a in response.json() or []]
+        url = f"{self.api_url}/repos/{self.repository}/releases/{release['id']}/assets?per_page=100"
+        found: list[dict[str, Any]] = []
+        while url:
+            response = self.request("GET", url, what="listing the release's assets")
+            found += [dict(a) for a in response.json() or []]
+            url = _next_link(response.headers.get("Link", ""))
+        return found
 
     def download(self, asset: Mapping[str, Any]) -> bytes:
         response = self.request(
@@ -249,7 +269,8 @@ class GitHub:
     def delete_asset(self, asset: Mapping[str, Any]) -> None:
         self.request(
             "DELETE", f"/repos/{self.repository}/releases/assets/{asset['id']}",
-            expect=(204,), what=f"deleting the unfinished asset {asset['name']}",
+            # 404: gone already (a retry after an answer that was lost)
+            expect=(204, 404), what=f"deleting the unfinished asset {asset['name']}",
         )  # fmt: skip
 
     def upload(self, release: Mapping[str, Any], name: str, data: bytes) -> dict[str, Any]:

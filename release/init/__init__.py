@@ -16,14 +16,14 @@ from pathlib import Path
 
 from ..config import load_config
 from ..console import Console
-from ..errors import WouldOverwriteError
+from ..errors import ConfigValueError, WouldOverwriteError
 from ..fsio import write_text_atomic
 from ..runner import Runner
 from ..tag import tag_for
 from ..workflows.generate import workflows
 from .detect import Detected, choose_package_dir, detect
-from .noxfile import noxfile
-from .table import ENVIRONMENT, WORKFLOW, release_table, with_release_table
+from .noxfile import Source, noxfile, resolve_source
+from .table import ENVIRONMENT, WORKFLOW, has_release_table, release_table, with_release_table
 
 CREATE, CHANGE, SAME, ADD_TABLE = "create", "change", "unchanged", "add [tool.release]"
 
@@ -32,48 +32,74 @@ CREATE, CHANGE, SAME, ADD_TABLE = "create", "change", "unchanged", "add [tool.re
 class PlannedFile:
     path: Path
     shown: str
-    old: str | None  # None: the file does not exist
+    old: str | None  # None: the file does not exist; its text, line endings kept
     new: str
+    adds_table_only: bool = False  # pyproject.toml without [tool.release]: only added to
+    unreadable: bool = False  # exists, but is not UTF-8 text
 
     @property
     def action(self) -> str:
-        if self.old is None:
+        if self.old is None and not self.unreadable:
             return CREATE
+        if self.adds_table_only:
+            return ADD_TABLE  # every byte that was there stays: nothing is overwritten
         if self.old == self.new:
             return SAME
-        if self.shown == "pyproject.toml" and "[tool.release" not in self.old:
-            return ADD_TABLE  # every byte that was there stays: nothing is overwritten
+        # A generated file is the same with whatever line endings git checked it out.
+        generated = self.shown != "pyproject.toml"
+        if generated and self.old is not None and self.old.replace("\r\n", "\n") == self.new:
+            return SAME
         return CHANGE
 
     def diff(self) -> str:
+        if self.unreadable:
+            return f"{self.shown} exists and is not UTF-8 text (no diff shown)"
         return "".join(difflib.unified_diff(
             (self.old or "").splitlines(keepends=True), self.new.splitlines(keepends=True),
             fromfile=f"{self.shown} (now)", tofile=f"{self.shown} (init)",
         ))  # fmt: skip
 
 
+def _read(path: Path) -> tuple[str | None, bool]:
+    """A file's text with its line endings, and whether it exists but is not UTF-8."""
+    if not path.is_file():
+        return None, False
+    try:
+        return path.read_bytes().decode("utf-8"), False
+    except UnicodeDecodeError:
+        return None, True
+
+
 def plan(
-    root: Path, package_dir: str | None, source: Path | None, runner: Runner
+    root: Path, package_dir: str | None, source: Source, runner: Runner
 ) -> tuple[Detected, list[PlannedFile]]:
     found = detect(root, choose_package_dir(root, package_dir), runner)
     pyproject = root / "pyproject.toml"
-    old = pyproject.read_text(encoding="utf-8") if pyproject.is_file() else None
+    old, unreadable = _read(pyproject)
+    if unreadable:
+        raise ConfigValueError(
+            f"{pyproject} is not UTF-8 text, which TOML must be.",
+            "save it as UTF-8, then run init again.",
+        )
     text = with_release_table(old or "", release_table(root, found), pyproject)
+    adds_only = old is not None and not has_release_table(old)
     # The workflows are made from the configuration exactly as it will load.
     config = load_config(root, pyproject_text=text)
-    files = {pyproject: text, root / "noxfile.py": noxfile(source), **workflows(config)}
-    planned = []
+    files = {root / "noxfile.py": noxfile(source), **workflows(config)}
+    planned = [PlannedFile(pyproject, "pyproject.toml", old, text, adds_table_only=adds_only)]
     for path, new in files.items():
-        current = path.read_text(encoding="utf-8") if path.is_file() else None
-        planned.append(PlannedFile(path, config.shown(path), current, new))
+        current, unreadable = _read(path)
+        planned.append(PlannedFile(path, config.shown(path), current, new, unreadable=unreadable))
     return found, planned
 
 
 def init(
-    root: Path, *, package_dir: str | None, force: bool, source: Path | None, console: Console
+    root: Path, *, package_dir: str | None, force: bool, source: str | None, console: Console
 ) -> int:
     root = root.resolve()
-    found, planned = plan(root, package_dir, source, Runner(console))
+    runner = Runner(console)
+    installs = resolve_source(source, console)
+    found, planned = plan(root, package_dir, installs, runner)
     console.line(f"package: {found.package_dir} ({found.name or 'no [project] name'})")
     console.line(f"  backend {found.backend}: {found.backend_why}")
     console.line(f"  version {found.version or '(computed at build time)'}: {found.version_why}")

@@ -70,6 +70,11 @@ def candidates(root: Path) -> list[str]:
 def choose_package_dir(root: Path, given: str | None) -> str:
     if given is not None:
         path = (root / given).resolve()
+        if path != root and root not in path.parents:
+            raise PackageDirError(
+                f"--package-dir {given} is outside the repository root {root}.",
+                "run init at the root of the repository that holds the package.",
+            )
         if not (path / "pyproject.toml").is_file():
             raise PackageDirError(
                 f"--package-dir {given} has no pyproject.toml ({path}).",

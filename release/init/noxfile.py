@@ -5,9 +5,25 @@
 from __future__ import annotations
 
 import json
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion
+
 from .. import __version__
+from ..console import Console
+from ..errors import IndexUnavailableError, InitSourceError
+from ..publish.index import query
+from ..publish.repository import KNOWN
 
 # The tools of each session: nox-release's extras (its pyproject.toml).
 SESSION_EXTRAS = {
@@ -40,8 +56,8 @@ here and in GitHub Actions, where .github/workflows/release.yml calls these sess
     nox -s release      # the whole release as a local dry run
     nox -s build-linux|build-windows|sdist|validate|publish|github-release -- [options]
 
-Written by `nox-release init`. NOX_RELEASE pins nox-release, and through it every tool the
-stages run (it installs them with the constraints file it ships).
+Written by `nox-release init`. _nox_release says which nox-release the sessions install;
+its version pins every tool the stages run too (the constraints file it ships).
 """
 
 from __future__ import annotations
@@ -60,13 +76,15 @@ def _nox_release(extras: str = "") -> list[str]:
 
 def _stage(session: nox.Session, stage: str, extras: str) -> None:
     session.install(*_nox_release())
-    constraints = session.run("python", "-m", "release", "constraints", silent=True)
-    session.install("-c", str(constraints).strip(), *_nox_release(f"[{{extras}}]"))
+    # The tool versions this nox-release pins: `nox-release constraints` prints the file's path.
+    # (The console script, not `python -m release`: a release/ of this project would win.)
+    found = session.run_install("nox-release", "constraints", silent=True)
+    pinned = ["-c", str(found).strip().splitlines()[-1]] if found else []
+    session.install(*pinned, *_nox_release(f"[{{extras}}]"))
     # On Ctrl-C nox-release stops its tools itself and says so: give it the time.
     session.run(
-        "python", "-m", "release", stage, *session.posargs,
-        interrupt_timeout=10.0, terminate_timeout=5.0,
-    )  # fmt: skip
+        "nox-release", stage, *session.posargs, interrupt_timeout=10.0, terminate_timeout=5.0
+    )
 '''
 
 SESSION = '''
@@ -78,17 +96,81 @@ def {function}(session: nox.Session) -> None:
 '''
 
 
-def install_arguments(source: Path | None) -> str:
-    """The expression _nox_release returns: this version from PyPI, or a checkout, editable
-    (so that its changes count without a reinstall)."""
-    if source is None:
-        return f'[f"nox-release{{extras}}=={__version__}"]'
-    path = source.resolve().as_posix().replace("{", "{{").replace("}", "}}")
-    return f'["-e", f{json.dumps(path + "{extras}")}]'
+@dataclass(frozen=True)
+class Source:
+    """Where the generated sessions get nox-release: ``expression`` is the list of pip
+    arguments _nox_release returns, as Python source with ``{extras}`` in it."""
+
+    expression: str
+    shown: str
 
 
-def noxfile(source: Path | None) -> str:
-    text = HEADER.format(install=install_arguments(source))
+def resolve_source(given: str | None, console: Console) -> Source:
+    """PyPI at this version (checked to be there), a requirement (``nox-release @
+    git+https://...``), or a local checkout, installed editable (so that its changes count
+    without a reinstall), which only this machine can install."""
+    if given is None:
+        require_on_index(__version__)
+        return Source(f'[f"nox-release{{extras}}=={__version__}"]', f"nox-release {__version__}")
+    path = Path(given).expanduser()
+    if path.is_dir():
+        console.warning(
+            f"the noxfile installs nox-release from {path.resolve()}, which only this machine "
+            "has: CI's runners cannot install it.",
+            remedy="before pushing the workflows, run init again with --from and a "
+            "requirement they can install (nox-release @ git+https://github.com/...@<commit>).",
+        )
+        checkout = path.resolve().as_posix().replace("{", "{{").replace("}", "}}")
+        return Source(f'["-e", f{json.dumps(checkout + "{extras}")}]', str(path.resolve()))
+    try:
+        requirement = Requirement(given)
+    except InvalidRequirement as exc:
+        raise InitSourceError(
+            f"--from {given!r} is neither a directory nor a requirement: {exc}.",
+            "pass a checkout of nox-release, or a requirement such as "
+            "'nox-release @ git+https://github.com/<owner>/nox-release@<commit>'.",
+        ) from None
+    if canonicalize_name(requirement.name) != "nox-release" or requirement.extras:
+        raise InitSourceError(
+            f"--from {given!r} does not name nox-release alone (the sessions add the extras).",
+            "pass a requirement of nox-release, e.g. 'nox-release @ git+https://...@<commit>'.",
+        )
+    after = f" @ {requirement.url}" if requirement.url else str(requirement.specifier)
+    after = after.replace("{", "{{").replace("}", "}}")
+    return Source(f"[f{json.dumps('nox-release{extras}' + after)}]", given)
+
+
+def require_on_index(version: str) -> None:
+    """The pinned nox-release must be on the index the sessions install from (pip's
+    ``PIP_INDEX_URL``, else PyPI): a noxfile that cannot install it fails every CI job."""
+    index = os.environ.get("PIP_INDEX_URL") or KNOWN["pypi"][1]
+    try:
+        listing = query(index, "nox-release")
+    except IndexUnavailableError as exc:
+        raise InitSourceError(
+            f"could not ask {index} whether nox-release {version} is there: {exc.cause}",
+            "run init where the index answers, or pass --from with what to install.",
+        ) from None
+    if not any(_version_of(name) == version for name in listing.files):
+        raise InitSourceError(
+            f"nox-release {version} is not on {index}: a noxfile pinning it could not install.",
+            "pass --from with a requirement CI's runners can install "
+            "('nox-release @ git+https://github.com/<owner>/nox-release@<commit>'), or a "
+            "checkout of nox-release for this machine only.",
+        )
+
+
+def _version_of(filename: str) -> str | None:
+    try:
+        if filename.endswith(".whl"):
+            return str(parse_wheel_filename(filename)[1])
+        return str(parse_sdist_filename(filename)[1])
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+        return None
+
+
+def noxfile(source: Source) -> str:
+    text = HEADER.format(install=source.expression)
     for stage, extras in SESSION_EXTRAS.items():
         function = stage.replace("-", "_")
         name = f'(name="{stage}")' if function != stage else ""

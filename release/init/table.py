@@ -65,11 +65,23 @@ def release_table(root: Path, found: Detected) -> str:
         *_comment(f"The version: {found.version_why}. A release is the tag v<version>."),
         'tag-pattern = "v{version}"',
         *_comment(f"The wheels: {found.wheels_why}."),
-        "",
-        "[tool.release.linux]",
-        *_comment(f"The glibc floor, {major}.{minor}: {floor_why}."),
-        f"manylinux = {_q(floor)}",
     ]
+    if found.backend == "build":
+        lines += [
+            "",
+            "[tool.release.wheels]",
+            *_comment("A pure wheel, built once, on Linux: it installs everywhere (a native "
+                      "build needs maturin or cibuildwheel)."),
+            'linux = ["py3-none-any"]',
+            "windows = []",
+        ]  # fmt: skip
+    else:
+        lines += [
+            "",
+            "[tool.release.linux]",
+            *_comment(f"The glibc floor, {major}.{minor}: {floor_why}."),
+            f"manylinux = {_q(floor)}",
+        ]
     if found.backend == "maturin":
         lines += [
             "",
@@ -91,10 +103,17 @@ def release_table(root: Path, found: Detected) -> str:
     return "\n".join(lines) + "\n"
 
 
+def has_release_table(text: str) -> bool:
+    """Whether a pyproject.toml's text (valid TOML) configures nox-release already, in any
+    spelling ([tool.release], release = {...} or dotted keys under [tool])."""
+    tool = parse_toml(text.encode("utf-8"), "pyproject.toml").get("tool")
+    return isinstance(tool, dict) and "release" in tool
+
+
 def with_release_table(original: str, table: str, where: Path) -> str:
     """``original`` (a pyproject.toml's text, maybe empty) with ``table`` as its
     ``[tool.release]``: added after the other tool tables, or in place of the old one;
-    everything else byte for byte as it was."""
+    everything else byte for byte as it was, line endings included."""
     import tomlkit  # only init needs it
     from tomlkit.exceptions import TOMLKitError
 
@@ -107,18 +126,29 @@ def with_release_table(original: str, table: str, where: Path) -> str:
             f"{where} cannot be read, so [tool.release] cannot be added: {cause.rstrip('.')}.",
             "fix the TOML there first (the line is named above), then run init again.",
         ) from None
-    new = tomlkit.parse(table)["tool"]["release"]
+    newline = "\r\n" if "\r\n" in original else "\n"
+    table = table.replace("\n", newline)
     tool = document.get("tool")
     if tool is None:
-        separator = "" if not original or original.endswith("\n\n") else (
-            "\n" if original.endswith("\n") else "\n\n")  # fmt: skip
+        blank = newline * 2
+        separator = "" if not original or original.endswith(blank) else (
+            newline if original.endswith(newline) else blank)  # fmt: skip
         return original + separator + table
-    tool["release"] = new
+    try:
+        tool["release"] = tomlkit.parse(table)["tool"]["release"]
+    except (ValueError, TypeError, TOMLKitError):
+        raise ConfigValueError(
+            f"tool in {where} is written inline (tool = {{...}}), and init can add "
+            "[tool.release] only to a [tool] that is a table.",
+            "write the tool settings as [tool.<name>] tables, then run init again.",
+        ) from None
     text = tomlkit.dumps(document)
     # tomlkit puts the table before whatever follows the tool tables without a blank line.
-    block = tomlkit.dumps(tomlkit.parse(table)).rstrip("\n")
+    block = tomlkit.dumps(tomlkit.parse(table)).rstrip(newline)
     at = text.find(block)
+    if at > 0 and newline == "\r\n" and text[at - 1] == "\n" and text[at - 2 : at] != "\r\n":
+        text, at = text[: at - 1] + "\r\n" + text[at:], at + 1  # tomlkit's separator is LF
     rest = text[at + len(block) :]
-    if at >= 0 and rest.startswith("\n") and not rest.startswith("\n\n") and rest.strip():
-        text = text[: at + len(block)] + "\n" + rest
+    if at >= 0 and rest.startswith(newline) and not rest.startswith(newline * 2) and rest.strip():
+        text = text[: at + len(block)] + newline + rest
     return text

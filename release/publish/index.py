@@ -6,6 +6,7 @@ another verifies the upload. A missing project (404) is a new project, not an er
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
 import urllib.error
@@ -96,7 +97,7 @@ def query(index_url: str, project: str) -> Listing:
             if exc.code < 500 and exc.code != 429:
                 break
             continue
-        except (urllib.error.URLError, OSError, TimeoutError) as exc:
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
             reason = getattr(exc, "reason", exc)
             problem = f"no answer ({reason})"
             continue

@@ -35,7 +35,7 @@ def _build_wheels(platform: str, ctx: RunContext, record: StageRecord) -> None:
     if platform == "linux" and host_os() == "linux":
         installed = system_packages.ensure(
             ctx.runner,
-            ctx.config.linux.apt_packages,
+            system_packages.host_packages(ctx.config, ctx.runner),
             install=system_packages.install_wanted(ctx.environ),
         )
         if installed:

@@ -97,8 +97,17 @@ def _tools(ctx: RunContext) -> list[Finding]:
         need("objdump", "validate reads the DLL imports of Windows wheels with it",
              "install binutils (Debian/Ubuntu: apt-get install binutils; Windows: MSYS2's "
              "mingw-w64-x86_64-binutils).")  # fmt: skip
-    packages = config.linux.apt_packages
-    if packages and host_os() == "linux":
+    cibuildwheel_apt = config.backend == "cibuildwheel" and config.linux.apt_packages
+    if cibuildwheel_apt and not system_packages.before_all(config):
+        found.append(Finding(
+            WARNING, TOOLS, None,
+            "apt-packages reach cibuildwheel's host builds only: its Linux builds in CI run in "
+            "manylinux containers, which do not have them",
+            "install them there too: [tool.cibuildwheel.linux] before-all = \"yum install -y "
+            "...\" in the package's pyproject.toml (manylinux images are RHEL-based).",
+        ))  # fmt: skip
+    packages = system_packages.host_packages(config, runner) if host_os() == "linux" else ()
+    if packages:
         absent = system_packages.missing(runner, packages)
         if absent is None:
             found.append(Finding(INFO, TOOLS, None, "apt-packages not checked: no dpkg here"))

@@ -18,7 +18,7 @@ from ..context import RunContext
 from ..errors import CredentialsError, GitHubError, ReleaseAssetConflictError, TagError
 from ..github.rest import GitHub, same_content
 from ..records import StageRecord
-from ..tag import tag_for
+from ..tag import parse_tag, tag_for, tag_mismatch
 from ..validated import validated_release
 
 SUMS = "SHA256SUMS"
@@ -34,6 +34,14 @@ def github_release(ctx: RunContext, record: StageRecord) -> None:
             "github-release needs the tag to release (no --tag, and GITHUB_REF is not a tag).",
             "run it from the tag push's workflow, or pass --tag v1.2.3.",
         )
+    # The release is of the validated files' version: a tag naming another would publish them
+    # under the wrong name (and GitHub would create a missing tag at the default branch).
+    mismatch = tag_mismatch(
+        tag, parse_tag(tag, ctx.config.tag_pattern, example=release.version),
+        Version(release.version), "the validated files", ctx.config.tag_pattern,
+    )  # fmt: skip
+    if mismatch is not None:
+        raise mismatch
     prerelease = Version(release.version).is_prerelease
     sums = "".join(f"{d.sha256}  {d.filename}\n" for d in release.dists).encode()
     files = {d.filename: d.path.read_bytes() for d in release.dists}

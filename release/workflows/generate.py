@@ -8,6 +8,7 @@ job alone, ``contents: write`` on the github-release job alone.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,6 +21,7 @@ HEADER = (
     "# change the configuration and run `nox-release workflows --write`.\n"
 )
 RUNNERS = {"linux": "ubuntu-latest", "windows": "windows-latest"}
+VALIDATED = "validated"
 
 
 def _q(value: str) -> str:
@@ -35,14 +37,24 @@ def tag_filter(tag_pattern: str) -> str:
     return "*".join(escaped)
 
 
-def _setup(nox_args: str, *, env: dict[str, str] | None = None) -> list[str]:
+def _setup(
+    nox_args: str,
+    *,
+    env: dict[str, str] | None = None,
+    pythons: Sequence[str] = (PYTHON_VERSION,),
+) -> list[str]:
     lines = [
         f"      - uses: {CHECKOUT.uses}",
         "        with:",
         "          persist-credentials: false",
         f"      - uses: {PYTHON.uses}",
         "        with:",
-        f"          python-version: {_q(PYTHON_VERSION)}",
+    ]
+    if len(pythons) == 1:
+        lines.append(f"          python-version: {_q(pythons[0])}")
+    else:  # each on PATH; the last one is `python`, which runs nox
+        lines += ["          python-version: |", *(f"            {v}" for v in pythons)]
+    lines += [
         f"      - run: {INSTALL_NOX}",
         f"      - run: nox {nox_args}",
     ]
@@ -58,8 +70,9 @@ def _upload(name: str, dist: str) -> list[str]:
         "        if: always()  # the stage record says what went wrong, for a local rerun",
         "        with:",
         f"          name: {name}",
-        f"          path: {dist}/",
+        f"          path: {_q(dist + '/')}",
         "          include-hidden-files: true  # the stage records in .release/",
+        "          overwrite: true  # a re-run of the job replaces its artifact",
     ]
 
 
@@ -69,7 +82,7 @@ def _download(dist: str, *, name: str | None = None, pattern: str | None = None)
         lines.append(f"          name: {name}")
     if pattern:
         lines += [f"          pattern: {_q(pattern)}", "          merge-multiple: true"]
-    lines.append(f"          path: {dist}/")
+    lines.append(f"          path: {_q(dist + '/')}")
     return lines
 
 
@@ -99,6 +112,21 @@ def _insert_download(setup: list[str], download: list[str]) -> list[str]:
     return setup[:at] + download + setup[at:]
 
 
+def job_id(text: str) -> str:
+    """A job id GitHub accepts (letters, digits, ``-`` and ``_``, not starting with a digit)."""
+    cleaned = re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-") or "job"
+    return cleaned if not cleaned[0].isdigit() else f"job-{cleaned}"
+
+
+def _unique(ids: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    unique = []
+    for job in ids:
+        seen[job] = seen.get(job, 0) + 1
+        unique.append(job if seen[job] == 1 else f"{job}-{seen[job]}")
+    return unique
+
+
 def built_platforms(config: ReleaseConfig) -> list[str]:
     wheels = config.wheels
     return [p for p in RUNNERS if wheels is None or wheels.for_platform(p)]
@@ -122,8 +150,10 @@ def release_workflow(config: ReleaseConfig) -> str:
     for job in builds:
         runner = RUNNERS["windows"] if job == "build-windows" else RUNNERS["linux"]
         lines += _job(job, runner, _setup(f"-s {job}") + _upload(f"dist-{job}", dist))
+    # The builds' artifacts are dist-*; the validated set is named apart, so that a re-run of
+    # validate never merges it into its input.
     validate = _insert_download(_setup("-s validate"), _download(dist, pattern="dist-*")) + _upload(
-        "dist-validated", dist
+        VALIDATED, dist
     )
     lines += _job("validate", RUNNERS["linux"], validate, needs=builds)
     publish = config.publish
@@ -135,9 +165,10 @@ def release_workflow(config: ReleaseConfig) -> str:
     lines += _job(
         "publish",
         RUNNERS["linux"],
-        _insert_download(_setup("-s publish"), _download(dist, name="dist-validated")),
+        _insert_download(_setup("-s publish"), _download(dist, name=VALIDATED)),
         needs=["validate"],
-        permissions={"id-token": "write"},  # trusted publishing; this job alone
+        # id-token: trusted publishing, this job alone; contents: checking out a private repo
+        permissions={"contents": "read", "id-token": "write"},
         environment=env_lines,
     )
     lines += _job(
@@ -145,9 +176,11 @@ def release_workflow(config: ReleaseConfig) -> str:
         RUNNERS["linux"],
         _insert_download(
             _setup("-s github-release", env={"GITHUB_TOKEN": "${{ github.token }}"}),
-            _download(dist, name="dist-validated"),
+            _download(dist, name=VALIDATED),
         ),
-        needs=["validate"],
+        # After PyPI took the files (and the environment's reviewers approved): no release
+        # page offers a version pip cannot install.
+        needs=["validate", "publish"],
         permissions={"contents": "write"},  # the release and its assets; this job alone
     )
     return HEADER + "\n".join(lines).replace("jobs:\n\n", "jobs:\n") + "\n"
@@ -167,14 +200,17 @@ def ci_workflow(config: ReleaseConfig) -> str:
         "",
         "jobs:",
     ]
-    for sessions in config.ci.sessions:
-        name = sessions.split()[-1]
-        lines += _job(name, RUNNERS["linux"], _setup(f"-s {sessions}"))
-    for project in config.ci.dry_run:
-        suffix = "" if len(config.ci.dry_run) == 1 else f"-{Path(project).name}"
+    ci = config.ci
+    names = _unique([job_id(sessions.split()[-1]) for sessions in ci.sessions])
+    for name, sessions in zip(names, ci.sessions):
+        lines += _job(name, RUNNERS["linux"], _setup(f"-s {sessions}", pythons=ci.python))
+    short = [Path(p).name for p in ci.dry_run]
+    suffixes = short if len(set(short)) == len(short) else list(ci.dry_run)
+    for project, suffix in zip(ci.dry_run, suffixes):
+        name = "dry-run" if len(ci.dry_run) == 1 else job_id(f"dry-run-{suffix}")
         for platform, runner in RUNNERS.items():
             args = "-s release" + ("" if project == "." else f" -- --project {project}")
-            lines += _job(f"dry-run{suffix}-{platform}", runner, _setup(args))
+            lines += _job(f"{name}-{platform}", runner, _setup(args))
     return HEADER + "\n".join(lines).replace("jobs:\n\n", "jobs:\n") + "\n"
 
 
