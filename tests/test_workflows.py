@@ -519,3 +519,12 @@ def test_apt_packages_of_a_cibuildwheel_project_need_before_all(tmp_path: Path) 
     record = StageRecord("check")
     check(run_context(load_config(root), dist=tmp_path / "dist"), record)
     assert [f for f in record.findings if f.level == WARNING] == []
+
+
+def test_system_packages_says_when_it_cannot_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no dpkg-query: not Debian or Ubuntu
+    assert cli.main(["system-packages", "m4", "--project", str(tiny_project(tmp_path))]) == 0
+    out = capsys.readouterr().out
+    assert "not checked: no dpkg-query here" in out and "installed already" not in out
