@@ -4,8 +4,10 @@ In one run:
 1. a warm-up ``nox -s release`` on the Rust example creates the nox environment (not timed);
 2. timed: ``nox -R -s release -- --project examples/tally`` (environment reused, no reinstall);
 3. timed: a shell script running exactly the tool commands that run recorded in its stage
-   records (maturin, cibuildwheel, twine, auditwheel, objdump...), in the same order, with
-   the same tools (the nox environment's bin first on PATH), writing to a scratch dir.
+   records (zizmor, maturin, cibuildwheel, twine, auditwheel, objdump...), in the same order,
+   with the same tools (the nox environment's bin first on PATH), writing to a scratch dir;
+   publish's rehearsal as a maintainer scripts it (pypiserver, twine upload, a venv that
+   installs the project from it, an import). The nox side also asks PyPI for the plan.
 
 Both timed runs start from a clean Cargo target dir by default, as a release in CI does;
 ``--warm`` keeps Cargo's cache instead, which leaves mostly the fixed cost of nox and
@@ -31,7 +33,30 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 PROJECT = REPO / "examples" / "tally"
 TARGET = PROJECT / "target"
-STAGE_ORDER = ("build-linux", "build-windows", "sdist", "validate")
+# The whole dry run, in its order (release.stages.RELEASE_CHAIN).
+STAGE_ORDER = ("check", "build-linux", "build-windows", "sdist", "validate", "publish",
+               "github-release")  # fmt: skip
+
+# publish --dry-run, as a maintainer scripts the rehearsal: a throwaway pypiserver, twine
+# upload, a fresh venv that installs the project from it, an import. (The recorded commands
+# cannot be replayed: their scratch dirs are gone, and the upload runs in-process.)
+REHEARSAL = """\
+rehearsal=$(mktemp -d)
+port=$(python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); \\
+  print(s.getsockname()[1])')
+pypi-server run -i 127.0.0.1 -p "$port" -a . -P . "$rehearsal" > /dev/null 2>&1 &
+server=$!
+until python -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$port/')" \\
+  2> /dev/null; do sleep 0.05; done
+twine upload --non-interactive --repository-url "http://127.0.0.1:$port/" -u x -p x \\
+  {files} > /dev/null 2>&1
+python -m venv "$rehearsal/venv"
+"$rehearsal/venv/bin/python" -m pip install --disable-pip-version-check --no-input \\
+  --isolated --no-deps --only-binary :all: --index-url "http://127.0.0.1:$port/simple/" \\
+  {requirement} > /dev/null 2>&1
+"$rehearsal/venv/bin/python" -c {imports}
+kill "$server"; wait "$server" 2> /dev/null || true
+"""
 
 
 def nox(*args: str, env: dict[str, str]) -> float:
@@ -47,11 +72,17 @@ def nox(*args: str, env: dict[str, str]) -> float:
 
 
 def recorded_commands(dist: Path) -> list[tuple[str, list[str]]]:
+    """Every stage's recorded commands in order; publish's rehearsal as one stand-in entry."""
     commands = []
     for stage in STAGE_ORDER:
         path = dist / ".release" / f"{stage}.json"
         if path.exists():
             record = json.loads(path.read_text())
+            if stage == "publish":
+                details = record["details"]
+                imports = details["rehearsal"]["imported"]
+                commands.append(("<rehearsal>", [details["project"], details["version"], *imports]))
+                continue
             commands += [(c["cwd"], c["argv"]) for c in record["commands"]]
     return commands
 
@@ -68,6 +99,15 @@ def shell_script(commands: list[tuple[str, list[str]]], dist: Path, out: Path) -
     lines = ["set -euo pipefail", "shopt -s globstar nullglob", f"mkdir -p {shlex.quote(str(out))}"]
     objdump_replayed = False
     for cwd, argv in commands:
+        if cwd == "<rehearsal>":
+            project, version, *imports = argv
+            files = f"{shlex.quote(str(out))}/*.whl {shlex.quote(str(out))}/*.tar.gz"
+            statement = "; ".join(f"import {name}" for name in imports)
+            lines.append(REHEARSAL.format(
+                files=files, requirement=shlex.quote(f"{project}=={version}"),
+                imports=shlex.quote(statement),
+            ).rstrip("\n"))  # fmt: skip
+            continue
         if argv[0] == "objdump" and not Path(cwd).is_dir():
             if not objdump_replayed:
                 lines.append(f"unpacked=$(mktemp -d) && cd {shlex.quote(str(out))}")
