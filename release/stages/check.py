@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import json
 import shlex
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .. import system_packages
 from ..console import Console
@@ -55,8 +57,14 @@ def check(ctx: RunContext, record: StageRecord) -> None:
             ))  # fmt: skip
     findings += audit(config, str(version) if version else None)
     if readable:
-        findings += _zizmor(ctx, readable)
-        findings += _schema(ctx, readable)
+        files = [str(p) for p in readable]
+        findings += _judge(ctx, ZIZMOR, ["zizmor", "--offline", "--min-severity", "low",
+                           "--format", "json", *files], "auditing the workflows with zizmor",
+                           zizmor_findings)  # fmt: skip
+        findings += _judge(ctx, SCHEMA, ["check-jsonschema", "--builtin-schema",
+                           "vendor.github-workflows", "-o", "json", *files],
+                           "checking the workflows against GitHub's workflow schema",
+                           schema_findings)  # fmt: skip
     record.findings = findings
     record.tool_versions = {tool: ctx.runner.tool_version(tool) for tool in (
         "zizmor", "check-jsonschema")}  # fmt: skip
@@ -124,26 +132,32 @@ def _tools(ctx: RunContext) -> list[Finding]:
     return found
 
 
-def _zizmor(ctx: RunContext, workflows: list[Path]) -> list[Finding]:
+def _judge(
+    ctx: RunContext,
+    check: str,
+    argv: list[str],
+    why: str,
+    findings: Callable[[str, Path], list[Finding]],
+) -> list[Finding]:
+    """One judge (zizmor, check-jsonschema) on the workflows: its report as findings."""
     try:
-        result = ctx.runner.run(
-            ["zizmor", "--offline", "--min-severity", "low", "--format", "json",
-             *map(str, workflows)],
-            cwd=ctx.config.project_root,
-            check=False,
-            why="auditing the workflows with zizmor",
-        )  # fmt: skip
-    except ReleaseError as exc:
-        return [Finding(ERROR, ZIZMOR, None, exc.cause.rstrip("."), exc.remedy)]
-    return zizmor_findings(result.output, ctx.config.project_root)
+        result = ctx.runner.run(argv, cwd=ctx.config.project_root, check=False, why=why)
+    except ReleaseError as exc:  # not installed, say
+        return [Finding(ERROR, check, None, exc.cause.rstrip("."), exc.remedy)]
+    return findings(result.output, ctx.config.project_root)
+
+
+def _json_report(output: str, opener: str) -> Any:
+    """The JSON document a tool printed after its log lines, or None."""
+    start = output.find(opener)
+    try:
+        return json.loads(output[start:]) if start >= 0 else None
+    except ValueError:
+        return None
 
 
 def zizmor_findings(output: str, root: Path) -> list[Finding]:
-    start = output.find("[")
-    try:
-        reports = json.loads(output[start:]) if start >= 0 else None
-    except ValueError:
-        reports = None
+    reports = _json_report(output, "[")
     if not isinstance(reports, list):
         return [Finding(ERROR, ZIZMOR, None, "zizmor gave no report",
                         "run zizmor --offline on .github/workflows by hand.")]  # fmt: skip
@@ -173,26 +187,8 @@ def _relative(path: str, root: Path) -> str:
         return path
 
 
-def _schema(ctx: RunContext, workflows: list[Path]) -> list[Finding]:
-    try:
-        result = ctx.runner.run(
-            ["check-jsonschema", "--builtin-schema", "vendor.github-workflows", "-o", "json",
-             *map(str, workflows)],
-            cwd=ctx.config.project_root,
-            check=False,
-            why="checking the workflows against GitHub's workflow schema",
-        )  # fmt: skip
-    except ReleaseError as exc:
-        return [Finding(ERROR, SCHEMA, None, exc.cause.rstrip("."), exc.remedy)]
-    return schema_findings(result.output, ctx.config.project_root)
-
-
 def schema_findings(output: str, root: Path) -> list[Finding]:
-    start = output.find("{")
-    try:
-        report = json.loads(output[start:]) if start >= 0 else None
-    except ValueError:
-        report = None
+    report = _json_report(output, "{")
     if not isinstance(report, dict):
         by_hand = "run check-jsonschema --builtin-schema vendor.github-workflows by hand."
         return [Finding(ERROR, SCHEMA, None, "check-jsonschema gave no report", by_hand)]
