@@ -1,6 +1,6 @@
 """The noxfile.py init writes: one session per stage, each installing a pinned nox-release
 (and, through the constraints file it ships, the same version of every tool it runs), then
-``python -m release <stage>``."""
+``nox-release <stage>``."""
 
 from __future__ import annotations
 
@@ -102,7 +102,6 @@ class Source:
     arguments _nox_release returns, as Python source with ``{extras}`` in it."""
 
     expression: str
-    shown: str
 
 
 def resolve_source(given: str | None, console: Console) -> Source:
@@ -111,7 +110,7 @@ def resolve_source(given: str | None, console: Console) -> Source:
     without a reinstall), which only this machine can install."""
     if given is None:
         require_on_index(__version__)
-        return Source(f'[f"nox-release{{extras}}=={__version__}"]', f"nox-release {__version__}")
+        return Source(f'[f"nox-release{{extras}}=={__version__}"]')
     path = Path(given).expanduser()
     if path.is_dir():
         console.warning(
@@ -121,7 +120,7 @@ def resolve_source(given: str | None, console: Console) -> Source:
             "requirement they can install (nox-release @ git+https://github.com/...@<commit>).",
         )
         checkout = path.resolve().as_posix().replace("{", "{{").replace("}", "}}")
-        return Source(f'["-e", f{json.dumps(checkout + "{extras}")}]', str(path.resolve()))
+        return Source(f'["-e", f{json.dumps(checkout + "{extras}")}]')
     try:
         requirement = Requirement(given)
     except InvalidRequirement as exc:
@@ -137,7 +136,7 @@ def resolve_source(given: str | None, console: Console) -> Source:
         )
     after = f" @ {requirement.url}" if requirement.url else str(requirement.specifier)
     after = after.replace("{", "{{").replace("}", "}}")
-    return Source(f"[f{json.dumps('nox-release{extras}' + after)}]", given)
+    return Source(f"[f{json.dumps('nox-release{extras}' + after)}]")
 
 
 def require_on_index(version: str) -> None:
