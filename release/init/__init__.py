@@ -4,8 +4,8 @@ The steps a maintainer would otherwise do by hand: find the package and read wha
 says (detect.py); write ``[tool.release]`` into the root pyproject.toml, keeping every other
 byte (table.py); a noxfile.py whose sessions install a pinned nox-release (noxfile.py); the
 thin workflows generated from the configuration; then say what is left to do on PyPI and
-GitHub. A file that exists and would change is only shown as a diff unless ``--force``:
-then nothing is written at all, so a half-adopted repository never happens.
+GitHub. Without ``--force``, a file that exists and would change is shown as a diff and
+nothing at all is written: a half-adopted repository never happens.
 """
 
 from __future__ import annotations
