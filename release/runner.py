@@ -517,11 +517,25 @@ class Runner:
         return re.sub(r"\s*(\(/.*\)|\(\w:\\.*\)|installed at.*|\([\w.-]+: .*)$", "", lines[0])
 
 
+# What makes a tool colour output that is no terminal: these (rich, click, Rust's anstream)
+# and, for some, CI=true. Escape sequences inside a report break reading it.
+_FORCED_COLOUR = ("FORCE_COLOR", "CLICOLOR_FORCE", "PY_COLORS", "TTY_COMPATIBLE")
+
+
 def child_env(
-    *, prepend_path: Sequence[Path | str] = (), extra: Mapping[str, str] | None = None
+    *,
+    prepend_path: Sequence[Path | str] = (),
+    extra: Mapping[str, str] | None = None,
+    uncoloured: bool = False,
 ) -> dict[str, str]:
-    """The current environment with directories put first on PATH and variables added."""
+    """The current environment with directories put first on PATH and variables added;
+    ``uncoloured`` for a tool whose report nox-release reads: no colour, whatever CI or the
+    user's environment forces."""
     env = dict(os.environ)
+    if uncoloured:
+        for name in _FORCED_COLOUR:
+            env.pop(name, None)
+        env["NO_COLOR"] = "1"
     if prepend_path:
         parts = [str(p) for p in prepend_path]
         if env.get("PATH"):

@@ -55,6 +55,10 @@ def run_release(
     )
 
 
+# What a CI runner or a workflow may set that makes tools colour what is no terminal (zizmor
+# on CI=true, rich on FORCE_COLOR): the reports nox-release reads must survive it.
+FORCED_COLOUR = {"CI": "true", "FORCE_COLOR": "1", "CLICOLOR_FORCE": "1"}
+
 TINY_PYPROJECT = """\
 [build-system]
 requires = ["setuptools>=68"]

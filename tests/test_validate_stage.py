@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, Built, run_release
+from conftest import EXAMPLES, FORCED_COLOUR, Built, run_release
 from packaging.utils import parse_wheel_filename
 from wheel_factory import write_sdist, write_wheel
 
@@ -219,7 +219,8 @@ def test_library_outside_the_policy_and_not_bundled(tmp_path: Path) -> None:
     assert any("libouter.so" in f["message"] for f in findings(record, "manylinux"))
 
 
-def test_stable_abi_violation_in_an_abi3_wheel(tmp_path: Path) -> None:
+@pytest.mark.parametrize("colour", [{}, FORCED_COLOUR], ids=["plain", "colour-forced"])
+def test_stable_abi_violation_in_an_abi3_wheel(tmp_path: Path, colour: dict[str, str]) -> None:
     build = tmp_path / "build"
     build.mkdir()
     # _PyObject_Dump is a private CPython function: not part of the stable ABI.
@@ -228,10 +229,12 @@ def test_stable_abi_violation_in_an_abi3_wheel(tmp_path: Path) -> None:
         "_ext.abi3.so",
         "void _PyObject_Dump(void *);\nvoid PyInit__ext(void) { _PyObject_Dump(0); }\n",
     )
-    proc, record = validate(TALLY, abi3_linux_release(tmp_path, ext))
+    proc, record = validate(TALLY, abi3_linux_release(tmp_path, ext), env=colour)
     assert proc.returncode == 30
     (error,) = findings(record, "abi3")
     assert "_PyObject_Dump" in error["message"]
+    # auditwheel's report was read too: the wheel's only other finding is its own.
+    assert findings(record, "manylinux") == []
 
 
 def test_every_finding_at_once_and_nothing_extracted(tally_release: Built, tmp_path: Path) -> None:

@@ -16,7 +16,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, REPO, TINY_PYPROJECT, run_context, tiny_project, write_text
+from conftest import (
+    EXAMPLES,
+    FORCED_COLOUR,
+    REPO,
+    TINY_PYPROJECT,
+    run_context,
+    tiny_project,
+    write_text,
+)
 from test_backends import FakeProcesses, make_ctx, printed
 
 from release import cli, pipeline, system_packages
@@ -213,9 +221,15 @@ def test_a_publish_job_without_environment_warns_when_none_is_configured(tmp_pat
     assert "anyone who can push a tag can publish" in finding.message
 
 
+@pytest.mark.parametrize("colour", [{}, FORCED_COLOUR], ids=["plain", "colour-forced"])
 def test_an_unpinned_action_is_zizmors_finding(
-    project: Path, capsys: pytest.CaptureFixture[str]
+    project: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    colour: dict[str, str],
 ) -> None:
+    for name, value in colour.items():
+        monkeypatch.setenv(name, value)
     edit(release_yml(project),
          "actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8 # v5.0.0",
          "actions/checkout@v5")  # fmt: skip
@@ -336,6 +350,18 @@ def test_zizmor_findings_from_recorded_output(tmp_path: Path) -> None:
     assert zizmor_findings("[]", tmp_path) == []
     (broken,) = zizmor_findings("zizmor crashed", tmp_path)
     assert broken.message == "zizmor gave no report" and broken.remedy
+
+
+def test_zizmor_findings_through_coloured_log_lines(tmp_path: Path) -> None:
+    # Where CI=true zizmor colours its log lines (stderr, merged before the report): each
+    # escape sequence holds a "[", and the report is the array that starts a line.
+    output = (TOOL_OUTPUT / "zizmor-unpinned-ci-colour.txt").read_text()
+    assert output.startswith("\x1b[")
+    (finding,) = zizmor_findings(output, tmp_path)
+    assert finding.file == ".github/workflows/ci.yml"
+    assert finding.message == (
+        "unpinned-uses (High) at line 8: unpinned action reference (this step)"
+    )
 
 
 def test_schema_findings_from_recorded_output(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..dists import Distribution
 from ..records import Finding
+from ..runner import child_env
 from .base import Check, CheckContext, json_object_in, readable
 
 
@@ -31,6 +32,7 @@ class Abi3Check(Check):
         ctx.runner.require("abi3audit", why="abi3 wheels are audited for stable-ABI violations")
         result = ctx.runner.run(
             ["abi3audit", "--report", *(str(d.path) for d in dists)],
+            env=child_env(uncoloured=True),
             why="auditing abi3 wheels with abi3audit",
             check=False,
         )

@@ -78,16 +78,27 @@ class Check:
 
 
 def json_object_in(output: str) -> dict[str, Any] | None:
-    """The first JSON object that starts a line of a tool's output (its log lines, merged
-    from stderr, may come before and after it)."""
+    """The first JSON object that starts a line of a tool's output."""
+    found = _json_in(output, "{")
+    return found if isinstance(found, dict) else None
+
+
+def json_array_in(output: str) -> list[Any] | None:
+    """The first JSON array that starts a line of a tool's output."""
+    found = _json_in(output, "[")
+    return found if isinstance(found, list) else None
+
+
+def _json_in(output: str, opener: str) -> Any:
+    # The tools' log lines, merged from stderr, come before and after the document, and
+    # where CI=true they are coloured: an escape sequence holds a "[", so only a document
+    # that starts a line is one.
     decoder = json.JSONDecoder()
-    for match in re.finditer(r"^\{", output, re.MULTILINE):
+    for match in re.finditer("^" + re.escape(opener), output, re.MULTILINE):
         try:
-            found, _end = decoder.raw_decode(output, match.start())
+            return decoder.raw_decode(output, match.start())[0]
         except ValueError:
             continue
-        if isinstance(found, dict):
-            return found
     return None
 
 

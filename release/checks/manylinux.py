@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ..config import manylinux_glibc
 from ..dists import LINUX, Distribution
 from ..records import Finding
+from ..runner import child_env
 from .base import Check, CheckContext, json_object_in, readable
 
 # manylinux1/2010/2014 are the legacy spellings of manylinux_2_5/2_12/2_17.
@@ -59,6 +60,7 @@ class ManylinuxCheck(Check):
         def show(dist: Distribution) -> tuple[Distribution, int, str]:
             result = ctx.runner.run(
                 ["auditwheel", "show", "--json", str(dist.path)],
+                env=child_env(uncoloured=True),
                 check=False,
                 why=f"auditing {dist.filename}",
                 quiet=True,

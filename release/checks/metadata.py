@@ -80,7 +80,7 @@ class MetadataCheck(Check):
             result = ctx.runner.run(
                 ["twine", "--no-color", "check", *pending],
                 # Wide lines: twine wraps its messages to the terminal width otherwise.
-                env=child_env(extra={"COLUMNS": "4000", "NO_COLOR": "1"}),
+                env=child_env(extra={"COLUMNS": "4000"}, uncoloured=True),
                 why="checking metadata with twine check",
                 check=False,
             )

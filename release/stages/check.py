@@ -12,13 +12,12 @@ what to change.
 
 from __future__ import annotations
 
-import json
 import shlex
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from .. import system_packages
+from ..checks.base import json_array_in, json_object_in
 from ..console import Console
 from ..context import RunContext
 from ..errors import CheckFailedError, ReleaseError
@@ -26,6 +25,7 @@ from ..host import container_engine, host_os
 from ..project.version import project_version
 from ..records import ERROR, INFO, WARNING, Finding, StageRecord
 from ..report import print_findings
+from ..runner import child_env
 from ..workflows.audit import audit, read_workflow
 
 TOOLS = "tools"
@@ -141,24 +141,17 @@ def _judge(
 ) -> list[Finding]:
     """One judge (zizmor, check-jsonschema) on the workflows: its report as findings."""
     try:
-        result = ctx.runner.run(argv, cwd=ctx.config.project_root, check=False, why=why)
+        result = ctx.runner.run(
+            argv, cwd=ctx.config.project_root, env=child_env(uncoloured=True), check=False, why=why
+        )
     except ReleaseError as exc:  # not installed, say
         return [Finding(ERROR, check, None, exc.cause.rstrip("."), exc.remedy)]
     return findings(result.output, ctx.config.project_root)
 
 
-def _json_report(output: str, opener: str) -> Any:
-    """The JSON document a tool printed after its log lines, or None."""
-    start = output.find(opener)
-    try:
-        return json.loads(output[start:]) if start >= 0 else None
-    except ValueError:
-        return None
-
-
 def zizmor_findings(output: str, root: Path) -> list[Finding]:
-    reports = _json_report(output, "[")
-    if not isinstance(reports, list):
+    reports = json_array_in(output)
+    if reports is None:
         return [Finding(ERROR, ZIZMOR, None, "zizmor gave no report",
                         "run zizmor --offline on .github/workflows by hand.")]  # fmt: skip
     found = []
@@ -188,8 +181,8 @@ def _relative(path: str, root: Path) -> str:
 
 
 def schema_findings(output: str, root: Path) -> list[Finding]:
-    report = _json_report(output, "{")
-    if not isinstance(report, dict):
+    report = json_object_in(output)
+    if report is None:
         by_hand = "run check-jsonschema --builtin-schema vendor.github-workflows by hand."
         return [Finding(ERROR, SCHEMA, None, "check-jsonschema gave no report", by_hand)]
     found = []
