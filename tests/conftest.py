@@ -11,11 +11,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from emulators.github_oidc import GitHubOIDC
+from emulators.pypi import PyPI, TrustedPublisher
 from packaging.version import Version
 
 from release.checks import CheckContext
@@ -215,3 +218,25 @@ def cvec_release(tmp_path_factory: pytest.TempPathFactory) -> Built:
     dist = tmp_path_factory.mktemp("cvec") / "dist"
     proc = run_release("release", "--project", str(EXAMPLES / "cvec"), "--dist", str(dist))
     return proc, dist
+
+
+# --- the emulated services of publishing ---------------------------------------------------
+
+# The trusted publisher PyPI knows, matching the GitHub emulator's default claims.
+PUBLISHER = TrustedPublisher("octo-org/tally", "1234567", "release.yml", "pypi")
+
+
+@pytest.fixture
+def oidc() -> Iterator[GitHubOIDC]:
+    """GitHub's OIDC token endpoint (a module may override it, e.g. to set the job's env)."""
+    with GitHubOIDC() as server:
+        yield server
+        assert not server.errors
+
+
+@pytest.fixture
+def pypi(oidc: GitHubOIDC, tmp_path: Path) -> Iterator[PyPI]:
+    """PyPI trusting the GitHub emulator's key, with the publisher of the default claims."""
+    with PyPI(oidc.signer, packages=tmp_path / "index", publishers=[PUBLISHER]) as server:
+        yield server
+        assert not server.errors

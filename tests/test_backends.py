@@ -7,18 +7,16 @@ with canned output and an exit status. A few tests run the real tools where this
 
 from __future__ import annotations
 
-import io
 import os
 import shlex
 import shutil
 import sys
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Union
 
 import pytest
 from conftest import release_project, write_text
+from fake_processes import FAKE_BIN, Call, FakeProcesses, Reply, Responder, make_ctx, printed
 
 from release.backends import backend_for
 from release.backends.build import BuildBackend
@@ -34,7 +32,6 @@ from release.backends.maturin import (
     msys2_environment,
 )
 from release.config import ReleaseConfig, load_config
-from release.console import Console
 from release.context import RunContext
 from release.errors import (
     CommandFailedError,
@@ -45,7 +42,7 @@ from release.errors import (
 from release.expected import ExpectedSet, ExpectedWheel
 from release.host import machine, python_tag
 from release.records import HOST_BUILD, NOT_SHIPPED, OK, SKIPPED, StageRecord
-from release.runner import LocalProcesses, Processes, Runner
+from release.runner import LocalProcesses
 from release.stages.build import build_windows
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,95 +74,7 @@ def make_config(tmp_path: Path, release: str, package: str = MATURIN_PACKAGE) ->
     return release_project(tmp_path / "project", release, package)
 
 
-# --- the fake processes -----------------------------------------------------------------------
-
-FAKE_BIN = "/fake/bin"
-# What a Linux build host has on PATH; the tests must not depend on the PATH they run with.
-HOST_TOOLS: dict[str, str | None] = {
-    tool: f"{FAKE_BIN}/{tool}"
-    for tool in ("maturin", "cargo", "rustc", "cibuildwheel", "auditwheel", "cc")
-}
-
-
-@dataclass
-class Call:
-    """One command the runner started."""
-
-    tool: str  # argv[0] as the backend wrote it: the name the runner looked up
-    executable: str  # what the lookup answered, and what the runner started
-    args: tuple[str, ...]  # argv[1:]
-    cwd: Path | str | None
-    env: dict[str, str]
-    timeout: float | None
-
-    @property
-    def argv(self) -> tuple[str, ...]:
-        return (self.tool, *self.args)
-
-
-# Output, or (output, exit status); output alone exits 0.
-Reply = Union[str, tuple[str, int]]
-Responder = Callable[[Call], Reply]
-
-
-class FakeProcesses:
-    """Fakes only starting processes: ``which`` answers from ``tools`` (None: not installed),
-    else from the real PATH; ``execute`` records the call and replies with ``respond``."""
-
-    def __init__(
-        self,
-        *,
-        tools: Mapping[str, str | None] | None = None,
-        respond: Responder | None = None,
-    ) -> None:
-        self.tools = {**HOST_TOOLS, **(tools or {})}
-        self.respond: Responder = respond or (lambda call: "")
-        self.calls: list[Call] = []
-        self.lookups: list[tuple[str, str | None]] = []
-        self._names: dict[str, str] = {}  # executable -> the tool name it was looked up as
-
-    def which(self, tool: str, path: str | None) -> str | None:
-        self.lookups.append((tool, path))
-        found = self.tools[tool] if tool in self.tools else shutil.which(tool, path=path)
-        if found is not None:
-            self._names[found] = tool
-        return found
-
-    def execute(
-        self,
-        argv: Sequence[str],
-        *,
-        cwd: Path | str | None,
-        env: Mapping[str, str],
-        on_line: Callable[[str], None],
-        timeout: float | None,
-    ) -> tuple[int, bool]:
-        executable, *args = argv
-        # An executable no lookup answered keeps its own name, and matches no tool.
-        tool = self._names.get(executable, executable)
-        call = Call(tool, executable, tuple(args), cwd, dict(env), timeout)
-        self.calls.append(call)
-        reply = self.respond(call)
-        output, status = (reply, 0) if isinstance(reply, str) else reply
-        for line in output.splitlines():
-            on_line(line)
-        return status, False
-
-
-def make_ctx(
-    config: ReleaseConfig,
-    *,
-    environ: Mapping[str, str] | None = None,
-    processes: Processes | None = None,
-) -> RunContext:
-    console = Console(github=False, stream=io.StringIO(), environ={})
-    return RunContext(
-        config=config,
-        dist=config.dist_dir,
-        console=console,
-        runner=Runner(console, processes=processes if processes is not None else FakeProcesses()),
-        environ=dict(environ or {}),
-    )
+# --- the fake processes ---------------------------------------------------------------------
 
 
 def fake(ctx: RunContext) -> FakeProcesses:
@@ -175,11 +84,6 @@ def fake(ctx: RunContext) -> FakeProcesses:
 
 def calls(ctx: RunContext) -> list[Call]:
     return fake(ctx).calls
-
-
-def printed(ctx: RunContext) -> str:
-    assert isinstance(ctx.console.stream, io.StringIO)
-    return ctx.console.stream.getvalue()
 
 
 def recorded(ctx: RunContext) -> list[tuple[str, ...]]:

@@ -23,13 +23,13 @@ from typing import Any
 
 import id as id_
 import pytest
+from conftest import PUBLISHER
 from emulators.github_oidc import GitHubOIDC
 from emulators.jwt import GITHUB_ISSUER, InvalidToken, Signer, b64url_encode, github_claims
 from emulators.pypi import INVALID_AUTH, PyPI, TrustedPublisher, negotiate
 from wheel_factory import write_sdist, write_wheel
 
 SHA = github_claims()["sha"]
-PUBLISHER = TrustedPublisher("octo-org/tally", "1234567", "release.yml", "pypi")
 NOT_FOUND = (
     "valid token, but no corresponding publisher (Publisher with matching claims was not found)"
 )
@@ -46,14 +46,6 @@ def oidc(monkeypatch: pytest.MonkeyPatch) -> Iterator[GitHubOIDC]:
             monkeypatch.delenv(name, raising=False)
         for name, value in server.env().items():
             monkeypatch.setenv(name, value)
-        yield server
-        assert not server.errors
-
-
-@pytest.fixture
-def pypi(oidc: GitHubOIDC, tmp_path: Path) -> Iterator[PyPI]:
-    """PyPI trusting the GitHub emulator's key, with the publisher of the default claims."""
-    with PyPI(oidc.signer, packages=tmp_path / "index", publishers=[PUBLISHER]) as server:
         yield server
         assert not server.errors
 

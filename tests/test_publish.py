@@ -13,11 +13,10 @@ import os
 import shutil
 import subprocess
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Release, run_release
+from conftest import PUBLISHER, Release, run_release
 from emulators.github_oidc import GitHubOIDC
 from emulators.jwt import Signer
 from emulators.pypi import PyPI, TrustedPublisher
@@ -30,21 +29,6 @@ from release.records import Artifact
 
 WHEEL = "tiny-1.0-py3-none-any.whl"
 SDIST = "tiny-1.0.tar.gz"
-PUBLISHER = TrustedPublisher("octo-org/tally", "1234567", "release.yml", "pypi")
-
-
-@pytest.fixture
-def oidc() -> Iterator[GitHubOIDC]:
-    with GitHubOIDC() as server:
-        yield server
-        assert not server.errors
-
-
-@pytest.fixture
-def pypi(oidc: GitHubOIDC, tmp_path: Path) -> Iterator[PyPI]:
-    with PyPI(oidc.signer, packages=tmp_path / "index", publishers=[PUBLISHER]) as server:
-        yield server
-        assert not server.errors
 
 
 def publish(

@@ -11,10 +11,11 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from fake_processes import FakeProcesses, fake_runner
 
 from release.console import Console
 from release.datamodel import to_dict
@@ -362,46 +363,17 @@ def test_a_child_killed_by_a_signal_says_so(sig: signal.Signals) -> None:
     assert runner.run(argv, check=False).returncode == -sig
 
 
-class ExitsWith:
-    """Processes that look every tool up in /fake/bin and end each run with ``status``."""
-
-    def __init__(self, status: int, lines: Sequence[str] = (), timed_out: bool = False) -> None:
-        self.status = status
-        self.lines = list(lines)
-        self.timed_out = timed_out
-        self.lookups: list[tuple[str, str | None]] = []
-        self.executed: list[tuple[list[str], dict[str, str]]] = []
-
-    def which(self, tool: str, path: str | None) -> str | None:
-        self.lookups.append((tool, path))
-        return f"/fake/bin/{tool}"
-
-    def execute(
-        self,
-        argv: Sequence[str],
-        *,
-        cwd: Path | str | None,
-        env: Mapping[str, str],
-        on_line: Callable[[str], None],
-        timeout: float | None,
-    ) -> tuple[int, bool]:
-        self.executed.append((list(argv), dict(env)))
-        for line in self.lines:
-            on_line(line)
-        return self.status, self.timed_out
-
-
 def test_a_signal_without_a_name_is_named_by_its_number() -> None:
-    processes = ExitsWith(-200, ["last words"])
-    console = Console(github=False, stream=io.StringIO(), environ={})
-    runner = Runner(console, processes=processes)
+    processes = FakeProcesses(respond=lambda call: ("last words", -200), all_found=True)
+    runner = fake_runner(processes)
     with pytest.raises(CommandFailedError) as info:
         runner.run(["tool", "--flag"], env={"PATH": "/only/here"}, why="testing")
     if sys.platform != "win32":
         assert info.value.cause == "tool was killed by signal 200 while testing."
     assert info.value.tail == ["last words"]
     # the resolved executable runs, with exactly the environment given, found on its PATH
-    assert processes.executed == [(["/fake/bin/tool", "--flag"], {"PATH": "/only/here"})]
+    ((executable, env),) = [(call.executable, call.env) for call in processes.calls]
+    assert (executable, env) == ("/fake/bin/tool", {"PATH": "/only/here"})
     assert set(processes.lookups) == {("tool", "/only/here")}
     # what is shown and recorded is the command as written
     assert runner.history[-1].argv == ("tool", "--flag")
@@ -409,8 +381,8 @@ def test_a_signal_without_a_name_is_named_by_its_number() -> None:
 
 
 def test_a_timeout_the_processes_report_is_in_the_tail() -> None:
-    console = Console(github=False, stream=io.StringIO(), environ={})
-    runner = Runner(console, processes=ExitsWith(-9, ["working"], timed_out=True))
+    fake = FakeProcesses(respond=lambda call: ("working", -9), all_found=True, timed_out=True)
+    runner = fake_runner(fake)
     result = runner.run(["tool"], check=False, timeout=3)
     assert result.tail == ["working", "(killed after 3s without finishing)"]
     assert result.output.endswith("(killed after 3s without finishing)")

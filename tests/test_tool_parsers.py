@@ -7,12 +7,12 @@ a test here fails. They run without the tools, so they run in the Python 3.9 ses
 
 from __future__ import annotations
 
-import io
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
 from conftest import check_context, tiny_project
+from fake_processes import FakeProcesses, fake_runner
 from packaging.utils import parse_wheel_filename
 
 from release.checks.abi3 import Abi3Check
@@ -21,7 +21,6 @@ from release.checks.build_record import BuildRecordCheck
 from release.checks.manylinux import ManylinuxCheck
 from release.checks.metadata import MetadataCheck, parse_twine_check
 from release.config import load_config
-from release.console import Console
 from release.dists import WHEEL, Distribution
 from release.errors import DamagedRecordError
 from release.records import FAILED, Artifact, Finding, StageRecord
@@ -40,35 +39,12 @@ def wheel(name: str, sha256: str = "") -> Distribution:
     return Distribution(path=Path(name), kind=WHEEL, sha256=sha256, version=version, tags=tags)
 
 
-class Replay:
-    """Processes that answer each command with recorded output; records what was asked."""
-
-    def __init__(self, answer: Callable[[Sequence[str]], tuple[str, int]]) -> None:
-        self.answer = answer
-        self.calls: list[list[str]] = []
-
-    def which(self, tool: str, path: str | None) -> str | None:
-        return f"/recorded/{tool}"
-
-    def execute(
-        self,
-        argv: Sequence[str],
-        *,
-        cwd: Path | str | None,
-        env: Mapping[str, str],
-        on_line: Callable[[str], None],
-        timeout: float | None,
-    ) -> tuple[int, bool]:
-        self.calls.append(list(argv))
-        output, status = self.answer(argv)
-        for line in output.splitlines():
-            on_line(line)
-        return status, False
-
-
-def replay_runner(answer: Callable[[Sequence[str]], tuple[str, int]]) -> tuple[Runner, Replay]:
-    processes = Replay(answer)
-    return Runner(Console(github=False, stream=io.StringIO(), environ={}), processes), processes
+def replay_runner(
+    answer: Callable[[Sequence[str]], tuple[str, int]],
+) -> tuple[Runner, FakeProcesses]:
+    """A runner whose every command is answered with recorded output."""
+    processes = FakeProcesses(respond=lambda call: answer(call.argv), all_found=True)
+    return fake_runner(processes), processes
 
 
 def by_file(findings: list[Finding]) -> dict[str | None, list[Finding]]:
@@ -115,8 +91,8 @@ def test_metadata_check_judges_every_file_on_its_own(tmp_path: Path) -> None:
     findings = by_file(MetadataCheck().run([wheel(n) for n in TWINE_ORDER], ctx))
 
     # twine stopped at BAD_FIELD; the file it never reached was checked by a second run.
-    assert [call[-1] for call in processes.calls] == [NOT_REACHED, NOT_REACHED]
-    assert len(processes.calls[1]) == 4  # twine --no-color check <one file>
+    assert [call.argv[-1] for call in processes.calls] == [NOT_REACHED, NOT_REACHED]
+    assert len(processes.calls[1].argv) == 4  # twine --no-color check <one file>
     (missing,) = findings[NO_README]
     assert missing.level == "warning" and "no long description" in missing.message
     assert missing.remedy is not None and 'readme = "README.md"' in missing.remedy

@@ -25,7 +25,7 @@ from conftest import (
     tiny_project,
     write_text,
 )
-from test_backends import FakeProcesses, make_ctx, printed
+from fake_processes import FakeProcesses, make_ctx, printed
 
 from release import cli, pipeline, system_packages
 from release.config import load_config
