@@ -127,8 +127,9 @@ def compat(session: nox.Session) -> None:
     session.install(
         "-c", CONSTRAINTS, "pytest>=8", "pypiserver>=2", "ruff>=0.6", "-e", ALL_TOOLS
     )  # fmt: skip
-    # zizmor is a binary that runs beside any Python, but its wheels ask for 3.11: the check
-    # stage's tests need it here too, so uv installs it as it would for 3.11.
+    # zizmor is a binary that runs beside any Python, but its wheels ask for 3.10 or newer:
+    # the check stage's tests need it here too, so uv installs the one pinned for 3.11 (as in
+    # the tests session).
     session.install("--python-version", "3.11", "-c", CONSTRAINTS, "zizmor")
     session.run("pytest", "-m", "not e2e", *session.posargs)
 
