@@ -112,8 +112,8 @@ def tests(session: nox.Session) -> None:
     # nox: the tests run each stage session as a user does (tests/test_nox_sessions.py);
     # and ruff, which the noxfile init writes must pass (tests/test_init.py).
     session.install(
-        "-c", CONSTRAINTS, "pytest>=8", "pypiserver>=2", "nox>=2024.3.2", "uv", "ruff>=0.6",
-        "-e", ALL_TOOLS,
+        "-c", CONSTRAINTS, "pytest>=8", "pytest-timeout", "pypiserver>=2", "nox>=2024.3.2",
+        "uv", "ruff>=0.6", "-e", ALL_TOOLS,
     )  # fmt: skip
     # A missing system package stops here, with the command that installs it, instead of
     # failing tests one by one.
@@ -125,7 +125,8 @@ def tests(session: nox.Session) -> None:
 def compat(session: nox.Session) -> None:
     """The unit tests on the oldest supported Python (tomli instead of tomllib)."""
     session.install(
-        "-c", CONSTRAINTS, "pytest>=8", "pypiserver>=2", "ruff>=0.6", "-e", ALL_TOOLS
+        "-c", CONSTRAINTS, "pytest>=8", "pytest-timeout", "pypiserver>=2", "ruff>=0.6",
+        "-e", ALL_TOOLS,
     )  # fmt: skip
     # zizmor is a binary that runs beside any Python, but its wheels ask for 3.10 or newer:
     # the check stage's tests need it here too, so uv installs the one pinned for 3.11 (as in

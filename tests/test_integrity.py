@@ -426,6 +426,26 @@ def test_other_strong_hash_is_verified(tmp_path: Path) -> None:
     assert messages(write_wheel(tmp_path, record=sha512)) == []
 
 
+@pytest.mark.parametrize("algorithm", ["shake_128", "shake_256"])
+def test_a_variable_length_record_hash_is_a_finding_not_a_crash(
+    tmp_path: Path, algorithm: str
+) -> None:
+    # hashlib takes these names, but their digest() needs a length: the check crashed on
+    # them (TypeError), and validate lost every other finding with it.
+    digest = base64.urlsafe_b64encode(hashlib.new(algorithm, b"VALUE = 1\n").digest(16))
+    value = f"{algorithm}={digest.rstrip(b'=').decode()}"
+
+    def shake(rows: list[list[str]]) -> list[list[str]]:
+        return [[p, value, s] if p == INIT else [p, h, s] for p, h, s in rows]
+
+    finding = only_finding(write_wheel(tmp_path, record=shake))
+
+    assert finding.message == (
+        f"{RECORD} hashes {INIT!r} with {algorithm!r}, whose digest has no fixed length, so "
+        "installers cannot verify it; wheels use sha256"
+    )
+
+
 def test_other_strong_hash_mismatch(tmp_path: Path) -> None:
     def sha512(rows: list[list[str]]) -> list[list[str]]:
         return [[p, sha512_of(b"other\n"), s] if p == INIT else [p, h, s] for p, h, s in rows]
@@ -558,6 +578,17 @@ def test_non_normalized_wheel_name(tmp_path: Path) -> None:
     assert "my_package-1.0-py3-none-any.whl" in finding.message
     assert dist.name == "my-package"
     assert dist.name_part == "My.Package"
+
+
+def test_a_wheel_name_unnormalized_only_by_its_case(tmp_path: Path) -> None:
+    path = write_wheel(tmp_path, "Demo_Pkg", filename="Demo_Pkg-1.0-py3-none-any.whl")
+
+    finding = only_finding(path)
+
+    assert "the distribution name 'Demo_Pkg' in the file name is not normalized" in (
+        finding.message
+    )
+    assert "demo_pkg-1.0-py3-none-any.whl" in finding.message
 
 
 def test_non_normalized_wheel_version(tmp_path: Path) -> None:
@@ -733,6 +764,25 @@ def test_sdist_symlink_escaping_top_directory(tmp_path: Path) -> None:
 
     assert "member 'demo_pkg-1.0/data' is a symlink to '../../etc/passwd'" in finding.message
     assert "outside the sdist's top directory 'demo_pkg-1.0/'" in finding.message
+
+
+def test_sdist_symlink_into_a_sibling_named_like_the_top_directory(tmp_path: Path) -> None:
+    # demo_pkg-1.0x/ starts with the characters of demo_pkg-1.0 but is another directory.
+    path = write_sdist(tmp_path, extra=[symlink("demo_pkg-1.0/data", "../demo_pkg-1.0x/evil")])
+
+    finding = only_finding(
+        path, "replace the link with the file it points to, then rebuild the sdist."
+    )
+
+    assert "is a symlink to '../demo_pkg-1.0x/evil', outside the sdist's top directory" in (
+        finding.message
+    )
+
+
+def test_sdist_symlink_to_the_top_directory_itself_is_fine(tmp_path: Path) -> None:
+    path = write_sdist(tmp_path, extra=[symlink("demo_pkg-1.0/sub/up", "..")])
+
+    assert messages(path) == []
 
 
 def test_sdist_absolute_symlink(tmp_path: Path) -> None:

@@ -381,6 +381,15 @@ def _usable_hash(entry: RecordEntry, name: str, record_name: str, report: _Repor
             kind="RECORD",
         )
         return None
+    if hashlib.new(entry.hash_.name).digest_size == 0:
+        # shake_128 and shake_256 are in hashlib.algorithms_guaranteed, so installer takes
+        # them; their digest has no length of its own, so no installer can check one.
+        report.error(
+            f"{record_name} hashes {name!r} with {entry.hash_.name!r}, whose digest has no "
+            "fixed length, so installers cannot verify it; wheels use sha256",
+            kind="RECORD",
+        )
+        return None
     return entry.hash_
 
 
