@@ -16,7 +16,7 @@ from fake_processes import FakeProcesses, fake_runner
 from packaging.utils import parse_wheel_filename
 
 from release.checks.abi3 import Abi3Check
-from release.checks.base import REBUILD
+from release.checks.base import NotRun
 from release.checks.build_record import BuildRecordCheck
 from release.checks.manylinux import ManylinuxCheck
 from release.checks.metadata import MetadataCheck, parse_twine_check
@@ -206,7 +206,8 @@ def test_a_file_changed_since_its_build_is_an_error(tmp_path: Path) -> None:
     (error,) = build_record_findings(tmp_path, build_records=built("bb" * 32))
     assert error.file == "tiny-1.0-py3-none-any.whl"
     assert "differs from the one build-linux recorded" in error.message
-    assert error.remedy == REBUILD
+    # The one stage that made the file; how it changed is integrity's to say, with its advice.
+    assert error.remedy == "run build-linux again (nox -s build-linux), then validate."
 
 
 def test_an_unchanged_file_passes(tmp_path: Path) -> None:
@@ -219,6 +220,11 @@ def test_a_failed_build_stage_is_named(tmp_path: Path) -> None:
     (error,) = build_record_findings(tmp_path, build_records=records)
     assert "build-linux failed (maturin exited with status 1)" in error.message
     assert error.remedy is not None and "nox -s build-linux" in error.remedy
+
+
+def test_without_any_build_record_the_check_does_not_run(tmp_path: Path) -> None:
+    with pytest.raises(NotRun, match=r"^no build records in .*\.release, so the files were"):
+        build_record_findings(tmp_path, build_records={})
 
 
 def test_a_damaged_build_record_is_said(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ binaries built here and packed into wheels, through ``python -m release validate
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
@@ -11,9 +12,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, FORCED_COLOUR, Built, run_release
+from conftest import EXAMPLES, FORCED_COLOUR, Built, run_release, tiny_project
 from packaging.utils import parse_wheel_filename
-from wheel_factory import write_sdist, write_wheel
+from wheel_factory import change_hash, write_sdist, write_wheel
 
 from release.records import sha256_of
 
@@ -359,3 +360,113 @@ def test_validate_without_cibuildwheel_still_reports_every_other_check(
         record["details"]["checks"][wheel]
     )
     assert [f for f in record["findings"] if f["level"] == "error"] == [error]
+
+
+# --- a check's bug, a check with nothing to compare, one cause said once ---------------------
+
+
+def tiny_dist(tmp_path: Path, tag: str = "py3-none-any") -> tuple[Path, Path, Path]:
+    """The tiny project and a dist dir holding one wheel of it, written here (no build)."""
+    root = tiny_project(tmp_path)
+    dist = root / "dist"
+    dist.mkdir()
+    wheel = write_wheel(dist, "tiny", "1.0", tag, files={"tiny/__init__.py": b"VALUE = 1\n"})
+    return root, dist, wheel
+
+
+def validate_here(root: Path, dist: Path, *, verbose: bool = False) -> tuple[str, int, dict]:
+    """validate in this process (so that a test can break one check), as run_stage runs it."""
+    from release.config import load_config
+    from release.console import Console
+    from release.context import RunContext
+    from release.pipeline import run_stage
+    from release.runner import Runner
+
+    console = Console(github=False, verbose=verbose, stream=io.StringIO(), environ={})
+    ctx = RunContext(
+        config=load_config(root), dist=dist, console=console, runner=Runner(console), tag=None,
+        strict=False, environ={},
+    )  # fmt: skip
+    _record, error = run_stage(ctx, "validate")
+    record = json.loads((dist / ".release" / "validate.json").read_text())
+    output = console.stream.getvalue()  # type: ignore[attr-defined]
+    return output, error.exit_code if error else 0, record
+
+
+def test_a_bug_in_one_check_is_its_error_and_every_other_check_still_reports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # linux_x86_64: a pypi-tags error, found by another check than the broken one.
+    root, dist, wheel = tiny_dist(tmp_path, "py3-none-linux_x86_64")
+
+    def broken(*args: object) -> None:
+        raise TypeError("digest() missing required argument 'length' (pos 1)")
+
+    monkeypatch.setattr("release.checks.integrity._check_wheel", broken)
+    output, code, record = validate_here(root, dist)
+    # A bug of nox-release: exit 70, after every finding was reported and recorded.
+    assert code == 70, output
+    (bug,) = findings(record, "integrity")
+    assert bug["message"] == (
+        "the check stopped on a bug in nox-release (TypeError: digest() missing required "
+        "argument 'length' (pos 1)); it judged none of its files"
+    )
+    assert "--verbose" in bug["remedy"]
+    (tag,) = findings(record, "pypi-tags")
+    assert tag["file"] == wheel.name
+    assert "the integrity check stopped on a bug in nox-release" in output
+    assert "linux_x86_64" in output
+    assert record["status"] == "failed"
+    # The broken check judged nothing: it does not count as passed in the table.
+    assert "integrity" in record["details"]["checks"][wheel.name]
+    ran = len(record["details"]["checks"][wheel.name])
+    errors = [f for f in record["findings"] if f["level"] == "error"]
+    failed = {f["check"] for f in errors if f["file"] == wheel.name} | {"integrity"}
+    assert f" {ran - len(failed)}/{ran}" in output
+    assert "Traceback" not in output
+    # --verbose shows where the bug is.
+    output, code, _ = validate_here(root, dist, verbose=True)
+    assert code == 70
+    assert "Traceback (most recent call last)" in output and "in broken" in output
+
+
+def test_without_build_records_build_record_says_it_did_not_run(tmp_path: Path) -> None:
+    """Files copied out of an artifact, without .release/: nothing to compare with."""
+    root, dist, wheel = tiny_dist(tmp_path)
+    proc = run_release("validate", "--project", str(root))
+    record = json.loads((dist / ".release" / "validate.json").read_text())
+    reason = (
+        f"no build records in {dist / '.release'}, so the files were not compared with what "
+        "their build stages made"
+    )
+    assert record["details"]["not_run"] == {"build-record": reason}
+    assert "build-record" not in record["details"]["checks"][wheel.name]
+    assert f"build-record: not run: {reason}" in proc.stdout
+    ran = len(record["details"]["checks"][wheel.name])
+    assert f"{ran}/{ran}, 1 not run" in proc.stdout
+
+
+def test_an_edited_wheel_names_its_one_build_stage_and_each_cause_once(tmp_path: Path) -> None:
+    from release.checks.base import REBUILD
+    from release.records import Artifact, StageRecord, write_record
+
+    root, dist, wheel = tiny_dist(tmp_path)
+    built = StageRecord("build-linux", artifacts=[Artifact.of(wheel)])
+    write_record(dist, built)
+    # Edited by hand after the build: a member changed, RECORD not rewritten.
+    write_wheel(
+        dist, "tiny", "1.0", "py3-none-any", files={"tiny/__init__.py": b"VALUE = 1\n"},
+        record=change_hash("tiny/__init__.py"),
+    )  # fmt: skip
+    proc = run_release("validate", "--project", str(root))
+    record = json.loads((dist / ".release" / "validate.json").read_text())
+    assert proc.returncode == 30, proc.stdout
+    (integrity,) = findings(record, "integrity")
+    (build,) = findings(record, "build-record")
+    assert integrity["remedy"] == REBUILD
+    assert build["message"] == (
+        "it is not the file build-linux made: its sha256 differs from the one build-linux recorded"
+    )
+    # The one stage whose record lists the file, and not integrity's advice again.
+    assert build["remedy"] == "run build-linux again (nox -s build-linux), then validate."
+    assert proc.stdout.count(REBUILD) == 1

@@ -49,6 +49,15 @@ class CheckContext:
     strays: Sequence[Stray] = ()
 
 
+class NotRun(Exception):
+    """A check had nothing to compare the files with (no build records in a folder of
+    downloaded files): validate shows it as ``not run`` with ``reason``, never as passed."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class Check:
     """One check. Subclasses set ``name`` (as users see it), may narrow ``applies_to``, and
     implement ``run``; ``tools`` names the tools that judge the files, whose versions go

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..dists import Distribution
-from ..records import FAILED, INTERRUPTED, Finding
-from .base import REBUILD, Check, CheckContext
+from ..records import FAILED, INTERRUPTED, RECORD_DIR, Finding
+from .base import Check, CheckContext, NotRun
 
 
 class BuildRecordCheck(Check):
@@ -20,6 +20,13 @@ class BuildRecordCheck(Check):
     runs_without_files = True
 
     def run(self, dists: Sequence[Distribution], ctx: CheckContext) -> list[Finding]:
+        if not ctx.build_records and not ctx.damaged_records:
+            # Files copied out of an artifact, without the records beside them: nothing to
+            # compare with, which is not the same as "the same bytes".
+            raise NotRun(
+                f"no build records in {ctx.dist_dir / RECORD_DIR}, so the files were not "
+                "compared with what their build stages made"
+            )
         found = [
             self.error(damaged.cause, remedy=damaged.remedy)
             for damaged in ctx.damaged_records.values()
@@ -39,12 +46,14 @@ class BuildRecordCheck(Check):
         for dist in dists:
             stage, expected = built.get(dist.filename, ("", ""))
             if expected and dist.sha256 != expected:
+                # How the file was changed is integrity's to say (and its advice); this one
+                # says which build made the file, and so which one to run again.
                 found.append(
                     self.error(
-                        f"its sha256 differs from the one {stage} recorded: the file changed "
-                        "after it was built",
+                        f"it is not the file {stage} made: its sha256 differs from the one "
+                        f"{stage} recorded",
                         dist.filename,
-                        REBUILD,
+                        f"run {stage} again (nox -s {stage}), then validate.",
                     )
                 )
         return found

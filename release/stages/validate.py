@@ -11,19 +11,27 @@ cannot run (a missing tool) is a finding of that check; the others still report.
 from __future__ import annotations
 
 import os
+import traceback
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..backends import backend_for
 from ..checks import REGISTRY, Check, CheckContext
-from ..checks.base import BUILD_STAGES
+from ..checks.base import BUILD_STAGES, NotRun
 from ..checks.windows_dlls import binaries_in
 from ..console import human_size
 from ..context import RunContext
 from ..dists import Distribution, Stray, read_distribution, scan_dist_dir
-from ..errors import DamagedRecordError, DistDirError, ReleaseError, ValidationFailedError
+from ..errors import (
+    DamagedRecordError,
+    DistDirError,
+    InternalError,
+    ReleaseError,
+    ValidationFailedError,
+)
 from ..expected import ExpectedSet, configured_set
 from ..host import host_os
 from ..project.version import project_version
@@ -50,7 +58,7 @@ def validate(ctx: RunContext, record: StageRecord) -> None:
 
     plan = [(check, [d for d in dists if check.applies_to(d)]) for check in REGISTRY]
     plan = [(check, chosen) for check, chosen in plan if chosen or check.runs_without_files]
-    ran: dict[str, list[str]] = {d.filename: [] for d in dists}
+    outcome = _Outcome({d.filename: [] for d in dists})
     with ThreadPoolExecutor(max_workers=4) as pool:
         # The tools' versions are evidence of who judged the files; asked while they judge.
         versions = {
@@ -59,13 +67,13 @@ def validate(ctx: RunContext, record: StageRecord) -> None:
             for tool in check.tools
         }
         for check, chosen in plan:
-            record.findings += _run_check(check, chosen, context)
-            for dist in chosen:
-                ran[dist.filename].append(check.name)
+            record.findings += _run_check(check, chosen, context, ctx, outcome)
         record.tool_versions = {tool: future.result() for tool, future in versions.items()}
 
+    ran = outcome.ran
     record.details.update(
         checks=ran,
+        not_run=outcome.not_run,
         tag=ctx.tag,
         strict=ctx.strict,
         binaries=sum(len(d.binaries) for d in dists),
@@ -77,7 +85,15 @@ def validate(ctx: RunContext, record: StageRecord) -> None:
     if warnings:
         # The dry-run summary shows a stage's reason; it points here rather than repeating.
         record.reason = f"{len(warnings)} warning(s), listed under validate above"
-    _report(ctx, record, ran)
+    _report(ctx, record, outcome)
+    if outcome.bugs:
+        # The bug is the stage's error: exit 70 says "nox-release failed", not "your files did".
+        raise InternalError(
+            f"the {' and '.join(outcome.bugs)} check stopped on a bug in nox-release, so "
+            f"the files of {dist_dir} were not fully judged; its error and every other "
+            "finding are listed above.",
+            "rerun with --verbose and report it to nox-release with the traceback.",
+        )
     if errors:
         raise ValidationFailedError(
             f"{len(errors)} error(s) in the files of {dist_dir}; nothing may be published.",
@@ -147,12 +163,51 @@ def _expected_details(expected: ExpectedSet | None) -> dict[str, object] | None:
     }
 
 
-def _run_check(check: Check, chosen: list[Distribution], context: CheckContext) -> list[Finding]:
+@dataclass
+class _Outcome:
+    """How each check went, beyond its findings."""
+
+    ran: dict[str, list[str]]  # file -> the checks that judged it
+    not_run: dict[str, str] = field(default_factory=dict)  # check -> why it compared nothing
+    not_run_on: Counter[str] = field(default_factory=Counter)  # file -> checks not run on it
+    stopped: set[str] = field(default_factory=set)  # checks that could not judge their files
+    bugs: list[str] = field(default_factory=list)  # checks that stopped on a bug of ours
+
+
+def _run_check(
+    check: Check,
+    chosen: list[Distribution],
+    context: CheckContext,
+    ctx: RunContext,
+    outcome: _Outcome,
+) -> list[Finding]:
+    findings: list[Finding] = []
     try:
-        return check.run(chosen, context)
+        findings = check.run(chosen, context)
+    except NotRun as nothing:
+        outcome.not_run[check.name] = nothing.reason
+        outcome.not_run_on.update(dist.filename for dist in chosen)
+        return []
     except ReleaseError as exc:
         # The check could not run (a missing tool): its finding, and the others still report.
-        return [check.error(exc.cause, remedy=exc.remedy)]
+        findings = [check.error(exc.cause, remedy=exc.remedy)]
+        outcome.stopped.add(check.name)
+    except Exception as exc:
+        # A bug in one check is that check's error: every other check still reports.
+        if ctx.verbose:
+            ctx.console.line(traceback.format_exc())
+        findings = [
+            check.error(
+                f"the check stopped on a bug in nox-release ({type(exc).__name__}: {exc}); "
+                "it judged none of its files",
+                remedy="rerun with --verbose for the traceback, and report it to nox-release.",
+            )
+        ]
+        outcome.stopped.add(check.name)
+        outcome.bugs.append(check.name)
+    for dist in chosen:
+        outcome.ran[dist.filename].append(check.name)
+    return findings
 
 
 def _problems(findings: Sequence[Finding]) -> str:
@@ -164,24 +219,27 @@ def _problems(findings: Sequence[Finding]) -> str:
     )
 
 
-def _report(ctx: RunContext, record: StageRecord, ran: dict[str, list[str]]) -> None:
+def _report(ctx: RunContext, record: StageRecord, outcome: _Outcome) -> None:
     console = ctx.console
     rows = []
     for artifact in record.artifacts:
         mine = [f for f in record.findings if f.file == artifact.name]
-        checks = ran.get(artifact.name, [])
-        failed = {f.check for f in mine if f.level == ERROR}
+        checks = outcome.ran.get(artifact.name, [])
+        failed = {f.check for f in mine if f.level == ERROR} | outcome.stopped
         passed = [c for c in checks if c not in failed]
+        not_run = outcome.not_run_on[artifact.name]
         rows.append(
             [
                 artifact.name,
                 human_size(artifact.size),
-                f"{len(passed)}/{len(checks)}",
+                f"{len(passed)}/{len(checks)}" + (f", {not_run} not run" if not_run else ""),
                 _problems(mine),
             ]
         )
     headers = ["file", "size", "checks passed", "findings"]
     console.table(headers, rows)
+    for check, why in outcome.not_run.items():
+        console.line(f"{check}: not run: {why}")
     print_findings(console, record.findings)
     errors = sum(f.level == ERROR for f in record.findings)
     warnings = sum(f.level == WARNING for f in record.findings)
@@ -189,4 +247,5 @@ def _report(ctx: RunContext, record: StageRecord, ran: dict[str, list[str]]) -> 
     console.step_summary(
         findings_markdown(f"validate: {errors} error(s), {warnings} warning(s)", headers, rows,
                           record.findings)
+        + "".join(f"\n- **not run** `{check}`: {why}" for check, why in outcome.not_run.items())
     )  # fmt: skip
