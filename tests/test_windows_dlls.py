@@ -17,6 +17,7 @@ from types import SimpleNamespace
 from typing import cast
 
 import pytest
+from packaging.tags import parse_tag
 from pe_fixtures import (
     PEBuilder,
     c_exports,
@@ -31,7 +32,7 @@ from pe_fixtures import (
 
 from release.checks import pe_imports
 from release.checks.base import CheckContext
-from release.checks.dll_policy import classify, where_to_get
+from release.checks.dll_policy import classify, interpreter_dlls_for, where_to_get
 from release.checks.integrity import Integrity
 from release.checks.windows_dlls import WindowsDllsCheck, binaries_in, scan_wheels
 from release.config import WindowsConfig
@@ -66,6 +67,9 @@ class Builds:
     ext_i386: Path  # win32 _ext.pyd -> libfoo.dll
     libfoo_i386: Path
     mingw_ext: Path  # _ext.pyd -> MINGW_RUNTIME
+    py39_ext: Path  # _ext.pyd -> python39.dll
+    py313t_ext: Path  # _ext.pyd -> python313t.dll
+    py3_ext: Path  # _ext.pyd -> python3.dll
 
 
 @pytest.fixture(scope="session")
@@ -111,6 +115,16 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Builds:
     gcc_lib = mingw.import_lib(MINGW_RUNTIME, ["__gcc_helper"])
     mingw_ext = mingw.dll("_ext.pyd", pyd_source("_ext", ["__gcc_helper"]), link=[gcc_lib])
 
+    interpreters = PEBuilder(root / "interpreters")
+    py39_ext, py313t_ext, py3_ext = (
+        interpreters.dll(
+            f"_ext_{dll.split('.')[0]}.pyd",
+            pyd_source("_ext", ["PyModule_Create2"]),
+            link=[interpreters.import_lib(dll, ["PyModule_Create2"])],
+        )
+        for dll in ("python39.dll", "python313t.dll", "python3.dll")
+    )
+
     return Builds(
         ext,
         libfoo,
@@ -128,6 +142,9 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Builds:
         ext_i386,
         libfoo_i386,
         mingw_ext,
+        py39_ext,
+        py313t_ext,
+        py3_ext,
     )
 
 
@@ -200,6 +217,86 @@ def test_clean_wheel_has_no_findings(
     assert scan_wheels([dist], runner) == []
     assert binaries_in(dist) == 2
     assert objdump_argvs == [["objdump", "-p", "0.bin", "1.bin"]]
+
+
+def test_an_abi3_wheel_linked_against_one_versions_dll_is_an_error(
+    builds: Builds, runner: Runner, tmp_path: Path
+) -> None:
+    """PyO3 without abi3's import library links python39.dll: the wheel installs on every
+    CPython from 3.9, and fails to import on 3.10 and later."""
+    dist = wheel(tmp_path, {"pkg/_ext.pyd": builds.py39_ext})
+    error = only_error(scan_one(dist, runner))
+    assert error.message == (
+        "pkg/_ext.pyd imports python39.dll, but the wheel is tagged cp39-abi3, whose "
+        "interpreters provide python3.dll; python39.dll is CPython 3.9's alone, so on any "
+        'other version importing the module fails with "DLL load failed"'
+    )
+    assert error.remedy == (
+        "link against python3.dll, the stable ABI's DLL (PyO3: the abi3 feature, with "
+        "generate-import-lib to make its import library when cross-compiling); or, if it is "
+        "meant for CPython 3.9 alone, tag the wheel cp39-cp39-win_amd64."
+    )
+
+
+def test_the_interpreter_dll_fits_the_version_specific_tag(
+    builds: Builds, runner: Runner, tmp_path: Path
+) -> None:
+    # One version's DLL, or the stable ABI's, in a wheel of that version.
+    for ext, tag in (
+        (builds.py39_ext, "cp39-cp39-win_amd64"),
+        (builds.py3_ext, "cp39-cp39-win_amd64"),
+        (builds.py3_ext, AMD64),
+        (builds.py313t_ext, "cp313-cp313t-win_amd64"),
+    ):
+        dist = wheel(tmp_path / tag / ext.name, {"pkg/_ext.pyd": ext}, tag=tag)
+        assert scan_one(dist, runner) == [], (ext.name, tag)
+
+
+def test_an_interpreter_dll_of_another_version_or_build_is_an_error(
+    builds: Builds, runner: Runner, tmp_path: Path
+) -> None:
+    dist = wheel(tmp_path / "a", {"pkg/_ext.pyd": builds.py39_ext}, tag="cp311-cp311-win_amd64")
+    error = only_error(scan_one(dist, runner))
+    assert "imports python39.dll, but the wheel is tagged cp311-cp311, whose interpreters " in (
+        error.message
+    )
+    assert "provide python3.dll or python311.dll" in error.message
+    assert error.remedy is not None
+    assert error.remedy.startswith("link against python3.dll or python311.dll")
+    assert error.remedy.endswith("tag the wheel cp39-cp39-win_amd64.")
+    # The free-threaded build cannot load the stable ABI's python3.dll.
+    dist = wheel(tmp_path / "b", {"pkg/_ext.pyd": builds.py3_ext}, tag="cp313-cp313t-win_amd64")
+    error = only_error(scan_one(dist, runner))
+    assert error.message == (
+        "pkg/_ext.pyd imports python3.dll, but the wheel is tagged cp313-cp313t, whose "
+        "interpreters provide python313t.dll or python3t.dll, not python3.dll, so importing "
+        'the module fails with "DLL load failed"'
+    )
+
+
+def test_tags_that_do_not_name_a_cpython_build_leave_the_interpreter_dll_alone(
+    builds: Builds, runner: Runner, tmp_path: Path
+) -> None:
+    dist = wheel(tmp_path, {"pkg/_ext.pyd": builds.py39_ext}, tag="pp39-pypy39_pp73-win_amd64")
+    assert scan_one(dist, runner) == []
+
+
+@pytest.mark.parametrize(
+    ("tag", "provided"),
+    [
+        ("cp39-abi3-win_amd64", {"python3.dll"}),
+        ("cp315-abi3t-win_amd64", {"python3t.dll"}),
+        ("cp315-abi3.abi3t-win_amd64", {"python3.dll", "python3t.dll"}),
+        ("cp312-cp312-win_amd64", {"python312.dll", "python3.dll"}),
+        ("cp314-cp314t-win_amd64", {"python314t.dll", "python3t.dll"}),
+        ("cp310-none-win_amd64", {"python310.dll", "python3.dll"}),
+        ("py3-none-win_amd64", None),
+        ("pp310-pypy310_pp73-win_amd64", None),
+    ],
+)
+def test_interpreter_dlls_for_a_tag(tag: str, provided: set[str] | None) -> None:
+    expected = None if provided is None else frozenset(provided)
+    assert interpreter_dlls_for(parse_tag(tag)) == expected
 
 
 def test_missing_bundled_dll_names_the_chain(

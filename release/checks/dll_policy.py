@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
+from packaging.tags import Tag
+
 INTERPRETER = "interpreter"
 SYSTEM = "system"
 OTHER = "other"
@@ -57,6 +59,54 @@ SYSTEM_DLLS = frozenset({
 
 def is_interpreter_dll(dll_name: str) -> bool:
     return _INTERPRETER_DLL.fullmatch(dll_name.lower()) is not None
+
+
+# The DLL each CPython build provides, by wheel tag (platforms.md, sections 6 and 7): the stable
+# ABI links python3.dll, abi3t python3t.dll, a version-specific build python3XY.dll (python3XYt.dll
+# free-threaded), which may also use the stable ABI's DLL of its build.
+_CPYTHON = re.compile(r"cp3(\d+)")
+
+
+def _provided_by(tag: Tag) -> frozenset[str] | None:
+    """The interpreter DLLs every CPython a tag installs on has; None if the tag does not say
+    (PyPy, ``py3``, an ABI nox-release does not know)."""
+    version = _CPYTHON.fullmatch(tag.interpreter)
+    if version is None:
+        return None
+    minor = version[1]
+    if tag.abi == "abi3":
+        return frozenset({"python3.dll"})
+    if tag.abi == "abi3t":
+        return frozenset({"python3t.dll"})
+    if tag.abi in (f"cp3{minor}", "none"):
+        return frozenset({f"python3{minor}.dll", "python3.dll"})
+    if tag.abi == f"cp3{minor}t":
+        return frozenset({f"python3{minor}t.dll", "python3t.dll"})
+    return None
+
+
+def interpreter_dlls_for(tags: Collection[Tag]) -> frozenset[str] | None:
+    """The interpreter DLLs a wheel with ``tags`` may import (lower case), or None when its
+    tags do not say. A tag set (``cp315-abi3.abi3t``) takes what any of its tags provides."""
+    provided: set[str] = set()
+    for tag in tags:
+        by_tag = _provided_by(tag)
+        if by_tag is None:
+            return None
+        provided |= by_tag
+    return frozenset(provided) if provided else None
+
+
+_VERSION_DLL = re.compile(r"python3(\d+)(t?)\.dll")
+
+
+def tag_for_interpreter_dll(dll_name: str) -> str | None:
+    """The python and ABI tags of the one CPython a version-specific DLL belongs to
+    (``python39.dll`` -> ``cp39-cp39``), or None for the stable ABI's DLLs and PyPy's."""
+    found = _VERSION_DLL.fullmatch(dll_name.lower())
+    if found is None:
+        return None
+    return f"cp3{found[1]}-cp3{found[1]}{found[2]}"
 
 
 def is_system_dll(dll_name: str, allow: Collection[str] = ()) -> bool:

@@ -30,7 +30,14 @@ from ..records import Finding
 from ..runner import Runner
 from . import pe_imports
 from .base import Check, CheckContext, readable
-from .dll_policy import OTHER, classify, where_to_get
+from .dll_policy import (
+    INTERPRETER,
+    OTHER,
+    classify,
+    interpreter_dlls_for,
+    tag_for_interpreter_dll,
+    where_to_get,
+)
 
 PLATFORM_MACHINES: dict[str, int] = {
     "win_amd64": pe_imports.MACHINE_AMD64,
@@ -274,9 +281,59 @@ def _check_closure(wheel: _Wheel, allow_dlls: Sequence[str]) -> None:
                         if target in wheel.binaries and target not in chains:
                             chains[target] = (*chains[member], dll)
                             queue.append(target)
-                elif classify(dll, allow_dlls) == OTHER:
+                    continue
+                kind = classify(dll, allow_dlls)
+                if kind == OTHER:
                     chain = (*chains[member], dll)
                     wheel.error(_missing_message(chain), _bundle_remedy(dll))
+                elif kind == INTERPRETER:
+                    _check_interpreter_dll(wheel, member, dll)
+
+
+def _check_interpreter_dll(wheel: _Wheel, member: str, dll: str) -> None:
+    """The interpreter's DLL must be one that every CPython the wheel installs on has: an abi3
+    wheel linked against python39.dll installs on 3.10 and fails to import there."""
+    provided = interpreter_dlls_for(wheel.dist.tags)
+    if provided is None or dll.lower() in provided:
+        return
+    tags = ", ".join(sorted({f"{tag.interpreter}-{tag.abi}" for tag in wheel.dist.tags}))
+    shown = " or ".join(sorted(provided))
+    fits = tag_for_interpreter_dll(dll)
+    version = None
+    if fits is not None:
+        python, abi = fits.split("-")
+        version = f"{python[2]}.{python[3:]}" + (" free-threaded" if abi.endswith("t") else "")
+    fails = 'importing the module fails with "DLL load failed"'
+    consequence = (
+        f"; {dll} is CPython {version}'s alone, so on any other version {fails}"
+        if version
+        else f", not {dll}, so {fails}"
+    )
+    wheel.error(
+        f"{member} imports {dll}, but the wheel is tagged {tags}, whose interpreters provide "
+        f"{shown}{consequence}",
+        _interpreter_remedy(wheel, provided, fits, version),
+    )
+
+
+def _interpreter_remedy(
+    wheel: _Wheel, provided: frozenset[str], fits: str | None, version: str | None
+) -> str:
+    stable = sorted(dll for dll in provided if dll in ("python3.dll", "python3t.dll"))
+    if any(tag.abi in ("abi3", "abi3t") for tag in wheel.dist.tags):
+        link = (
+            f"link against {' or '.join(stable)}, the stable ABI's DLL (PyO3: the abi3 "
+            "feature, with generate-import-lib to make its import library when "
+            "cross-compiling)"
+        )
+    else:
+        link = f"link against {' or '.join(sorted(provided))}, the DLL of the tagged CPython"
+    if fits is None:
+        return f"{link}."
+    platforms = ".".join(sorted(wheel.machines))
+    return (
+        f"{link}; or, if it is meant for CPython {version} alone, tag the wheel {fits}-{platforms}."
+    )
 
 
 def _missing_message(chain: tuple[str, ...]) -> str:
