@@ -79,7 +79,12 @@ def _write_record(ctx: RunContext, record: StageRecord) -> None:
     try:
         if ctx.record_dir is None:
             ensure_dist(ctx.dist)
-        write_record(ctx.dist, record, directory=ctx.record_dir)
+        # validate's verdict from CI travels with the files it judged: a local run of validate
+        # on them (as root, read-only does not stop it) writes its own beside, never over it.
+        write_record(
+            ctx.dist, record, directory=ctx.record_dir, keep_other_runs=record.stage == "validate",
+            say=lambda note: ctx.console.line(f"note: {note}"), environ=ctx.environ,
+        )  # fmt: skip
         return
     except (NotWritableError, DiskFullError, DistDirError) as exc:
         problem = exc

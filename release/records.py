@@ -11,6 +11,9 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import os
+import socket
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +21,7 @@ from typing import Any
 from . import __version__
 from .datamodel import FieldError, from_dict, to_dict
 from .errors import DamagedRecordError
-from .fsio import write_text_atomic
+from .fsio import faults_reported, write_text_atomic
 
 RECORD_DIR = ".release"
 
@@ -89,6 +92,8 @@ class StageRecord:
     duration_s: float = 0.0
     backend: str | None = None
     nox_release: str = __version__
+    # Who wrote the record (record_origin): a record another run wrote is not replaced.
+    origin: str | None = None
     tool_versions: dict[str, str] = field(default_factory=dict)
     commands: list[CommandRun] = field(default_factory=list)
     artifacts: list[Artifact] = field(default_factory=list)
@@ -109,11 +114,69 @@ def record_path(dist: Path, stage: str) -> Path:
     return dist / RECORD_DIR / f"{stage}.json"
 
 
-def write_record(dist: Path, record: StageRecord, *, directory: Path | None = None) -> Path:
-    """Write ``record`` into ``<dist>/.release/`` (or ``directory``); returns its path."""
+def record_origin(environ: Mapping[str, str] | None = None) -> str:
+    """Who writes records here: a GitHub Actions run (all its jobs and re-run attempts are
+    one), else this host."""
+    env = os.environ if environ is None else environ
+    run = env.get("GITHUB_RUN_ID")
+    if run:
+        repository = env.get("GITHUB_REPOSITORY")
+        return f"GitHub Actions run {run}" + (f" of {repository}" if repository else "")
+    return f"host {socket.gethostname()}"
+
+
+# Where this run's record goes when the usual place holds another run's: beside it.
+LOCAL_SUFFIX = ".local.json"
+# In CI the run's own record must be the one the next job reads: the other one moves here.
+KEPT_SUFFIX = ".kept.json"
+
+
+def write_record(
+    dist: Path,
+    record: StageRecord,
+    *,
+    directory: Path | None = None,
+    keep_other_runs: bool = False,
+    say: Callable[[str], None] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Path:
+    """Write ``record`` into ``<dist>/.release/`` (or ``directory``); returns its path.
+
+    With ``keep_other_runs`` (a verdict such as validate's, not a build's record of the files
+    it just made), a record there that another run wrote is not replaced: a local run writes
+    ``<stage>.local.json`` beside it; a CI run, whose next job must read its own verdict,
+    moves the other one to ``<stage>.kept.json``. Either way ``say`` is told where each is.
+    """
+    record.origin = record_origin(environ)
     path = (directory or dist / RECORD_DIR) / f"{record.stage}.json"
-    write_text_atomic(path, json.dumps(record.as_dict(), indent=2) + "\n")
-    return path
+    other = _written_elsewhere(path, record.origin) if keep_other_runs else None
+    if other is None:
+        write_text_atomic(path, json.dumps(record.as_dict(), indent=2) + "\n")
+        return path
+    if record.origin.startswith("GitHub Actions"):
+        theirs, ours = path.with_name(record.stage + KEPT_SUFFIX), path
+        with faults_reported(f"keeping the {record.stage} record {other} wrote", path):
+            path.replace(theirs)
+    else:
+        theirs, ours = path, path.with_name(record.stage + LOCAL_SUFFIX)
+    write_text_atomic(ours, json.dumps(record.as_dict(), indent=2) + "\n")
+    if say is not None:
+        say(
+            f"{theirs} is the {record.stage} record that {other} wrote; it is kept, and this "
+            f"run's record is {ours}."
+        )
+    return ours
+
+
+def _written_elsewhere(path: Path, origin: str) -> str | None:
+    """Who wrote the record at ``path``, if another run or host did. A record without an
+    origin (written before records carried one) or that cannot be read is replaced, as
+    ever: nothing says it is another's."""
+    try:
+        written_by = json.loads(path.read_text(encoding="utf-8")).get("origin")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return written_by if isinstance(written_by, str) and written_by != origin else None
 
 
 def read_record(dist: Path, stage: str, *, directory: Path | None = None) -> StageRecord | None:

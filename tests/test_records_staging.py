@@ -8,6 +8,7 @@ import io
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -545,3 +546,113 @@ def test_clear_dist_without_dist_dir(tmp_path: Path) -> None:
     ctx.dist.write_text("a file", encoding="utf-8")
     with pytest.raises(DistDirError, match="not a directory"):
         pipeline.clear_dist_for_release(ctx)
+
+
+# --- records another run wrote -----------------------------------------------------------------
+
+CI_RUN = {"GITHUB_RUN_ID": "7001", "GITHUB_REPOSITORY": "owner/tiny"}
+
+
+def test_a_record_says_who_wrote_it(tmp_path: Path) -> None:
+    write_record(tmp_path, StageRecord("validate"), environ={})
+    assert json.loads(record_path(tmp_path, "validate").read_text())["origin"] == (
+        f"host {socket.gethostname()}"
+    )
+    write_record(tmp_path, StageRecord("validate"), environ=CI_RUN)
+    assert read_record(tmp_path, "validate").origin == (  # type: ignore[union-attr]
+        "GitHub Actions run 7001 of owner/tiny"
+    )
+
+
+def test_a_local_run_writes_beside_a_record_from_ci_and_says_where(tmp_path: Path) -> None:
+    write_record(tmp_path, StageRecord("validate", status=OK), environ=CI_RUN)
+    from_ci = record_path(tmp_path, "validate").read_bytes()
+    notes: list[str] = []
+    path = write_record(
+        tmp_path, StageRecord("validate", status=FAILED), keep_other_runs=True,
+        say=notes.append, environ={},
+    )  # fmt: skip
+    assert path == tmp_path / ".release" / "validate.local.json"
+    assert record_path(tmp_path, "validate").read_bytes() == from_ci
+    assert json.loads(path.read_text())["status"] == FAILED
+    assert notes == [
+        f"{record_path(tmp_path, 'validate')} is the validate record that GitHub Actions run "
+        f"7001 of owner/tiny wrote; it is kept, and this run's record is {path}."
+    ]
+    # The next local run replaces its own record, beside CI's still.
+    assert write_record(
+        tmp_path, StageRecord("validate"), keep_other_runs=True, environ={}
+    ) == path  # fmt: skip
+    assert record_path(tmp_path, "validate").read_bytes() == from_ci
+
+
+@pytest.mark.parametrize(
+    "first", [{}, None], ids=["written by this host", "written before records had an origin"]
+)
+def test_a_record_of_this_host_or_of_no_known_origin_is_replaced(
+    tmp_path: Path, first: dict[str, str] | None
+) -> None:
+    path = write_record(tmp_path, StageRecord("validate", status=FAILED), environ={})
+    if first is None:
+        data = json.loads(path.read_text())
+        del data["origin"]
+        path.write_text(json.dumps(data))
+    notes: list[str] = []
+    again = write_record(
+        tmp_path, StageRecord("validate"), keep_other_runs=True, say=notes.append, environ={}
+    )
+    assert again == path and json.loads(path.read_text())["status"] == OK
+    assert notes == []
+    assert not (tmp_path / ".release" / "validate.local.json").exists()
+
+
+def test_a_build_record_is_always_replaced(tmp_path: Path) -> None:
+    # A build's record describes the files it just delivered: the old one describes files
+    # that are gone.
+    write_record(tmp_path, StageRecord("build-linux"), environ=CI_RUN)
+    path = write_record(tmp_path, StageRecord("build-linux", status=FAILED), environ={})
+    assert path == record_path(tmp_path, "build-linux")
+    assert read_record(tmp_path, "build-linux").status == FAILED  # type: ignore[union-attr]
+
+
+def test_a_ci_run_takes_the_place_and_keeps_the_other_record_beside(tmp_path: Path) -> None:
+    # The next job of that run reads validate.json: it must be this run's verdict.
+    write_record(tmp_path, StageRecord("validate", status=OK), environ={})
+    laptop = record_path(tmp_path, "validate").read_bytes()
+    notes: list[str] = []
+    path = write_record(
+        tmp_path, StageRecord("validate", status=FAILED), keep_other_runs=True,
+        say=notes.append, environ=CI_RUN,
+    )  # fmt: skip
+    assert path == record_path(tmp_path, "validate")
+    assert read_record(tmp_path, "validate").status == FAILED  # type: ignore[union-attr]
+    kept = tmp_path / ".release" / "validate.kept.json"
+    assert kept.read_bytes() == laptop
+    assert notes == [
+        f"{kept} is the validate record that host {socket.gethostname()} wrote; it is kept, "
+        f"and this run's record is {path}."
+    ]
+
+
+def test_validating_files_downloaded_with_cis_record_keeps_that_record(tmp_path: Path) -> None:
+    """As root, a read-only download does not stop a write: CI's verdict must survive."""
+    ctx = make_ctx(tmp_path)
+    ctx.dist.mkdir()
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(ctx.dist)],
+        cwd=ctx.config.project_root, check=True, capture_output=True,
+    )  # fmt: skip
+    (wheel,) = ctx.dist.glob("*.whl")
+    # As CI's validate job wrote it (by hand, so that the test reads the same before the fix).
+    ci_record = StageRecord("validate", artifacts=[Artifact.of(wheel)]).as_dict()
+    ci_record["origin"] = "GitHub Actions run 7001 of owner/tiny"
+    write_text_atomic(record_path(ctx.dist, "validate"), json.dumps(ci_record))
+    from_ci = record_path(ctx.dist, "validate").read_bytes()
+    _record, _error = pipeline.run_stage(ctx, "validate")
+    assert record_path(ctx.dist, "validate").read_bytes() == from_ci
+    local = ctx.dist / ".release" / "validate.local.json"
+    assert json.loads(local.read_text())["origin"] == f"host {socket.gethostname()}"
+    assert (
+        f"note: {record_path(ctx.dist, 'validate')} is the validate record that GitHub Actions "
+        f"run 7001 of owner/tiny wrote; it is kept, and this run's record is {local}."
+    ) in printed(ctx)
