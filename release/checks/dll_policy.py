@@ -1,7 +1,8 @@
 """Which DLLs a Windows wheel may import without bundling them: the policy the windows-dlls
 check applies.
 
-The policy is ../shared/reference/windows-dlls.md: the interpreter's own DLL, the API sets
+The policy is ../shared/reference/windows-dlls.md: the interpreter's own DLL (the one every
+CPython of the wheel's tag has: python3.dll for abi3, never one version's), the API sets
 the loader resolves itself, the system DLLs every supported Windows has, and the Visual C++
 runtime that CPython ships (VCRUNTIME140 and VCRUNTIME140_1 only: CPython does not ship
 MSVCP140, and nobody ships the MinGW runtime). Everything else must be in the wheel, or named
