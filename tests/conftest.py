@@ -37,6 +37,18 @@ EXAMPLES = REPO / "examples"
 os.environ["NOX_RELEASE_CACHE"] = tempfile.mkdtemp(prefix="nox-release-test-cache-")
 
 
+# pytest-timeout's limit ([tool.pytest.ini_options] timeout) counts the session fixtures a test
+# is first to use: for an e2e test that is a whole dry run of an example, cargo and maturin
+# building from a cold cache on 2 slow cores. Still far below a CI job's own limit.
+E2E_TIMEOUT = 1800
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("e2e") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(E2E_TIMEOUT))
+
+
 def run_release(
     *args: str, env: dict[str, str] | None = None, cwd: Path = REPO
 ) -> subprocess.CompletedProcess[str]:
