@@ -5,7 +5,9 @@ each file once into one model, gather what the checks need to know (the build re
 project version, the wheels the backend builds), run every check of the registry, report
 every finding (not only the first), and write ``<dist>/.release/validate.json`` with the
 sha256 of each validated file: ``publish`` uploads only what that record lists. A check that
-cannot run (a missing tool) is a finding of that check; the others still report.
+cannot run (a missing tool) is a finding of that check; the others still report. So is a bug
+in one check, which then makes the stage a bug of nox-release (exit 70) once everything is
+reported. A check with nothing to compare (:class:`NotRun`) is shown as not run, with why.
 """
 
 from __future__ import annotations
@@ -181,7 +183,6 @@ def _run_check(
     ctx: RunContext,
     outcome: _Outcome,
 ) -> list[Finding]:
-    findings: list[Finding] = []
     try:
         findings = check.run(chosen, context)
     except NotRun as nothing:
