@@ -79,13 +79,13 @@ def _write_record(ctx: RunContext, record: StageRecord) -> None:
     try:
         if ctx.record_dir is None:
             ensure_dist(ctx.dist)
-        write_record(ctx.dist, record, directory=ctx.record_dir)
+        write_record(ctx.dist, record, directory=ctx.record_dir, redact=ctx.console.redact)
         return
     except (NotWritableError, DiskFullError, DistDirError) as exc:
         problem = exc
     fallback = records_fallback(ctx.dist)
     try:
-        path = write_record(ctx.dist, record, directory=fallback)
+        path = write_record(ctx.dist, record, directory=fallback, redact=ctx.console.redact)
     except ReleaseError as again:
         ctx.console.error(
             f"the {record.stage} record could not be written: {problem.cause} "

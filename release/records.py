@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -109,11 +110,37 @@ def record_path(dist: Path, stage: str) -> Path:
     return dist / RECORD_DIR / f"{stage}.json"
 
 
-def write_record(dist: Path, record: StageRecord, *, directory: Path | None = None) -> Path:
-    """Write ``record`` into ``<dist>/.release/`` (or ``directory``); returns its path."""
+def write_record(
+    dist: Path,
+    record: StageRecord,
+    *,
+    directory: Path | None = None,
+    redact: Callable[[str], str] | None = None,
+) -> Path:
+    """Write ``record`` into ``<dist>/.release/`` (or ``directory``); returns its path.
+    ``redact`` masks the secrets the console knows, in every string of the record."""
     path = (directory or dist / RECORD_DIR) / f"{record.stage}.json"
-    write_text_atomic(path, json.dumps(record.as_dict(), indent=2) + "\n")
+    data = record.as_dict()
+    if redact is not None:
+        data = redacted(data, redact)
+    write_text_atomic(path, json.dumps(data, indent=2) + "\n")
     return path
+
+
+def redacted(data: Any, redact: Callable[[str], str]) -> Any:
+    """``data`` with ``redact`` applied to every string in it, keys included.
+
+    A record quotes what services said (an index echoing the token it refused, in
+    ``error.cause``; a tool's output in ``error.tail``): any field can hold a secret, so
+    every one is masked, on the way to the file rather than field by field where it is set.
+    """
+    if isinstance(data, str):
+        return redact(data)
+    if isinstance(data, dict):
+        return {redacted(k, redact): redacted(v, redact) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [redacted(v, redact) for v in data]
+    return data
 
 
 def read_record(dist: Path, stage: str, *, directory: Path | None = None) -> StageRecord | None:

@@ -240,6 +240,15 @@ def test_a_bad_token_is_refused_with_what_to_pass(release: Release, github: GitH
     assert "ghs_not-the-token" not in output
 
 
+def test_a_token_github_quotes_back_is_in_no_record(release: Release, github: GitHubAPI) -> None:
+    github.echo_token(1)
+    output = refused(github_release(release, github), GitHubError.exit_code, "Bad credentials")
+    assert github.token not in output
+    record = (release.dist / ".release" / "github-release.json").read_text()
+    assert "Bad credentials: '***'" in json.loads(record)["error"]["cause"]
+    assert github.token not in record
+
+
 def test_no_token_is_said_before_any_request(release: Release, github: GitHubAPI) -> None:
     refused(
         github_release(release, github, env={"GITHUB_TOKEN": ""}), CredentialsError.exit_code,

@@ -451,6 +451,28 @@ def test_the_token_stays_out_of_an_error_message(
         assert secret not in record
 
 
+@pytest.mark.parametrize("credentials", ["trusted publishing", "API token"])
+def test_a_token_the_index_quotes_back_is_in_no_record(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI, credentials: str
+) -> None:
+    """The index refuses the upload and quotes the token in its reason: the console masks
+    it, and so must every file written, error.cause included."""
+    api_token = "pypi-api-token-quoted-back"
+    pypi.api_tokens.add(api_token)
+    env = in_actions(oidc) if credentials == "trusted publishing" else {"PYPI_API_TOKEN": api_token}
+    pypi.echo_token(1)
+    proc = publish(release, pypi, env)
+    output = refused(proc, 52, "Invalid API Token: '***'")
+    secrets = [*pypi.minted, *oidc.issued] if credentials == "trusted publishing" else [api_token]
+    assert secrets
+    written = {p: p.read_text() for p in release.dist.rglob("*.json")}
+    assert "Invalid API Token: '***'" in release.record()["error"]["cause"]
+    for secret in secrets:
+        assert secret not in output.replace(f"::add-mask::{secret}", "")
+        for path, text in written.items():
+            assert secret not in text, path
+
+
 # --- the dry run ---------------------------------------------------------------------------
 
 

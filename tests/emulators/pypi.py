@@ -394,7 +394,12 @@ class PyPI:
         self.used_jtis: set[str] = set()
         self.projects: set[str] = set()  # made by a pending publisher, maybe without files yet
         self.deleted: set[str] = set()  # file names deleted: never usable again
-        self._faults: dict[str, list[int]] = {"fail": [], "drop_before": [], "drop_after": []}
+        self._faults: dict[str, list[int]] = {
+            "fail": [],
+            "drop_before": [],
+            "drop_after": [],
+            "echo": [],
+        }
         self._lock = threading.Lock()  # state, and each upload's check-then-store
         self._secret = secrets.token_urlsafe(32)
         self._backend: subprocess.Popen[bytes] | None = None
@@ -496,6 +501,12 @@ class PyPI:
         the client sees a connection error although the file landed."""
         with self._lock:
             self._faults["drop_after"].extend([0] * n)
+
+    def echo_token(self, n: int) -> None:
+        """The next ``n`` uploads are refused with 403, quoting the token they came with, as
+        Warehouse quotes a token it cannot parse (``Invalid API Token: ...``)."""
+        with self._lock:
+            self._faults["echo"].extend([403] * n)
 
     def delete_file(self, filename: str) -> None:
         """Delete a file as a project owner can; PyPI never accepts that name again."""
@@ -650,15 +661,8 @@ class PyPI:
     # --- uploads ----------------------------------------------------------------------
 
     def _authorized(self, header: str | None) -> bool:
-        scheme, _, value = (header or "").partition(" ")
-        if scheme.lower() != "basic":
-            return False
-        try:
-            decoded = base64.b64decode(value.strip(), validate=True).decode()
-        except ValueError:
-            return False
-        user, _, password = decoded.partition(":")
-        if user != "__token__":
+        password = _basic_password(header)
+        if password is None:
             return False
         if password in self.api_tokens:
             return True
@@ -691,6 +695,11 @@ class PyPI:
                 self._faults["drop_before"].pop(0)
                 self.uploads.append((filename, 0))
                 h.hang_up()
+                return
+            if self._faults["echo"]:
+                status = self._faults["echo"].pop(0)
+                password = _basic_password(h.headers.get("Authorization"))
+                self._refuse_upload(h, filename, status, f"Invalid API Token: {password!r}")
                 return
             if not self._authorized(h.headers.get("Authorization")):
                 help_url = self.url + "help/#invalid-auth"
@@ -865,6 +874,19 @@ class PyPI:
             "versions": [str(v) for v in sorted(versions)],
             "files": files,
         }
+
+
+def _basic_password(header: str | None) -> str | None:
+    """The password of ``Authorization: Basic`` for user ``__token__``, else None."""
+    scheme, _, value = (header or "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode()
+    except ValueError:
+        return None
+    user, _, password = decoded.partition(":")
+    return password if user == "__token__" else None
 
 
 _RELAYED_HEADERS = {
