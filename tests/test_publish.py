@@ -283,6 +283,13 @@ def test_invalid_publisher_shows_the_claims_beside_what_pypi_must_say(
                      "Publisher with matching claims was not found")  # fmt: skip
     (row,) = [line for line in output.splitlines() if "workflow file" in line]
     assert "release.yml" in row and "publish.yml" in row and "<- differs" in row
+    # The columns say what each is: the token's claims, and the configuration.
+    (header,) = [line for line in output.splitlines()
+                 if line.strip().startswith("the OIDC token's claims")]  # fmt: skip
+    assert header.index("the OIDC token's claims") < header.index("[tool.release.publish]")
+    assert row.index("release.yml") < row.index("publish.yml")
+    # Nothing is said to be uploading when no token could be had.
+    assert "uploading" not in output
     assert [line for line in output.splitlines() if line.strip().startswith("environment")]
     assert "<- differs" not in next(line for line in output.splitlines() if "repository  " in line)
 
@@ -306,7 +313,7 @@ def test_a_reusable_workflow_is_named(release: Release, oidc: GitHubOIDC, pypi: 
     ("setup", "code", "needles"),
     [
         ("not-enabled", 53, ("(not-enabled)", "PYPI_API_TOKEN")),
-        ("expired", 53, ("(invalid-token)", "signature, expiry or audience")),
+        ("expired", 53, ("(invalid-token)", "the OIDC token had expired (its exp is", "s ago")),
         ("unknown-key", 53, ("(invalid-token)",)),
         ("outage", 54, ("outage, this is not a refusal",)),
         ("no-trusted-publishing", 52, ("does not do trusted publishing", "PYPI_API_TOKEN")),
@@ -351,6 +358,25 @@ def test_a_pending_publisher_for_an_existing_project(
     output = refused(publish(release, pypi, in_actions(oidc)), 53, "(invalid-pending-publisher)")
     assert "add the trusted publisher to the existing project" in output
     assert SDIST not in pypi.files()
+
+
+def test_a_pending_publisher_under_another_name_is_said_once_and_whole(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI
+) -> None:
+    """The pending publisher was registered as "tiny-lib"; the files are "tiny". The mint
+    succeeds (and makes "tiny-lib"), then PyPI refuses to create "tiny"."""
+    pypi.publishers = []
+    pypi.pending_publishers = [("tiny-lib", PUBLISHER)]
+    output = refused(
+        publish(release, pypi, in_actions(oidc)), 52,
+        "registered under another project name than 'tiny'",
+        "register a pending publisher for the project name 'tiny'",
+    )  # fmt: skip
+    troubleshooting = "https://docs.pypi.org/trusted-publishers/troubleshooting/"
+    assert output.count("Non-user identities cannot create new projects") == 1
+    assert output.count(troubleshooting) == 1  # whole, not cut mid-URL
+    assert "fix the file" not in output
+    assert pypi.files() == {}
 
 
 def test_an_api_token_outside_ci_with_a_note(release: Release, pypi: PyPI) -> None:

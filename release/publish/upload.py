@@ -24,6 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+
 from ..console import human_size
 from ..context import RunContext
 from ..errors import CredentialsError, UploadConflictError, UploadFailedError
@@ -133,21 +140,54 @@ def upload(
 
 
 def _refusal(status: int, reason: str, text: str, name: str) -> Exception:
-    said = text.strip().splitlines()[0][:300] if text.strip() else reason
+    said = _index_says(reason, text)
     if status == 400 and "already exists" in f"{reason} {text}":
         return UploadConflictError(
             f"the index refused {name}: a file of that name is already there with other "
             f"content ({said}); it appeared after the plan was made.",
             "bump the version and release again: a file name once used can never be reused.",
         )
+    if status == 400 and "Non-user identities cannot create new projects" in f"{reason} {text}":
+        project = _project_of(name)
+        return CredentialsError(
+            f"the index has no project {project!r}, and an upload token minted by trusted "
+            "publishing cannot create one: the pending publisher this token came from was "
+            f"registered under another project name than {project!r}, the name in the files' "
+            f"metadata, and made that other project instead. The index says: {said}",
+            f"on PyPI, register a pending publisher for the project name {project!r} (Your "
+            "account > Publishing), with the same owner, repository, workflow and environment; "
+            "delete the project the misnamed one made if you do not want it; then run publish "
+            "again.",
+        )
     if status in (401, 403):
         return CredentialsError(
-            f"the index refused the upload token for {name} ({reason}: {said}).",
+            f"the index refused the upload token for {name} ({said}).",
             "the token is not for this project or index: check the trusted publisher (or the "
             "API token's scope) on the index.",
         )
     return UploadFailedError(
-        f"the index refused {name}: {reason} ({said}).",
+        f"the index refused {name}: {said}.",
         "read the index's reason, fix the file (nox -s validate judges it again) and run "
         "publish again.",
     )
+
+
+def _index_says(reason: str, text: str) -> str:
+    """What the index said, once and whole: Warehouse puts its message in the status line
+    and again in the body; the body's first line counts only when it adds something (an
+    HTML error page adds nothing readable)."""
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    if not first or first.startswith("<") or first in reason:
+        return reason
+    if reason.split(" ", 1)[-1] in first:
+        return first
+    return f"{reason}: {first}"
+
+
+def _project_of(filename: str) -> str:
+    try:
+        if filename.endswith(".whl"):
+            return str(parse_wheel_filename(filename)[0])
+        return str(parse_sdist_filename(filename)[0])
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return filename

@@ -71,6 +71,14 @@ SIMPLE_HTML = "application/vnd.pypi.simple.v1+html"
 INDEX_OFFERS = ("text/html", SIMPLE_HTML, SIMPLE_JSON)
 
 INVALID_AUTH = "Invalid or non-existent authentication information."
+# warehouse/forklift/legacy.py, when a token minted for a publisher names a project that
+# does not exist: a pending publisher registered under another name made that other project.
+NON_USER_IDENTITIES = (
+    "Non-user identities cannot create new projects. This was probably caused by "
+    "successfully using a pending publisher but specifying the project name incorrectly "
+    "(either in the publisher or in your project's metadata). Please ensure that both match. "
+    "See: https://docs.pypi.org/trusted-publishers/troubleshooting/"
+)
 OUTAGE_HTML = """<!DOCTYPE html>
 <html><head><title>503 Backend is unhealthy</title></head>
 <body><h1>Error 503 Backend is unhealthy</h1><p>Backend is unhealthy</p>
@@ -380,6 +388,10 @@ class PyPI:
         self.pending_publishers: list[tuple[str, TrustedPublisher]] = []
         self.api_tokens: set[str] = set()
         self.minted: dict[str, float] = {}
+        # The project a publisher made from a pending publisher is bound to, and the project
+        # each token minted through such a publisher is for (the others: any project).
+        self.publisher_projects: dict[TrustedPublisher, str] = {}
+        self.minted_projects: dict[str, str] = {}
         # One per mint attempt: {"claims": unverified claims or None, "status": HTTP status,
         # "code": "success" or the error code, "description": ..., "detail": why, in the
         # emulator's words (the real PyPI never says why a token is invalid)}.
@@ -638,12 +650,13 @@ class PyPI:
                     "invalid-pending-publisher", "valid token, but project already exists"
                 )
             self.projects.add(canonicalize_name(project))
+            self.publisher_projects[pending] = canonicalize_name(project)
             if pending not in self.publishers:
                 self.publishers.append(pending)
             break
 
         try:
-            find_publisher(verified, self.publishers, self.used_jtis)
+            publisher = find_publisher(verified, self.publishers, self.used_jtis)
         except ReusedToken:
             return refuse("invalid-reuse-token", "invalid token: already used")
         except InvalidPublisher as exc:
@@ -655,6 +668,8 @@ class PyPI:
         minted = "pypi-" + secrets.token_urlsafe(96)
         expires = int(time.time()) + self.token_lifetime
         self.minted[minted] = expires
+        if publisher in self.publisher_projects:
+            self.minted_projects[minted] = self.publisher_projects[publisher]
         self._record_mint(claims, 200, "success", "", "")
         return 200, {"success": True, "token": minted, "expires": expires}
 
@@ -709,6 +724,11 @@ class PyPI:
             problem = form_error or self._form_problem(fields, filename, content)
             if problem:
                 self._refuse_upload(h, filename, 400, problem)
+                return
+            bound = self.minted_projects.get(_basic_password(h.headers.get("Authorization")) or "")
+            project = canonicalize_name(fields["name"])
+            if bound is not None and project != bound and not self.project_exists(project):
+                self._refuse_upload(h, filename, 400, NON_USER_IDENTITIES)
                 return
             self._store(h, filename, content, body=body, content_type=content_type)
 
