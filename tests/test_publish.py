@@ -8,6 +8,7 @@ re-runs end in the same verified state; the minted token never shows anywhere.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import shutil
@@ -24,7 +25,7 @@ from packaging.version import Version
 from wheel_factory import write_sdist
 
 from release.publish.index import Listing
-from release.publish.plan import CONFLICT, PRESENT, UPLOAD, make_plan
+from release.publish.plan import CLOSED, CONFLICT, PRESENT, UPLOAD, make_plan
 from release.records import Artifact
 
 WHEEL = "tiny-1.0-py3-none-any.whl"
@@ -136,6 +137,32 @@ def test_a_conflicting_file_stops_everything(
     assert "conflict" in output
 
 
+def test_a_conflict_on_a_rerun_attempt_says_what_most_likely_happened(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI
+) -> None:
+    """Attempt 1 published; "Re-run all jobs" rebuilt the files, which differ in bytes."""
+    assert publish(release, pypi, in_actions(oidc)).returncode == 0
+    with zipfile.ZipFile(release.dist / WHEEL, "a") as archive:
+        archive.comment = b"rebuilt"  # the same wheel, other bytes
+    validated = release.dist / ".release" / "validate.json"
+    record = json.loads(validated.read_text())
+    for artifact in record["artifacts"]:
+        if artifact["name"] == WHEEL:
+            artifact.update(
+                sha256=release.sha256(WHEEL), size=(release.dist / WHEEL).stat().st_size
+            )
+    validated.write_text(json.dumps(record))
+    output = refused(
+        publish(release, pypi, in_actions(oidc, GITHUB_RUN_ATTEMPT="2")), 51,
+        f"{WHEEL}: the index has other content", "This is attempt 2 of the workflow run",
+        "rebuilt them (Re-run all jobs)", "differ in bytes", "re-run only the failed jobs",
+    )  # fmt: skip
+    assert "bump the version and build again" not in output
+    # On a first attempt the conflict is told as before.
+    output = refused(publish(release, pypi, in_actions(oidc, GITHUB_RUN_ATTEMPT="1")), 51)
+    assert "Re-run" not in output and "bump the version and build again" in output
+
+
 def test_the_plan_reads_an_html_only_index(release: Release, oidc: GitHubOIDC, pypi: PyPI) -> None:
     pypi.json_api = False
     assert publish(release, pypi, in_actions(oidc)).returncode == 0
@@ -159,6 +186,67 @@ def test_a_second_sdist_for_the_version_is_a_conflict() -> None:
     assert Version("1.0") == Version("1.0.0")  # the plan compares versions as PEP 440 does
     listing = Listing("u", {"tiny-1.0.0.tar.gz": "ee"}, "json")
     assert make_plan(artifacts, listing)[1].action == CONFLICT
+
+
+def test_a_file_listed_without_a_hash_is_a_conflict_not_a_crash() -> None:
+    artifacts = [Artifact(WHEEL, 10, "aa"), Artifact(SDIST, 10, "bb")]
+    listing = Listing("u", {WHEEL: None}, "html")  # a PEP 503 link without #sha256=
+    (wheel, sdist) = make_plan(artifacts, listing)
+    assert (wheel.action, sdist.action) == (CONFLICT, UPLOAD)
+    assert "without a sha256" in wheel.why
+
+
+def test_the_plan_knows_a_release_older_than_14_days_takes_no_new_file() -> None:
+    now = datetime.datetime(2026, 12, 5, tzinfo=datetime.timezone.utc)
+    artifacts = [Artifact(WHEEL, 10, "aa"), Artifact(SDIST, 10, "bb")]
+    times = {WHEEL: now - datetime.timedelta(days=15), "tiny-0.9.tar.gz": now}
+    listing = Listing("u", {WHEEL: "aa", "tiny-0.9.tar.gz": "cc"}, "json", times)
+    plan = {s.artifact.name: (s.action, s.why) for s in make_plan(artifacts, listing, now)}
+    assert plan == {WHEEL: (PRESENT, "same sha256"),
+                    SDIST: (CLOSED, "the release is 15 days old on the index")}  # fmt: skip
+    # 13 days: still open. Another version's times do not count.
+    times[WHEEL] = now - datetime.timedelta(days=13)
+    assert [s.action for s in make_plan(artifacts, listing, now)] == [PRESENT, UPLOAD]
+    listing = Listing(
+        "u", {"tiny-0.9.tar.gz": "cc"}, "json", {"tiny-0.9.tar.gz": now.replace(year=2020)}
+    )
+    assert [s.action for s in make_plan(artifacts, listing, now)] == [UPLOAD, UPLOAD]
+
+
+def test_files_for_a_release_older_than_14_days_are_refused_before_any_upload(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI, tmp_path: Path
+) -> None:
+    token = "pypi-token-of-an-old-release"
+    pypi.api_tokens.add(token)
+    upload_by_hand(pypi, release.dist / WHEEL, token)
+    pypi.age_release("1.0", days=20)
+    # The emulated index enforces the rule, as PyPI does since July 2026.
+    proc = subprocess.run(
+        ["twine", "upload", "--non-interactive", "--repository-url", pypi.upload_url,
+         str(release.dist / SDIST)],
+        env={**os.environ, "TWINE_USERNAME": "__token__", "TWINE_PASSWORD": token},
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode != 0 and "older than 14 days" in proc.stdout + proc.stderr
+    before = list(pypi.uploads)
+    output = refused(
+        publish(release, pypi, in_actions(oidc)), 51,
+        "has had tiny 1.0 for 20 days", "PyPI takes no new files for a release older than 14 days",
+        f"{SDIST} cannot be added", "Nothing was uploaded", "release a new version",
+    )  # fmt: skip
+    assert "closed" in output
+    assert pypi.uploads == before and pypi.mint_requests == []  # refused before anything
+    assert SDIST not in pypi.files()
+
+
+def test_an_old_release_with_every_file_there_is_fine(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI
+) -> None:
+    assert publish(release, pypi, in_actions(oidc)).returncode == 0
+    pypi.age_release("1.0", days=30)
+    proc = publish(release, pypi, in_actions(oidc))
+    assert proc.returncode == 0, proc.stdout
+    assert "nothing to upload" in proc.stdout
 
 
 # --- faults on the way ------------------------------------------------------------------------

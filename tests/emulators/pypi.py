@@ -26,6 +26,7 @@ reuse, ...).
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import html
 import http.client
@@ -71,6 +72,10 @@ SIMPLE_HTML = "application/vnd.pypi.simple.v1+html"
 INDEX_OFFERS = ("text/html", SIMPLE_HTML, SIMPLE_JSON)
 
 INVALID_AUTH = "Invalid or non-existent authentication information."
+# Since July 2026 PyPI takes no new file for a release created more than 14 days ago (the
+# wording is the emulator's). A release's creation is its first file's upload.
+RELEASE_CLOSES_AFTER_S = 14 * 86400
+RELEASE_CLOSED = "New files cannot be added to a release older than 14 days."
 # warehouse/forklift/legacy.py, when a token minted for a publisher names a project that
 # does not exist: a pending publisher registered under another name made that other project.
 NON_USER_IDENTITIES = (
@@ -514,6 +519,26 @@ class PyPI:
         with self._lock:
             self._faults["drop_after"].extend([0] * n)
 
+    def age_release(self, version: str, days: float) -> None:
+        """Make every file of ``version`` ``days`` old: uploaded then, as upload-time says."""
+        when = time.time() - days * 86400
+        for path in self.packages.rglob("*"):
+            info = dist_info(path.name) if path.is_file() else None
+            if info and Version(info[1]) == Version(version):
+                os.utime(path, (when, when))
+
+    def release_created(self, project: str, version: str) -> float | None:
+        """When the release was created (its oldest file's upload), None if it has none."""
+        times = [
+            path.stat().st_mtime
+            for path in self.packages.rglob("*")
+            if path.is_file()
+            and (info := dist_info(path.name))
+            and info[0] == canonicalize_name(project)
+            and Version(info[1]) == Version(version)
+        ]
+        return min(times) if times else None
+
     def echo_token(self, n: int) -> None:
         """The next ``n`` uploads are refused with 403, quoting the token they came with, as
         Warehouse quotes a token it cannot parse (``Invalid API Token: ...``)."""
@@ -796,6 +821,10 @@ class PyPI:
             self._refuse_upload(h, filename, 400, message)
             return
         project, version, is_sdist = dist_info(filename)  # type: ignore[misc]
+        created = self.release_created(project, version)
+        if created is not None and time.time() - created > RELEASE_CLOSES_AFTER_S:
+            self._refuse_upload(h, filename, 400, RELEASE_CLOSED)
+            return
         if is_sdist:
             for other in existing:
                 info = dist_info(other)
@@ -883,7 +912,11 @@ class PyPI:
                 "hashes": {algorithm: digest} if digest else {},
             }
             if path.is_file():
-                entry["size"] = path.stat().st_size
+                stat = path.stat()
+                entry["size"] = stat.st_size
+                # PEP 700; the file's time is when it was stored (age_release moves it).
+                uploaded = datetime.datetime.fromtimestamp(stat.st_mtime, datetime.timezone.utc)
+                entry["upload-time"] = uploaded.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
             files.append(entry)
             info = dist_info(filename)
             if info:
