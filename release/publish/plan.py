@@ -53,7 +53,8 @@ def _version_of_sdist(name: str) -> Version | None:
         return None
 
 
-def _version_of(name: str) -> Version | None:
+def version_of(name: str) -> Version | None:
+    """The version in a wheel's or an sdist's file name; None when it names none."""
     if not name.endswith(".whl"):
         return _version_of_sdist(name)
     try:
@@ -67,11 +68,11 @@ def release_age(
 ) -> datetime.timedelta | None:
     """How long the index has had the artifacts' release: since its oldest file's
     upload-time; None when it holds none of its files or gives no upload times."""
-    versions = {_version_of(a.name) for a in artifacts} - {None}
+    versions = {version_of(a.name) for a in artifacts} - {None}
     times = [
         when
         for name, when in listing.upload_times.items()
-        if name in listing.files and _version_of(name) in versions
+        if name in listing.files and version_of(name) in versions
     ]
     if not times:
         return None
