@@ -80,7 +80,6 @@ def upload(
     a failure part way still leaves a true account in the record."""
     package_file, twine_repository, http_errors = _twine()
     started = time.monotonic()
-    ctx.console.line(f"uploading {len(files)} file(s) to {repository.upload_url} with twine")
     session = twine_repository(repository.upload_url, "__token__", None, disable_progress_bar=True)
     try:
         for path in files:
@@ -88,6 +87,11 @@ def upload(
             for attempt in range(1, ATTEMPTS + 1):
                 outcome.attempts += 1
                 session.session.auth = ("__token__", credentials.token())
+                if outcome.attempts == 1:
+                    # Said once a token is in hand: a refused mint uploads nothing.
+                    ctx.console.line(
+                        f"uploading {len(files)} file(s) to {repository.upload_url} with twine"
+                    )
                 began = time.monotonic()
                 try:
                     # max_redirects=1: one POST; the retries are ours, with the index asked.

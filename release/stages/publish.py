@@ -69,9 +69,6 @@ def publish(ctx: RunContext, record: StageRecord) -> None:
             ctx.console.line(f"  note: {credentials.note}")
         outcome = Outcome()
         try:
-            # The token first (trusted publishing mints it here): "uploading" is said only
-            # once an upload can happen, not before a refused mint.
-            credentials.token()
             upload(
                 ctx,
                 todo,
