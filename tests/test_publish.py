@@ -9,6 +9,7 @@ re-runs end in the same verified state; the minted token never shows anywhere.
 from __future__ import annotations
 
 import datetime
+import io
 import json
 import os
 import shutil
@@ -24,9 +25,11 @@ from emulators.pypi import PyPI, TrustedPublisher
 from packaging.version import Version
 from wheel_factory import write_sdist
 
+from release.console import Console
+from release.errors import CommandFailedError
 from release.publish.index import Listing
 from release.publish.plan import CLOSED, CONFLICT, PRESENT, UPLOAD, make_plan
-from release.records import Artifact
+from release.records import Artifact, CommandRun, Finding, StageRecord, write_record
 
 WHEEL = "tiny-1.0-py3-none-any.whl"
 SDIST = "tiny-1.0.tar.gz"
@@ -585,6 +588,26 @@ def test_a_token_the_index_quotes_back_is_in_no_record(
         assert secret not in output.replace(f"::add-mask::{secret}", "")
         for path, text in written.items():
             assert secret not in text, path
+
+
+def test_every_field_of_a_written_record_is_masked(tmp_path: Path) -> None:
+    """One place masks what is written: cause, remedy, tail, details, findings, commands."""
+    secret = "pypi-AgEIcHlwaS5vcmc-a-secret"
+    console = Console(stream=io.StringIO(), github=False)
+    console.register_secret(secret)
+    error = CommandFailedError(
+        f"twine said {secret}", f"revoke {secret}", ["twine", secret], 1, [f"tail {secret}"]
+    )
+    record = StageRecord(
+        stage="publish", status="failed", reason=f"why {secret}", error=error.as_dict(),
+        details={"said": [f"detail {secret}"], secret: "as a key"},
+        findings=[Finding("error", "x", f"{secret}.whl", f"found {secret}", f"do {secret}")],
+        commands=[CommandRun(("twine", secret), str(tmp_path), 1, 0.1)],
+    )  # fmt: skip
+    path = write_record(tmp_path, record, redact=console.redact)
+    text = path.read_text()
+    assert secret not in text
+    assert text.count("***") == 11
 
 
 # --- the dry run ---------------------------------------------------------------------------
