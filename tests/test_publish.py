@@ -466,6 +466,7 @@ def test_a_pending_publisher_under_another_name_is_said_once_and_whole(
     troubleshooting = "https://docs.pypi.org/trusted-publishers/troubleshooting/"
     assert output.count("Non-user identities cannot create new projects") == 1
     assert output.count(troubleshooting) == 1  # whole, not cut mid-URL
+    assert output.count("pending publisher was registered under another project name") == 1
     assert "fix the file" not in output
     assert pypi.files() == {}
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +39,9 @@ from .credentials import Credentials
 from .index import Listing
 from .repository import Repository
 
+# PyPI's words when a token minted through a pending publisher names a project that does not
+# exist (warehouse/forklift/legacy.py): the publisher was registered under another name.
+NON_USER_IDENTITIES = "Non-user identities cannot create new projects"
 ATTEMPTS = 5  # per file
 BACKOFF_S = (1.0, 2.0, 4.0, 8.0)
 GIVE_UP_AFTER_S = 600.0
@@ -151,16 +155,17 @@ def _refusal(status: int, reason: str, text: str, name: str) -> Exception:
             f"content ({said}); it appeared after the plan was made.",
             "bump the version and release again: a file name once used can never be reused.",
         )
-    if status == 400 and "Non-user identities cannot create new projects" in f"{reason} {text}":
+    if status == 400 and NON_USER_IDENTITIES in f"{reason} {text}":
         project = _project_of(name)
+        link = re.search(r"https?://\S+[^\s.,;)]", f"{reason} {text}")
         return CredentialsError(
-            f"the index has no project {project!r}, and an upload token minted by trusted "
-            "publishing cannot create one: the pending publisher this token came from was "
-            f"registered under another project name than {project!r}, the name in the files' "
-            f"metadata, and made that other project instead. The index says: {said}",
+            f"the index will not create the project {project!r} for a trusted publisher: the "
+            f"pending publisher was registered under another project name than {project!r} "
+            "(the name in the files' metadata), and that project was made instead (the index "
+            f"says {NON_USER_IDENTITIES!r}{', see ' + link[0] if link else ''}).",
             f"on PyPI, register a pending publisher for the project name {project!r} (Your "
-            "account > Publishing), with the same owner, repository, workflow and environment; "
-            "delete the project the misnamed one made if you do not want it; then run publish "
+            "account > Publishing) with the same owner, repository, workflow and environment, "
+            "delete the project the misnamed one made if you do not want it, then run publish "
             "again.",
         )
     if status in (401, 403):
