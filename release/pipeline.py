@@ -84,13 +84,16 @@ def _write_record(ctx: RunContext, record: StageRecord) -> None:
         write_record(
             ctx.dist, record, directory=ctx.record_dir, keep_other_runs=record.stage == "validate",
             say=lambda note: ctx.console.line(f"note: {note}"), environ=ctx.environ,
+            redact=ctx.console.redact,
         )  # fmt: skip
         return
     except (NotWritableError, DiskFullError, DistDirError) as exc:
         problem = exc
     fallback = records_fallback(ctx.dist)
     try:
-        path = write_record(ctx.dist, record, directory=fallback)
+        path = write_record(
+            ctx.dist, record, directory=fallback, environ=ctx.environ, redact=ctx.console.redact
+        )
     except ReleaseError as again:
         ctx.console.error(
             f"the {record.stage} record could not be written: {problem.cause} "

@@ -139,6 +139,7 @@ def write_record(
     keep_other_runs: bool = False,
     say: Callable[[str], None] | None = None,
     environ: Mapping[str, str] | None = None,
+    redact: Callable[[str], str] | None = None,
 ) -> Path:
     """Write ``record`` into ``<dist>/.release/`` (or ``directory``); returns its path.
 
@@ -146,12 +147,13 @@ def write_record(
     it just made), a record there that another run wrote is not replaced: a local run writes
     ``<stage>.local.json`` beside it; a CI run, whose next job must read its own verdict,
     moves the other one to ``<stage>.kept.json``. Either way ``say`` is told where each is.
+    ``redact`` masks the secrets the console knows, in every string of the record.
     """
     record.origin = record_origin(environ)
     path = (directory or dist / RECORD_DIR) / f"{record.stage}.json"
     other = _written_elsewhere(path, record.origin) if keep_other_runs else None
     if other is None:
-        write_text_atomic(path, json.dumps(record.as_dict(), indent=2) + "\n")
+        write_text_atomic(path, _serialized(record, redact))
         return path
     if record.origin.startswith("GitHub Actions"):
         theirs, ours = path.with_name(record.stage + KEPT_SUFFIX), path
@@ -159,7 +161,7 @@ def write_record(
             path.replace(theirs)
     else:
         theirs, ours = path, path.with_name(record.stage + LOCAL_SUFFIX)
-    write_text_atomic(ours, json.dumps(record.as_dict(), indent=2) + "\n")
+    write_text_atomic(ours, _serialized(record, redact))
     if say is not None:
         say(
             f"{theirs} is the {record.stage} record that {other} wrote; it is kept, and this "
@@ -177,6 +179,29 @@ def _written_elsewhere(path: Path, origin: str) -> str | None:
     except (OSError, ValueError, AttributeError):
         return None
     return written_by if isinstance(written_by, str) and written_by != origin else None
+
+
+def _serialized(record: StageRecord, redact: Callable[[str], str] | None) -> str:
+    data = record.as_dict()
+    if redact is not None:
+        data = redacted(data, redact)
+    return json.dumps(data, indent=2) + "\n"
+
+
+def redacted(data: Any, redact: Callable[[str], str]) -> Any:
+    """``data`` with ``redact`` applied to every string in it, keys included.
+
+    A record quotes what services said (an index echoing the token it refused, in
+    ``error.cause``; a tool's output in ``error.tail``): any field can hold a secret, so
+    every one is masked, on the way to the file rather than field by field where it is set.
+    """
+    if isinstance(data, str):
+        return redact(data)
+    if isinstance(data, dict):
+        return {redacted(k, redact): redacted(v, redact) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [redacted(v, redact) for v in data]
+    return data
 
 
 def read_record(dist: Path, stage: str, *, directory: Path | None = None) -> StageRecord | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,8 @@ import pytest
 import requests
 from conftest import Release, run_release, validated_tiny_project
 from emulators.github_api import GitHubAPI
+from emulators.jwt import Signer
+from emulators.pypi import PyPI
 from test_github_api_emulator import create, upload
 
 from release.errors import (
@@ -42,6 +45,55 @@ def github() -> Iterator[GitHubAPI]:
     with GitHubAPI(REPO) as server:
         yield server
         assert not server.errors
+
+
+INDEX_TOKEN = "pypi-token-of-the-index-of-these-tests"
+
+
+def upload_to(index: PyPI, *paths: Path) -> None:
+    """What publish did before github-release: the files on the index."""
+    proc = subprocess.run(
+        ["twine", "upload", "--non-interactive", "--repository-url", index.upload_url,
+         *map(str, paths)],
+        env={**os.environ, "TWINE_USERNAME": "__token__", "TWINE_PASSWORD": INDEX_TOKEN},
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def point_at_again(project: Path, index_url: str) -> None:
+    pyproject = project / "pyproject.toml"
+    lines = pyproject.read_text().splitlines(keepends=True)
+    pyproject.write_text("".join(line for line in lines if not line.startswith("index-url")))
+    point_at(project, index_url)
+
+
+def point_at(project: Path, index_url: str) -> None:
+    """[tool.release.publish] index-url: the index github-release compares with."""
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text()
+    pyproject.write_text(
+        text.replace(
+            'workflow = "release.yml"\n', f'workflow = "release.yml"\nindex-url = "{index_url}"\n'
+        )
+    )
+
+
+@pytest.fixture(scope="module")
+def index(validated: Release, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PyPI]:
+    """The index after publish: it holds the validated files of tiny 1.0."""
+    with PyPI(Signer(), packages=tmp_path_factory.mktemp("index")) as server:
+        server.api_tokens.add(INDEX_TOKEN)
+        upload_to(server, validated.dist / WHEEL, validated.dist / SDIST)
+        yield server
+        assert not server.errors
+
+
+@pytest.fixture
+def release(release: Release, index: PyPI) -> Release:
+    """The validated release, published on ``index`` (github-release compares with it)."""
+    point_at(release.project, index.index_url)
+    return release
 
 
 @pytest.fixture
@@ -164,8 +216,10 @@ def test_the_published_release_wins_over_a_newer_draft_of_its_tag(
     assert github.release(published["id"])["draft"] is False  # type: ignore[index]
 
 
-def test_a_pre_release_is_not_made_latest(tmp_path: Path, github: GitHubAPI) -> None:
+def test_a_pre_release_is_not_made_latest(tmp_path: Path, github: GitHubAPI, index: PyPI) -> None:
     rc = validated_tiny_project(tmp_path, version="1.1rc1")
+    upload_to(index, *sorted(rc.dist.glob("tiny-1.1rc1*")))
+    point_at(rc.project, index.index_url)
     proc = run_release(
         "github-release", "--project", str(rc.project), "--tag", "v1.1rc1", env=github.env()
     )
@@ -210,6 +264,85 @@ def test_other_content_under_a_validated_name_is_refused_before_any_upload(
     assert github.release(draft["id"])["draft"] is True  # type: ignore[index]
 
 
+def test_same_size_other_content_is_refused_too(
+    release: Release, github: GitHubAPI, gh: requests.Session
+) -> None:
+    """A stray asset of the validated file's exact size: only the sha256 can tell."""
+    sdist = (release.dist / SDIST).read_bytes()
+    stray = sdist[:-1] + bytes([sdist[-1] ^ 0xFF])
+    draft = create(gh, github, tag_name=TAG, draft=True)
+    assert upload(gh, draft, SDIST, stray).status_code == 201
+    before = len(writes(github))
+    refused(github_release(release, github), ReleaseAssetConflictError.exit_code,
+            f"the release {TAG} already has {SDIST} with other content")  # fmt: skip
+    assert len(writes(github)) == before
+    # An asset from before GitHub kept digests: compared by its bytes, just as strictly.
+    for asset in github.release(draft["id"])["assets"]:  # type: ignore[index]
+        asset["digest"] = None
+    refused(github_release(release, github), ReleaseAssetConflictError.exit_code,
+            f"the release {TAG} already has {SDIST} with other content")  # fmt: skip
+    assert len(writes(github)) == before
+
+
+def test_files_other_than_the_index_holds_are_refused_before_any_request(
+    release: Release, github: GitHubAPI, tmp_path: Path
+) -> None:
+    """Attempt 1 published; Re-run all jobs rebuilt the sdist, which differs in bytes."""
+    with PyPI(Signer(), packages=tmp_path / "other-index") as other:
+        other.api_tokens.add(INDEX_TOKEN)
+        published = tmp_path / "published" / SDIST
+        published.parent.mkdir()
+        rebuilt = (release.dist / SDIST).read_bytes()
+        published.write_bytes(rebuilt[:-1] + bytes([rebuilt[-1] ^ 0xFF]))
+        upload_to(other, release.dist / WHEEL, published)
+        point_at_again(release.project, other.index_url)
+        output = refused(
+            github_release(release, github), ReleaseAssetConflictError.exit_code,
+            f"the validated files are not what {other.index_url} holds for tiny 1.0",
+            f"{SDIST} (the index has other content) differ", "Nothing was uploaded to GitHub",
+            "Re-run only the failed jobs",
+        )  # fmt: skip
+        assert WHEEL not in output.split("holds for tiny 1.0")[1].split("differ")[0]
+        assert github.requests == []
+        assert not other.errors
+
+
+def test_a_version_the_index_does_not_hold_is_not_released(
+    release: Release, github: GitHubAPI, pypi: PyPI
+) -> None:
+    point_at_again(release.project, pypi.index_url)  # an index without the project
+    refused(
+        github_release(release, github), ReleaseAssetConflictError.exit_code,
+        f"{WHEEL}, {SDIST} not on the index", "publish 1.0 first",
+    )  # fmt: skip
+    assert github.requests == []
+
+
+def test_an_index_that_does_not_answer_is_said_and_the_release_goes_on(
+    release: Release, github: GitHubAPI
+) -> None:
+    point_at_again(release.project, "http://127.0.0.1:9/simple/")
+    output = ok(github_release(release, github), github)
+    assert "note: not compared with the index" in output
+    assert release.record("github-release")["details"]["index"]["compared"] is False
+    assert contents(github, released(github)) == expected_files(release)
+
+
+def test_the_dry_run_names_the_repository_of_the_origin_remote(
+    release: Release, github: GitHubAPI
+) -> None:
+    subprocess.run(["git", "init", "-q", str(release.project)], check=True)
+    subprocess.run(["git", "-C", str(release.project), "remote", "add", "origin",
+                    "https://github.com/octo-org/tally.git"], check=True)  # fmt: skip
+    proc = run_release(
+        "github-release", "--project", str(release.project), "--dry-run",
+        env={**github.env(), "GITHUB_REPOSITORY": ""},
+    )  # fmt: skip
+    output = ok(proc, github)
+    assert "the release v1.0 of octo-org/tally (the origin remote" in output
+    assert "this repository" not in output
+
+
 def test_an_immutable_release_missing_a_file_says_a_new_version_is_needed(
     release: Release, gh: requests.Session
 ) -> None:
@@ -221,7 +354,7 @@ def test_an_immutable_release_missing_a_file_says_a_new_version_is_needed(
         refused(
             github_release(release, github), GitHubError.exit_code,
             f"the release {TAG} was published without {SDIST}",
-            "releases are immutable", "release a new version",
+            f"the releases of {REPO} are immutable", "release a new version",
         )  # fmt: skip
         assert not github.errors
 
@@ -238,6 +371,15 @@ def test_a_bad_token_is_refused_with_what_to_pass(release: Release, github: GitH
         GitHubError.exit_code, "GitHub refused the token", "GITHUB_TOKEN: ${{ github.token }}",
     )  # fmt: skip
     assert "ghs_not-the-token" not in output
+
+
+def test_a_token_github_quotes_back_is_in_no_record(release: Release, github: GitHubAPI) -> None:
+    github.echo_token(1)
+    output = refused(github_release(release, github), GitHubError.exit_code, "Bad credentials")
+    assert github.token not in output
+    record = (release.dist / ".release" / "github-release.json").read_text()
+    assert "Bad credentials: '***'" in json.loads(record)["error"]["cause"]
+    assert github.token not in record
 
 
 def test_no_token_is_said_before_any_request(release: Release, github: GitHubAPI) -> None:

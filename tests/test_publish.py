@@ -8,6 +8,8 @@ re-runs end in the same verified state; the minted token never shows anywhere.
 
 from __future__ import annotations
 
+import datetime
+import io
 import json
 import os
 import shutil
@@ -23,9 +25,11 @@ from emulators.pypi import PyPI, TrustedPublisher
 from packaging.version import Version
 from wheel_factory import write_sdist
 
+from release.console import Console
+from release.errors import CommandFailedError
 from release.publish.index import Listing
-from release.publish.plan import CONFLICT, PRESENT, UPLOAD, make_plan
-from release.records import Artifact
+from release.publish.plan import CLOSED, CONFLICT, PRESENT, UPLOAD, make_plan
+from release.records import Artifact, CommandRun, Finding, StageRecord, write_record
 
 WHEEL = "tiny-1.0-py3-none-any.whl"
 SDIST = "tiny-1.0.tar.gz"
@@ -136,6 +140,32 @@ def test_a_conflicting_file_stops_everything(
     assert "conflict" in output
 
 
+def test_a_conflict_on_a_rerun_attempt_says_what_most_likely_happened(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI
+) -> None:
+    """Attempt 1 published; "Re-run all jobs" rebuilt the files, which differ in bytes."""
+    assert publish(release, pypi, in_actions(oidc)).returncode == 0
+    with zipfile.ZipFile(release.dist / WHEEL, "a") as archive:
+        archive.comment = b"rebuilt"  # the same wheel, other bytes
+    validated = release.dist / ".release" / "validate.json"
+    record = json.loads(validated.read_text())
+    for artifact in record["artifacts"]:
+        if artifact["name"] == WHEEL:
+            artifact.update(
+                sha256=release.sha256(WHEEL), size=(release.dist / WHEEL).stat().st_size
+            )
+    validated.write_text(json.dumps(record))
+    output = refused(
+        publish(release, pypi, in_actions(oidc, GITHUB_RUN_ATTEMPT="2")), 51,
+        f"{WHEEL}: the index has other content", "This is attempt 2 of the workflow run",
+        "rebuilt them (Re-run all jobs)", "differ in bytes", "re-run only the failed jobs",
+    )  # fmt: skip
+    assert "bump the version and build again" not in output
+    # On a first attempt the conflict is told as before.
+    output = refused(publish(release, pypi, in_actions(oidc, GITHUB_RUN_ATTEMPT="1")), 51)
+    assert "Re-run" not in output and "bump the version and build again" in output
+
+
 def test_the_plan_reads_an_html_only_index(release: Release, oidc: GitHubOIDC, pypi: PyPI) -> None:
     pypi.json_api = False
     assert publish(release, pypi, in_actions(oidc)).returncode == 0
@@ -159,6 +189,67 @@ def test_a_second_sdist_for_the_version_is_a_conflict() -> None:
     assert Version("1.0") == Version("1.0.0")  # the plan compares versions as PEP 440 does
     listing = Listing("u", {"tiny-1.0.0.tar.gz": "ee"}, "json")
     assert make_plan(artifacts, listing)[1].action == CONFLICT
+
+
+def test_a_file_listed_without_a_hash_is_a_conflict_not_a_crash() -> None:
+    artifacts = [Artifact(WHEEL, 10, "aa"), Artifact(SDIST, 10, "bb")]
+    listing = Listing("u", {WHEEL: None}, "html")  # a PEP 503 link without #sha256=
+    (wheel, sdist) = make_plan(artifacts, listing)
+    assert (wheel.action, sdist.action) == (CONFLICT, UPLOAD)
+    assert "without a sha256" in wheel.why
+
+
+def test_the_plan_knows_a_release_older_than_14_days_takes_no_new_file() -> None:
+    now = datetime.datetime(2026, 12, 5, tzinfo=datetime.timezone.utc)
+    artifacts = [Artifact(WHEEL, 10, "aa"), Artifact(SDIST, 10, "bb")]
+    times = {WHEEL: now - datetime.timedelta(days=15), "tiny-0.9.tar.gz": now}
+    listing = Listing("u", {WHEEL: "aa", "tiny-0.9.tar.gz": "cc"}, "json", times)
+    plan = {s.artifact.name: (s.action, s.why) for s in make_plan(artifacts, listing, now)}
+    assert plan == {WHEEL: (PRESENT, "same sha256"),
+                    SDIST: (CLOSED, "the release is 15 days old on the index")}  # fmt: skip
+    # 13 days: still open. Another version's times do not count.
+    times[WHEEL] = now - datetime.timedelta(days=13)
+    assert [s.action for s in make_plan(artifacts, listing, now)] == [PRESENT, UPLOAD]
+    listing = Listing(
+        "u", {"tiny-0.9.tar.gz": "cc"}, "json", {"tiny-0.9.tar.gz": now.replace(year=2020)}
+    )
+    assert [s.action for s in make_plan(artifacts, listing, now)] == [UPLOAD, UPLOAD]
+
+
+def test_files_for_a_release_older_than_14_days_are_refused_before_any_upload(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI, tmp_path: Path
+) -> None:
+    token = "pypi-token-of-an-old-release"
+    pypi.api_tokens.add(token)
+    upload_by_hand(pypi, release.dist / WHEEL, token)
+    pypi.age_release("1.0", days=20)
+    # The emulated index enforces the rule, as PyPI does since July 2026.
+    proc = subprocess.run(
+        ["twine", "upload", "--non-interactive", "--repository-url", pypi.upload_url,
+         str(release.dist / SDIST)],
+        env={**os.environ, "TWINE_USERNAME": "__token__", "TWINE_PASSWORD": token},
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode != 0 and "older than 14 days" in proc.stdout + proc.stderr
+    before = list(pypi.uploads)
+    output = refused(
+        publish(release, pypi, in_actions(oidc)), 51,
+        "has had tiny 1.0 for 20 days", "PyPI takes no new files for a release older than 14 days",
+        f"{SDIST} cannot be added", "Nothing was uploaded", "release a new version",
+    )  # fmt: skip
+    assert "closed" in output
+    assert pypi.uploads == before and pypi.mint_requests == []  # refused before anything
+    assert SDIST not in pypi.files()
+
+
+def test_an_old_release_with_every_file_there_is_fine(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI
+) -> None:
+    assert publish(release, pypi, in_actions(oidc)).returncode == 0
+    pypi.age_release("1.0", days=30)
+    proc = publish(release, pypi, in_actions(oidc))
+    assert proc.returncode == 0, proc.stdout
+    assert "nothing to upload" in proc.stdout
 
 
 # --- faults on the way ------------------------------------------------------------------------
@@ -283,6 +374,13 @@ def test_invalid_publisher_shows_the_claims_beside_what_pypi_must_say(
                      "Publisher with matching claims was not found")  # fmt: skip
     (row,) = [line for line in output.splitlines() if "workflow file" in line]
     assert "release.yml" in row and "publish.yml" in row and "<- differs" in row
+    # The columns say what each is: the token's claims, and the configuration.
+    (header,) = [line for line in output.splitlines()
+                 if line.strip().startswith("the OIDC token's claims")]  # fmt: skip
+    assert header.index("the OIDC token's claims") < header.index("[tool.release.publish]")
+    assert row.index("release.yml") < row.index("publish.yml")
+    # Nothing is said to be uploading when no token could be had.
+    assert "uploading" not in output
     assert [line for line in output.splitlines() if line.strip().startswith("environment")]
     assert "<- differs" not in next(line for line in output.splitlines() if "repository  " in line)
 
@@ -306,7 +404,7 @@ def test_a_reusable_workflow_is_named(release: Release, oidc: GitHubOIDC, pypi: 
     ("setup", "code", "needles"),
     [
         ("not-enabled", 53, ("(not-enabled)", "PYPI_API_TOKEN")),
-        ("expired", 53, ("(invalid-token)", "signature, expiry or audience")),
+        ("expired", 53, ("(invalid-token)", "the OIDC token had expired (its exp is", "s ago")),
         ("unknown-key", 53, ("(invalid-token)",)),
         ("outage", 54, ("outage, this is not a refusal",)),
         ("no-trusted-publishing", 52, ("does not do trusted publishing", "PYPI_API_TOKEN")),
@@ -351,6 +449,26 @@ def test_a_pending_publisher_for_an_existing_project(
     output = refused(publish(release, pypi, in_actions(oidc)), 53, "(invalid-pending-publisher)")
     assert "add the trusted publisher to the existing project" in output
     assert SDIST not in pypi.files()
+
+
+def test_a_pending_publisher_under_another_name_is_said_once_and_whole(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI
+) -> None:
+    """The pending publisher was registered as "tiny-lib"; the files are "tiny". The mint
+    succeeds (and makes "tiny-lib"), then PyPI refuses to create "tiny"."""
+    pypi.publishers = []
+    pypi.pending_publishers = [("tiny-lib", PUBLISHER)]
+    output = refused(
+        publish(release, pypi, in_actions(oidc)), 52,
+        "registered under another project name than 'tiny'",
+        "register a pending publisher for the project name 'tiny'",
+    )  # fmt: skip
+    troubleshooting = "https://docs.pypi.org/trusted-publishers/troubleshooting/"
+    assert output.count("Non-user identities cannot create new projects") == 1
+    assert output.count(troubleshooting) == 1  # whole, not cut mid-URL
+    assert output.count("pending publisher was registered under another project name") == 1
+    assert "fix the file" not in output
+    assert pypi.files() == {}
 
 
 def test_an_api_token_outside_ci_with_a_note(release: Release, pypi: PyPI) -> None:
@@ -449,6 +567,48 @@ def test_the_token_stays_out_of_an_error_message(
     for secret in (*pypi.minted, *oidc.issued):
         assert secret not in output.replace(f"::add-mask::{secret}", "")
         assert secret not in record
+
+
+@pytest.mark.parametrize("credentials", ["trusted publishing", "API token"])
+def test_a_token_the_index_quotes_back_is_in_no_record(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI, credentials: str
+) -> None:
+    """The index refuses the upload and quotes the token in its reason: the console masks
+    it, and so must every file written, error.cause included."""
+    api_token = "pypi-api-token-quoted-back"
+    pypi.api_tokens.add(api_token)
+    env = in_actions(oidc) if credentials == "trusted publishing" else {"PYPI_API_TOKEN": api_token}
+    pypi.echo_token(1)
+    proc = publish(release, pypi, env)
+    output = refused(proc, 52, "Invalid API Token: '***'")
+    secrets = [*pypi.minted, *oidc.issued] if credentials == "trusted publishing" else [api_token]
+    assert secrets
+    written = {p: p.read_text() for p in release.dist.rglob("*.json")}
+    assert "Invalid API Token: '***'" in release.record()["error"]["cause"]
+    for secret in secrets:
+        assert secret not in output.replace(f"::add-mask::{secret}", "")
+        for path, text in written.items():
+            assert secret not in text, path
+
+
+def test_every_field_of_a_written_record_is_masked(tmp_path: Path) -> None:
+    """One place masks what is written: cause, remedy, tail, details, findings, commands."""
+    secret = "pypi-AgEIcHlwaS5vcmc-a-secret"
+    console = Console(stream=io.StringIO(), github=False)
+    console.register_secret(secret)
+    error = CommandFailedError(
+        f"twine said {secret}", f"revoke {secret}", ["twine", secret], 1, [f"tail {secret}"]
+    )
+    record = StageRecord(
+        stage="publish", status="failed", reason=f"why {secret}", error=error.as_dict(),
+        details={"said": [f"detail {secret}"], secret: "as a key"},
+        findings=[Finding("error", "x", f"{secret}.whl", f"found {secret}", f"do {secret}")],
+        commands=[CommandRun(("twine", secret), str(tmp_path), 1, 0.1)],
+    )  # fmt: skip
+    path = write_record(tmp_path, record, redact=console.redact)
+    text = path.read_text()
+    assert secret not in text
+    assert text.count("***") == 11
 
 
 # --- the dry run ---------------------------------------------------------------------------

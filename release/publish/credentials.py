@@ -18,6 +18,7 @@ publisher on PyPI must say.
 from __future__ import annotations
 
 import base64
+import datetime
 import json
 import time
 import urllib.error
@@ -321,6 +322,16 @@ class TrustedPublishing:
     def _refusal(self, code: str, description: str) -> MintRefusedError:
         if code == "invalid-publisher":
             return self._invalid_publisher(description)
+        if code == "invalid-token":
+            expired = self._expired()
+            if expired is not None:
+                return MintRefusedError(
+                    f"the index refused to mint an upload token (invalid-token): the OIDC "
+                    f"token had expired ({expired}). The index says: {description}",
+                    "rerun the job: it fetches a fresh token. If it expires again, the time "
+                    "between the token and the mint is too long, or the runner's clock is off.",
+                    code,
+                )
         what, remedy = MINT_REMEDIES.get(
             code, ("the index refused the token", "read the index's description above.")
         )
@@ -331,6 +342,18 @@ class TrustedPublishing:
             code,
         )
 
+    def _expired(self) -> str | None:
+        """When the OIDC token's ``exp`` has passed, how it reads; None when it has not
+        (or the token has no readable ``exp``)."""
+        exp = self.claims.get("exp")
+        if not isinstance(exp, (int, float)) or isinstance(exp, bool):
+            return None
+        late = time.time() - float(exp)
+        if late <= 0:
+            return None
+        when = datetime.datetime.fromtimestamp(float(exp), datetime.timezone.utc)
+        return f"its exp is {when:%Y-%m-%d %H:%M:%S} UTC, {late:.0f} s ago"
+
     def _invalid_publisher(self, description: str) -> MintRefusedError:
         claims = self.claims
         repository = str(claims.get("repository", "?"))
@@ -339,9 +362,11 @@ class TrustedPublishing:
         workflow = _workflow_file(job_ref) if job_ref else "?"
         environment = claims.get("environment")
         publish = self.config.publish
+        # PyPI matches the token's claims; [tool.release.publish] is what check compares the
+        # workflow with (it names no owner or repository).
         rows = [
-            ["owner", owner, owner, ""],
-            ["repository", name, name, ""],
+            ["owner", owner, "-", ""],
+            ["repository", name, "-", ""],
             [
                 "workflow file",
                 workflow,
@@ -360,7 +385,9 @@ class TrustedPublishing:
         ]
         table = "\n".join(
             "  " + line
-            for line in format_table(["", "the token says", "PyPI's publisher must say", ""], rows)
+            for line in format_table(
+                ["", "the OIDC token's claims", "[tool.release.publish]", ""], rows
+            )
         )
         hints = []
         if claims.get("workflow_ref") and claims.get("workflow_ref") != job_ref:
@@ -370,15 +397,17 @@ class TrustedPublishing:
                 "workflow's file, so register that file, or move the publish job into the "
                 "calling workflow"
             )
-        if not any(row[3] for row in rows):
+        if any(row[3] for row in rows):
             hints.append(
-                "the token matches [tool.release.publish]; the trusted publisher registered on "
-                "PyPI must say exactly these values (owner, repository, workflow file, "
-                "environment)"
+                "where [tool.release.publish] differs from the token, the configuration or "
+                "the workflow is out of date: make them agree (nox -s check compares them)"
             )
+        else:
+            hints.append("the token matches [tool.release.publish]")
         remedy = (
-            "on PyPI, open the project's Publishing settings and make the trusted publisher "
-            "say what the middle column says (or change the workflow to match it)"
+            "on PyPI, open the project's Publishing settings: the trusted publisher must say "
+            "exactly what the OIDC token's claims say (owner, repository, workflow, "
+            "environment) for this job to publish"
             + ("; " + "; ".join(hints) if hints else "")
             + ".\n"
             + table

@@ -6,12 +6,13 @@ another verifies the upload. A missing project (404) is a new project, not an er
 
 from __future__ import annotations
 
+import datetime
 import http.client
 import json
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -33,6 +34,8 @@ class Listing:
     url: str
     files: dict[str, str | None]
     form: str  # "json" | "html" | "absent" (404: a new project)
+    # When each file was uploaded, where the index says (PEP 700, JSON only).
+    upload_times: dict[str, datetime.datetime] = field(default_factory=dict)
 
 
 class _Links(HTMLParser):
@@ -70,6 +73,25 @@ def _json_files(data: object) -> dict[str, str | None]:
     return files
 
 
+def _json_upload_times(data: object) -> dict[str, datetime.datetime]:
+    """File name -> ``upload-time`` (PEP 700), for the entries that give a readable one."""
+    times: dict[str, datetime.datetime] = {}
+    entries = data.get("files") if isinstance(data, dict) else None
+    for entry in entries if isinstance(entries, list) else []:
+        stamp = entry.get("upload-time") if isinstance(entry, dict) else None
+        if not isinstance(stamp, str):
+            continue
+        try:
+            # PEP 700: ISO 8601 in UTC, with a Z (which fromisoformat reads from 3.11 on).
+            when = datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=datetime.timezone.utc)
+        times[str(entry.get("filename"))] = when
+    return times
+
+
 def project_url(index_url: str, project: str) -> str:
     return f"{index_url.rstrip('/')}/{canonicalize_name(project)}/"
 
@@ -103,7 +125,8 @@ def query(index_url: str, project: str) -> Listing:
             continue
         try:
             if content_type in (JSON_TYPE, "application/json"):
-                return Listing(url, _json_files(json.loads(body)), "json")
+                data = json.loads(body)
+                return Listing(url, _json_files(data), "json", _json_upload_times(data))
             return Listing(url, _html_files(body, final), "html")
         except (ValueError, KeyError, TypeError) as exc:
             problem = f"an answer that is not a simple index page ({exc})"

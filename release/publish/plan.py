@@ -3,14 +3,24 @@
 ``upload`` (the index does not have it), ``present`` (same name, same sha256: nothing to do)
 or ``conflict`` (same name, other content; or a second sdist for a version that has one).
 Any conflict means nothing at all is uploaded: the version must be bumped.
+
+``closed``: the file is missing, but the index has the release for more than 14 days, and
+PyPI takes no new files for such a release (since July 2026). The release's age is its
+oldest file's ``upload-time`` (PEP 700); an index that gives none is not judged.
 """
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from packaging.utils import InvalidSdistFilename, parse_sdist_filename
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
 from packaging.version import Version
 
 from ..console import Console, human_size
@@ -20,6 +30,8 @@ from .index import Listing
 UPLOAD = "upload"
 PRESENT = "present"
 CONFLICT = "conflict"
+CLOSED = "closed"
+CLOSED_AFTER = datetime.timedelta(days=14)
 
 
 @dataclass(frozen=True)
@@ -41,10 +53,39 @@ def _version_of_sdist(name: str) -> Version | None:
         return None
 
 
-def make_plan(artifacts: Sequence[Artifact], listing: Listing) -> list[Step]:
+def version_of(name: str) -> Version | None:
+    """The version in a wheel's or an sdist's file name; None when it names none."""
+    if not name.endswith(".whl"):
+        return _version_of_sdist(name)
+    try:
+        return parse_wheel_filename(name)[1]
+    except InvalidWheelFilename:
+        return None
+
+
+def release_age(
+    artifacts: Sequence[Artifact], listing: Listing, now: datetime.datetime | None = None
+) -> datetime.timedelta | None:
+    """How long the index has had the artifacts' release: since its oldest file's
+    upload-time; None when it holds none of its files or gives no upload times."""
+    versions = {version_of(a.name) for a in artifacts} - {None}
+    times = [
+        when
+        for name, when in listing.upload_times.items()
+        if name in listing.files and version_of(name) in versions
+    ]
+    if not times:
+        return None
+    return (now or datetime.datetime.now(datetime.timezone.utc)) - min(times)
+
+
+def make_plan(
+    artifacts: Sequence[Artifact], listing: Listing, now: datetime.datetime | None = None
+) -> list[Step]:
     """Wheels first, the sdist last: the order they are uploaded in."""
     ordered = sorted(artifacts, key=lambda a: (_is_sdist(a.name), a.name))
     sdists_there = {_version_of_sdist(name): name for name in listing.files if _is_sdist(name)}
+    age = release_age(artifacts, listing, now)
     steps = []
     for artifact in ordered:
         there = listing.files.get(artifact.name, "absent")
@@ -56,6 +97,10 @@ def make_plan(artifacts: Sequence[Artifact], listing: Listing) -> list[Step]:
             )
             if other is not None:
                 steps.append(Step(artifact, CONFLICT, f"the version already has an sdist, {other}"))
+            elif age is not None and age > CLOSED_AFTER:
+                steps.append(
+                    Step(artifact, CLOSED, f"the release is {age.days} days old on the index")
+                )
             else:
                 steps.append(Step(artifact, UPLOAD))
         elif there is None:

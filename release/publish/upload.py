@@ -18,11 +18,19 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
 
 from ..console import human_size
 from ..context import RunContext
@@ -31,6 +39,9 @@ from .credentials import Credentials
 from .index import Listing
 from .repository import Repository
 
+# PyPI's words when a token minted through a pending publisher names a project that does not
+# exist (warehouse/forklift/legacy.py): the publisher was registered under another name.
+NON_USER_IDENTITIES = "Non-user identities cannot create new projects"
 ATTEMPTS = 5  # per file
 BACKOFF_S = (1.0, 2.0, 4.0, 8.0)
 GIVE_UP_AFTER_S = 600.0
@@ -73,7 +84,6 @@ def upload(
     a failure part way still leaves a true account in the record."""
     package_file, twine_repository, http_errors = _twine()
     started = time.monotonic()
-    ctx.console.line(f"uploading {len(files)} file(s) to {repository.upload_url} with twine")
     session = twine_repository(repository.upload_url, "__token__", None, disable_progress_bar=True)
     try:
         for path in files:
@@ -81,6 +91,11 @@ def upload(
             for attempt in range(1, ATTEMPTS + 1):
                 outcome.attempts += 1
                 session.session.auth = ("__token__", credentials.token())
+                if outcome.attempts == 1:
+                    # Said once a token is in hand: a refused mint uploads nothing.
+                    ctx.console.line(
+                        f"uploading {len(files)} file(s) to {repository.upload_url} with twine"
+                    )
                 began = time.monotonic()
                 try:
                     # max_redirects=1: one POST; the retries are ours, with the index asked.
@@ -133,21 +148,55 @@ def upload(
 
 
 def _refusal(status: int, reason: str, text: str, name: str) -> Exception:
-    said = text.strip().splitlines()[0][:300] if text.strip() else reason
+    said = _index_says(reason, text)
     if status == 400 and "already exists" in f"{reason} {text}":
         return UploadConflictError(
             f"the index refused {name}: a file of that name is already there with other "
             f"content ({said}); it appeared after the plan was made.",
             "bump the version and release again: a file name once used can never be reused.",
         )
+    if status == 400 and NON_USER_IDENTITIES in f"{reason} {text}":
+        project = _project_of(name)
+        link = re.search(r"https?://\S+[^\s.,;)]", f"{reason} {text}")
+        return CredentialsError(
+            f"the index will not create the project {project!r} for a trusted publisher: the "
+            f"pending publisher was registered under another project name than {project!r} "
+            "(the name in the files' metadata), and that project was made instead (the index "
+            f"says {NON_USER_IDENTITIES!r}{', see ' + link[0] if link else ''}).",
+            f"on PyPI, register a pending publisher for the project name {project!r} (Your "
+            "account > Publishing) with the same owner, repository, workflow and environment, "
+            "delete the project the misnamed one made if you do not want it, then run publish "
+            "again.",
+        )
     if status in (401, 403):
         return CredentialsError(
-            f"the index refused the upload token for {name} ({reason}: {said}).",
+            f"the index refused the upload token for {name} ({said}).",
             "the token is not for this project or index: check the trusted publisher (or the "
             "API token's scope) on the index.",
         )
     return UploadFailedError(
-        f"the index refused {name}: {reason} ({said}).",
+        f"the index refused {name}: {said}.",
         "read the index's reason, fix the file (nox -s validate judges it again) and run "
         "publish again.",
     )
+
+
+def _index_says(reason: str, text: str) -> str:
+    """What the index said, once and whole: Warehouse puts its message in the status line
+    and again in the body; the body's first line counts only when it adds something (an
+    HTML error page adds nothing readable)."""
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    if not first or first.startswith("<") or first in reason:
+        return reason
+    if reason.split(" ", 1)[-1] in first:
+        return first
+    return f"{reason}: {first}"
+
+
+def _project_of(filename: str) -> str:
+    try:
+        if filename.endswith(".whl"):
+            return str(parse_wheel_filename(filename)[0])
+        return str(parse_sdist_filename(filename)[0])
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return filename

@@ -1,6 +1,8 @@
 """github-release: the GitHub Release of the tag, with every validated file and SHA256SUMS.
 
-The steps: find the release of the tag (a draft a failed run left included) or create it as
+The steps: check that the validated files are exactly the ones the index holds for the
+version, by sha256 (so the release page and the index can never disagree); find the release
+of the tag (a draft a failed run left included) or create it as
 a draft with generated notes; upload each validated file and a ``SHA256SUMS`` file (an asset
 already there with the same content is skipped, one with other content is an error); then
 publish it, marked latest unless the version is a pre-release, which becomes a pre-release.
@@ -15,11 +17,21 @@ from typing import Any
 from packaging.version import Version
 
 from ..context import RunContext
-from ..errors import CredentialsError, GitHubError, ReleaseAssetConflictError, TagError
+from ..errors import (
+    CredentialsError,
+    GitHubError,
+    IndexUnavailableError,
+    ReleaseAssetConflictError,
+    TagError,
+)
 from ..github.rest import GitHub, same_content
+from ..init.detect import github_repository
+from ..publish.index import query
+from ..publish.plan import version_of
+from ..publish.repository import resolve
 from ..records import StageRecord
 from ..tag import parse_tag, tag_for, tag_mismatch
-from ..validated import validated_release
+from ..validated import Release, validated_release
 
 SUMS = "SHA256SUMS"
 
@@ -53,7 +65,7 @@ def github_release(ctx: RunContext, record: StageRecord) -> None:
     kind = "a pre-release" if prerelease else "the latest release"
     if ctx.dry_run:
         record.reason = (
-            f"would create (or reuse) the release {tag} of {repository or 'this repository'} "
+            f"would create (or reuse) the release {tag} of {_named(ctx, repository)} "
             f"as a draft, upload {len(files)} file(s) ({', '.join(files)}), then publish it "
             f"as {kind}"
         )
@@ -68,11 +80,12 @@ def github_release(ctx: RunContext, record: StageRecord) -> None:
             "in Actions: env: GITHUB_TOKEN: ${{ github.token }} on the step, and permissions: "
             "contents: write on the job; elsewhere export both (owner/name for the repository).",
         )
+    details["index"] = _same_as_index(ctx, release)
     api = GitHub(ctx.environ.get("GITHUB_API_URL", "https://api.github.com"), token, repository,
                  ctx.console)  # fmt: skip
     gh_release = _release_of(ctx, api, tag, prerelease=prerelease)
     details.update(release_id=gh_release.get("id"), url=gh_release.get("html_url"))
-    details["assets"] = _put_assets(ctx, api, gh_release, files)
+    details["assets"] = _put_assets(ctx, api, gh_release, files, repository)
     if gh_release.get("draft"):
         gh_release = api.publish(gh_release, latest=not prerelease)
         ctx.console.line(f"published {tag} as {kind}")
@@ -95,7 +108,11 @@ def _release_of(ctx: RunContext, api: GitHub, tag: str, *, prerelease: bool) -> 
 
 
 def _put_assets(
-    ctx: RunContext, api: GitHub, gh_release: dict[str, Any], files: dict[str, bytes]
+    ctx: RunContext,
+    api: GitHub,
+    gh_release: dict[str, Any],
+    files: dict[str, bytes],
+    repository: str,
 ) -> dict[str, str]:
     """Every file as an asset: compared first (a conflict changes nothing), then uploaded."""
     there = {a["name"]: a for a in api.assets(gh_release)}
@@ -120,7 +137,7 @@ def _put_assets(
             "(if the release is not immutable) or release a new version.",
         )
     for name in todo:
-        _upload(api, gh_release, name, files[name])
+        _upload(api, gh_release, name, files[name], repository)
         results[name] = "uploaded"
         ctx.console.line(f"  {name}: uploaded")
     return results
@@ -132,15 +149,84 @@ def _same(api: GitHub, asset: dict[str, Any], data: bytes) -> bool:
     return api.download(asset) == data if same is None else same
 
 
-def _upload(api: GitHub, gh_release: dict[str, Any], name: str, data: bytes) -> None:
+def _upload(
+    api: GitHub, gh_release: dict[str, Any], name: str, data: bytes, repository: str
+) -> None:
     try:
         api.upload(gh_release, name, data)
     except GitHubError as exc:
         if "immutable" in exc.cause.lower():
             raise GitHubError(
                 f"the release {gh_release.get('tag_name')} was published without {name}, and "
-                "this repository's releases are immutable: nothing can be added to it.",
+                f"the releases of {repository} are immutable: nothing can be added to it.",
                 "release a new version (a new tag); keep the default flow, which publishes "
                 "only after every asset is uploaded.",
             ) from None
         raise
+
+
+def _named(ctx: RunContext, repository: str) -> str:
+    """The repository as owner/name: $GITHUB_REPOSITORY, else the origin remote on GitHub."""
+    if repository:
+        return repository
+    remote = github_repository(ctx.runner, ctx.config.project_root)
+    if remote is not None:
+        return f"{remote[0]}/{remote[1]} (the origin remote; GITHUB_REPOSITORY is not set)"
+    return "the repository GITHUB_REPOSITORY names (not set here, and no github.com origin remote)"
+
+
+def _same_as_index(ctx: RunContext, release: Release) -> dict[str, Any]:
+    """Refuse unless the index holds for the version exactly the validated files, by sha256:
+    the release page offers what ``pip install`` gets, never other bytes under its names.
+    An index that does not answer is said, and the release goes on from the validated files."""
+    repository = resolve(
+        ctx.repository or ctx.config.publish.repository, ctx.config.publish.index_url
+    )
+    where = repository.index_url
+    try:
+        listing = query(where, release.project)
+    except IndexUnavailableError as exc:
+        ctx.console.line(
+            f"note: not compared with the index: {exc.cause.rstrip('.')}; the assets are the "
+            "validated files."
+        )
+        return {"url": where, "compared": False}
+    version = Version(release.version)
+    held = {name: sha for name, sha in listing.files.items() if version_of(name) == version}
+    missing = [name for name in release.expected if name not in held]
+    differ = [
+        f"{name} (the index has {'no sha256' if held[name] is None else 'other content'})"
+        for name, sha256 in release.expected.items()
+        if name in held and held[name] != sha256
+    ]
+    extra = [name for name in held if name not in release.expected]
+    if not (missing or differ or extra):
+        ctx.console.line(
+            f"the validated files are what {where} holds for {release.project} "
+            f"{release.version}: {len(held)} file(s), same sha256"
+        )
+        return {"url": where, "compared": True}
+    problems = []
+    if missing:
+        problems.append(f"{', '.join(missing)} not on the index")
+    if differ:
+        problems.append(f"{', '.join(differ)} differ")
+    if extra:
+        problems.append(f"{', '.join(extra)} on the index but not validated")
+    if differ or extra:
+        remedy = (
+            "the validated files are not the ones published: most likely they were built "
+            "again after the publish (Re-run all jobs rebuilds them, and builds differ in "
+            "bytes). Re-run only the failed jobs of the run that published, or release a new "
+            "version."
+        )
+    else:
+        remedy = (
+            f"publish {release.version} first (the release workflow runs github-release after "
+            "publish): the release page offers only what the index has."
+        )
+    raise ReleaseAssetConflictError(
+        f"the validated files are not what {where} holds for {release.project} "
+        f"{release.version}: " + "; ".join(problems) + ". Nothing was uploaded to GitHub.",
+        remedy,
+    )

@@ -15,7 +15,16 @@ from ..context import RunContext
 from ..errors import IndexUnavailableError, UploadConflictError
 from ..publish import credentials as creds
 from ..publish.index import Listing, query
-from ..publish.plan import CONFLICT, PRESENT, UPLOAD, Step, make_plan, print_plan
+from ..publish.plan import (
+    CLOSED,
+    CONFLICT,
+    PRESENT,
+    UPLOAD,
+    Step,
+    make_plan,
+    print_plan,
+    release_age,
+)
 from ..publish.rehearsal import rehearse
 from ..publish.repository import Repository, resolve
 from ..publish.upload import Outcome, upload
@@ -92,14 +101,45 @@ def _plan(ctx: RunContext, release: Release, listing: Listing, where: str) -> li
     )
     conflicts = [s for s in steps if s.action == CONFLICT]
     if conflicts:
+        raise _conflict(ctx, conflicts, where)
+    closed = [s for s in steps if s.action == CLOSED]
+    if closed:
+        age = release_age(release.artifacts, listing)
+        days = f"for {age.days} days" if age is not None else "for more than 14 days"
         raise UploadConflictError(
-            f"{len(conflicts)} file(s) conflict with what {where} already has: "
-            + "; ".join(f"{s.artifact.name}: {s.why}" for s in conflicts)
-            + ". Nothing was uploaded.",
-            "bump the version and build again: the index never takes other content under a "
-            "file name it has (not even after a deletion).",
+            f"{where} has had {release.project} {release.version} {days}, and PyPI takes no "
+            "new files for a release older than 14 days: "
+            + ", ".join(s.artifact.name for s in closed)
+            + " cannot be added to it. Nothing was uploaded.",
+            "release a new version with these files (bump the version, tag, build); the "
+            f"files {release.version} has on the index stay as they are.",
         )
     return steps
+
+
+def _conflict(ctx: RunContext, conflicts: list[Step], where: str) -> UploadConflictError:
+    cause = (
+        f"{len(conflicts)} file(s) conflict with what {where} already has: "
+        + "; ".join(f"{s.artifact.name}: {s.why}" for s in conflicts)
+        + ". Nothing was uploaded."
+    )
+    attempt = ctx.environ.get("GITHUB_RUN_ATTEMPT", "")
+    if attempt.isdigit() and int(attempt) > 1:
+        # The replay of "Re-run all jobs": the build jobs ran again, and files built twice
+        # differ in bytes (file times, build ids) unless the build is reproducible.
+        return UploadConflictError(
+            f"{cause} This is attempt {attempt} of the workflow run: most likely an earlier "
+            "attempt published these files, and this one rebuilt them (Re-run all jobs), and "
+            "the rebuilt files differ in bytes from the published ones.",
+            "after a publish, re-run only the failed jobs (Re-run failed jobs): they use the "
+            "files the earlier attempt built and published. To ship other files, bump the "
+            "version and release again.",
+        )
+    return UploadConflictError(
+        cause,
+        "bump the version and build again: the index never takes other content under a "
+        "file name it has (not even after a deletion).",
+    )
 
 
 def _dry_run(

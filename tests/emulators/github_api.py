@@ -176,7 +176,7 @@ def _not_found(doc: str = DOCS) -> _Answer:
 
 @dataclass
 class _Fault:
-    kind: str  # "status", "rate_limit", "secondary"
+    kind: str  # "status", "rate_limit", "secondary", "echo"
     status: int = 502
     seconds: int = 0
 
@@ -338,6 +338,12 @@ class GitHubAPI:
         with self._lock:
             self._faults.extend(_Fault("secondary", 429, retry_after) for _ in range(n))
 
+    def echo_token(self, n: int = 1) -> None:
+        """The next ``n`` answer 401 quoting the token they came with (as a proxy or a
+        misconfigured front might): what nox-release writes must not hold it."""
+        with self._lock:
+            self._faults.extend(_Fault("echo", 401) for _ in range(n))
+
     def fail_uploads(self, n: int = 1) -> None:
         """The next ``n`` asset uploads answer 502 but leave an empty asset in state
         ``starter`` behind, as GitHub documents: retrying the same name then gets 422
@@ -373,7 +379,10 @@ class GitHubAPI:
                 *(secrets.randbits(bits) for bits in (16, 24, 24, 28, 32))
             )
             fault = self._faults.popleft() if self._faults else None
-            if fault is not None:
+            if fault is not None and fault.kind == "echo":
+                sent = (headers.get("Authorization") or "").partition(" ")[2]
+                answer = _error(401, f"Bad credentials: {sent!r}")
+            elif fault is not None:
                 answer = self._fault(fault, request_id)
             else:
                 answer = self._api(method, path, query, headers, body)

@@ -26,6 +26,7 @@ reuse, ...).
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import html
 import http.client
@@ -71,6 +72,18 @@ SIMPLE_HTML = "application/vnd.pypi.simple.v1+html"
 INDEX_OFFERS = ("text/html", SIMPLE_HTML, SIMPLE_JSON)
 
 INVALID_AUTH = "Invalid or non-existent authentication information."
+# Since July 2026 PyPI takes no new file for a release created more than 14 days ago (the
+# wording is the emulator's). A release's creation is its first file's upload.
+RELEASE_CLOSES_AFTER_S = 14 * 86400
+RELEASE_CLOSED = "New files cannot be added to a release older than 14 days."
+# warehouse/forklift/legacy.py, when a token minted for a publisher names a project that
+# does not exist: a pending publisher registered under another name made that other project.
+NON_USER_IDENTITIES = (
+    "Non-user identities cannot create new projects. This was probably caused by "
+    "successfully using a pending publisher but specifying the project name incorrectly "
+    "(either in the publisher or in your project's metadata). Please ensure that both match. "
+    "See: https://docs.pypi.org/trusted-publishers/troubleshooting/"
+)
 OUTAGE_HTML = """<!DOCTYPE html>
 <html><head><title>503 Backend is unhealthy</title></head>
 <body><h1>Error 503 Backend is unhealthy</h1><p>Backend is unhealthy</p>
@@ -380,6 +393,10 @@ class PyPI:
         self.pending_publishers: list[tuple[str, TrustedPublisher]] = []
         self.api_tokens: set[str] = set()
         self.minted: dict[str, float] = {}
+        # The project a publisher made from a pending publisher is bound to, and the project
+        # each token minted through such a publisher is for (the others: any project).
+        self.publisher_projects: dict[TrustedPublisher, str] = {}
+        self.minted_projects: dict[str, str] = {}
         # One per mint attempt: {"claims": unverified claims or None, "status": HTTP status,
         # "code": "success" or the error code, "description": ..., "detail": why, in the
         # emulator's words (the real PyPI never says why a token is invalid)}.
@@ -394,7 +411,12 @@ class PyPI:
         self.used_jtis: set[str] = set()
         self.projects: set[str] = set()  # made by a pending publisher, maybe without files yet
         self.deleted: set[str] = set()  # file names deleted: never usable again
-        self._faults: dict[str, list[int]] = {"fail": [], "drop_before": [], "drop_after": []}
+        self._faults: dict[str, list[int]] = {
+            "fail": [],
+            "drop_before": [],
+            "drop_after": [],
+            "echo": [],
+        }
         self._lock = threading.Lock()  # state, and each upload's check-then-store
         self._secret = secrets.token_urlsafe(32)
         self._backend: subprocess.Popen[bytes] | None = None
@@ -496,6 +518,32 @@ class PyPI:
         the client sees a connection error although the file landed."""
         with self._lock:
             self._faults["drop_after"].extend([0] * n)
+
+    def age_release(self, version: str, days: float) -> None:
+        """Make every file of ``version`` ``days`` old: uploaded then, as upload-time says."""
+        when = time.time() - days * 86400
+        for path in self.packages.rglob("*"):
+            info = dist_info(path.name) if path.is_file() else None
+            if info and Version(info[1]) == Version(version):
+                os.utime(path, (when, when))
+
+    def release_created(self, project: str, version: str) -> float | None:
+        """When the release was created (its oldest file's upload), None if it has none."""
+        times = [
+            path.stat().st_mtime
+            for path in self.packages.rglob("*")
+            if path.is_file()
+            and (info := dist_info(path.name))
+            and info[0] == canonicalize_name(project)
+            and Version(info[1]) == Version(version)
+        ]
+        return min(times) if times else None
+
+    def echo_token(self, n: int) -> None:
+        """The next ``n`` uploads are refused with 403, quoting the token they came with, as
+        Warehouse quotes a token it cannot parse (``Invalid API Token: ...``)."""
+        with self._lock:
+            self._faults["echo"].extend([403] * n)
 
     def delete_file(self, filename: str) -> None:
         """Delete a file as a project owner can; PyPI never accepts that name again."""
@@ -627,12 +675,13 @@ class PyPI:
                     "invalid-pending-publisher", "valid token, but project already exists"
                 )
             self.projects.add(canonicalize_name(project))
+            self.publisher_projects[pending] = canonicalize_name(project)
             if pending not in self.publishers:
                 self.publishers.append(pending)
             break
 
         try:
-            find_publisher(verified, self.publishers, self.used_jtis)
+            publisher = find_publisher(verified, self.publishers, self.used_jtis)
         except ReusedToken:
             return refuse("invalid-reuse-token", "invalid token: already used")
         except InvalidPublisher as exc:
@@ -644,21 +693,16 @@ class PyPI:
         minted = "pypi-" + secrets.token_urlsafe(96)
         expires = int(time.time()) + self.token_lifetime
         self.minted[minted] = expires
+        if publisher in self.publisher_projects:
+            self.minted_projects[minted] = self.publisher_projects[publisher]
         self._record_mint(claims, 200, "success", "", "")
         return 200, {"success": True, "token": minted, "expires": expires}
 
     # --- uploads ----------------------------------------------------------------------
 
     def _authorized(self, header: str | None) -> bool:
-        scheme, _, value = (header or "").partition(" ")
-        if scheme.lower() != "basic":
-            return False
-        try:
-            decoded = base64.b64decode(value.strip(), validate=True).decode()
-        except ValueError:
-            return False
-        user, _, password = decoded.partition(":")
-        if user != "__token__":
+        password = _basic_password(header)
+        if password is None:
             return False
         if password in self.api_tokens:
             return True
@@ -692,6 +736,11 @@ class PyPI:
                 self.uploads.append((filename, 0))
                 h.hang_up()
                 return
+            if self._faults["echo"]:
+                status = self._faults["echo"].pop(0)
+                password = _basic_password(h.headers.get("Authorization"))
+                self._refuse_upload(h, filename, status, f"Invalid API Token: {password!r}")
+                return
             if not self._authorized(h.headers.get("Authorization")):
                 help_url = self.url + "help/#invalid-auth"
                 message = f"{INVALID_AUTH} See {help_url} for more information."
@@ -700,6 +749,11 @@ class PyPI:
             problem = form_error or self._form_problem(fields, filename, content)
             if problem:
                 self._refuse_upload(h, filename, 400, problem)
+                return
+            bound = self.minted_projects.get(_basic_password(h.headers.get("Authorization")) or "")
+            project = canonicalize_name(fields["name"])
+            if bound is not None and project != bound and not self.project_exists(project):
+                self._refuse_upload(h, filename, 400, NON_USER_IDENTITIES)
                 return
             self._store(h, filename, content, body=body, content_type=content_type)
 
@@ -767,6 +821,10 @@ class PyPI:
             self._refuse_upload(h, filename, 400, message)
             return
         project, version, is_sdist = dist_info(filename)  # type: ignore[misc]
+        created = self.release_created(project, version)
+        if created is not None and time.time() - created > RELEASE_CLOSES_AFTER_S:
+            self._refuse_upload(h, filename, 400, RELEASE_CLOSED)
+            return
         if is_sdist:
             for other in existing:
                 info = dist_info(other)
@@ -854,7 +912,11 @@ class PyPI:
                 "hashes": {algorithm: digest} if digest else {},
             }
             if path.is_file():
-                entry["size"] = path.stat().st_size
+                stat = path.stat()
+                entry["size"] = stat.st_size
+                # PEP 700; the file's time is when it was stored (age_release moves it).
+                uploaded = datetime.datetime.fromtimestamp(stat.st_mtime, datetime.timezone.utc)
+                entry["upload-time"] = uploaded.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
             files.append(entry)
             info = dist_info(filename)
             if info:
@@ -865,6 +927,19 @@ class PyPI:
             "versions": [str(v) for v in sorted(versions)],
             "files": files,
         }
+
+
+def _basic_password(header: str | None) -> str | None:
+    """The password of ``Authorization: Basic`` for user ``__token__``, else None."""
+    scheme, _, value = (header or "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode()
+    except ValueError:
+        return None
+    user, _, password = decoded.partition(":")
+    return password if user == "__token__" else None
 
 
 _RELAYED_HEADERS = {
