@@ -16,8 +16,10 @@ from ..config import ReleaseConfig
 from ..context import RunContext
 from ..expected import ExpectedSet
 from ..host import host_os, machine
+from ..runner import child_env
 from ..staging import collect
 from .base import BuildOutcome, Unavailable
+from .reproducible import VARIABLE, clamp_sdist_times, source_date_env
 
 
 def python_build(ctx: RunContext, kind: str, out: Path) -> None:
@@ -33,8 +35,17 @@ def python_build(ctx: RunContext, kind: str, out: Path) -> None:
             str(ctx.config.package_dir),
         ],
         cwd=ctx.config.package_dir,
+        env=child_env(extra=source_date_env(ctx)),
         why=f"building the {kind} with python -m build",
     )
+    epoch = ctx.environ.get(VARIABLE)
+    if kind == "sdist" and epoch:
+        for sdist in out.glob("*.tar.gz"):
+            if clamp_sdist_times(sdist, int(epoch)):
+                ctx.console.detail(
+                    f"{sdist.name}: file times later than {VARIABLE} ({epoch}) set to it, "
+                    "as the build backend did not."
+                )
 
 
 def host_build_linux_wheels(ctx: RunContext, out: Path) -> None:
@@ -56,6 +67,7 @@ def host_build_linux_wheels(ctx: RunContext, out: Path) -> None:
                     str(out),
                     str(wheel),
                 ],
+                env=child_env(extra=source_date_env(ctx)),
                 why=f"repairing {wheel.name} to {policy}",
                 remedy=f"the wheel cannot meet {policy} as built on this host: lower what it "
                 "links against, or raise [tool.release.linux] manylinux.",
