@@ -256,7 +256,7 @@ def test_sdist_times_are_clamped_so_two_checkouts_give_one_sdist(tmp_path: Path)
 # --- end to end: build twice, compare the bytes -----------------------------------------------
 #
 # The first build is the run that published; the second is "Re-run all jobs": a fresh clone of
-# the same commit, at another path, with the file times of a new checkout, and a cargo target
+# the same commit, at another path, with the file times of a later checkout, and a cargo target
 # dir of its own (a re-run starts clean; each side's target dir may stay warm between test
 # sessions, in pytest's cache, since the two sides never share one).
 
@@ -278,17 +278,17 @@ class Twice:
 
 
 def checkouts(tmp: Path, source: Path, name: str) -> tuple[Path, Path]:
-    """The commit built by the first run, and a clone of it for the re-run: another path,
-    every file touched an hour later."""
+    """The commit built by the first run, checked out an hour earlier, and a clone of it for
+    the re-run: another path, the file times of a checkout made now."""
     first = tmp / "runner-1" / name
     shutil.copytree(source, first, ignore=SKIP_IN_COPY)
     commit_all(first)
+    earlier = time.time() - 3600
+    for path in [first, *first.rglob("*")]:
+        os.utime(path, (earlier, earlier), follow_symlinks=False)
     second = tmp / "elsewhere" / "runner-2" / "work" / name
     second.parent.mkdir(parents=True)
     git("clone", "-q", str(first), str(second), cwd=tmp)
-    later = time.time() + 3600
-    for path in [second, *second.rglob("*")]:
-        os.utime(path, (later, later), follow_symlinks=False)
     return first, second
 
 
@@ -311,6 +311,24 @@ def build_twice(
             assert proc.returncode == 0, proc.stdout + proc.stderr
         sides.append(Side(root, dist))
     return Twice(*sides)
+
+
+def build_where_the_first_built(
+    request: pytest.FixtureRequest, tmp: Path, twice: Twice, stages: list[str]
+) -> Path:
+    """A third build: a re-run on GitHub, which checks out to the same path as the first run
+    (the first checkout is moved away, a clone takes its place, with the re-run's target
+    dir); its dist dir."""
+    moved = tmp / "moved-away" / twice.first.root.name
+    moved.parent.mkdir()
+    twice.first.root.rename(moved)
+    git("clone", "-q", str(moved), str(twice.first.root), cwd=tmp)
+    dist = tmp / "dist-third"
+    env = {"CARGO_TARGET_DIR": str(target_dir(request, tmp, "second"))}
+    for stage in stages:
+        proc = run_release(stage, "--project", str(twice.first.root), "--dist", str(dist), env=env)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    return dist
 
 
 def artifacts(dist: Path) -> dict[str, Path]:
@@ -414,9 +432,8 @@ def compare(twice: Twice) -> dict[str, str]:
 def test_tally_rebuilt_elsewhere_is_byte_identical(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
-    twice = build_twice(
-        request, tmp_path, EXAMPLES / "tally", "tally", ["build-linux", "build-windows", "sdist"]
-    )
+    stages = ["build-linux", "build-windows", "sdist"]
+    twice = build_twice(request, tmp_path, EXAMPLES / "tally", "tally", stages)
     verdicts = compare(twice)
     assert len(verdicts) == 3  # the Linux wheel, the Windows wheel, the sdist
     # maturin's Rust SBOM names the checkout's absolute path (cargo's package ids): a re-run
@@ -425,6 +442,12 @@ def test_tally_rebuilt_elsewhere_is_byte_identical(
     assert not [v for v in verdicts.values() if v.startswith("DIFFERS")], verdicts
     (windows,) = [p for p in artifacts(twice.first.dist).values() if "win_amd64" in p.name]
     assert set(pe_timestamps(windows).values()) == {0}
+    # Built again where the first run built: every file is the same, SBOM included.
+    third = artifacts(build_where_the_first_built(request, tmp_path, twice, stages))
+    same_place = {name: sha256_of(path) for name, path in artifacts(twice.first.dist).items()}
+    print("at the first run's path:", {n: "sha256 equal" if sha256_of(third[n]) == h else
+          "DIFFERS" for n, h in same_place.items()})  # fmt: skip
+    assert {name: sha256_of(path) for name, path in third.items()} == same_place
     assert_dated_by_the_commit(twice)
 
 
