@@ -23,19 +23,21 @@ from pathlib import Path
 
 import pytest
 from conftest import EXAMPLES, REPO, release_project, run_release
-from fake_processes import FakeProcesses, make_ctx
+from fake_processes import Call, FakeProcesses, make_ctx
 
+from release.backends.build import BuildBackend
 from release.backends.cibuildwheel import CibuildwheelBackend, cibuildwheel_env
 from release.backends.maturin import NO_PE_TIMESTAMP, MaturinBackend
 from release.backends.reproducible import (
     FALLBACK_EPOCH,
+    SourceDate,
     append_rustflags,
     clamp_sdist_times,
     source_date,
     with_source_date,
 )
 from release.config import ReleaseConfig
-from release.errors import ConfigValueError
+from release.errors import BuildOutputError, ConfigValueError
 from release.records import sha256_of
 from release.runner import LocalProcesses
 
@@ -253,6 +255,33 @@ def test_sdist_times_are_clamped_so_two_checkouts_give_one_sdist(tmp_path: Path)
         assert {m.mtime for m in sdist.getmembers()} == {COMMIT_TIME - 50}
 
 
+def test_python_build_sdist_is_clamped_and_a_broken_one_is_named(tmp_path: Path) -> None:
+    config = release_project(tmp_path, 'backend = "build"\n', CIBW_PACKAGE)
+    out = tmp_path / "out"
+    files = {"demo-1.0/PKG-INFO": b"Name: demo\n"}
+
+    def python_build(call: Call) -> str:
+        write_sdist(out / "demo-1.0.tar.gz", files, COMMIT_TIME + 600)
+        return "Successfully built demo-1.0.tar.gz"
+
+    ctx = make_ctx(config, processes=FakeProcesses(respond=python_build))
+    dated = with_source_date(ctx, source_date(make_ctx(config, environ={"SOURCE_DATE_EPOCH": "7"})))
+    BuildBackend(config).build_sdist(dated, out)
+    [call] = ctx.runner.processes.calls  # type: ignore[attr-defined]
+    assert call.env["SOURCE_DATE_EPOCH"] == "7"
+    with tarfile.open(out / "demo-1.0.tar.gz") as sdist:
+        assert [m.mtime for m in sdist.getmembers()] == [7]
+
+    def truncated(call: Call) -> str:
+        (out / "demo-1.0.tar.gz").write_bytes(b"\x1f\x8b\x08\x00 cut short")
+        return ""
+
+    ctx = make_ctx(config, processes=FakeProcesses(respond=truncated))
+    with pytest.raises(BuildOutputError) as info:
+        BuildBackend(config).build_sdist(with_source_date(ctx, SourceDate(7, "test")), out)
+    assert "demo-1.0.tar.gz" in info.value.cause and info.value.exit_code == 22
+
+
 # --- end to end: build twice, compare the bytes -----------------------------------------------
 #
 # The first build is the run that published; the second is "Re-run all jobs": a fresh clone of
@@ -418,6 +447,7 @@ def compare(twice: Twice) -> dict[str, str]:
     assert list(first) == list(second)
     verdicts = {}
     for name, path in first.items():
+        print(f"{name}\n  first  {sha256_of(path)}\n  re-run {sha256_of(second[name])}")
         if sha256_of(path) == sha256_of(second[name]):
             verdicts[name] = f"sha256 equal ({sha256_of(path)[:16]})"
         elif only_the_checkout_path(twice, path, second[name]):

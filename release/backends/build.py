@@ -8,12 +8,15 @@ back to when no container engine is available.
 from __future__ import annotations
 
 import sys
+import tarfile
+import zlib
 from pathlib import Path
 
 from packaging.utils import parse_wheel_filename
 
 from ..config import ReleaseConfig
 from ..context import RunContext
+from ..errors import BuildOutputError
 from ..expected import ExpectedSet
 from ..host import host_os, machine
 from ..runner import child_env
@@ -41,7 +44,16 @@ def python_build(ctx: RunContext, kind: str, out: Path) -> None:
     epoch = ctx.environ.get(VARIABLE)
     if kind == "sdist" and epoch:
         for sdist in out.glob("*.tar.gz"):
-            if clamp_sdist_times(sdist, int(epoch)):
+            try:
+                clamped = clamp_sdist_times(sdist, int(epoch))
+            except (tarfile.TarError, EOFError, zlib.error) as exc:
+                raise BuildOutputError(
+                    f"python -m build reported success, but the sdist it wrote, {sdist.name}, "
+                    f"is not a readable .tar.gz ({exc}).",
+                    "build it by hand (python -m build --sdist) and look at what the build "
+                    "backend prints; then rerun the sdist stage.",
+                ) from exc
+            if clamped:
                 ctx.console.detail(
                     f"{sdist.name}: file times later than {VARIABLE} ({epoch}) set to it, "
                     "as the build backend did not."
