@@ -318,9 +318,10 @@ def test_windows_env_puts_the_msys2_bin_first(
     monkeypatch.setenv("PATH", os.pathsep.join(["/usr/bin", "/bin"]))
     backend = MaturinBackend(make_config(tmp_path, GMP_WINDOWS))
     root = tmp_path / "msys64"
-    env = backend.windows_env(root)
+    ctx = make_ctx(backend.config)
+    env = backend.windows_env(ctx, root)
     assert env["PATH"].split(os.pathsep) == [str(root / "mingw64" / "bin"), "/usr/bin", "/bin"]
-    assert backend.windows_env(None)["PATH"] == os.pathsep.join(["/usr/bin", "/bin"])
+    assert backend.windows_env(ctx, None)["PATH"] == os.pathsep.join(["/usr/bin", "/bin"])
 
 
 def windows_processes(*, rustup: bool = False, libdir: Path | None = None) -> FakeProcesses:
@@ -471,8 +472,12 @@ def test_cross_compile_on_linux_runs_maturin_with_the_target(tmp_path: Path) -> 
     [maturin] = calls(ctx)
     assert maturin.argv == tuple(MaturinBackend(config).windows_command(tmp_path / "out"))
     assert maturin.cwd == config.package_dir
-    # no environment of its own: the child inherits ours, without any MSYS2 directory
-    assert maturin.env == dict(os.environ)
+    # the child inherits our environment, without any MSYS2 directory, plus the flag that
+    # keeps the link time out of the PE header
+    assert maturin.env == {
+        **os.environ,
+        "CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUSTFLAGS": "-C link-arg=-Wl,--no-insert-timestamp",
+    }
 
 
 # --- maturin: what blocks a Windows build on Linux ---------------------------------------------

@@ -8,16 +8,21 @@ back to when no container engine is available.
 from __future__ import annotations
 
 import sys
+import tarfile
+import zlib
 from pathlib import Path
 
 from packaging.utils import parse_wheel_filename
 
 from ..config import ReleaseConfig
 from ..context import RunContext
+from ..errors import BuildOutputError
 from ..expected import ExpectedSet
 from ..host import host_os, machine
+from ..runner import child_env
 from ..staging import collect
 from .base import BuildOutcome, Unavailable
+from .reproducible import VARIABLE, clamp_sdist_times, source_date_env
 
 
 def python_build(ctx: RunContext, kind: str, out: Path) -> None:
@@ -33,8 +38,26 @@ def python_build(ctx: RunContext, kind: str, out: Path) -> None:
             str(ctx.config.package_dir),
         ],
         cwd=ctx.config.package_dir,
+        env=child_env(extra=source_date_env(ctx)),
         why=f"building the {kind} with python -m build",
     )
+    epoch = ctx.environ.get(VARIABLE)
+    if kind == "sdist" and epoch:
+        for sdist in out.glob("*.tar.gz"):
+            try:
+                clamped = clamp_sdist_times(sdist, int(epoch))
+            except (tarfile.TarError, EOFError, zlib.error) as exc:
+                raise BuildOutputError(
+                    f"python -m build reported success, but the sdist it wrote, {sdist.name}, "
+                    f"is not a readable .tar.gz ({exc}).",
+                    "build it by hand (python -m build --sdist) and look at what the build "
+                    "backend prints; then rerun the sdist stage.",
+                ) from exc
+            if clamped:
+                ctx.console.detail(
+                    f"{sdist.name}: file times later than {VARIABLE} ({epoch}) set to it, "
+                    "as the build backend did not."
+                )
 
 
 def host_build_linux_wheels(ctx: RunContext, out: Path) -> None:
@@ -56,6 +79,7 @@ def host_build_linux_wheels(ctx: RunContext, out: Path) -> None:
                     str(out),
                     str(wheel),
                 ],
+                env=child_env(extra=source_date_env(ctx)),
                 why=f"repairing {wheel.name} to {policy}",
                 remedy=f"the wheel cannot meet {policy} as built on this host: lower what it "
                 "links against, or raise [tool.release.linux] manylinux.",

@@ -9,16 +9,51 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from ..config import PLATFORMS, ReleaseConfig
 from ..context import RunContext
 from ..errors import HostBuildError, ToolNotFoundError
 from ..expected import ExpectedSet, ExpectedWheel
 from ..host import container_engine, host_os, machine, python_tag
+from ..project.pyproject import read_package
 from ..runner import Runner, child_env
 from .base import BuildOutcome, Unavailable
 from .build import host_build_linux_wheels, python_build
+from .reproducible import VARIABLE, source_date_env
+
+_PASS_LINUX = "CIBW_ENVIRONMENT_PASS_LINUX"
+
+
+def cibuildwheel_env(ctx: RunContext, extra: dict[str, str]) -> dict[str, str]:
+    """The environment of cibuildwheel, the build's date included. Linux builds run in
+    containers, which get only the variables that environment-pass names; the variable
+    replaces the pyproject.toml option, so it carries the user's list plus the date."""
+    env = child_env(extra={**extra, **source_date_env(ctx)})
+    if VARIABLE not in env:
+        return env
+    if _PASS_LINUX in env:
+        passed = env[_PASS_LINUX].split()
+    else:
+        passed = _environment_pass(read_package(ctx.config.package_dir).tool("cibuildwheel"))
+    if VARIABLE not in passed:
+        env[_PASS_LINUX] = " ".join([*passed, VARIABLE])
+    return env
+
+
+def _environment_pass(table: Mapping[str, Any]) -> list[str]:
+    """``environment-pass`` of [tool.cibuildwheel.linux], else of [tool.cibuildwheel]."""
+    linux = table.get("linux")
+    for scope in (linux if isinstance(linux, dict) else {}, table):
+        value = scope.get("environment-pass")
+        if isinstance(value, str):
+            return value.split()
+        if isinstance(value, list):
+            return [str(name) for name in value]
+    return []
+
 
 _IDENTIFIER = re.compile(
     r"(?P<impl>cp|pp|gp)(?P<major>\d)(?P<minor>\d+)(?P<ft>t?)(_\d+)?-(?P<plat>.+)"
@@ -116,11 +151,16 @@ class CibuildwheelBackend:
             str(self.config.package_dir),
         ]
         if platform != "linux" or host_os() != "linux":
-            ctx.runner.run(argv, cwd=self.config.project_root, why=f"building {platform} wheels")
+            ctx.runner.run(
+                argv,
+                cwd=self.config.project_root,
+                env=cibuildwheel_env(ctx, {}),
+                why=f"building {platform} wheels",
+            )
             return BuildOutcome()
         engine = container_engine(ctx.runner)
         if engine.name is not None:
-            env = child_env(extra={"CIBW_CONTAINER_ENGINE": engine.name})
+            env = cibuildwheel_env(ctx, {"CIBW_CONTAINER_ENGINE": engine.name})
             ctx.runner.run(
                 argv,
                 cwd=self.config.project_root,

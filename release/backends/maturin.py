@@ -24,6 +24,7 @@ from ..host import glibc_version, host_os
 from ..project.cargo import abi3_python_tag
 from ..runner import child_env
 from .base import BuildOutcome, Unavailable
+from .reproducible import append_rustflags, source_date_env
 
 DEFAULT_WINDOWS_TARGET = "x86_64-pc-windows-msvc"
 # maturin builds Linux wheels on the CI's x86_64 runners; validate may run elsewhere (a
@@ -73,6 +74,11 @@ def msys2_environment(target: str, packages: tuple[str, ...]) -> str:
 def mingw_linker(target: str) -> str:
     arch = target.split("-", 1)[0]
     return f"{arch}-w64-mingw32-gcc"
+
+
+# GNU ld stamps the link time into a PE file's header (and so into every rebuild's bytes)
+# unless told not to; MSVC's link.exe and lld are not used for GNU targets.
+NO_PE_TIMESTAMP = ["-C", "link-arg=-Wl,--no-insert-timestamp"]
 
 
 def rust_target_installed(ctx: RunContext, target: str) -> bool:
@@ -197,11 +203,18 @@ class MaturinBackend:
             *self.config.windows.msys2_packages,
         ]  # fmt: skip
 
-    def windows_env(self, msys2: Path | None) -> dict[str, str]:
-        if msys2 is None:
-            return child_env()
-        environment = msys2_environment(self.windows_target, self.config.windows.msys2_packages)
-        return child_env(prepend_path=[msys2 / environment / "bin"])
+    def build_env(self, ctx: RunContext) -> dict[str, str]:
+        return child_env(extra=source_date_env(ctx))
+
+    def windows_env(self, ctx: RunContext, msys2: Path | None) -> dict[str, str]:
+        prepend: list[Path] = []
+        if msys2 is not None:
+            environment = msys2_environment(self.windows_target, self.config.windows.msys2_packages)
+            prepend.append(msys2 / environment / "bin")
+        env = child_env(prepend_path=prepend, extra=source_date_env(ctx))
+        if self.windows_target.endswith("-windows-gnu"):
+            env = append_rustflags(env, self.windows_target, NO_PE_TIMESTAMP)
+        return env
 
     # --- building --------------------------------------------------------------------------
 
@@ -218,11 +231,14 @@ class MaturinBackend:
                     "pip install 'maturin[zig]' (the nox sessions install it for you).",
                 )
             why = f"building the Linux wheel ({self.config.linux.policy})"
-            ctx.runner.run(argv, cwd=cwd, why=why)
+            ctx.runner.run(argv, cwd=cwd, env=self.build_env(ctx), why=why)
             return BuildOutcome()
         if host_os() != "windows":
             ctx.runner.run(
-                self.windows_command(out), cwd=cwd, why=f"cross-compiling for {self.windows_target}"
+                self.windows_command(out),
+                cwd=cwd,
+                env=self.windows_env(ctx, None),
+                why=f"cross-compiling for {self.windows_target}",
             )
             return BuildOutcome()
         target = self.windows_target
@@ -243,7 +259,7 @@ class MaturinBackend:
         ctx.runner.run(
             self.windows_command(out),
             cwd=cwd,
-            env=self.windows_env(msys2),
+            env=self.windows_env(ctx, msys2),
             why=f"building the Windows wheel for {self.windows_target}",
         )
         return BuildOutcome()
@@ -253,6 +269,7 @@ class MaturinBackend:
         ctx.runner.run(
             ["maturin", "sdist", "--out", str(out)],
             cwd=self.config.package_dir,
+            env=self.build_env(ctx),
             why="building the sdist",
         )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .. import system_packages
 from ..backends import Unavailable, backend_for
+from ..backends.reproducible import source_date, with_source_date
 from ..context import RunContext
 from ..host import host_os
 from ..records import NOT_SHIPPED, StageRecord
@@ -32,6 +33,7 @@ def _build_wheels(platform: str, ctx: RunContext, record: StageRecord) -> None:
         record.reason = str(blocker)
         return
     record.tool_versions = backend.tool_versions(platform, ctx)
+    ctx = _dated(ctx, record)
     if platform == "linux" and host_os() == "linux":
         installed = system_packages.ensure(
             ctx.runner,
@@ -69,11 +71,20 @@ def sdist(ctx: RunContext, record: StageRecord) -> None:
         record.reason = f"sdist = false in {ctx.config.shown(ctx.config.pyproject)}."
         return
     record.tool_versions = backend.tool_versions(None, ctx)
+    ctx = _dated(ctx, record)
     with staging_dir(ctx.dist, record.stage) as out:
         backend.build_sdist(ctx, out)
         files = collect(out, ["*.tar.gz"], what="sdist", tool=backend.name)
         record.artifacts, ledger_problem = deliver(files, ctx.dist)
     _note(ctx, ledger_problem)
+
+
+def _dated(ctx: RunContext, record: StageRecord) -> RunContext:
+    """The date every file of the build is stamped with, recorded: a rebuild from the same
+    commit (a re-run of the workflow) then makes the same bytes, which the index accepts."""
+    date = source_date(ctx)
+    record.details["source_date_epoch"] = date.as_record()
+    return with_source_date(ctx, date)
 
 
 def _note(ctx: RunContext, ledger_problem: str | None) -> None:
