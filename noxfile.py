@@ -2,6 +2,7 @@
 
     nox -s release -- --project examples/tally     # the local dry run of an example
     nox -s tests                                   # the test suite
+    nox -s bench -- overhead|validate|publish      # a benchmark (bench/), with its options
     nox -s build-linux|build-windows|sdist|validate -- [--project DIR] [--dist DIR] [--tag TAG]
     nox -s publish -- [--dry-run] [--repository pypi|testpypi|URL]
 
@@ -167,6 +168,22 @@ def compat(session: nox.Session) -> None:
     # the tests session).
     session.install("--python-version", "3.11", "-c", CONSTRAINTS, "zizmor")
     session.run("pytest", "-m", "not e2e", *session.posargs)
+
+
+# nox -s bench -- <name>: the benchmark script in bench/.
+BENCHMARKS = {"overhead": "overhead.py", "validate": "validate_scale.py", "publish": "publish.py"}
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """A benchmark against the tools run directly: -- overhead|validate|publish [its options]."""
+    name, *options = session.posargs or [""]
+    if name not in BENCHMARKS:
+        session.error(f"name a benchmark: nox -s bench -- {'|'.join(BENCHMARKS)} [--help]")
+    # Every stage's tools on PATH (the benchmarks run them directly too), and nox with uv:
+    # overhead times `nox -s release` itself.
+    _install(session, "-c", CONSTRAINTS, "nox>=2024.3.2", "uv", "-e", ALL_TOOLS)
+    session.run("python", str(ROOT / "bench" / BENCHMARKS[name]), *options)
 
 
 @nox.session

@@ -187,7 +187,7 @@ def test_without_an_environment_of_its_own_it_always_installs(noxfile: ModuleTyp
 
 
 @pytest.mark.e2e
-def test_a_second_nox_s_validate_reuses_its_environment(envdir: Path, tmp_path: Path) -> None:
+def test_a_second_nox_s_check_reuses_its_environment(envdir: Path, tmp_path: Path) -> None:
     empty = tmp_path / "dist"
     empty.mkdir()
     options = ("--", "--project", str(EXAMPLES / "tally"), "--dist", str(empty))
