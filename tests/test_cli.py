@@ -245,6 +245,10 @@ def test_release_dry_run_of_a_pure_project(tmp_path: Path) -> None:
     )
     assert re.fullmatch(r"build-windows\s+not shipped\s+\d+\.\ds\s+-", rows["build-windows"])
     assert re.fullmatch(rf"sdist\s+ok\s+\d+\.\ds\s+tiny-1\.0\.tar\.gz {size}", rows["sdist"])
+    # Each artifact is listed once, under the stage that made it; the later stages count them.
+    for stage in ("validate", "publish", "github-release"):
+        assert re.fullmatch(rf"{stage}\s+ok\s+\d+\.\ds\s+the 2 files above", rows[stage])
+    assert "\n".join(table).count("tiny-1.0.tar.gz") == 1
     # An intentional choice is said once, plainly, and is no warning.
     assert proc.stdout.count("ships no windows wheels") == 1
     assert "warning:" not in proc.stdout
@@ -272,6 +276,60 @@ def test_release_dry_run_of_a_pure_project(tmp_path: Path) -> None:
         assert command["returncode"] == 0
     assert records["build-windows"]["artifacts"] == []
     assert records["build-windows"]["reason"]
+
+
+def dry_run(project: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
+    env.pop("RELEASE_PROJECT", None)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return subprocess.run(
+        [sys.executable, "-m", "release", "release", "--project", str(project)],
+        cwd=project, env=env, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+
+
+def test_after_a_failed_build_the_dry_run_says_once_why_the_rest_cannot_run(
+    tmp_path: Path,
+) -> None:
+    project = tiny_project(tmp_path)
+    # A build backend of the project's own that builds the sdist but fails the wheel.
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            'build-backend = "setuptools.build_meta"',
+            'build-backend = "broken_backend"\nbackend-path = ["."]',
+        )
+    )
+    (project / "broken_backend.py").write_text(
+        "from setuptools.build_meta import *  # noqa: F403\n\n\n"
+        "def build_wheel(*args, **kwargs):\n    raise SystemExit('no wheel today')\n"
+    )
+    proc = dry_run(project)
+    out = proc.stdout
+    assert proc.returncode != 0 and "Traceback" not in out + proc.stderr
+    assert "build-linux: failed" in out and "sdist: ok" in out
+    # Said once, for every stage that needs the failed one, and nothing else about them.
+    assert out.count("build-linux failed") == 1, out
+    assert "<== validate, publish, github-release: not run: build-linux failed" in out
+    assert "==> validate" not in out and "no wheels" not in out and "did not pass" not in out
+    table = out[out.index("Release dry run summary") :].splitlines()
+    rows = {line.split()[0]: line for line in table[3:] if line and not line[0].isspace()}
+    for stage in ("validate", "publish", "github-release"):
+        assert re.fullmatch(rf"{stage}\s+not run\s+-\s+-", rows[stage])
+    records = project / "dist" / ".release"
+    assert not any(
+        (records / f"{s}.json").exists() for s in ("validate", "publish", "github-release")
+    )
+    assert "the dry run failed at: build-linux." in out + proc.stderr
+
+
+def test_a_failed_check_does_not_stop_the_builds(tmp_path: Path) -> None:
+    project = tiny_project(tmp_path)
+    (project / ".github" / "workflows" / "release.yml").write_text("on: [push\n")
+    proc = dry_run(project)
+    out = proc.stdout
+    assert proc.returncode != 0 and "check: failed" in out
+    assert "build-linux: ok" in out and "validate: ok" in out and "not run" not in out
 
 
 def test_tool_that_is_not_a_table_is_a_config_error(tmp_path: Path) -> None:
