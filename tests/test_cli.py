@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import run_release, tiny_project
+from conftest import Release, run_release, tiny_project
 
 from release import __version__, cli
 from release.backends.base import BuildOutcome, Unavailable
@@ -368,3 +368,38 @@ def test_verbose_shows_the_traceback_of_a_stage_error(tmp_path: Path) -> None:
     assert "Traceback" not in quiet.stdout
     assert "Traceback" in loud.stdout and "DistDirError" in loud.stdout
     assert quiet.returncode == loud.returncode == 24
+
+
+# --- each cause said once -----------------------------------------------------------------------
+
+
+def test_a_truncated_wheel_gets_one_cause_and_one_advice(
+    release: Release, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (wheel,) = release.dist.glob("*.whl")
+    data = wheel.read_bytes()
+    wheel.write_bytes(data[: len(data) // 2])  # a download cut off halfway
+    capsys.readouterr()
+    assert cli.main(["validate", "--project", str(release.project)]) != 0
+    out = capsys.readouterr().out
+    errors = [line for line in out.splitlines() if line.startswith("error: [")]
+    assert errors == [f"error: [integrity] {wheel.name}: it is not a readable zip archive "
+                      "(File is not a zip file)"], out  # fmt: skip
+    assert "changed after it was built" not in out and "by hand" not in out
+    findings = release.record("validate")["findings"]
+    assert [f["check"] for f in findings if f["level"] == "error"] == ["integrity"]
+
+
+def test_no_container_engine_is_said_by_build_linux_not_by_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The C example (cibuildwheel) with no container engine on PATH (Docker is in
+    # /usr/local/bin here, and its daemon is not running); check's own tools (zizmor,
+    # check-jsonschema) are beside this Python.
+    monkeypatch.setenv(
+        "PATH", os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"])
+    )
+    project = ROOT / "examples" / "cvec"
+    assert cli.main(["check", "--project", str(project), "--dist", str(tmp_path / "d")]) == 0
+    out = capsys.readouterr().out
+    assert "Podman" not in out and "host build" not in out, out
