@@ -67,6 +67,8 @@ def not_run(console: Console, stages: Sequence[str], cause: str) -> None:
     """The stages the dry run did not start, and why: once for all of them."""
     console.line(f"<== {', '.join(stages)}: {console.paint(NOT_RUN, 'red')}: {cause}")
     console.line()
+    named = ", ".join(f"`{stage}`" for stage in stages)
+    console.step_summary(f"### nox-release {named}: {NOT_RUN}\n\n{cause}")
 
 
 def _stage_markdown(record: StageRecord) -> str:

@@ -278,9 +278,10 @@ def test_release_dry_run_of_a_pure_project(tmp_path: Path) -> None:
     assert records["build-windows"]["reason"]
 
 
-def dry_run(project: Path) -> subprocess.CompletedProcess[str]:
+def dry_run(project: Path, **extra: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
     env.pop("RELEASE_PROJECT", None)
+    env.update(extra)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     return subprocess.run(
         [sys.executable, "-m", "release", "release", "--project", str(project)],
@@ -304,10 +305,14 @@ def test_after_a_failed_build_the_dry_run_says_once_why_the_rest_cannot_run(
         "from setuptools.build_meta import *  # noqa: F403\n\n\n"
         "def build_wheel(*args, **kwargs):\n    raise SystemExit('no wheel today')\n"
     )
-    proc = dry_run(project)
+    job_summary = tmp_path / "summary.md"
+    proc = dry_run(project, GITHUB_STEP_SUMMARY=str(job_summary))
     out = proc.stdout
     assert proc.returncode != 0 and "Traceback" not in out + proc.stderr
     assert "build-linux: failed" in out and "sdist: ok" in out
+    markdown = job_summary.read_text()
+    assert markdown.count("build-linux failed") == 1
+    assert "`validate`, `publish`, `github-release`: not run\n\nbuild-linux failed" in markdown
     # Said once, for every stage that needs the failed one, and nothing else about them.
     assert out.count("build-linux failed") == 1, out
     assert "<== validate, publish, github-release: not run: build-linux failed" in out
