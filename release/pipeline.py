@@ -2,8 +2,9 @@
 
 ``run_stage`` times a stage, turns its errors into a ``failed`` record with cause and remedy,
 writes ``<dist>/.release/<stage>.json``, and prints the stage's summary. ``run_release`` is the
-local dry run: every stage of the chain in order, from an empty dist dir, then one table. An
-interruption (Ctrl-C, SIGTERM) is recorded and then stops everything at once.
+local dry run: every stage of the chain in order, from an empty dist dir, then one table; the
+stages that need a failed one are not run, which is said once. An interruption (Ctrl-C,
+SIGTERM) is recorded and then stops everything at once.
 """
 
 from __future__ import annotations
