@@ -59,8 +59,9 @@ def _install(session: nox.Session, *args: str) -> None:
     if stamp is not None:
         stamp.unlink(missing_ok=True)  # an install that fails halfway leaves no stamp
     session.install(*args)
-    # Under `nox -R` (--no-install) nox skipped the install above: stamp only real installs.
-    if stamp is not None and session.run_install("python", "-c", "", silent=True) is not None:
+    # Stamp only an install that happened and works: under `nox -R` (--no-install) nox skips
+    # both the install above and this check (returning None).
+    if stamp is not None and session.run_install("python", "-c", "import release") is not None:
         stamp.write_text(key)
 
 
