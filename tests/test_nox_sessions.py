@@ -203,3 +203,17 @@ def test_a_second_nox_s_check_reuses_its_environment(envdir: Path, tmp_path: Pat
     output = fresh.stdout + fresh.stderr
     assert fresh.returncode == 0 and "Creating virtual environment" in output
     assert " install " in output, output
+
+
+@pytest.mark.e2e
+def test_every_benchmark_runs_through_the_bench_session(envdir: Path) -> None:
+    unnamed = nox(envdir, "-s", "bench")
+    assert unnamed.returncode != 0
+    assert "name a benchmark: nox -s bench -- overhead|validate|publish" in unnamed.stderr
+    for name, script in (("overhead", "overhead"), ("validate", "validate_scale"),
+                         ("publish", "publish")):  # fmt: skip
+        # --help: the session has what the script imports (nox, the stage tools) and runs it.
+        proc = nox(envdir, "-s", "bench", "--", name, "--help")
+        output = proc.stdout + proc.stderr
+        assert proc.returncode == 0, output
+        assert f"bench/{script}.py --help" in output and "usage:" in output
