@@ -2,14 +2,20 @@
 
     nox -s release -- --project examples/tally     # the local dry run of an example
     nox -s tests                                   # the test suite
+    nox -s bench -- overhead|validate|publish      # a benchmark (bench/), with its options
     nox -s build-linux|build-windows|sdist|validate -- [--project DIR] [--dist DIR] [--tag TAG]
     nox -s publish -- [--dry-run] [--repository pypi|testpypi|URL]
 
 Each stage session installs the tools its stage runs, then calls ``python -m release``.
+Environments are reused: a session installs again only when what it installs changed (its
+install line, the constraints file, pyproject.toml); ``nox -N`` (``--reuse-venv=no``) makes
+them afresh.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 import nox
@@ -19,6 +25,9 @@ nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["lint", "tests"]
 # A session whose Python is missing fails instead of being skipped.
 nox.options.error_on_missing_interpreters = True
+# A second `nox -s validate` must not rebuild what the first one made (the loop of debugging
+# one stage); -N or --reuse-venv=no still starts afresh.
+nox.options.reuse_venv = "yes"
 
 ROOT = Path(__file__).parent
 
@@ -28,8 +37,36 @@ ALL_TOOLS = f"{ROOT}[build,validate,publish,check]"
 CONSTRAINTS = str(ROOT / "release" / "constraints.txt")
 
 
+# What the installs read besides their arguments: a change to either means installing again.
+INSTALL_INPUTS = (ROOT / "pyproject.toml", ROOT / "release" / "constraints.txt")
+
+
+def _install(session: nox.Session, *args: str) -> None:
+    """``session.install(*args)``, skipped when this environment already holds exactly that.
+
+    The environment keeps a stamp of its last install: the arguments and the contents of the
+    files they read. nox-release is installed editable, so its code changing needs no
+    reinstall; and an install that changes nothing still takes seconds (uv builds the
+    editable nox-release again), more than a quick stage.
+    """
+    inputs = [hashlib.sha256(path.read_bytes()).hexdigest() for path in INSTALL_INPUTS]
+    key = json.dumps([args, inputs])
+    location = getattr(session.virtualenv, "location", None)  # None without a venv (--no-venv)
+    stamp = Path(location, ".nox-release-installed") if location else None
+    if stamp is not None and stamp.is_file() and stamp.read_text() == key:
+        session.log("the environment holds what this session installs (nox -N makes it anew)")
+        return
+    if stamp is not None:
+        stamp.unlink(missing_ok=True)  # an install that fails halfway leaves no stamp
+    session.install(*args)
+    # Stamp only an install that happened and works: under `nox -R` (--no-install) nox skips
+    # both the install above and this check (returning None).
+    if stamp is not None and session.run_install("python", "-c", "import release") is not None:
+        stamp.write_text(key)
+
+
 def _stage(session: nox.Session, stage: str, extras: str) -> None:
-    session.install("-c", CONSTRAINTS, "-e", f"{ROOT}[{extras}]")
+    _install(session, "-c", CONSTRAINTS, "-e", f"{ROOT}[{extras}]")
     # On Ctrl-C nox-release stops its tools itself (within 5 s) and says so; nox must give
     # it that time instead of killing it after its default 0.3 s.
     session.run(
@@ -102,7 +139,7 @@ def _test_system_packages(session: nox.Session, *options: str) -> None:
 def system_packages(session: nox.Session) -> None:
     """The tests' system packages, through nox-release's own mechanism: installed in CI (or
     with -- --install), checked elsewhere."""
-    session.install("-e", str(ROOT))
+    _install(session, "-e", str(ROOT))
     _test_system_packages(session, *session.posargs)
 
 
@@ -135,14 +172,31 @@ def compat(session: nox.Session) -> None:
     session.run("pytest", "-m", "not e2e", *session.posargs)
 
 
+# nox -s bench -- <name>: the benchmark script in bench/.
+BENCHMARKS = {"overhead": "overhead.py", "validate": "validate_scale.py", "publish": "publish.py"}
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """A benchmark against the tools run directly: -- overhead|validate|publish [its options]."""
+    name, *options = session.posargs or [""]
+    if name not in BENCHMARKS:
+        session.error(f"name a benchmark: nox -s bench -- {'|'.join(BENCHMARKS)} [--help]")
+    # Every stage's tools on PATH (the benchmarks run them directly too), and nox with uv:
+    # overhead times `nox -s release` itself.
+    _install(session, "-c", CONSTRAINTS, "nox>=2024.3.2", "uv", "-e", ALL_TOOLS)
+    session.run("python", str(ROOT / "bench" / BENCHMARKS[name]), *options)
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff, and mypy --strict on release/."""
     # tomli: mypy checks the Python 3.10 branch of the tomllib import too.
     # The libraries release/ imports when a stage needs them, for mypy to check the calls.
-    session.install(
-        "ruff>=0.6", "mypy>=1.11", "tomli", "types-requests", "-e", f"{ROOT}[publish,check]"
-    )
+    _install(
+        session,
+        "ruff>=0.6", "mypy>=1.11", "tomli", "types-requests", "-e", f"{ROOT}[publish,check]",
+    )  # fmt: skip
     session.run("ruff", "check", "release", "tests", "bench", "noxfile.py")
     session.run("ruff", "format", "--check", "release", "tests", "bench", "noxfile.py")
     session.run("mypy", "--strict", "release")

@@ -1,8 +1,10 @@
 """How much does nox-release add to a release, against the same tools run directly?
 
-In one run:
+Run it as ``nox -s bench -- overhead [--warm] [--repeat N]``: that session has nox and every
+stage's tools. In one run:
 1. a warm-up ``nox -s release`` on the Rust example creates the nox environment (not timed);
-2. timed: ``nox -R -s release -- --project examples/tally`` (environment reused, no reinstall);
+2. timed: ``nox -s release -- --project examples/tally`` (environment reused, nothing to
+   install: the noxfile's default);
 3. timed: a shell script running exactly the tool commands that run recorded in its stage
    records (zizmor, maturin, cibuildwheel, twine, auditwheel, objdump...), in the same order,
    with the same tools (the nox environment's bin first on PATH), writing to a scratch dir;
@@ -18,6 +20,7 @@ time, the means, and ``ratio <mean nox time / mean script time>``.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import re
@@ -131,6 +134,8 @@ def main() -> int:
         "--repeat", type=int, default=2, help="timed runs of each side, alternated (default 2)"
     )
     args = parser.parse_args()
+    if importlib.util.find_spec("nox") is None:
+        raise SystemExit("nox is not installed here: run the benchmark as nox -s bench -- overhead")
 
     env = dict(os.environ)
     for name in ("GITHUB_ACTIONS", "GITHUB_REF", "GITHUB_STEP_SUMMARY"):
@@ -152,7 +157,7 @@ def main() -> int:
         )
 
         def via_nox() -> float:
-            return nox("-R", *release, env=env)
+            return nox(*release, env=env)
 
         def direct() -> float:
             started = time.perf_counter()
@@ -170,7 +175,7 @@ def main() -> int:
 
     cache = "warm Cargo cache" if args.warm else "clean Cargo target dir"
     print(f"commands replayed: {len(commands)} ({cache}), {args.repeat} run(s) per side")
-    for side, label in (("nox", "nox -R -s release"), ("direct", "tools directly:  ")):
+    for side, label in (("nox", "nox -s release   "), ("direct", "tools directly:  ")):
         runs = ", ".join(f"{t:.2f}" for t in times[side])
         print(f"{label}: {statistics.mean(times[side]):.2f} s mean  ({runs})")
     print(f"ratio {statistics.mean(times['nox']) / statistics.mean(times['direct']):.3f}")

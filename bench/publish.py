@@ -1,5 +1,6 @@
 """How much time does ``publish`` add to an upload, against ``twine upload`` run directly?
 
+Run it as ``nox -s bench -- publish [--repeat N]``: that session has every stage's tools.
 In one run:
 1. not timed: a release of 40 files, an sdist and 39 distinct wheels: the Rust example's real
    abi3 manylinux wheel (built by ``python -m release build-linux`` if needed), retagged for
@@ -183,6 +184,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=2, help="timed runs per side (default 2)")
     args = parser.parse_args()
+    missing = [t for t in ("twine", "maturin") if shutil.which(t, path=env_with()["PATH"]) is None]
+    if missing:
+        raise SystemExit(
+            f"{', '.join(missing)} not on PATH: run the benchmark as nox -s bench -- publish"
+        )
     with tempfile.TemporaryDirectory(prefix="bench-publish-") as tmp:
         scratch = Path(tmp)
         project, dist = make_release(scratch)

@@ -2,8 +2,9 @@
 
 ``run_stage`` times a stage, turns its errors into a ``failed`` record with cause and remedy,
 writes ``<dist>/.release/<stage>.json``, and prints the stage's summary. ``run_release`` is the
-local dry run: every stage of the chain in order, from an empty dist dir, then one table. An
-interruption (Ctrl-C, SIGTERM) is recorded and then stops everything at once.
+local dry run: every stage of the chain in order, from an empty dist dir, then one table; the
+stages that need a failed one are not run, which is said once. An interruption (Ctrl-C,
+SIGTERM) is recorded and then stops everything at once.
 """
 
 from __future__ import annotations
@@ -25,7 +26,15 @@ from .errors import (
     StagesFailedError,
 )
 from .ledger import delivered_here
-from .records import FAILED, INTERRUPTED, RECORD_DIR, StageRecord, sha256_of, write_record
+from .records import (
+    FAILED,
+    INTERRUPTED,
+    NOT_RUN,
+    RECORD_DIR,
+    StageRecord,
+    sha256_of,
+    write_record,
+)
 from .stages import PRODUCING_STAGES, RELEASE_CHAIN, stage_function
 from .staging import ensure_dist, remove_stale_scratch
 from .tag import require_release_tag
@@ -140,6 +149,21 @@ def clear_dist_for_release(ctx: RunContext) -> None:
             path.unlink()
 
 
+# What each stage of the dry run takes from earlier ones: validate the builds' files, publish
+# validate's verdict, github-release what publish uploaded (as release.yml chains the jobs).
+# check, the preflight, blocks nothing: the builds still say what they would make.
+NEEDS = {
+    "validate": PRODUCING_STAGES,
+    "publish": frozenset({"validate"}),
+    "github-release": frozenset({"publish"}),
+}
+
+
+def _needed_and_failed(stage: str, done: list[StageRecord]) -> list[str]:
+    needed = NEEDS.get(stage, frozenset())
+    return [r.stage for r in done if r.stage in needed and r.status == FAILED]
+
+
 def run_release(ctx: RunContext) -> list[StageRecord]:
     """Every stage of the chain; raises :class:`StagesFailedError` at the end if any failed."""
     if ctx.tag is not None:
@@ -147,7 +171,18 @@ def run_release(ctx: RunContext) -> list[StageRecord]:
     clear_dist_for_release(ctx)
     ensure_dist(ctx.dist)  # every stage's record goes into it, the check's (the first) too
     started = time.monotonic()
-    records = [run_stage(ctx, name)[0] for name in RELEASE_CHAIN]
+    records: list[StageRecord] = []
+    for index, name in enumerate(RELEASE_CHAIN):
+        failed_before = _needed_and_failed(name, records)
+        if failed_before:
+            # Every later stage needs this one: each would only restate the failure its own
+            # way ("holds no wheels", "validate did not pass"). One line says it for all.
+            later = RELEASE_CHAIN[index:]
+            cause = f"{' and '.join(failed_before)} failed"
+            records += [StageRecord(stage=stage, status=NOT_RUN, reason=cause) for stage in later]
+            report.not_run(ctx.console, later, cause)
+            break
+        records.append(run_stage(ctx, name)[0])
     report.release_summary(ctx.console, records, time.monotonic() - started, ctx.dist)
     failed = [r.stage for r in records if r.status == FAILED]
     if failed:

@@ -32,6 +32,8 @@ SKIPPED = "skipped"  # this host cannot build it; CI does
 HOST_BUILD = "host build"  # built, but not the way CI builds it
 NOT_SHIPPED = "not shipped"  # the configuration says the project has none (sdist = false)
 INTERRUPTED = "interrupted"
+# The dry run did not start the stage: one it needs failed (no record is written).
+NOT_RUN = "not run"
 
 ERROR = "error"
 WARNING = "warning"

@@ -17,6 +17,7 @@ from .records import (
     FAILED,
     HOST_BUILD,
     INTERRUPTED,
+    NOT_RUN,
     NOT_SHIPPED,
     OK,
     SKIPPED,
@@ -32,6 +33,7 @@ _STATUS_COLOUR = {
     SKIPPED: "yellow",
     HOST_BUILD: "yellow",
     NOT_SHIPPED: "dim",
+    NOT_RUN: "red",
 }
 
 
@@ -61,6 +63,14 @@ def stage_result(console: Console, record: StageRecord) -> None:
     console.step_summary(_stage_markdown(record))
 
 
+def not_run(console: Console, stages: Sequence[str], cause: str) -> None:
+    """The stages the dry run did not start, and why: once for all of them."""
+    console.line(f"<== {', '.join(stages)}: {console.paint(NOT_RUN, 'red')}: {cause}")
+    console.line()
+    named = ", ".join(f"`{stage}`" for stage in stages)
+    console.step_summary(f"### nox-release {named}: {NOT_RUN}\n\n{cause}")
+
+
 def _stage_markdown(record: StageRecord) -> str:
     lines = [f"### nox-release `{record.stage}`: {record.status} ({record.duration_s:.1f}s)"]
     if record.reason:
@@ -76,11 +86,21 @@ def _stage_markdown(record: StageRecord) -> str:
 
 
 def _rows(records: Sequence[StageRecord]) -> list[list[str]]:
+    """A row per stage. Each artifact is listed once, under the stage that made it; the stages
+    that take them on (validate, publish, github-release) count the ones above."""
     rows = []
+    listed: set[str] = set()
     for record in records:
-        names = _artifacts(record) or ["-"]
-        rows.append([record.stage, record.status, f"{record.duration_s:.1f}s", names[0]])
-        rows.extend(["", "", "", name] for name in names[1:])
+        new = [a for a in record.artifacts if a.name not in listed]
+        cells = [f"{a.name} ({human_size(a.size)})" for a in new]
+        above = len(record.artifacts) - len(new)
+        if above:
+            cells.append(f"the {above} files above" if above > 1 else "the file above")
+        listed.update(a.name for a in record.artifacts)
+        cells = cells or ["-"]
+        duration = "-" if record.status == NOT_RUN else f"{record.duration_s:.1f}s"
+        rows.append([record.stage, record.status, duration, cells[0]])
+        rows.extend(["", "", "", cell] for cell in cells[1:])
     return rows
 
 
@@ -92,8 +112,11 @@ def release_summary(
     console.table(headers, _rows(records))
     # A stage that did its job, or did not run by the configuration's choice ("not shipped"),
     # needs no pointer; one that failed, skipped or built differently from CI does.
+    # A stage not run was explained once, with its cause, where the dry run stopped.
     explained = [
-        r.stage for r in records if (r.reason or r.error) and r.status not in (OK, NOT_SHIPPED)
+        r.stage
+        for r in records
+        if (r.reason or r.error) and r.status not in (OK, NOT_SHIPPED, NOT_RUN)
     ]
     if explained:
         console.line(

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import run_release, tiny_project
+from conftest import Release, run_release, tiny_project
 
 from release import __version__, cli
 from release.backends.base import BuildOutcome, Unavailable
@@ -245,6 +245,10 @@ def test_release_dry_run_of_a_pure_project(tmp_path: Path) -> None:
     )
     assert re.fullmatch(r"build-windows\s+not shipped\s+\d+\.\ds\s+-", rows["build-windows"])
     assert re.fullmatch(rf"sdist\s+ok\s+\d+\.\ds\s+tiny-1\.0\.tar\.gz {size}", rows["sdist"])
+    # Each artifact is listed once, under the stage that made it; the later stages count them.
+    for stage in ("validate", "publish", "github-release"):
+        assert re.fullmatch(rf"{stage}\s+ok\s+\d+\.\ds\s+the 2 files above", rows[stage])
+    assert "\n".join(table).count("tiny-1.0.tar.gz") == 1
     # An intentional choice is said once, plainly, and is no warning.
     assert proc.stdout.count("ships no windows wheels") == 1
     assert "warning:" not in proc.stdout
@@ -272,6 +276,65 @@ def test_release_dry_run_of_a_pure_project(tmp_path: Path) -> None:
         assert command["returncode"] == 0
     assert records["build-windows"]["artifacts"] == []
     assert records["build-windows"]["reason"]
+
+
+def dry_run(project: Path, **extra: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
+    env.pop("RELEASE_PROJECT", None)
+    env.update(extra)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return subprocess.run(
+        [sys.executable, "-m", "release", "release", "--project", str(project)],
+        cwd=project, env=env, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+
+
+def test_after_a_failed_build_the_dry_run_says_once_why_the_rest_cannot_run(
+    tmp_path: Path,
+) -> None:
+    project = tiny_project(tmp_path)
+    # A build backend of the project's own that builds the sdist but fails the wheel.
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            'build-backend = "setuptools.build_meta"',
+            'build-backend = "broken_backend"\nbackend-path = ["."]',
+        )
+    )
+    (project / "broken_backend.py").write_text(
+        "from setuptools.build_meta import *  # noqa: F403\n\n\n"
+        "def build_wheel(*args, **kwargs):\n    raise SystemExit('no wheel today')\n"
+    )
+    job_summary = tmp_path / "summary.md"
+    proc = dry_run(project, GITHUB_STEP_SUMMARY=str(job_summary))
+    out = proc.stdout
+    assert proc.returncode != 0 and "Traceback" not in out + proc.stderr
+    assert "build-linux: failed" in out and "sdist: ok" in out
+    markdown = job_summary.read_text()
+    assert markdown.count("build-linux failed") == 1
+    assert "`validate`, `publish`, `github-release`: not run\n\nbuild-linux failed" in markdown
+    # Said once, for every stage that needs the failed one, and nothing else about them.
+    assert out.count("build-linux failed") == 1, out
+    assert "<== validate, publish, github-release: not run: build-linux failed" in out
+    assert "==> validate" not in out and "no wheels" not in out and "did not pass" not in out
+    table = out[out.index("Release dry run summary") :].splitlines()
+    rows = {line.split()[0]: line for line in table[3:] if line and not line[0].isspace()}
+    for stage in ("validate", "publish", "github-release"):
+        assert re.fullmatch(rf"{stage}\s+not run\s+-\s+-", rows[stage])
+    records = project / "dist" / ".release"
+    assert not any(
+        (records / f"{s}.json").exists() for s in ("validate", "publish", "github-release")
+    )
+    assert "the dry run failed at: build-linux." in out + proc.stderr
+
+
+def test_a_failed_check_does_not_stop_the_builds(tmp_path: Path) -> None:
+    project = tiny_project(tmp_path)
+    (project / ".github" / "workflows" / "release.yml").write_text("on: [push\n")
+    proc = dry_run(project)
+    out = proc.stdout
+    assert proc.returncode != 0 and "check: failed" in out
+    assert "build-linux: ok" in out and "validate: ok" in out and "not run" not in out
 
 
 def test_tool_that_is_not_a_table_is_a_config_error(tmp_path: Path) -> None:
@@ -310,3 +373,38 @@ def test_verbose_shows_the_traceback_of_a_stage_error(tmp_path: Path) -> None:
     assert "Traceback" not in quiet.stdout
     assert "Traceback" in loud.stdout and "DistDirError" in loud.stdout
     assert quiet.returncode == loud.returncode == 24
+
+
+# --- each cause said once -----------------------------------------------------------------------
+
+
+def test_a_truncated_wheel_gets_one_cause_and_one_advice(
+    release: Release, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (wheel,) = release.dist.glob("*.whl")
+    data = wheel.read_bytes()
+    wheel.write_bytes(data[: len(data) // 2])  # a download cut off halfway
+    capsys.readouterr()
+    assert cli.main(["validate", "--project", str(release.project)]) != 0
+    out = capsys.readouterr().out
+    errors = [line for line in out.splitlines() if line.startswith("error: [")]
+    assert errors == [f"error: [integrity] {wheel.name}: it is not a readable zip archive "
+                      "(File is not a zip file)"], out  # fmt: skip
+    assert "changed after it was built" not in out and "by hand" not in out
+    findings = release.record("validate")["findings"]
+    assert [f["check"] for f in findings if f["level"] == "error"] == ["integrity"]
+
+
+def test_no_container_engine_is_said_by_build_linux_not_by_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The C example (cibuildwheel) with no container engine on PATH (Docker is in
+    # /usr/local/bin here, and its daemon is not running); check's own tools (zizmor,
+    # check-jsonschema) are beside this Python.
+    monkeypatch.setenv(
+        "PATH", os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"])
+    )
+    project = ROOT / "examples" / "cvec"
+    assert cli.main(["check", "--project", str(project), "--dist", str(tmp_path / "d")]) == 0
+    out = capsys.readouterr().out
+    assert "Podman" not in out and "host build" not in out, out

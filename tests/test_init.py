@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from conftest import EXAMPLES, REPO, write_text
+from test_nox_sessions import FakeSession, load_noxfile
 
 from release import __version__, cli
 from release.config import load_config, read_toml
@@ -28,6 +29,7 @@ from release.errors import (
     WouldOverwriteError,
 )
 from release.init.detect import _GITHUB_REMOTE
+from release.init.noxfile import Source, noxfile
 from release.workflows.files import differences
 
 # What init writes, besides the package's own files.
@@ -462,6 +464,52 @@ def test_workflows_check_on_an_initialised_repository(
     assert "+      - run: nox -s validate\n" in capsys.readouterr().out
 
 
+# --- the generated sessions reuse their environments ----------------------------------------
+
+
+class PinnedSession(FakeSession):
+    """A session of the generated noxfile: ``nox-release constraints`` prints ``constraints``."""
+
+    def __init__(self, location: Path, constraints: Path) -> None:
+        super().__init__(location)
+        self.constraints = constraints
+
+    def run_install(self, *args: str, **_: object) -> str | None:
+        return None if self.no_install else f"{self.constraints}\n"
+
+
+def test_generated_sessions_install_again_only_when_what_they_install_changed(
+    tmp_path: Path,
+) -> None:
+    checkout = tmp_path / "nox-release"
+    write_text(checkout / "pyproject.toml", "[project]\nname = 'nox-release'\n")
+    path = write_text(tmp_path / "noxfile.py", noxfile(Source(f'["-e", f"{checkout}{{extras}}"]')))
+    generated = load_noxfile(path, "generated_noxfile")
+    assert generated.nox.options.reuse_venv == "yes"
+    constraints = write_text(tmp_path / "constraints.txt", "maturin==1.9.0\n")
+    (tmp_path / "venv").mkdir()
+    session = PinnedSession(tmp_path / "venv", constraints)
+    generated.validate(session)
+    assert session.installs[-1] == ("-c", str(constraints), "-e", f"{checkout}[validate]")
+    installs = len(session.installs)
+    generated.validate(session)
+    assert len(session.installs) == installs  # nothing changed: nothing installed
+    assert len(session.runs) == 2
+    constraints.write_text("maturin==1.9.1\n")  # another nox-release pins other tools
+    generated.validate(session)
+    assert len(session.installs) == 2 * installs
+    write_text(checkout / "pyproject.toml", "[project]\nname = 'nox-release'\n# changed\n")
+    generated.validate(session)
+    assert len(session.installs) == 3 * installs
+    session.no_install = True  # nox -R, with the checkout changed again: nothing stamped
+    write_text(checkout / "pyproject.toml", "[project]\nname = 'nox-release'\n")
+    generated.validate(session)
+    assert len(session.installs) == 3 * installs
+    session.no_install = False
+    generated.validate(session)
+    assert len(session.installs) == 4 * installs
+
+
 # --- check and the dry run, with the noxfile init wrote ----------------------------------------
 
 
@@ -482,3 +530,15 @@ def test_check_and_release_succeed_on_the_result(example: str, tmp_path: Path) -
     assert records["check"]["status"] == "ok"
     assert records["validate"]["status"] == "ok"
     assert "installed from it" in records["publish"]["reason"]
+
+
+@pytest.mark.e2e
+def test_a_second_session_run_reuses_its_environment(tmp_path: Path) -> None:
+    root = stripped_copy("tally", tmp_path, "git@github.com:octo-org/tally.git")
+    assert init(root) == 0
+    assert nox(root, "-s", "check").returncode == 0
+    again = nox(root, "-s", "check")
+    output = again.stdout + again.stderr
+    assert again.returncode == 0, output
+    assert "Reusing existing virtual environment" in output
+    assert " install " not in output and "nox-release constraints" not in output, output

@@ -34,17 +34,13 @@ class WheelSetCheck(Check):
             if record.status == SKIPPED and (platform := stage.removeprefix("build-")) != stage
         }
         found: list[Finding] = []
-        counts = {"missing": 0, "unexpected": 0, "duplicate": 0, "not built here": 0}
         matched: set[str] = set()
         for entry in expected.wheels:
             hits = [w.filename for w in wheels if entry.matches(w.tag_strings)]
             matched.update(hits)
             if not hits:
-                kind, finding = self._missing(entry, entry.platform in skipped, ctx.strict)
-                counts[kind] += 1
-                found.append(finding)
+                found.append(self._missing(entry, entry.platform in skipped, ctx.strict))
             elif len(hits) > 1:
-                counts["duplicate"] += 1
                 found.append(
                     self.error(
                         f"{len(hits)} wheels match the one expected {entry.platform} wheel "
@@ -52,16 +48,13 @@ class WheelSetCheck(Check):
                         remedy="keep one and remove the others from the dist dir.",
                     )
                 )
-        for wheel in wheels:
-            if wheel.filename not in matched:
-                counts["unexpected"] += 1
-                found.append(self._unexpected(wheel))
-        problems = ", ".join(f"{n} {kind}" for kind, n in counts.items() if n)
+        found += [self._unexpected(w) for w in wheels if w.filename not in matched]
+        # Each wheel missing, unexpected or not built here is its own finding above: the
+        # summary says the numbers and where the set comes from, not the problems again.
         found.append(
             self.info(
-                f"expected {len(expected.wheels)} wheels, found {len(wheels)}"
-                f"{' (' + problems + ')' if problems else ''}; expected set from "
-                f"{expected.source}"
+                f"expected {len(expected.wheels)} wheels, found {len(wheels)}; expected set "
+                f"from {expected.source}"
             )
         )
         return found
@@ -103,25 +96,23 @@ class WheelSetCheck(Check):
             if wheel.platform not in (*RELEASE_PLATFORMS, ANY, UNKNOWN)
         ]
 
-    def _missing(self, entry: ExpectedWheel, skipped: bool, strict: bool) -> tuple[str, Finding]:
+    def _missing(self, entry: ExpectedWheel, skipped: bool, strict: bool) -> Finding:
         what = f"the {entry.platform} wheel {entry.describe()}"
         stage = f"build-{entry.platform}"
         if not skipped:
-            return "missing", self.error(
+            return self.error(
                 f"{what} is missing",
                 remedy=f"check the {stage} output and record, or change the expected set "
                 f"([tool.release.wheels] {entry.platform}).",
             )
         if strict:
-            return "missing", self.error(
+            return self.error(
                 f"{what} is missing: {stage} was skipped where it ran, and --strict needs "
                 "every wheel",
                 remedy=f"run {stage} where it can build (its record says where) and put its "
                 "wheels in the dist dir.",
             )
-        return "not built here", self.info(
-            f"{what} {NOT_BUILT_HERE} ({stage} was skipped; its record says why)"
-        )
+        return self.info(f"{what} {NOT_BUILT_HERE} ({stage} was skipped; its record says why)")
 
     def _unexpected(self, wheel: Distribution) -> Finding:
         platform = wheel.platform or UNKNOWN

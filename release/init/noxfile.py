@@ -57,16 +57,24 @@ here and in GitHub Actions, where .github/workflows/release.yml calls these sess
     nox -s build-linux|build-windows|sdist|validate|publish|github-release -- [options]
 
 Written by `nox-release init`. _nox_release says which nox-release the sessions install;
-its version pins every tool the stages run too (the constraints file it ships).
+its version pins every tool the stages run too (the constraints file it ships). Each
+session keeps its environment and installs again only when that changes; `nox -N` makes the
+environments afresh.
 """
 
 from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
 
 import nox
 
 nox.needs_version = ">=2024.3.2"
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["check"]
+# A second `nox -s validate` reuses the first one's environment (-N: a fresh one).
+nox.options.reuse_venv = "yes"
 
 
 def _nox_release(extras: str = "") -> list[str]:
@@ -75,16 +83,54 @@ def _nox_release(extras: str = "") -> list[str]:
 
 
 def _stage(session: nox.Session, stage: str, extras: str) -> None:
-    session.install(*_nox_release())
-    # The tool versions this nox-release pins: `nox-release constraints` prints the file's path.
-    # (The console script, not `python -m release`: a release/ of this project would win.)
-    found = session.run_install("nox-release", "constraints", silent=True)
-    pinned = ["-c", str(found).strip().splitlines()[-1]] if found else []
-    session.install(*pinned, *_nox_release(f"[{{extras}}]"))
+    wanted = _nox_release(f"[{{extras}}]")
+    stamp = _stamp(session)
+    key = json.dumps([wanted, [_digest(f"{{c}}/pyproject.toml") for c in _checkouts(wanted)]])
+    if stamp is None or not _holds(stamp, key):
+        if stamp is not None:
+            stamp.unlink(missing_ok=True)  # an install that fails halfway leaves no stamp
+        session.install(*_nox_release())
+        # The tool versions this nox-release pins: `nox-release constraints` prints the file's
+        # path. (The console script, not `python -m release`: a release/ here would win.)
+        found = session.run_install("nox-release", "constraints", silent=True)
+        pinned = ["-c", str(found).strip().splitlines()[-1]] if found else []
+        session.install(*pinned, *wanted)
+        if stamp is not None and found is not None:  # None: `nox -R` skipped the installs
+            constraints = {{p: _digest(p) for p in pinned[1:]}}
+            stamp.write_text(json.dumps({{"key": key, "constraints": constraints}}))
     # On Ctrl-C nox-release stops its tools itself and says so: give it the time.
     session.run(
         "nox-release", stage, *session.posargs, interrupt_timeout=10.0, terminate_timeout=5.0
     )
+
+
+def _stamp(session: nox.Session) -> Path | None:
+    """Where the environment records its last install (None: no environment of its own)."""
+    location = getattr(session.virtualenv, "location", None)
+    return Path(location, ".nox-release-installed") if location else None
+
+
+def _checkouts(wanted: list[str]) -> list[str]:
+    """A local checkout installed editable: its code needs no reinstall, its pyproject.toml
+    does."""
+    return [a.split("[")[0] for a in wanted if Path(a.split("[")[0]).is_dir()]
+
+
+def _holds(stamp: Path, key: str) -> bool:
+    """The last install was ``key``, and the constraints it read are unchanged."""
+    try:
+        installed = json.loads(stamp.read_text())
+        constraints = installed["constraints"].items()
+        return installed["key"] == key and all(_digest(p) == d for p, d in constraints)
+    except (OSError, ValueError, KeyError, AttributeError, TypeError):
+        return False
+
+
+def _digest(path: str) -> str | None:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
 '''
 
 SESSION = '''
