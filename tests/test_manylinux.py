@@ -8,17 +8,20 @@ import importlib.metadata
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from conftest import check_context, tiny_project
 from wheel_factory import write_wheel
 
+from release.checks.base import json_object_in
 from release.checks.manylinux import ManylinuxCheck, split_batch
 from release.config import load_config
 from release.dists import read_distribution
 from release.records import Finding
 
+REPO = Path(__file__).resolve().parent.parent
 PY_INIT = "void *PyLong_FromLong(long v);\n"
 
 
@@ -132,6 +135,23 @@ def test_each_wheel_gets_its_own_verdict_from_few_processes(
     assert len(batches) == min(len(dists), os.cpu_count() or 1)
     given = sorted(Path(a).name for argv in batches for a in argv if a.endswith(".whl"))
     assert given == sorted(p.name for p in built.values())
+
+
+def test_the_batch_reports_what_auditwheel_show_reports(built: dict[str, Path]) -> None:
+    """Word for word, for every kind of wheel: nothing is lost by judging many per process."""
+    dists = [read_distribution(path) for path in built.values()]
+    batch = subprocess.run(
+        [sys.executable, "-m", "release.auditwheel_batch", *(str(p) for p in built.values())],
+        capture_output=True, text=True, check=True, cwd=REPO,
+    )  # fmt: skip
+    for dist, status, output in split_batch(dists, batch.returncode, batch.stdout):
+        alone = subprocess.run(
+            ["auditwheel", "show", "--json", str(dist.path)],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        said = alone.stderr + alone.stdout
+        assert (status, json_object_in(output)) == (alone.returncode, json_object_in(said))
+        assert output.splitlines()[-1] == said.splitlines()[-1], dist.filename
 
 
 def test_a_batch_that_died_leaves_its_unjudged_wheels_an_error(built: dict[str, Path]) -> None:
