@@ -35,6 +35,11 @@ In one run:
 Prints for each size the wheels, binaries, both wall times, ``ratio <validate / loop>``
 (``half-size ratio`` for the half size) and binaries per second, then how each time grew,
 and last ``ratio <value>`` at full size. The target is a ratio of at most 0.5.
+
+``--tiny N`` times something else: validate alone on N tiny manylinux wheels (one small
+extension each, compiled on its own; up to 300 distinct tags), where the cost of judging a
+wheel is mostly the cost of starting its tools. Prints ``tiny: validate of N manylinux
+wheels took <s>``.
 """
 
 from __future__ import annotations
