@@ -2,7 +2,7 @@
 ``python -m release.auditwheel_batch WHEEL...``.
 
 auditwheel's command line judges one wheel per process, and starting Python and importing
-auditwheel costs more than judging a small wheel: 300 wheels took 18.9 s. This runs the
+auditwheel costs more than judging a small wheel (validate of 300 took 18.9 s). This runs the
 command line's own code (its parser and ``show``) on each wheel in turn, in this process,
 and closes each wheel's output with a line ``@@auditwheel-batch <index> <exit status>``;
 the report before it is the JSON ``auditwheel show --json`` prints. A failure of auditwheel
@@ -11,7 +11,7 @@ on one wheel (an exception, its parser refusing the file) is that wheel's exit s
 
 It runs as a child of nox-release, through the runner, so time limits, the process group
 and the record still apply, and auditwheel reads the host (ld.so.conf, the musl loader)
-exactly as its command line does. It never imports nox-release.
+exactly as its command line does. It imports nothing else of nox-release.
 """
 
 from __future__ import annotations
