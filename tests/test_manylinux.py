@@ -5,6 +5,7 @@ build the extensions here, and every wheel goes through the batches of
 from __future__ import annotations
 
 import importlib.metadata
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -19,6 +20,7 @@ from release.checks.base import json_object_in
 from release.checks.manylinux import ManylinuxCheck, split_batch
 from release.config import load_config
 from release.dists import read_distribution
+from release.errors import ToolNotFoundError
 from release.records import Finding
 
 REPO = Path(__file__).resolve().parent.parent
@@ -173,3 +175,20 @@ def test_the_version_recorded_is_the_auditwheel_that_judged(tmp_path: Path) -> N
     ctx = check_context(load_config(tiny_project(tmp_path)))
     version = ManylinuxCheck().tool_version("auditwheel", ctx.runner)
     assert version == f"auditwheel {importlib.metadata.version('auditwheel')}"
+
+
+def test_without_auditwheel_in_this_python_the_error_says_where_to_install_it(
+    built: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ctx = check_context(load_config(tiny_project(tmp_path)))
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *rest: None if name == "auditwheel" else real_find_spec(name, *rest),
+    )
+    with pytest.raises(ToolNotFoundError) as info:
+        ManylinuxCheck().run([read_distribution(built["ok"])], ctx)
+    assert sys.executable in info.value.cause
+    assert f"{sys.executable} -m pip install auditwheel" in info.value.remedy
+    assert ctx.runner.history == []
