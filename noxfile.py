@@ -125,9 +125,11 @@ def release(session: nox.Session) -> None:
 
 
 # What the tests run besides Python tools: MinGW-w64 (cross builds, PE fixtures), objdump,
-# a C compiler for the C example, patchelf for auditwheel, pkg-config (its failure messages);
-# the Windows Rust target.
-TEST_SYSTEM_PACKAGES = ["binutils", "gcc", "libc6-dev", "mingw-w64", "patchelf", "pkg-config"]
+# a C compiler for the C example, patchelf for auditwheel, pkg-config (its failure messages),
+# musl-gcc (musl-linked binaries for the manylinux check); the Windows Rust target.
+TEST_SYSTEM_PACKAGES = [
+    "binutils", "gcc", "libc6-dev", "mingw-w64", "musl-tools", "patchelf", "pkg-config",
+]  # fmt: skip
 
 
 def _test_system_packages(session: nox.Session, *options: str) -> None:

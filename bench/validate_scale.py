@@ -35,12 +35,18 @@ In one run:
 Prints for each size the wheels, binaries, both wall times, ``ratio <validate / loop>``
 (``half-size ratio`` for the half size) and binaries per second, then how each time grew,
 and last ``ratio <value>`` at full size. The target is a ratio of at most 0.5.
+
+``--tiny N`` times something else: validate alone on N tiny manylinux wheels (one small
+extension each, compiled on its own; up to 300 distinct tags), where the cost of judging a
+wheel is mostly the cost of starting its tools. Prints ``tiny: validate of N manylinux
+wheels took <s>``.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import hashlib
 import io
 import json
@@ -53,7 +59,7 @@ import tarfile
 import tempfile
 import time
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -314,6 +320,64 @@ def build_windows_binaries(spec: WheelSpec, work: Path) -> dict[str, Path]:
     return members
 
 
+# --- tiny wheels (--tiny) ------------------------------------------------------------------
+
+# 25 interpreter/ABI tags x 12 manylinux floors: 300 distinct tags, all x86_64.
+TINY_FLOORS = range(17, 29)
+MAX_TINY = len(INTERPRETERS) * len(TINY_FLOORS)
+
+
+def tiny_specs(count: int) -> list[WheelSpec]:
+    chosen = [(f, interp) for f in TINY_FLOORS for interp in INTERPRETERS][:count]
+    return [
+        WheelSpec(index, "linux", python, abi, f"manylinux_2_{floor}_x86_64", dll)
+        for index, (floor, (python, abi, dll)) in enumerate(chosen)
+    ]
+
+
+def build_tiny_binaries(spec: WheelSpec, work: Path) -> dict[str, Path]:
+    """One small extension module: a few KB, glibc's snprintf, its own seed."""
+    seed = f"{spec.tag}-{spec.index}"
+    (work / "_tiny.c").write_text(
+        "#include <stdio.h>\n"
+        "void *PyLong_FromLong(long v);\n"
+        f'static const char seed[] = "{seed}";\n'
+        "void *PyInit__tiny(void) {\n"
+        '  char buf[128]; int n = snprintf(buf, sizeof buf, "%s", seed);\n'
+        "  return PyLong_FromLong(n);\n}\n"
+    )
+    run([tool("gcc"), "-shared", "-fPIC", "-O1", "-s", "-o", "_tiny.so", "_tiny.c"], work)
+    return {f"{NAME}/_tiny.so": work / "_tiny.so"}
+
+
+def tiny_main(count: int, keep: Path | None) -> int:
+    """Time validate alone on ``count`` tiny manylinux wheels (and an sdist)."""
+    env = bench_env()
+    os.environ["PATH"] = env["PATH"]
+    with contextlib.ExitStack() as stack:
+        if keep:
+            keep.mkdir(parents=True)
+            scratch = keep.resolve()
+        else:
+            scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-tiny-")))
+        specs = tiny_specs(count)
+        started = time.perf_counter()
+        dist = build_release(specs, scratch, build_tiny_binaries)
+        print(f"built {count} tiny manylinux wheels + 1 sdist in "
+              f"{time.perf_counter() - started:.1f} s (not timed)")  # fmt: skip
+        project = write_project(scratch / "project", specs)
+        subprocess.run([sys.executable, "-m", "release", "--version"], cwd=REPO, env=env,
+                       capture_output=True, check=True)  # fmt: skip
+        elapsed = time_validate(project, dist, scratch / "validate.log", env)
+        record: dict[str, Any] = json.loads((dist / ".release" / "validate.json").read_text())
+        if record["status"] != "ok" or any(f["level"] == "error" for f in record["findings"]):
+            fail(f"validate did not pass on the tiny wheels (log: {scratch / 'validate.log'})")
+        check_audited(record, {s.file_name for s in specs})
+        print(f"validate.json: {tool_seconds(record)}")
+        print(f"tiny: validate of {count} manylinux wheels took {elapsed:.2f} s")
+    return 0
+
+
 # --- archives ----------------------------------------------------------------------------
 
 DESCRIPTION = """\
@@ -420,7 +484,11 @@ def write_project(root: Path, specs: Sequence[WheelSpec]) -> Path:
     return root
 
 
-def build_release(specs: Sequence[WheelSpec], scratch: Path) -> Path:
+def build_release(
+    specs: Sequence[WheelSpec],
+    scratch: Path,
+    linux_binaries: Callable[[WheelSpec, Path], dict[str, Path]] | None = None,
+) -> Path:
     """Compile every wheel's binaries (in parallel, one wheel per job) and pack the dist."""
     dist = scratch / "dist-full"
     dist.mkdir()
@@ -429,7 +497,7 @@ def build_release(specs: Sequence[WheelSpec], scratch: Path) -> Path:
         work = scratch / "build" / f"{spec.index:03d}"
         work.mkdir(parents=True)
         if spec.os == "linux":
-            binaries = build_linux_binaries(spec, work)
+            binaries = (linux_binaries or build_linux_binaries)(spec, work)
         else:
             binaries = build_windows_binaries(spec, work)
         return write_wheel(dist, spec, binaries)
@@ -545,10 +613,7 @@ def check_validate_record(dist: Path, specs: Sequence[WheelSpec]) -> dict[str, A
         if missing:
             fail(f"validate did not run {sorted(missing)} on {name}")
     commands = record["commands"]
-    audited = {Path(c["argv"][-1]).name for c in commands if c["argv"][0] == "auditwheel"}
-    linux = {s.file_name for s in specs if s.os == "linux"}
-    if audited != linux or any(c["returncode"] for c in commands if c["argv"][0] == "auditwheel"):
-        fail(f"auditwheel ran on {len(audited)} wheels, with success needed on {len(linux)}")
+    check_audited(record, {s.file_name for s in specs if s.os == "linux"})
     dumped = sum(len(c["argv"]) - 2 for c in commands if c["argv"][0] == "objdump")
     windows_binaries = sum(s.binaries for s in specs if s.os == "windows")
     if dumped != windows_binaries:
@@ -557,6 +622,23 @@ def check_validate_record(dist: Path, specs: Sequence[WheelSpec]) -> dict[str, A
     if not set(files) <= twined:
         fail("twine check did not see every file")
     return record
+
+
+def auditwheel_runs(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """validate's auditwheel commands: batches of ``python -m release.auditwheel_batch``, or
+    one ``auditwheel show`` per wheel (before 2026-12-05), so older revisions can be timed."""
+    return [
+        c
+        for c in record["commands"]
+        if c["argv"][0] == "auditwheel" or "release.auditwheel_batch" in c["argv"]
+    ]
+
+
+def check_audited(record: dict[str, Any], linux: set[str]) -> None:
+    runs = auditwheel_runs(record)
+    audited = [Path(a).name for c in runs for a in c["argv"] if a.endswith(".whl")]
+    if sorted(audited) != sorted(linux) or any(c["returncode"] for c in runs):
+        fail(f"auditwheel judged {len(audited)} wheels, with success needed on {len(linux)}")
 
 
 def check_loop_log(log: Path, specs: Sequence[WheelSpec]) -> None:
@@ -578,7 +660,8 @@ def tool_seconds(record: dict[str, Any]) -> str:
     """Where validate's time went, from the durations its record keeps per command."""
     totals: dict[str, list[float]] = {}
     for command in record["commands"]:
-        totals.setdefault(command["argv"][0], []).append(command["duration_s"])
+        name = "auditwheel" if command in auditwheel_runs(record) else command["argv"][0]
+        totals.setdefault(name, []).append(command["duration_s"])
     parts = [f"{name} {len(d)}x {sum(d):.2f} s" for name, d in totals.items()]
     return f"stage {record['duration_s']:.2f} s; tools (summed, some run in parallel): " + (
         ", ".join(parts)
@@ -638,7 +721,17 @@ def main() -> int:
         help=f"wheels at full size, a multiple of 4 up to {MAX_WHEELS} (default 100: 500 binaries)",
     )
     parser.add_argument("--keep", type=Path, help="build in this new dir and keep it")
+    parser.add_argument(
+        "--tiny",
+        type=int,
+        metavar="N",
+        help=f"instead: time validate alone on N tiny manylinux wheels (up to {MAX_TINY})",
+    )
     args = parser.parse_args()
+    if args.tiny is not None:
+        if not 1 <= args.tiny <= MAX_TINY:
+            parser.error(f"--tiny must be between 1 and {MAX_TINY}")
+        return tiny_main(args.tiny, args.keep)
     if args.wheels % 4 or not 4 <= args.wheels <= MAX_WHEELS:
         parser.error(f"--wheels must be a multiple of 4 between 4 and {MAX_WHEELS}")
 

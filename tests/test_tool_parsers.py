@@ -166,6 +166,32 @@ def test_auditwheel_outside_library_is_one_error() -> None:
 
 # --- abi3audit --report ------------------------------------------------------------------------
 
+
+def test_a_musl_build_tagged_manylinux_too_is_an_error_for_the_manylinux_tag() -> None:
+    """auditwheel rates the musl-linked binary musllinux_1_2: that meets the musllinux tag
+    and not the manylinux one, though 1.2 is no newer than 2.17 (musl-gcc, 2026-12-05)."""
+    name = "demo_pkg-1.0-cp39-abi3-manylinux_2_17_x86_64.musllinux_1_2_x86_64.whl"
+    (error,) = audit("auditwheel-musl-tagged-manylinux-and-musllinux.txt", name)
+    assert error.level == "error" and error.file == name
+    assert error.message == (
+        "claims manylinux_2_17_x86_64, but its binaries link musl libc "
+        "(auditwheel: musllinux_1_2_x86_64)"
+    )
+    assert "tag it musllinux only" in (error.remedy or "")
+
+
+def test_a_musl_build_tagged_manylinux_is_said_to_be_built_for_musl() -> None:
+    """auditwheel leaves the musl binary out and then says the wheel holds none; the cause
+    is the libc, not a build that forgot its extension."""
+    name = "demo_pkg-1.0-cp39-abi3-manylinux_2_17_x86_64.whl"
+    (error,) = audit("auditwheel-musl-tagged-manylinux.txt", name, 1)
+    assert error.message == (
+        "it is tagged manylinux_2_17_x86_64, but its binaries are built for another "
+        "platform: _m.abi3.so for musl libc"
+    )
+    assert "no native code" not in error.message
+
+
 BASELINE = "base-1.0-cp39-abi3-manylinux_2_17_x86_64.whl"
 CLEAN = "tally-0.3.1-cp39-abi3-manylinux2014_x86_64.manylinux_2_17_x86_64.whl"
 VIOLATION = "viol-1.0-cp39-abi3-manylinux_2_17_x86_64.whl"

@@ -74,6 +74,10 @@ class Check:
     def run(self, dists: Sequence[Distribution], ctx: CheckContext) -> list[Finding]:
         raise NotImplementedError
 
+    def tool_version(self, tool: str, runner: Runner) -> str:
+        """The version of ``tool`` that judges the files: by default the one on PATH."""
+        return runner.tool_version(tool)
+
     # A finding's message is a clause without a closing period (reports add their own); a
     # ReleaseError's cause, which ends with one, can be passed as it is.
     def error(self, message: str, file: str | None = None, remedy: str | None = None) -> Finding:

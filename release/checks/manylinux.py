@@ -5,24 +5,35 @@
 manylinux policy (``external_libs``). A wheel claiming an older glibc than its symbols need,
 or needing an outside library, fails on users' machines with an ImportError; both are errors.
 When auditwheel cannot analyse a wheel, its own reason (the JSON ``error``) is reported.
+
+auditwheel runs as ``auditwheel show --json`` would, but many wheels to a process
+(:mod:`release.auditwheel_batch`), one process per core: its command line takes one wheel
+per process, and starting it costs more than judging a small wheel.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
+import importlib.util
 import os
 import re
+import sys
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+from ..auditwheel_batch import MARKER
 from ..config import manylinux_glibc
 from ..dists import LINUX, Distribution
+from ..errors import ToolNotFoundError
 from ..records import Finding
-from ..runner import child_env
+from ..runner import Runner, child_env
 from .base import Check, CheckContext, json_object_in, readable
 
 # manylinux1/2010/2014 are the legacy spellings of manylinux_2_5/2_12/2_17.
 _POLICY = re.compile(r"^(manylinux|musllinux)_?(\d+_\d+|1|2010|2014)_[^_]")
 _NOT_PLATFORM = "does not look like a platform wheel"
+# auditwheel's log line for a binary it leaves out: "ignoring: _m.so with musl libc".
+_SKIPPED = re.compile(r"ignoring: (\S+) with (\S+) (libc|architecture)$", re.MULTILINE)
 
 
 def policy_version(platform: str) -> tuple[str, tuple[int, int]] | None:
@@ -55,23 +66,41 @@ class ManylinuxCheck(Check):
                     remedy="run nox -s validate on Linux (CI's validate job does).",
                 )
             ]
-        ctx.runner.require("auditwheel", why="Linux wheels are checked with auditwheel show")
+        if importlib.util.find_spec("auditwheel") is None:
+            raise ToolNotFoundError(
+                f"auditwheel is not installed in the Python that runs nox-release "
+                f"({sys.executable}); Linux wheels are checked with its library.",
+                f"{sys.executable} -m pip install auditwheel, or run nox -s validate, which "
+                "installs it.",
+            )
+        # auditwheel's command line judges one wheel per process, and its start costs more
+        # than judging a small wheel; one batch per core judges them all, through the runner.
+        batches = max(1, min(len(dists), os.cpu_count() or 1))
+        chunks = [list(dists[i::batches]) for i in range(batches)]
 
-        def show(dist: Distribution) -> tuple[Distribution, int, str]:
+        def show(chunk: list[Distribution]) -> list[tuple[Distribution, int, str]]:
             result = ctx.runner.run(
-                ["auditwheel", "show", "--json", str(dist.path)],
+                [sys.executable, "-m", "release.auditwheel_batch", *(str(d.path) for d in chunk)],
                 env=child_env(uncoloured=True),
                 check=False,
-                why=f"auditing {dist.filename}",
+                why=f"auditing {len(chunk)} Linux wheel(s) with auditwheel",
                 quiet=True,
             )
-            return dist, result.returncode, result.output
+            return split_batch(chunk, result.returncode, result.output)
 
-        # One auditwheel process per wheel is all its CLI offers; run them side by side.
-        workers = max(1, min(len(dists), os.cpu_count() or 1))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(show, dists))
+        with ThreadPoolExecutor(max_workers=batches) as pool:
+            results = [r for judged in pool.map(show, chunks) for r in judged]
+        order = {d.filename: i for i, d in enumerate(dists)}
+        results.sort(key=lambda r: order[r[0].filename])
         return [f for dist, code, output in results for f in self.judge(dist, code, output)]
+
+    def tool_version(self, tool: str, runner: Runner) -> str:
+        # The auditwheel that judged the files is the one this Python imports, which need
+        # not be the one on PATH.
+        try:
+            return f"auditwheel {importlib.metadata.version('auditwheel')}"
+        except importlib.metadata.PackageNotFoundError:
+            return "not found"
 
     def judge(self, dist: Distribution, returncode: int, output: str) -> list[Finding]:
         name = dist.filename
@@ -81,6 +110,20 @@ class ManylinuxCheck(Check):
         )
         if "error" in report:
             reason = str(report["error"])
+            skipped = _SKIPPED.findall(output)
+            if _NOT_PLATFORM in reason and skipped:
+                # auditwheel skips binaries of another libc or CPU than the tag's, then finds
+                # none left: the binaries are there, built for another platform.
+                built_for = "; ".join(f"{elf} for {what} {kind}" for elf, what, kind in skipped)
+                return [
+                    self.error(
+                        f"it is tagged {', '.join(linux_platforms)}, but its binaries are "
+                        f"built for another platform: {built_for}",
+                        name,
+                        "build it for the platform its tag names (glibc for manylinux, musl for "
+                        "musllinux, the tag's CPU), or tag it for the platform it was built for.",
+                    )
+                ]
             if _NOT_PLATFORM in reason:
                 return [
                     self.error(
@@ -135,8 +178,19 @@ class ManylinuxCheck(Check):
             if claimed is None:
                 continue  # linux_*: the pypi-tags check reports it
             family, version = claimed
-            meets = possible_policy is not None and possible_policy[0] == family
-            if not meets or (possible_policy is not None and possible_policy[1] > version):
+            if possible_policy is not None and possible_policy[0] != family:
+                libc = "musl" if family == "manylinux" else "glibc"
+                found.append(
+                    self.error(
+                        f"claims {platform}, but its binaries link {libc} libc "
+                        f"(auditwheel: {possible})",
+                        name,
+                        f"build it against {'glibc' if libc == 'musl' else 'musl'} for a "
+                        f"{family} tag, or tag it {possible_policy[0]} only.",
+                    )
+                )
+                continue
+            if possible_policy is None or possible_policy[1] > version:
                 need = (
                     f"its binaries need at least {possible}"
                     if possible_policy
@@ -159,3 +213,22 @@ class ManylinuxCheck(Check):
 
 
 _BY_HAND = "run `auditwheel show {}` by hand and read what it says."
+
+
+def split_batch(
+    chunk: Sequence[Distribution], returncode: int, output: str
+) -> list[tuple[Distribution, int, str]]:
+    """Each wheel of a ``release.auditwheel_batch`` run with its exit status and output, as
+    ``auditwheel show --json`` alone would have given them. A wheel the batch did not reach
+    (it was killed, or crashed) gets the batch's exit status and its last words."""
+    judged: list[tuple[Distribution, int, str]] = []
+    lines: list[str] = []
+    for line in output.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[0] == MARKER and len(judged) < len(chunk):
+            judged.append((chunk[len(judged)], int(parts[2]), "\n".join(lines)))
+            lines = []
+        else:
+            lines.append(line)
+    rest = "\n".join(lines) or "auditwheel stopped before judging it"
+    return judged + [(d, returncode or 1, rest) for d in chunk[len(judged) :]]

@@ -64,7 +64,7 @@ def validate(ctx: RunContext, record: StageRecord) -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         # The tools' versions are evidence of who judged the files; asked while they judge.
         versions = {
-            tool: pool.submit(ctx.runner.tool_version, tool)
+            tool: pool.submit(check.tool_version, tool, ctx.runner)
             for check, _ in plan
             for tool in check.tools
         }
