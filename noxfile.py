@@ -197,7 +197,8 @@ def lint(session: nox.Session) -> None:
     # The libraries release/ imports when a stage needs them, for mypy to check the calls.
     _install(
         session,
-        "ruff>=0.6", "mypy>=1.11", "tomli", "types-requests", "-e", f"{ROOT}[publish,check]",
+        "ruff>=0.6", "mypy>=1.11", "tomli", "types-requests",
+        "-e", f"{ROOT}[publish,check,validate]",
     )  # fmt: skip
     session.run("ruff", "check", "release", "tests", "bench", "noxfile.py")
     session.run("ruff", "format", "--check", "release", "tests", "bench", "noxfile.py")

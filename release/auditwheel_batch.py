@@ -17,6 +17,7 @@ exactly as its command line does. It imports nothing else of nox-release.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import traceback
@@ -68,7 +69,10 @@ def main(wheels: Sequence[str]) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stdout)
     from auditwheel import wheel_abi
 
-    wheel_abi.json = _DeferredJson(wheel_abi.json)
+    # Only where it is the json module, as in the versions read (6.4-6.8): another
+    # auditwheel runs unchanged, only slower.
+    if getattr(wheel_abi, "json", None) is json:
+        wheel_abi.json = _DeferredJson(json)
     for index, wheel in enumerate(wheels):
         try:
             status = show(wheel)
