@@ -216,7 +216,20 @@ COMMAND_FUNCTIONS = {
 }
 
 
+def _fill_closed_standard_fds() -> None:
+    """Started with ``>&-`` (or ``<&-``, ``2>&-``): put the null device where the closed
+    descriptor was. Otherwise the next file opened (a record) takes its number, and a tool
+    that inherits "stdout" would write into that file."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            # The lower ones are open (or filled just now): this open takes ``fd``.
+            os.open(os.devnull, os.O_RDWR)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _fill_closed_standard_fds()
     args = build_parser().parse_args(argv)
     console = Console(verbose=args.verbose)
     title = f"nox-release {args.stage}"

@@ -352,3 +352,87 @@ def test_a_closed_stdout_does_not_lose_the_record(built_tiny: tuple[Path, Path])
     assert proc.wait(timeout=120) == 0, stderr
     assert "BrokenPipeError" not in stderr and "Traceback" not in stderr
     assert json.loads((dist / ".release" / "validate.json").read_text())["status"] == "ok"
+
+
+# --- stdout closed (>&-) or full (> /dev/full) ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def validated_tiny_for_stdout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A built and validated tiny project, shared: each case below rewrites only its own
+    stage's record."""
+    project = tiny_project(tmp_path_factory.mktemp("stdout"))
+    for stage in ("build-linux", "sdist", "validate"):
+        proc = run_release(stage, "--project", str(project))
+        assert proc.returncode == 0, proc.stdout
+    return project
+
+
+def run_without_stdout(argv: list[str], how: str) -> subprocess.CompletedProcess[str]:
+    """``python -m release ARGV`` with its stdout closed, as ``>&-`` leaves it, or on a
+    device that is always full."""
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    for name in ("GITHUB_ACTIONS", "GITHUB_REF", "GITHUB_STEP_SUMMARY"):
+        env.pop(name, None)
+    command = [sys.executable, "-m", "release", *argv]
+    if how == "closed":
+        return subprocess.run(
+            ["sh", "-c", 'exec "$@" >&-', "sh", *command],
+            cwd=REPO, env=env, stderr=subprocess.PIPE, text=True, check=False, timeout=600,
+        )  # fmt: skip
+    with Path("/dev/full").open("w") as full:
+        return subprocess.run(
+            command, cwd=REPO, env=env, stdout=full, stderr=subprocess.PIPE, text=True,
+            check=False, timeout=600,
+        )  # fmt: skip
+
+
+STDOUT_FAULTS = ["closed", "full"]
+STAGES_WITHOUT_STDOUT = [
+    ["validate"], ["check"], ["publish", "--dry-run"], ["github-release", "--dry-run"]
+]  # fmt: skip
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full on this system")
+@pytest.mark.parametrize("how", STDOUT_FAULTS)
+@pytest.mark.parametrize("argv", STAGES_WITHOUT_STDOUT, ids=lambda argv: argv[0])
+def test_a_stage_without_stdout_does_its_work(
+    validated_tiny_for_stdout: Path, argv: list[str], how: str
+) -> None:
+    project = validated_tiny_for_stdout
+    record_path = project / "dist" / ".release" / f"{argv[0]}.json"
+    record_path.unlink(missing_ok=True)
+    proc = run_without_stdout([*argv, "--project", str(project)], how)
+    assert "Traceback" not in proc.stderr and "Error" not in proc.stderr, proc.stderr
+    record = json.loads(record_path.read_text())
+    # The exit code is the stage's own: 0 when it did what it does, else its error's code.
+    own = record["error"]["exit_code"] if record["error"] else 0
+    assert proc.returncode == own, (record, proc.stderr)
+    assert record["status"] in ("ok", "skipped"), record
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full on this system")
+@pytest.mark.parametrize("how", STDOUT_FAULTS)
+def test_init_without_stdout_writes_every_file(tmp_path: Path, how: str) -> None:
+    root = tmp_path / "repo"
+    write_text(root / "pyproject.toml", TINY_PYPROJECT[: TINY_PYPROJECT.index("[tool.release]")])
+    write_text(root / "tiny" / "__init__.py", "")
+    write_text(root / "README.md", "# tiny\n")
+    proc = run_without_stdout(["init", "--project", str(root), "--from", str(REPO)], how)
+    assert "Traceback" not in proc.stderr and "Error" not in proc.stderr, proc.stderr
+    assert proc.returncode == 0, proc.stderr
+    assert "[tool.release]" in (root / "pyproject.toml").read_text()
+    for written in ("noxfile.py", ".github/workflows/release.yml", ".github/workflows/ci.yml"):
+        assert (root / written).is_file(), written
+
+
+def test_a_stage_failing_without_stdout_exits_with_its_own_code(tmp_path: Path) -> None:
+    """Not 0, and not the exit code of a crash: validate's own 30 for a dist dir it refuses."""
+    project = tiny_project(tmp_path)
+    (project / "dist").mkdir()
+    (project / "dist" / "tiny-1.0-py3-none-any.whl").write_bytes(b"not a zip")
+    proc = run_without_stdout(["validate", "--project", str(project)], "closed")
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert proc.returncode == 30, proc.stderr
+    record = json.loads((project / "dist" / ".release" / "validate.json").read_text())
+    assert record["status"] == "failed" and record["error"]["exit_code"] == 30
