@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import BuildOutputError, DistDirError
-from .fsio import faults_reported
+from .fsio import faults_reported, records_dir_is_a_file
 from .ledger import note_delivered
 from .locking import HeldLock
 from .records import RECORD_DIR, Artifact
@@ -35,11 +35,7 @@ def ensure_dist(dist: Path) -> None:
         )
     records = dist / RECORD_DIR
     if records.exists() and not records.is_dir():
-        raise DistDirError(
-            f"{records} is a file; nox-release keeps its stage records in a directory of that "
-            "name.",
-            f"remove or rename {records}, or pass --dist with another directory.",
-        )
+        raise records_dir_is_a_file(records)
     with faults_reported("creating the dist dir", dist):
         dist.mkdir(parents=True, exist_ok=True)
 
@@ -104,7 +100,8 @@ def deliver(files: Sequence[Path], dist: Path) -> tuple[list[Artifact], str | No
     delivery ledger could not be updated."""
     ensure_dist(dist)
     artifacts = [Artifact.of(path) for path in files]
-    with faults_reported("moving the built files into the dist dir", dist):
+    # A rename's error names the scratch file; what refuses it is the dist dir.
+    with faults_reported("moving the built files into the dist dir", dist, named=dist):
         for path in files:
             _move_into(path, dist)
     return artifacts, note_delivered(dist, artifacts)

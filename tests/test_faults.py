@@ -436,3 +436,73 @@ def test_a_stage_failing_without_stdout_exits_with_its_own_code(tmp_path: Path) 
     assert proc.returncode == 30, proc.stderr
     record = json.loads((project / "dist" / ".release" / "validate.json").read_text())
     assert record["status"] == "failed" and record["error"]["exit_code"] == 30
+
+
+# --- an immutable dist dir (chattr +i), and records that can go nowhere -------------------------
+
+
+@contextmanager
+def immutable(path: Path) -> Iterator[None]:
+    """``chattr +i path``: not even root may change it; EPERM, which no chmod explains."""
+    made = subprocess.run(["chattr", "+i", str(path)], capture_output=True, check=False)
+    if made.returncode != 0:
+        pytest.skip(f"chattr +i does not work here: {made.stderr.decode().strip()}")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+CHATTR = pytest.mark.skipif(
+    shutil.which("chattr") is None or os.geteuid() != 0, reason="chattr +i needs root"
+)
+
+
+@CHATTR
+def test_a_build_into_an_immutable_dist_dir_names_it_and_chattr(
+    built_tiny: tuple[Path, Path],
+) -> None:
+    project, dist = built_tiny
+    before = snapshot(dist)
+    with immutable(dist):
+        proc = run_release("sdist", "--project", str(project))
+    assert_clean_failure(proc, 26, f"{dist} is not writable (Operation not permitted)",
+                         "chattr -i")  # fmt: skip
+    (error,) = [line for line in proc.stdout.splitlines() if line.startswith("error:")]
+    assert ".release/tmp" not in error  # the dist dir refuses, not the scratch file
+    assert snapshot(dist) == before
+    assert debris(project, dist) == []
+
+
+@CHATTR
+def test_the_dry_run_on_an_immutable_dist_dir_is_not_a_bug(built_tiny: tuple[Path, Path]) -> None:
+    project, dist = built_tiny
+    before = snapshot(dist)
+    with immutable(dist):
+        proc = run_release("release", "--project", str(project))
+    assert_clean_failure(proc, 26, "while clearing the dist dir for the dry run", "chattr -i")
+    assert snapshot(dist) == before
+
+
+def test_a_record_that_can_be_written_nowhere_fails_the_stage(
+    built_tiny: tuple[Path, Path], tmp_path: Path
+) -> None:
+    project, dist = built_tiny
+    (dist / ".release" / "validate.json").unlink(missing_ok=True)
+    (dist / ".release" / "validate.json").mkdir()  # the dist dir cannot take it
+    cache = tmp_path / "cache"
+    cache.write_text("a file, where the cache directory would be")  # nor can the cache
+    proc = run_release("validate", "--project", str(project), env={"NOX_RELEASE_CACHE": str(cache)})
+    assert_clean_failure(proc, 24, "the validate record could not be written")
+    assert "<== validate: ok" in proc.stdout  # the verdict was reached, and is lost
+
+
+def test_records_dir_that_is_a_file_is_said_once(built_tiny: tuple[Path, Path]) -> None:
+    project, dist = built_tiny
+    shutil.rmtree(dist / ".release")
+    (dist / ".release").write_text("not a directory")
+    for argv in (["validate"], ["publish", "--dry-run"], ["github-release", "--dry-run"]):
+        proc = run_release(*argv, "--project", str(project))
+        assert_clean_failure(proc, 24, ".release is a file")
+        assert proc.stdout.count("is a file") == 1, proc.stdout
+        assert "damaged" not in proc.stdout and "download" not in proc.stdout

@@ -119,7 +119,7 @@ def init(
         if file.action == SAME:
             console.line(f"{file.shown}: unchanged")
             continue
-        write_text_atomic(file.path, file.new)
+        write_text_atomic(file.path, file.new, dist_options=False)
         console.line(f"{file.shown}: {'wrote' if file.action == CREATE else file.action}")
     console.line(next_steps(found))
     return 0

@@ -39,7 +39,7 @@ def write_or_check(config: ReleaseConfig, console: Console, *, write: bool) -> i
     if write:
         for path, text in workflows(config).items():
             if config.shown(path) in found:
-                write_text_atomic(path, text)
+                write_text_atomic(path, text, dist_options=False)
                 console.line(f"wrote {config.shown(path)}")
         if not found:
             console.line("the workflows are what the configuration makes: nothing to write")
