@@ -23,6 +23,7 @@ from .console import Console, in_github_actions
 from .context import RunContext, tag_from_environment
 from .errors import DistDirError, InternalError, Interrupted, ReleaseError
 from .pipeline import run_release, run_stage
+from .publish.repository import resolve as resolve_repository
 from .runner import Runner, stop_all
 from .stages import STAGES
 from .workflows.files import write_or_check
@@ -131,6 +132,9 @@ def make_context(args: argparse.Namespace, console: Console) -> RunContext:
             f"the dist dir {dist} is a file, not a directory.",
             "pass --dist with a directory (unzip an artifact downloaded from CI first).",
         )
+    if args.repository is not None:
+        # Refused now, as the configuration's is: a URL with a token is never printed.
+        resolve_repository(args.repository, config.publish.index_url, where="--repository")
     record_dir = args.record_dir.resolve() if args.record_dir is not None else None
     return RunContext(
         config=config,

@@ -265,3 +265,43 @@ def test_a_bad_publish_table_is_refused_at_load(tmp_path: Path, publish: str, ne
     root = project_with(tmp_path, with_table("") + f"\n[tool.release.publish]\n{publish}\n")
     proc = run_release("build-linux", "--project", str(root))
     assert_refused(proc.stdout, proc.returncode, 17, (needle,))
+
+
+SECRET = "pypi-AgEIcHlwaS5vcmcSECRETSECRET"
+
+
+@pytest.mark.parametrize(
+    ("publish", "code", "needles"),
+    [
+        ('index-url = "pypi.org/simple/"', 17,
+         ("index-url 'pypi.org/simple/' is not an http(s) URL", '"https://pypi.org/simple/"')),
+        ('index-url = "http://[::1/simple/"', 17,
+         ("index-url 'http://[::1/simple/' is not a URL (Invalid IPv6 URL)",)),
+        ('index-url = ""', 17, ("index-url '' is empty", "leave it out")),
+        ('index-url = "https://pypi.example:99999/simple/"', 17, ("Port out of range",)),
+        (f'repository = "http://__token__:{SECRET}@127.0.0.1:8080/legacy/"', 58,
+         ("repository holds a user name or password", "PYPI_API_TOKEN")),
+        (f'repository = "pypi"\nindex-url = "https://__token__:{SECRET}@pypi.example/simple/"',
+         58, ("index-url holds a user name or password", "PYPI_API_TOKEN")),
+    ],
+)  # fmt: skip
+def test_a_bad_url_is_refused_when_the_config_loads(
+    tmp_path: Path, publish: str, code: int, needles: tuple[str, ...]
+) -> None:
+    root = project_with(tmp_path, with_table("") + f"\n[tool.release.publish]\n{publish}\n")
+    proc = run_release("check", "--project", str(root))
+    output = proc.stdout + proc.stderr
+    assert_refused(output, proc.returncode, code, needles)
+    assert SECRET not in output  # the refusal does not echo the secret either
+    assert "$ " not in proc.stdout  # refused at load: nothing ran
+
+
+def test_a_repository_option_with_a_token_is_refused_unechoed(tmp_path: Path) -> None:
+    root = tiny_project(tmp_path)
+    url = f"http://__token__:{SECRET}@127.0.0.1:8080/legacy/"
+    proc = run_release("publish", "--dry-run", "--project", str(root), "--repository", url)
+    output = proc.stdout + proc.stderr
+    assert_refused(output, proc.returncode, 58, ("--repository holds a user name or password",
+                                                 "PYPI_API_TOKEN"))  # fmt: skip
+    assert SECRET not in output
+    assert not (root / "dist").exists()  # refused before the stage: no record holds it
