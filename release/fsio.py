@@ -101,7 +101,7 @@ def environment_error(
 
 def directory_in_the_way(path: Path, doing: str, *, dist_options: bool = True) -> ReleaseError:
     """The error for a directory at ``path``, where a file must be written."""
-    cause = f"{path} is a directory, where a file must be while {doing}."
+    cause = f"{path} is a directory; {doing} needs a file there."
     if dist_options:
         return DistDirError(cause, f"remove or rename the directory {path}, or pass --dist "
                             "with another directory.")  # fmt: skip
