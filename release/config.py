@@ -235,6 +235,8 @@ def check_wheel_pattern(entry: str, platform: str, pyproject: Path) -> None:
             )
 
 
+# A {...} field of a tag-pattern; only {version} is one.
+_FIELD = re.compile(r"\{([^{}]*)\}")
 # Characters git refuses in a tag name (git check-ref-format).
 _BAD_REF = re.compile(r"[\s~^:?*\[\\{}]|\.\.|@\{|^/|/$|\.lock$")
 
@@ -245,6 +247,22 @@ def check_tag_pattern(pattern: str, pyproject: Path) -> None:
         raise ConfigValueError(
             f"{where} writes the placeholder as {{{{version}}}}; it is {{version}}.",
             'write it like "v{version}".',
+        )
+    for field_text in _FIELD.findall(pattern):
+        if field_text == "version":
+            continue
+        # Not str.format: "{version:>10}" would pad tags, "{version!r}" quote them.
+        if re.match(r"\s*version\b", field_text, re.IGNORECASE):
+            raise ConfigValueError(
+                f"{where} writes the placeholder as {{{field_text}}}: tag-pattern takes "
+                "{version} exactly, without format spec, conversion, spaces or capitals (the "
+                "version goes into the tag as it is).",
+                'write {version} instead, like "v{version}".',
+            )
+        raise ConfigValueError(
+            f"{where} has a placeholder {{{field_text}}} that tag-pattern does not know; "
+            "{version} is the only one.",
+            'write the rest literally, like "v{version}" or "mypkg-v{version}".',
         )
     if "{version}" not in pattern:
         raise ConfigValueError(

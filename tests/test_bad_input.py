@@ -56,6 +56,11 @@ CONFIG_CASES = [
     Case("tag-pattern-no-placeholder", with_table('tag-pattern = "latest"\n'), 17,
          ("has no {version} placeholder",)),
     Case("dist-dir-empty", with_table('dist-dir = ""\n'), 17, ("dist-dir in", "is empty")),
+    Case("tag-pattern-format-spec", with_table('tag-pattern = "v{version:>10}"\n'), 17,
+         ("writes the placeholder as {version:>10}", "without format spec"),
+         ("has no {version} placeholder",)),
+    Case("tag-pattern-unknown-field", with_table('tag-pattern = "{name}-v{version}"\n'), 17,
+         ("placeholder {name} that tag-pattern does not know",), ("git refuses",)),
 ]  # fmt: skip
 
 
@@ -486,3 +491,22 @@ def test_init_names_the_file_in_the_way_of_the_workflows(tmp_path: Path) -> None
     assert "workflows is in the way" not in output and "--dist" not in output
     assert (root / "pyproject.toml").read_text() == before
     assert not (root / "noxfile.py").exists()
+
+
+@pytest.mark.parametrize(("written", "needles"), [
+    ("1", ("[package] version in Cargo.toml is an integer (1)", 'version = "1.0.0"')),
+    ("1.2", ("[package] version in Cargo.toml is a float (1.2)", 'version = "1.2.0"')),
+])  # fmt: skip
+def test_a_cargo_version_that_is_a_number_is_named(
+    tmp_path: Path, written: str, needles: tuple[str, ...]
+) -> None:
+    root = tmp_path / "crate"
+    write_text(root / "pyproject.toml", (
+        '[build-system]\nrequires = ["maturin>=1,<2"]\nbuild-backend = "maturin"\n\n'
+        '[project]\nname = "crate"\ndynamic = ["version"]\n\n[tool.release]\n'
+    ))  # fmt: skip
+    write_text(root / "Cargo.toml", f'[package]\nname = "crate"\nversion = {written}\n')
+    write_text(root / "src" / "lib.rs", "")
+    proc = run_release("check", "--project", str(root))
+    assert_refused(proc.stdout, proc.returncode, 60, needles)
+    assert "has no [package] version" not in proc.stdout
