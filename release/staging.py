@@ -68,9 +68,11 @@ def remove_stale_scratch(dist: Path) -> list[Path]:
 @contextmanager
 def staging_dir(dist: Path, stage: str) -> Iterator[Path]:
     ensure_dist(dist)
+    root = scratch_root(dist)
     with faults_reported(f"making a scratch directory for {stage}", dist):
-        root = scratch_root(dist)
         root.mkdir(parents=True, exist_ok=True)
+    # mkdtemp's error names the directory it tried to make, a random name: name its parent.
+    with faults_reported(f"making a scratch directory for {stage}", dist, named=root):
         tmp = Path(tempfile.mkdtemp(prefix=f"{stage}-", dir=root))
     owner = HeldLock(tmp / _OWNER)
     owner.acquire()

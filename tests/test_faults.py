@@ -506,3 +506,18 @@ def test_records_dir_that_is_a_file_is_said_once(built_tiny: tuple[Path, Path]) 
         assert_clean_failure(proc, 24, ".release is a file")
         assert proc.stdout.count("is a file") == 1, proc.stdout
         assert "damaged" not in proc.stdout and "download" not in proc.stdout
+
+
+@CHATTR
+def test_init_into_an_immutable_repository_names_it_not_a_temporary_file(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    write_text(root / "pyproject.toml", TINY_PYPROJECT[: TINY_PYPROJECT.index("[tool.release]")])
+    write_text(root / "tiny" / "__init__.py", "")
+    write_text(root / "README.md", "# tiny\n")
+    with immutable(root):
+        proc = run_release("init", "--project", str(root), "--from", str(REPO))
+    assert_clean_failure(proc, 26, f"{root} is not writable (Operation not permitted) while "
+                         "writing pyproject.toml", "chattr -i")  # fmt: skip
+    assert ".pyproject.toml." not in proc.stdout  # the temporary file is no concern of the user
+    assert "--dist" not in proc.stdout and "--record-dir" not in proc.stdout  # init has neither
+    assert "[tool.release]" not in (root / "pyproject.toml").read_text()
