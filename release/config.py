@@ -310,6 +310,20 @@ def check_ci(ci: CIConfig, pyproject: Path) -> None:
         )
 
 
+_WORKFLOW_NAME = re.compile(r"[\w.-]+\.ya?ml")
+
+
+def check_workflow_name(name: str, pyproject: Path) -> None:
+    """The release workflow is a file in .github/workflows (GitHub runs no other, and PyPI's
+    trusted publisher names the file alone): a path would be written outside it."""
+    if not _WORKFLOW_NAME.fullmatch(name) or name.startswith("."):
+        raise ConfigValueError(
+            f"[tool.release.publish] workflow = {name!r} in {pyproject} is not the name of a "
+            "file in .github/workflows.",
+            'write the file name alone, as PyPI\'s trusted publisher has it: "release.yml".',
+        )
+
+
 def find_project_root(start: Path) -> Path:
     """The nearest directory from ``start`` upward whose pyproject.toml has [tool.release];
     ``start`` itself when there is none (its own error then says what is missing)."""
@@ -472,6 +486,7 @@ def load_config(project: Path, pyproject_text: str | None = None) -> ReleaseConf
             f"dist-dir in {pyproject} is empty.", 'leave it out for "dist", or name a directory.'
         )
     check_ci(table.ci, pyproject)
+    check_workflow_name(table.publish.workflow, pyproject)
     # Where publish uploads: refused now, not when the release is built and validated.
     resolve_repository(table.publish.repository, table.publish.index_url)
     package_dir = _package_dir(project, table, pyproject)

@@ -264,6 +264,10 @@ def test_a_wheel_without_metadata_is_judged_alone(tmp_path: Path) -> None:
         ('repository = "pipy"', "repository 'pipy' is neither pypi, testpypi nor an http(s)"),
         ('repository = "https://up.example/legacy/"\nindex-url = "ftp://x"',
          "index-url 'ftp://x' is not an http(s) URL"),
+        ('workflow = "../../x.yml"',
+         "workflow = '../../x.yml' in"),
+        ('workflow = ".github/workflows/release.yml"',
+         "is not the name of a file in .github/workflows"),
     ],
 )  # fmt: skip
 def test_a_bad_publish_table_is_refused_at_load(tmp_path: Path, publish: str, needle: str) -> None:
@@ -510,3 +514,20 @@ def test_a_cargo_version_that_is_a_number_is_named(
     proc = run_release("check", "--project", str(root))
     assert_refused(proc.stdout, proc.returncode, 60, needles)
     assert "has no [package] version" not in proc.stdout
+
+
+def test_check_names_a_workflows_directory_that_is_a_file(tmp_path: Path) -> None:
+    root = tiny_project(tmp_path)
+    workflows = root / ".github" / "workflows"
+    for path in workflows.iterdir():
+        path.unlink()
+    workflows.rmdir()
+    workflows.write_text("a file")
+    proc = run_release("check", "--project", str(root))
+    assert_refused(
+        proc.stdout,
+        proc.returncode,
+        60,
+        (".github/workflows: is a file, where the workflows' directory must be",),
+    )
+    assert "no such file" not in proc.stdout

@@ -191,6 +191,12 @@ def audit(config: ReleaseConfig, version: str | None) -> list[Finding]:
     workflows = config.project_root / ".github" / "workflows"
     path = workflows / config.publish.workflow
     file = config.shown(path)
+    if workflows.exists() and not workflows.is_dir():
+        return [_finding(
+            ERROR, "is a file, where the workflows' directory must be",
+            config.shown(workflows), "remove or rename it; `nox-release workflows "
+            "--write` then writes the workflows [tool.release] makes.",
+        )]  # fmt: skip
     if (path.is_symlink() or path.exists()) and not path.is_file():
         if fnmatch.fnmatch(path.name, WORKFLOW_GLOB):
             return []  # the check stage reports it once, with every workflow file
