@@ -66,10 +66,11 @@ def _read(path: Path) -> tuple[str | None, bool]:
     # one of its directories goes (.github).
     if path.is_dir():
         raise directory_in_the_way(path, f"writing {path.name}", dist_options=False)
-    if in_the_way(path) != path:
+    blocking = in_the_way(path)
+    if blocking != path:
         raise InTheWayError(
-            f"{in_the_way(path)} is a file, where a directory of {path} must be.",
-            f"remove or rename {in_the_way(path)}, then run init again.",
+            f"{blocking} is a file, where a directory of {path} must be.",
+            f"remove or rename {blocking}, then run init again.",
         )
     if not path.is_file():
         return None, False
