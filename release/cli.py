@@ -23,6 +23,7 @@ from .console import Console, in_github_actions
 from .context import RunContext, tag_from_environment
 from .errors import DistDirError, InternalError, Interrupted, ReleaseError
 from .pipeline import run_release, run_stage
+from .publish.repository import resolve as resolve_repository
 from .runner import Runner, stop_all
 from .stages import STAGES
 from .workflows.files import write_or_check
@@ -131,6 +132,9 @@ def make_context(args: argparse.Namespace, console: Console) -> RunContext:
             f"the dist dir {dist} is a file, not a directory.",
             "pass --dist with a directory (unzip an artifact downloaded from CI first).",
         )
+    if args.repository is not None:
+        # Refused now, as the configuration's is: a URL with a token is never printed.
+        resolve_repository(args.repository, config.publish.index_url, where="--repository")
     record_dir = args.record_dir.resolve() if args.record_dir is not None else None
     return RunContext(
         config=config,
@@ -216,7 +220,20 @@ COMMAND_FUNCTIONS = {
 }
 
 
+def _fill_closed_standard_fds() -> None:
+    """Started with ``>&-`` (or ``<&-``, ``2>&-``): put the null device where the closed
+    descriptor was. Otherwise the next file opened (a record) takes its number, and a tool
+    that inherits "stdout" would write into that file."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            # The lower ones are open (or filled just now): this open takes ``fd``.
+            os.open(os.devnull, os.O_RDWR)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _fill_closed_standard_fds()
     args = build_parser().parse_args(argv)
     console = Console(verbose=args.verbose)
     title = f"nox-release {args.stage}"

@@ -235,6 +235,8 @@ def check_wheel_pattern(entry: str, platform: str, pyproject: Path) -> None:
             )
 
 
+# A {...} field of a tag-pattern; only {version} is one.
+_FIELD = re.compile(r"\{([^{}]*)\}")
 # Characters git refuses in a tag name (git check-ref-format).
 _BAD_REF = re.compile(r"[\s~^:?*\[\\{}]|\.\.|@\{|^/|/$|\.lock$")
 
@@ -245,6 +247,22 @@ def check_tag_pattern(pattern: str, pyproject: Path) -> None:
         raise ConfigValueError(
             f"{where} writes the placeholder as {{{{version}}}}; it is {{version}}.",
             'write it like "v{version}".',
+        )
+    for field_text in _FIELD.findall(pattern):
+        if field_text == "version":
+            continue
+        # Not str.format: "{version:>10}" would pad tags, "{version!r}" quote them.
+        if re.match(r"\s*version\b", field_text, re.IGNORECASE):
+            raise ConfigValueError(
+                f"{where} writes the placeholder as {{{field_text}}}: tag-pattern takes "
+                "{version} exactly, without format spec, conversion, spaces or capitals (the "
+                "version goes into the tag as it is).",
+                'write {version} instead, like "v{version}".',
+            )
+        raise ConfigValueError(
+            f"{where} has a placeholder {{{field_text}}} that tag-pattern does not know; "
+            "{version} is the only one.",
+            'write the rest literally, like "v{version}" or "mypkg-v{version}".',
         )
     if "{version}" not in pattern:
         raise ConfigValueError(
@@ -289,6 +307,20 @@ def check_ci(ci: CIConfig, pyproject: Path) -> None:
         raise ConfigValueError(
             f"python = {list(ci.python)!r} of {table} is not a list of Python versions.",
             'write versions as setup-python takes them: ["3.9", "3.12"] (the last runs nox).',
+        )
+
+
+_WORKFLOW_NAME = re.compile(r"[\w.-]+\.ya?ml")
+
+
+def check_workflow_name(name: str, pyproject: Path) -> None:
+    """The release workflow is a file in .github/workflows (GitHub runs no other, and PyPI's
+    trusted publisher names the file alone): a path would be written outside it."""
+    if not _WORKFLOW_NAME.fullmatch(name) or name.startswith("."):
+        raise ConfigValueError(
+            f"[tool.release.publish] workflow = {name!r} in {pyproject} is not the name of a "
+            "file in .github/workflows.",
+            'write the file name alone, as PyPI\'s trusted publisher has it: "release.yml".',
         )
 
 
@@ -454,6 +486,7 @@ def load_config(project: Path, pyproject_text: str | None = None) -> ReleaseConf
             f"dist-dir in {pyproject} is empty.", 'leave it out for "dist", or name a directory.'
         )
     check_ci(table.ci, pyproject)
+    check_workflow_name(table.publish.workflow, pyproject)
     # Where publish uploads: refused now, not when the release is built and validated.
     resolve_repository(table.publish.repository, table.publish.index_url)
     package_dir = _package_dir(project, table, pyproject)

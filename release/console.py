@@ -46,12 +46,19 @@ class Console:
         self._env = os.environ if environ is None else environ
         self.github = in_github_actions(self._env) if github is None else github
         self.verbose = verbose
-        self.stream = stream if stream is not None else _safe_stdout(self.github)
+        # The reader went away (``| head``), never was (``>&-``) or cannot take more
+        # (``> /dev/full``): the stage goes on, silently.
+        self.closed = False
+        if stream is None:
+            stream = _safe_stdout(self.github)
+            if stream is None:
+                self.closed = True
+                stream = _null_stream()
+        self.stream = stream
         isatty = getattr(self.stream, "isatty", lambda: False)()
         # no-color.org: only a non-empty NO_COLOR turns colour off.
         self.colour = bool(isatty) and not self._env.get("NO_COLOR") and not self.github
         self._secrets: list[str] = []
-        self.closed = False  # the reader went away (``| head``): the stage goes on, silently
         self._summary_broken = False
 
     # --- secrets -------------------------------------------------------------------------
@@ -78,9 +85,11 @@ class Console:
         try:
             self.stream.write(line + "\n")
             self.stream.flush()
-        except (BrokenPipeError, ValueError):
-            # stdout was closed under us (``validate | head -1``). Printing is not the work:
-            # the stage carries on and writes its record; only the output is gone.
+        except (OSError, ValueError):
+            # stdout was closed under us (``validate | head -1``), or its disk is full
+            # (``> /dev/full``, ENOSPC), or it is gone (EIO). Printing is not the work: the
+            # stage carries on and writes its record, and exits with its own code; only the
+            # output is lost.
             self.closed = True
             _silence(self.stream)
 
@@ -192,14 +201,21 @@ def _silence(stream: TextIO) -> None:
         os.close(devnull)
 
 
-def _safe_stdout(github: bool) -> TextIO:
-    """stdout that cannot fail on the characters tools print (maturin prints emoji).
+def _null_stream() -> TextIO:
+    return Path(os.devnull).open("w", encoding="utf-8")
+
+
+def _safe_stdout(github: bool) -> TextIO | None:
+    """stdout that cannot fail on the characters tools print (maturin prints emoji); None
+    when there is no stdout at all (started with ``>&-``: Python then has none).
 
     On Windows runners stdout is a pipe in the ANSI code page (cp1252), and one emoji would
     end the stage with UnicodeEncodeError. GitHub reads the log as UTF-8, so in Actions
     the stream is switched to UTF-8; elsewhere unencodable characters are replaced.
     """
     stream = sys.stdout
+    if stream is None:
+        return None
     reconfigure = getattr(stream, "reconfigure", None)
     if reconfigure is not None:
         if github:

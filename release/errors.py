@@ -145,6 +145,14 @@ class SystemPackageError(ReleaseError):
     exit_code = 28
 
 
+class InTheWayError(ReleaseError):
+    """Outside the dist dir, something stands where nox-release must write: a file where a
+    directory goes (``.github``), a directory where a file goes (``noxfile.py``), a symbolic
+    link that loops."""
+
+    exit_code = 29
+
+
 # --- validation: 30-39 ----------------------------------------------------------------------
 
 
@@ -224,6 +232,13 @@ class RehearsalError(ReleaseError):
     """The dry run's local upload, install or import of the release failed."""
 
     exit_code = 57
+
+
+class CredentialsInUrlError(ConfigError):
+    """A repository or index URL carries a user name or password: it would be printed and
+    recorded. Tokens belong in PYPI_API_TOKEN (or trusted publishing)."""
+
+    exit_code = 58
 
 
 # --- the preflight, GitHub, init: 60-69 -------------------------------------------------------

@@ -25,6 +25,7 @@ from .errors import (
     ReleaseError,
     StagesFailedError,
 )
+from .fsio import faults_reported
 from .ledger import delivered_here
 from .records import (
     FAILED,
@@ -66,25 +67,36 @@ def run_stage(ctx: RunContext, name: str) -> tuple[StageRecord, ReleaseError | N
         record.status = FAILED
         record.error = error.as_dict()
         report.stage_error(ctx.console, name, error)
-    _finish(ctx, name, record, started, commands_before)
+    unwritten = _finish(ctx, name, record, started, commands_before, said=error)
     report.stage_result(ctx.console, record)
-    return record, error
+    # A verdict that is nowhere is no verdict: publish could not read it.
+    return record, error or unwritten
 
 
 def _finish(
-    ctx: RunContext, name: str, record: StageRecord, started: float, commands_before: int
-) -> None:
+    ctx: RunContext,
+    name: str,
+    record: StageRecord,
+    started: float,
+    commands_before: int,
+    *,
+    said: ReleaseError | None = None,
+) -> ReleaseError | None:
     record.duration_s = round(time.monotonic() - started, 3)
     record.commands = list(ctx.runner.history[commands_before:])
     # Build stages make the dist dir; a stage that only reads it (validate) must not create
     # one from a mistyped --dist.
     if ctx.record_dir is not None or ctx.dist.is_dir() or name in PRODUCING_STAGES:
-        _write_record(ctx, record)
+        return _write_record(ctx, record, said=said)
+    return None
 
 
-def _write_record(ctx: RunContext, record: StageRecord) -> None:
+def _write_record(
+    ctx: RunContext, record: StageRecord, *, said: ReleaseError | None = None
+) -> ReleaseError | None:
     """The record where it belongs; where it cannot go there (a read-only download folder),
-    into the cache directory, saying where: the verdict is never lost."""
+    into the cache directory, saying where: the verdict is never lost. The error, when it
+    could be written nowhere."""
     try:
         if ctx.record_dir is None:
             ensure_dist(ctx.dist)
@@ -95,7 +107,7 @@ def _write_record(ctx: RunContext, record: StageRecord) -> None:
             say=lambda note: ctx.console.line(f"note: {note}"), environ=ctx.environ,
             redact=ctx.console.redact,
         )  # fmt: skip
-        return
+        return None
     except (NotWritableError, DiskFullError, DistDirError) as exc:
         problem = exc
     fallback = records_fallback(ctx.dist)
@@ -109,11 +121,15 @@ def _write_record(ctx: RunContext, record: StageRecord) -> None:
             f"(and not in {fallback} either: {again.cause})",
             remedy=problem.remedy,
         )
-        return
+        return problem
+    # The stage's own error may be this very cause (``.release`` is a file): not said twice.
+    why = "" if said is not None and said.cause == problem.cause else (
+        f" ({problem.cause.rstrip('.')})")  # fmt: skip
     ctx.console.line(
-        f"note: the {record.stage} record could not go into the dist dir "
-        f"({problem.cause.rstrip('.')}); it is in {path} (choose the place with --record-dir)."
+        f"note: the {record.stage} record could not go into the dist dir{why}; it is in "
+        f"{path} (choose the place with --record-dir)."
     )
+    return None
 
 
 def clear_dist_for_release(ctx: RunContext) -> None:
@@ -142,11 +158,12 @@ def clear_dist_for_release(ctx: RunContext) -> None:
             f"({shown}); the dry run starts from an empty dist dir and will not delete them.",
             "move them elsewhere, or pass --dist with another directory.",
         )
-    for path in dist.iterdir():
-        if path.is_dir():
-            shutil.rmtree(path)
-        else:
-            path.unlink()
+    with faults_reported("clearing the dist dir for the dry run", dist):
+        for path in dist.iterdir():
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
 
 
 # What each stage of the dry run takes from earlier ones: validate the builds' files, publish

@@ -21,7 +21,7 @@ from typing import Any
 from . import __version__
 from .datamodel import FieldError, from_dict, to_dict
 from .errors import DamagedRecordError
-from .fsio import faults_reported, write_text_atomic
+from .fsio import faults_reported, records_dir_is_a_file, write_text_atomic
 
 RECORD_DIR = ".release"
 
@@ -213,7 +213,10 @@ def read_record(dist: Path, stage: str, *, directory: Path | None = None) -> Sta
     A record that exists but cannot be read is a :class:`DamagedRecordError`: the checks that
     rely on it must say they could not, not quietly stop applying.
     """
-    path = (directory or dist / RECORD_DIR) / f"{stage}.json"
+    records = directory or dist / RECORD_DIR
+    if records.exists() and not records.is_dir():
+        raise records_dir_is_a_file(records)  # said once, not as each record damaged
+    path = records / f"{stage}.json"
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import BuildOutputError, DistDirError
-from .fsio import faults_reported
+from .fsio import faults_reported, records_dir_is_a_file
 from .ledger import note_delivered
 from .locking import HeldLock
 from .records import RECORD_DIR, Artifact
@@ -35,11 +35,7 @@ def ensure_dist(dist: Path) -> None:
         )
     records = dist / RECORD_DIR
     if records.exists() and not records.is_dir():
-        raise DistDirError(
-            f"{records} is a file; nox-release keeps its stage records in a directory of that "
-            "name.",
-            f"remove or rename {records}, or pass --dist with another directory.",
-        )
+        raise records_dir_is_a_file(records)
     with faults_reported("creating the dist dir", dist):
         dist.mkdir(parents=True, exist_ok=True)
 
@@ -72,9 +68,11 @@ def remove_stale_scratch(dist: Path) -> list[Path]:
 @contextmanager
 def staging_dir(dist: Path, stage: str) -> Iterator[Path]:
     ensure_dist(dist)
+    root = scratch_root(dist)
     with faults_reported(f"making a scratch directory for {stage}", dist):
-        root = scratch_root(dist)
         root.mkdir(parents=True, exist_ok=True)
+    # mkdtemp's error names the directory it tried to make, a random name: name its parent.
+    with faults_reported(f"making a scratch directory for {stage}", dist, named=root):
         tmp = Path(tempfile.mkdtemp(prefix=f"{stage}-", dir=root))
     owner = HeldLock(tmp / _OWNER)
     owner.acquire()
@@ -104,7 +102,8 @@ def deliver(files: Sequence[Path], dist: Path) -> tuple[list[Artifact], str | No
     delivery ledger could not be updated."""
     ensure_dist(dist)
     artifacts = [Artifact.of(path) for path in files]
-    with faults_reported("moving the built files into the dist dir", dist):
+    # A rename's error names the scratch file; what refuses it is the dist dir.
+    with faults_reported("moving the built files into the dist dir", dist, named=dist):
         for path in files:
             _move_into(path, dist)
     return artifacts, note_delivered(dist, artifacts)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import TINY_PYPROJECT, run_release, tiny_project, write_text
+from conftest import REPO, TINY_PYPROJECT, run_release, tiny_project, write_text
 from wheel_factory import write_wheel
 
 
@@ -56,6 +56,11 @@ CONFIG_CASES = [
     Case("tag-pattern-no-placeholder", with_table('tag-pattern = "latest"\n'), 17,
          ("has no {version} placeholder",)),
     Case("dist-dir-empty", with_table('dist-dir = ""\n'), 17, ("dist-dir in", "is empty")),
+    Case("tag-pattern-format-spec", with_table('tag-pattern = "v{version:>10}"\n'), 17,
+         ("writes the placeholder as {version:>10}", "without format spec"),
+         ("has no {version} placeholder",)),
+    Case("tag-pattern-unknown-field", with_table('tag-pattern = "{name}-v{version}"\n'), 17,
+         ("placeholder {name} that tag-pattern does not know",), ("git refuses",)),
 ]  # fmt: skip
 
 
@@ -259,9 +264,270 @@ def test_a_wheel_without_metadata_is_judged_alone(tmp_path: Path) -> None:
         ('repository = "pipy"', "repository 'pipy' is neither pypi, testpypi nor an http(s)"),
         ('repository = "https://up.example/legacy/"\nindex-url = "ftp://x"',
          "index-url 'ftp://x' is not an http(s) URL"),
+        ('workflow = "../../x.yml"',
+         "workflow = '../../x.yml' in"),
+        ('workflow = ".github/workflows/release.yml"',
+         "is not the name of a file in .github/workflows"),
     ],
 )  # fmt: skip
 def test_a_bad_publish_table_is_refused_at_load(tmp_path: Path, publish: str, needle: str) -> None:
     root = project_with(tmp_path, with_table("") + f"\n[tool.release.publish]\n{publish}\n")
     proc = run_release("build-linux", "--project", str(root))
     assert_refused(proc.stdout, proc.returncode, 17, (needle,))
+
+
+SECRET = "pypi-AgEIcHlwaS5vcmcSECRETSECRET"
+
+
+@pytest.mark.parametrize(
+    ("publish", "code", "needles"),
+    [
+        ('index-url = "pypi.org/simple/"', 17,
+         ("index-url 'pypi.org/simple/' is not an http(s) URL", '"https://pypi.org/simple/"')),
+        ('index-url = "http://[::1/simple/"', 17,
+         ("index-url 'http://[::1/simple/' is not a URL (Invalid IPv6 URL)",)),
+        ('index-url = ""', 17, ("index-url '' is empty", "leave it out")),
+        ('index-url = "https://pypi.example:99999/simple/"', 17, ("Port out of range",)),
+        (f'repository = "http://__token__:{SECRET}@127.0.0.1:8080/legacy/"', 58,
+         ("repository holds a user name or password", "PYPI_API_TOKEN")),
+        (f'repository = "pypi"\nindex-url = "https://__token__:{SECRET}@pypi.example/simple/"',
+         58, ("index-url holds a user name or password", "PYPI_API_TOKEN")),
+    ],
+)  # fmt: skip
+def test_a_bad_url_is_refused_when_the_config_loads(
+    tmp_path: Path, publish: str, code: int, needles: tuple[str, ...]
+) -> None:
+    root = project_with(tmp_path, with_table("") + f"\n[tool.release.publish]\n{publish}\n")
+    proc = run_release("check", "--project", str(root))
+    output = proc.stdout + proc.stderr
+    assert_refused(output, proc.returncode, code, needles)
+    assert SECRET not in output  # the refusal does not echo the secret either
+    assert "$ " not in proc.stdout  # refused at load: nothing ran
+
+
+def test_a_repository_option_with_a_token_is_refused_unechoed(tmp_path: Path) -> None:
+    root = tiny_project(tmp_path)
+    url = f"http://__token__:{SECRET}@127.0.0.1:8080/legacy/"
+    proc = run_release("publish", "--dry-run", "--project", str(root), "--repository", url)
+    output = proc.stdout + proc.stderr
+    assert_refused(output, proc.returncode, 58, ("--repository holds a user name or password",
+                                                 "PYPI_API_TOKEN"))  # fmt: skip
+    assert SECRET not in output
+    assert not (root / "dist").exists()  # refused before the stage: no record holds it
+
+
+# --- workflow files that are not files, not UTF-8, or not what GitHub reads -----------------------
+
+
+def _release_yml_a_directory(root: Path) -> None:
+    (root / ".github" / "workflows" / "release.yml").unlink()
+    (root / ".github" / "workflows" / "release.yml").mkdir()
+
+
+def _release_yml_a_loop(root: Path) -> None:
+    (root / ".github" / "workflows" / "release.yml").unlink()
+    (root / ".github" / "workflows" / "release.yml").symlink_to("release.yml")
+
+
+def _tags(value: str) -> object:
+    def edit(root: Path) -> None:
+        path = root / ".github" / "workflows" / "release.yml"
+        text = path.read_text()
+        assert '    tags: ["v*"]\n' in text
+        path.write_text(text.replace('    tags: ["v*"]\n', f"    tags:{value}\n"))
+
+    return edit
+
+
+def _ci_yml_latin_1(root: Path) -> None:
+    with (root / ".github" / "workflows" / "ci.yml").open("ab") as fh:
+        fh.write("# café\n".encode("latin-1"))
+
+
+@pytest.mark.parametrize(
+    ("spoil", "needle"),
+    [
+        (_release_yml_a_directory, "release.yml: is a directory, not a workflow file"),
+        (_release_yml_a_loop, "release.yml: is a symbolic link that loops"),
+        (_tags(""), "its push tags filter is empty, not a list of tag patterns"),
+        (_tags(" 5"), "its push tags filter is an integer (5), not a list of tag patterns"),
+        (_ci_yml_latin_1, "ci.yml: is not UTF-8 text (byte 0xe9"),
+    ],
+    ids=["directory", "symlink-loop", "tags-empty", "tags-a-number", "not-utf-8"],
+)
+def test_check_names_a_workflow_it_cannot_read(tmp_path: Path, spoil: object, needle: str) -> None:
+    root = tiny_project(tmp_path)
+    spoil(root)  # type: ignore[operator]
+    proc = run_release("check", "--project", str(root))
+    output = proc.stdout + proc.stderr
+    assert_refused(output, proc.returncode, 60, (needle,))
+    assert "bug in nox-release" not in output
+    assert output.count(needle) == 1, output
+    if spoil is _release_yml_a_directory:
+        assert "no such file" not in output
+
+
+@pytest.mark.parametrize("mode", ["--check", "--write"])
+def test_workflows_on_a_directory_says_it_is_one(tmp_path: Path, mode: str) -> None:
+    root = tiny_project(tmp_path)
+    _release_yml_a_directory(root)
+    proc = run_release("workflows", mode, "--project", str(root))
+    output = proc.stdout + proc.stderr
+    assert_refused(
+        output,
+        proc.returncode,
+        29,
+        (".github/workflows/release.yml is a directory, where the workflow file must be",),
+    )
+    assert "differ" not in output and "--dist" not in output
+    assert "/.release.yml." not in output  # no temporary file named
+    assert (root / ".github" / "workflows" / "release.yml").is_dir()  # left as it was
+
+
+def test_workflows_check_on_a_file_that_is_not_utf_8(tmp_path: Path) -> None:
+    root = tiny_project(tmp_path)
+    _ci_yml_latin_1(root)
+    proc = run_release("workflows", "--check", "--project", str(root))
+    output = proc.stdout + proc.stderr
+    assert_refused(
+        output,
+        proc.returncode,
+        60,
+        (".github/workflows/ci.yml is not UTF-8 text (byte 0xe9", "workflows --write"),
+    )
+    proc = run_release("workflows", "--write", "--project", str(root))
+    assert proc.returncode == 0, proc.stdout
+    assert "wrote .github/workflows/ci.yml" in proc.stdout
+
+
+def test_workflows_write_names_the_file_in_the_way(tmp_path: Path) -> None:
+    root = tiny_project(tmp_path)
+    (root / ".github" / "workflows" / "ci.yml").unlink()
+    (root / ".github" / "workflows" / "release.yml").unlink()
+    (root / ".github" / "workflows").rmdir()
+    (root / ".github").rmdir()
+    (root / ".github").write_text("a file")
+    proc = run_release("workflows", "--write", "--project", str(root))
+    assert_refused(
+        proc.stdout,
+        proc.returncode,
+        29,
+        (
+            ".github is a file, where the directory of .github/workflows/",
+            "remove or rename .github",
+        ),
+    )
+    assert "workflows is in the way" not in proc.stdout and "--dist" not in proc.stdout
+
+
+# --- init on repositories that cannot take what it writes ----------------------------------------
+
+
+def package_repository(tmp_path: Path) -> Path:
+    """A repository with a package and nothing of nox-release."""
+    root = tmp_path / "repo"
+    write_text(root / "pyproject.toml", TINY_PYPROJECT[: TINY_PYPROJECT.index("[tool.release]")])
+    write_text(root / "tiny" / "__init__.py", "")
+    write_text(root / "README.md", "# tiny\n")
+    return root
+
+
+def run_init(root: Path, *args: str, env: dict[str, str] | None = None) -> tuple[str, int]:
+    proc = run_release("init", "--project", str(root), "--from", str(REPO), *args, env=env)
+    return proc.stdout + proc.stderr, proc.returncode
+
+
+@pytest.mark.parametrize("name", ["pyproject.toml", "noxfile.py"])
+def test_init_names_a_directory_where_it_writes_a_file(tmp_path: Path, name: str) -> None:
+    root = package_repository(tmp_path)
+    if name == "pyproject.toml":
+        (root / name).unlink()
+    (root / name).mkdir()
+    before = {p.relative_to(root).as_posix(): p.is_file() and p.read_bytes()
+              for p in root.rglob("*")}  # fmt: skip
+    output, code = run_init(root)
+    assert_refused(output, code, 29, (f"{root / name} is a directory",))
+    assert "packages found" not in output and "no Python package" not in output
+    assert "--dist" not in output and "--record-dir" not in output
+    assert ".noxfile.py." not in output and ".pyproject.toml." not in output
+    # Refused before anything was written.
+    after = {p.relative_to(root).as_posix(): p.is_file() and p.read_bytes()
+             for p in root.rglob("*")}  # fmt: skip
+    assert after == before
+
+
+def test_init_with_a_pip_index_url_that_is_no_url(tmp_path: Path) -> None:
+    root = package_repository(tmp_path)
+    proc = run_release("init", "--project", str(root), env={"PIP_INDEX_URL": "not-a-url"})
+    output = proc.stdout + proc.stderr
+    assert_refused(output, proc.returncode, 66, ("PIP_INDEX_URL='not-a-url' is not an http(s) URL",
+                                                 "unset it for PyPI"))  # fmt: skip
+    assert not (root / "noxfile.py").exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        (b"[project\nname = 'x'\n", "pyproject.toml is not valid TOML: Expected ']'"),
+        (b"\x00\x01\xff\xfe\x89PNG binary", "pyproject.toml is not valid TOML: it is not UTF-8"),
+    ],
+    ids=["broken", "binary"],
+)
+def test_init_reports_a_broken_root_pyproject_as_broken(
+    tmp_path: Path, content: bytes, needle: str
+) -> None:
+    root = package_repository(tmp_path)
+    (root / "pyproject.toml").write_bytes(content)
+    write_text(root / "crates" / "a" / "pyproject.toml", '[project]\nname = "a"\nversion = "1"\n')
+    output, code = run_init(root)
+    assert_refused(output, code, 18, (needle, "then run init again"))
+    assert "packages found" not in output
+    assert (root / "pyproject.toml").read_bytes() == content
+
+
+def test_init_names_the_file_in_the_way_of_the_workflows(tmp_path: Path) -> None:
+    root = package_repository(tmp_path)
+    (root / ".github").write_text("a file, where the workflows' directory goes")
+    before = (root / "pyproject.toml").read_text()
+    output, code = run_init(root)
+    assert_refused(output, code, 29, (f"{root / '.github'} is a file, where a directory of",
+                                      f"remove or rename {root / '.github'}"))  # fmt: skip
+    assert "workflows is in the way" not in output and "--dist" not in output
+    assert (root / "pyproject.toml").read_text() == before
+    assert not (root / "noxfile.py").exists()
+
+
+@pytest.mark.parametrize(("written", "needles"), [
+    ("1", ("[package] version in Cargo.toml is an integer (1)", 'version = "1.0.0"')),
+    ("1.2", ("[package] version in Cargo.toml is a float (1.2)", 'version = "1.2.0"')),
+])  # fmt: skip
+def test_a_cargo_version_that_is_a_number_is_named(
+    tmp_path: Path, written: str, needles: tuple[str, ...]
+) -> None:
+    root = tmp_path / "crate"
+    write_text(root / "pyproject.toml", (
+        '[build-system]\nrequires = ["maturin>=1,<2"]\nbuild-backend = "maturin"\n\n'
+        '[project]\nname = "crate"\ndynamic = ["version"]\n\n[tool.release]\n'
+    ))  # fmt: skip
+    write_text(root / "Cargo.toml", f'[package]\nname = "crate"\nversion = {written}\n')
+    write_text(root / "src" / "lib.rs", "")
+    proc = run_release("check", "--project", str(root))
+    assert_refused(proc.stdout, proc.returncode, 60, needles)
+    assert "has no [package] version" not in proc.stdout
+
+
+def test_check_names_a_workflows_directory_that_is_a_file(tmp_path: Path) -> None:
+    root = tiny_project(tmp_path)
+    workflows = root / ".github" / "workflows"
+    for path in workflows.iterdir():
+        path.unlink()
+    workflows.rmdir()
+    workflows.write_text("a file")
+    proc = run_release("check", "--project", str(root))
+    assert_refused(
+        proc.stdout,
+        proc.returncode,
+        60,
+        (".github/workflows: is a file, where the workflows' directory must be",),
+    )
+    assert "no such file" not in proc.stdout

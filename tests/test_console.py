@@ -101,6 +101,23 @@ def test_a_closed_stdout_does_not_stop_the_work() -> None:
     stream.close()
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full on this system")
+def test_a_full_stdout_does_not_stop_the_work() -> None:
+    with Path("/dev/full").open("w") as stream:
+        console = Console(github=False, stream=stream, environ={})
+        console.line("no space left")  # ENOSPC: an OSError, not a BrokenPipeError
+        console.error("and an error", remedy="said to nobody")
+        assert console.closed is True
+
+
+def test_no_stdout_at_all_is_a_closed_console(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Started with ``>&-``, Python has no sys.stdout."""
+    monkeypatch.setattr(sys, "stdout", None)
+    console = Console(github=False, environ={})
+    console.line("to nobody")
+    assert console.closed is True
+
+
 def test_no_colour_when_not_a_tty() -> None:
     stream = io.StringIO()
     console = Console(github=False, stream=stream, environ={})

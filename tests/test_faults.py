@@ -352,3 +352,172 @@ def test_a_closed_stdout_does_not_lose_the_record(built_tiny: tuple[Path, Path])
     assert proc.wait(timeout=120) == 0, stderr
     assert "BrokenPipeError" not in stderr and "Traceback" not in stderr
     assert json.loads((dist / ".release" / "validate.json").read_text())["status"] == "ok"
+
+
+# --- stdout closed (>&-) or full (> /dev/full) ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def validated_tiny_for_stdout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A built and validated tiny project, shared: each case below rewrites only its own
+    stage's record."""
+    project = tiny_project(tmp_path_factory.mktemp("stdout"))
+    for stage in ("build-linux", "sdist", "validate"):
+        proc = run_release(stage, "--project", str(project))
+        assert proc.returncode == 0, proc.stdout
+    return project
+
+
+def run_without_stdout(argv: list[str], how: str) -> subprocess.CompletedProcess[str]:
+    """``python -m release ARGV`` with its stdout closed, as ``>&-`` leaves it, or on a
+    device that is always full."""
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    for name in ("GITHUB_ACTIONS", "GITHUB_REF", "GITHUB_STEP_SUMMARY"):
+        env.pop(name, None)
+    command = [sys.executable, "-m", "release", *argv]
+    if how == "closed":
+        return subprocess.run(
+            ["sh", "-c", 'exec "$@" >&-', "sh", *command],
+            cwd=REPO, env=env, stderr=subprocess.PIPE, text=True, check=False, timeout=600,
+        )  # fmt: skip
+    with Path("/dev/full").open("w") as full:
+        return subprocess.run(
+            command, cwd=REPO, env=env, stdout=full, stderr=subprocess.PIPE, text=True,
+            check=False, timeout=600,
+        )  # fmt: skip
+
+
+STDOUT_FAULTS = ["closed", "full"]
+STAGES_WITHOUT_STDOUT = [
+    ["validate"], ["check"], ["publish", "--dry-run"], ["github-release", "--dry-run"]
+]  # fmt: skip
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full on this system")
+@pytest.mark.parametrize("how", STDOUT_FAULTS)
+@pytest.mark.parametrize("argv", STAGES_WITHOUT_STDOUT, ids=lambda argv: argv[0])
+def test_a_stage_without_stdout_does_its_work(
+    validated_tiny_for_stdout: Path, argv: list[str], how: str
+) -> None:
+    project = validated_tiny_for_stdout
+    record_path = project / "dist" / ".release" / f"{argv[0]}.json"
+    record_path.unlink(missing_ok=True)
+    proc = run_without_stdout([*argv, "--project", str(project)], how)
+    assert "Traceback" not in proc.stderr and "Error" not in proc.stderr, proc.stderr
+    record = json.loads(record_path.read_text())
+    # The exit code is the stage's own: 0 when it did what it does, else its error's code.
+    own = record["error"]["exit_code"] if record["error"] else 0
+    assert proc.returncode == own, (record, proc.stderr)
+    assert record["status"] in ("ok", "skipped"), record
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full on this system")
+@pytest.mark.parametrize("how", STDOUT_FAULTS)
+def test_init_without_stdout_writes_every_file(tmp_path: Path, how: str) -> None:
+    root = tmp_path / "repo"
+    write_text(root / "pyproject.toml", TINY_PYPROJECT[: TINY_PYPROJECT.index("[tool.release]")])
+    write_text(root / "tiny" / "__init__.py", "")
+    write_text(root / "README.md", "# tiny\n")
+    proc = run_without_stdout(["init", "--project", str(root), "--from", str(REPO)], how)
+    assert "Traceback" not in proc.stderr and "Error" not in proc.stderr, proc.stderr
+    assert proc.returncode == 0, proc.stderr
+    assert "[tool.release]" in (root / "pyproject.toml").read_text()
+    for written in ("noxfile.py", ".github/workflows/release.yml", ".github/workflows/ci.yml"):
+        assert (root / written).is_file(), written
+
+
+def test_a_stage_failing_without_stdout_exits_with_its_own_code(tmp_path: Path) -> None:
+    """Not 0, and not the exit code of a crash: validate's own 30 for a dist dir it refuses."""
+    project = tiny_project(tmp_path)
+    (project / "dist").mkdir()
+    (project / "dist" / "tiny-1.0-py3-none-any.whl").write_bytes(b"not a zip")
+    proc = run_without_stdout(["validate", "--project", str(project)], "closed")
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert proc.returncode == 30, proc.stderr
+    record = json.loads((project / "dist" / ".release" / "validate.json").read_text())
+    assert record["status"] == "failed" and record["error"]["exit_code"] == 30
+
+
+# --- an immutable dist dir (chattr +i), and records that can go nowhere -------------------------
+
+
+@contextmanager
+def immutable(path: Path) -> Iterator[None]:
+    """``chattr +i path``: not even root may change it; EPERM, which no chmod explains."""
+    made = subprocess.run(["chattr", "+i", str(path)], capture_output=True, check=False)
+    if made.returncode != 0:
+        pytest.skip(f"chattr +i does not work here: {made.stderr.decode().strip()}")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+CHATTR = pytest.mark.skipif(
+    shutil.which("chattr") is None or os.geteuid() != 0, reason="chattr +i needs root"
+)
+
+
+@CHATTR
+def test_a_build_into_an_immutable_dist_dir_names_it_and_chattr(
+    built_tiny: tuple[Path, Path],
+) -> None:
+    project, dist = built_tiny
+    before = snapshot(dist)
+    with immutable(dist):
+        proc = run_release("sdist", "--project", str(project))
+    assert_clean_failure(proc, 26, f"{dist} is not writable (Operation not permitted)",
+                         "chattr -i")  # fmt: skip
+    (error,) = [line for line in proc.stdout.splitlines() if line.startswith("error:")]
+    assert ".release/tmp" not in error  # the dist dir refuses, not the scratch file
+    assert snapshot(dist) == before
+    assert debris(project, dist) == []
+
+
+@CHATTR
+def test_the_dry_run_on_an_immutable_dist_dir_is_not_a_bug(built_tiny: tuple[Path, Path]) -> None:
+    project, dist = built_tiny
+    before = snapshot(dist)
+    with immutable(dist):
+        proc = run_release("release", "--project", str(project))
+    assert_clean_failure(proc, 26, "while clearing the dist dir for the dry run", "chattr -i")
+    assert snapshot(dist) == before
+
+
+def test_a_record_that_can_be_written_nowhere_fails_the_stage(
+    built_tiny: tuple[Path, Path], tmp_path: Path
+) -> None:
+    project, dist = built_tiny
+    (dist / ".release" / "validate.json").unlink(missing_ok=True)
+    (dist / ".release" / "validate.json").mkdir()  # the dist dir cannot take it
+    cache = tmp_path / "cache"
+    cache.write_text("a file, where the cache directory would be")  # nor can the cache
+    proc = run_release("validate", "--project", str(project), env={"NOX_RELEASE_CACHE": str(cache)})
+    assert_clean_failure(proc, 24, "the validate record could not be written")
+    assert "<== validate: ok" in proc.stdout  # the verdict was reached, and is lost
+
+
+def test_records_dir_that_is_a_file_is_said_once(built_tiny: tuple[Path, Path]) -> None:
+    project, dist = built_tiny
+    shutil.rmtree(dist / ".release")
+    (dist / ".release").write_text("not a directory")
+    for argv in (["validate"], ["publish", "--dry-run"], ["github-release", "--dry-run"]):
+        proc = run_release(*argv, "--project", str(project))
+        assert_clean_failure(proc, 24, ".release is a file")
+        assert proc.stdout.count("is a file") == 1, proc.stdout
+        assert "damaged" not in proc.stdout and "download" not in proc.stdout
+
+
+@CHATTR
+def test_init_into_an_immutable_repository_names_it_not_a_temporary_file(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    write_text(root / "pyproject.toml", TINY_PYPROJECT[: TINY_PYPROJECT.index("[tool.release]")])
+    write_text(root / "tiny" / "__init__.py", "")
+    write_text(root / "README.md", "# tiny\n")
+    with immutable(root):
+        proc = run_release("init", "--project", str(root), "--from", str(REPO))
+    assert_clean_failure(proc, 26, f"{root} is not writable (Operation not permitted) while "
+                         "writing pyproject.toml", "chattr -i")  # fmt: skip
+    assert ".pyproject.toml." not in proc.stdout  # the temporary file is no concern of the user
+    assert "--dist" not in proc.stdout and "--record-dir" not in proc.stdout  # init has neither
+    assert "[tool.release]" not in (root / "pyproject.toml").read_text()

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from ..config import load_config
 from ..console import Console
-from ..errors import ConfigValueError, WouldOverwriteError
-from ..fsio import write_text_atomic
+from ..errors import ConfigValueError, InTheWayError, WouldOverwriteError
+from ..fsio import directory_in_the_way, in_the_way, write_text_atomic
 from ..runner import Runner
 from ..tag import tag_for
 from ..workflows.generate import workflows
@@ -62,6 +62,16 @@ class PlannedFile:
 
 def _read(path: Path) -> tuple[str | None, bool]:
     """A file's text with its line endings, and whether it exists but is not UTF-8."""
+    # Refused before anything is written: a directory where the file goes, a file where
+    # one of its directories goes (.github).
+    if path.is_dir():
+        raise directory_in_the_way(path, f"writing {path.name}", dist_options=False)
+    blocking = in_the_way(path)
+    if blocking != path:
+        raise InTheWayError(
+            f"{blocking} is a file, where a directory of {path} must be.",
+            f"remove or rename {blocking}, then run init again.",
+        )
     if not path.is_file():
         return None, False
     try:
@@ -119,7 +129,7 @@ def init(
         if file.action == SAME:
             console.line(f"{file.shown}: unchanged")
             continue
-        write_text_atomic(file.path, file.new)
+        write_text_atomic(file.path, file.new, dist_options=False)
         console.line(f"{file.shown}: {'wrote' if file.action == CREATE else file.action}")
     console.line(next_steps(found))
     return 0

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..config import ReleaseConfig, ReleaseTable
 from ..errors import AmbiguousPackageError, ConfigError, NoPackageError, PackageDirError
+from ..fsio import directory_in_the_way
 from ..project.cargo import abi3_python_tag
 from ..project.pyproject import infer_backend, read_package
 from ..project.toml import read_toml
@@ -67,7 +68,25 @@ def candidates(root: Path) -> list[str]:
     return found
 
 
+def require_root_pyproject(root: Path) -> None:
+    """init writes [tool.release] into the root pyproject.toml: one that is a directory, or
+    that cannot be read, stops it first, named for what it is (not as packages found)."""
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_dir():
+        raise directory_in_the_way(pyproject, "writing pyproject.toml", dist_options=False)
+    if not pyproject.is_file():
+        return
+    try:
+        read_toml(pyproject)
+    except ConfigError as exc:
+        raise type(exc)(
+            f"{exc.cause.rstrip('.')}; init adds [tool.release] to it.",
+            f"{exc.remedy.rstrip('.')} in {pyproject}, then run init again.",
+        ) from None
+
+
 def choose_package_dir(root: Path, given: str | None) -> str:
+    require_root_pyproject(root)
     if given is not None:
         path = (root / given).resolve()
         if path != root and root not in path.parents:

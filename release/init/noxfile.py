@@ -23,7 +23,7 @@ from .. import __version__
 from ..console import Console
 from ..errors import IndexUnavailableError, InitSourceError
 from ..publish.index import query
-from ..publish.repository import KNOWN
+from ..publish.repository import KNOWN, url_problem
 
 # The tools of each session: nox-release's extras (its pyproject.toml).
 SESSION_EXTRAS = {
@@ -189,6 +189,15 @@ def require_on_index(version: str) -> None:
     """The pinned nox-release must be on the index the sessions install from (pip's
     ``PIP_INDEX_URL``, else PyPI): a noxfile that cannot install it fails every CI job."""
     index = os.environ.get("PIP_INDEX_URL") or KNOWN["pypi"][1]
+    problem = url_problem(index)
+    if problem is not None:
+        # pip would fail on it in every session too; name the variable, not a network error.
+        raise InitSourceError(
+            f"PIP_INDEX_URL={index!r} {problem}: init asks that index whether nox-release "
+            f"{version} is there, and pip installs from it.",
+            "set PIP_INDEX_URL to a simple index URL (https://host/simple/), or unset it for "
+            "PyPI; or pass --from with what to install.",
+        )
     try:
         listing = query(index, "nox-release")
     except IndexUnavailableError as exc:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from packaging.version import InvalidVersion, Version
 
 from ..errors import ConfigValueError
+from .pyproject import type_name
 from .toml import read_toml
 
 if TYPE_CHECKING:
@@ -79,9 +80,16 @@ def crate_version(config: ReleaseConfig) -> tuple[str, str]:
     manifest = manifest_path(config)
     data = read_manifest(manifest, config)
     where = shown_path(manifest, config.project_root)
-    value = data.get("package", {}).get("version")
+    package = data.get("package", {})
+    value = package.get("version") if isinstance(package, dict) else None
     if isinstance(value, str):
         return value, f"{where} [package] version"
+    if value is not None and not inherits_from_workspace(value):
+        raise ConfigValueError(
+            f"[package] version in {where} is {type_name(value)}; Cargo takes a version "
+            'string ("1.0.0"), or version.workspace = true.',
+            f'write it as a string with three numbers: version = "{_semver_of(value)}".',
+        )
     if not inherits_from_workspace(value):
         raise ConfigValueError(
             f"{where} has no [package] version, and maturin takes the package version "
@@ -106,6 +114,14 @@ def crate_version(config: ReleaseConfig) -> tuple[str, str]:
             f'set version = "{EXAMPLE_VERSION}" in [workspace.package] of {root_where}.',
         )
     return inherited, f"{where} via [workspace.package] of {root_where}"
+
+
+def _semver_of(value: object) -> str:
+    """What a version written as a number most likely meant: ``1`` -> ``1.0.0``."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        parts = str(value).split(".")
+        return ".".join([*parts, "0", "0"][:3])
+    return EXAMPLE_VERSION
 
 
 def cargo_to_pep440(semver: str) -> Version:

@@ -26,7 +26,7 @@ from ..project.version import project_version
 from ..records import ERROR, INFO, WARNING, Finding, StageRecord
 from ..report import print_findings
 from ..runner import child_env
-from ..workflows.audit import audit, read_workflow
+from ..workflows.audit import WORKFLOW_GLOB, audit, read_workflow, unreadable_remedy
 
 TOOLS = "tools"
 YAML = "yaml"
@@ -42,7 +42,7 @@ def check(ctx: RunContext, record: StageRecord) -> None:
     except ReleaseError as exc:
         findings.append(Finding(ERROR, "version", None, exc.cause.rstrip("."), exc.remedy))
         version = None
-    workflows = sorted((config.project_root / ".github" / "workflows").glob("*.y*ml"))
+    workflows = sorted((config.project_root / ".github" / "workflows").glob(WORKFLOW_GLOB))
     readable = []
     for path in workflows:
         problem = read_workflow(path)[1]
@@ -52,8 +52,7 @@ def check(ctx: RunContext, record: StageRecord) -> None:
             # Said here, once: the judges below would each say it their own way (or not at all,
             # as zizmor, which skips such a file with a log line).
             findings.append(Finding(
-                ERROR, YAML, config.shown(path), f"not valid YAML: {problem}",
-                "fix the YAML there: GitHub runs no job of a workflow it cannot read.",
+                ERROR, YAML, config.shown(path), problem, unreadable_remedy(problem)
             ))  # fmt: skip
     findings += audit(config, str(version) if version else None)
     if readable:

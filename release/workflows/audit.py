@@ -12,17 +12,22 @@ in general, template injection and the like are zizmor's to judge.
 
 from __future__ import annotations
 
+import errno
+import fnmatch
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from ..config import ReleaseConfig
+from ..project.pyproject import type_name
 from ..records import ERROR, INFO, WARNING, Finding
 from ..tag import EXAMPLE_VERSION, tag_for
 from .actions import ALLOWED
+from .generate import tag_filter
 
 CHECK = "workflow"
+WORKFLOW_GLOB = "*.y*ml"  # what GitHub runs: .github/workflows/*.yml and *.yaml
 _NOX_INSTALL = re.compile(
     r"(python3? -m )?(pip|pipx) install( --upgrade| -U)? nox(\[[\w,]+\])?(==[\w.]+)?"
 )
@@ -70,20 +75,63 @@ def filter_matches(patterns: list[str], value: str) -> bool:
 
 def read_workflow(path: Path) -> tuple[Any, str | None]:
     """A workflow file as data, read as YAML 1.2 (where ``on`` is a string, not True), or
-    what keeps it from being read, with the line."""
+    what keeps it from being read (with the line, in YAML)."""
     # ruamel.yaml comes with check-jsonschema, which the check stage installs.
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+    text, problem = read_workflow_text(path)
+    if text is None:
+        return None, problem
     try:
-        return YAML(typ="safe").load(path.read_text(encoding="utf-8")), None
+        return YAML(typ="safe").load(text), None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         context = f" ({exc.context})" if exc.context else ""
-        return None, f"{exc.problem or 'not YAML'}{where}{context}"
-    except (YAMLError, UnicodeDecodeError) as exc:
-        return None, str(exc).splitlines()[0]
+        return None, f"not valid YAML: {exc.problem or 'not YAML'}{where}{context}"
+    except YAMLError as exc:
+        return None, f"not valid YAML: {str(exc).splitlines()[0]}"
+
+
+def read_workflow_text(path: Path) -> tuple[str | None, str]:
+    """A workflow file's text; or None and why it has none: a directory, a symbolic link
+    that loops, a file that is not UTF-8 text (GitHub reads workflows as UTF-8)."""
+    try:
+        return path.read_text(encoding="utf-8"), ""
+    except IsADirectoryError:
+        return None, "is a directory, not a workflow file"
+    except UnicodeDecodeError as exc:
+        return None, f"is not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return None, f"is a symbolic link that loops ({exc.strerror})"
+        return None, f"cannot be read ({exc.strerror})"
+
+
+def unreadable_remedy(problem: str) -> str:
+    """What to do about a workflow file :func:`read_workflow` could not read."""
+    if problem.startswith("not valid YAML"):
+        return "fix the YAML there: GitHub runs no job of a workflow it cannot read."
+    if problem.startswith("is not UTF-8"):
+        return "save it as UTF-8 text: GitHub reads workflow files as UTF-8."
+    return (
+        "remove or rename it; `nox-release workflows --write` then writes the workflows "
+        "[tool.release] makes."
+    )
+
+
+def _filter(push: Mapping[str, Any] | None, key: str) -> tuple[list[str], str | None]:
+    """A push filter (``tags``, ``tags-ignore``) as patterns; and, when it is none (``tags:``
+    left empty, a number), what it is instead."""
+    value = push.get(key) if push is not None else None
+    if push is None or key not in push:
+        return [], None
+    if isinstance(value, str):
+        return [value], None
+    if isinstance(value, list) and value and all(isinstance(v, (str, int, float)) for v in value):
+        return [str(v) for v in value], None
+    return [], "empty" if value is None or value in ([], {}) else type_name(value)
 
 
 def _finding(level: str, message: str, file: str, remedy: str | None = None) -> Finding:
@@ -143,8 +191,21 @@ def audit(config: ReleaseConfig, version: str | None) -> list[Finding]:
     workflows = config.project_root / ".github" / "workflows"
     path = workflows / config.publish.workflow
     file = config.shown(path)
+    if workflows.exists() and not workflows.is_dir():
+        return [_finding(
+            ERROR, "is a file, where the workflows' directory must be",
+            config.shown(workflows), "remove or rename it; `nox-release workflows "
+            "--write` then writes the workflows [tool.release] makes.",
+        )]  # fmt: skip
+    if (path.is_symlink() or path.exists()) and not path.is_file():
+        if fnmatch.fnmatch(path.name, WORKFLOW_GLOB):
+            return []  # the check stage reports it once, with every workflow file
+        return [_finding(ERROR, read_workflow_text(path)[1], file,
+                         unreadable_remedy(""))]  # fmt: skip
     if not path.is_file():
-        present = sorted(p.name for p in workflows.glob("*.y*ml")) if workflows.is_dir() else []
+        present = (
+            sorted(p.name for p in workflows.glob(WORKFLOW_GLOB)) if workflows.is_dir() else []
+        )
         return [_finding(
             ERROR, "no such file, and it is the release workflow: [tool.release.publish] "
             "workflow names it (PyPI's trusted publisher names it too)"
@@ -175,9 +236,19 @@ def audit(config: ReleaseConfig, version: str | None) -> list[Finding]:
         ))  # fmt: skip
     tag = tag_for(config.tag_pattern, version or EXAMPLE_VERSION)
     push = triggers.get("push") if isinstance(triggers.get("push"), Mapping) else None
-    tags = [str(t) for t in (push or {}).get("tags", [])] if push else []
-    ignored = [str(t) for t in (push or {}).get("tags-ignore", [])] if push else []
-    if not tags or not filter_matches(tags, tag) or (ignored and filter_matches(ignored, tag)):
+    tags, bad_tags = _filter(push, "tags")
+    ignored, bad_ignored = _filter(push, "tags-ignore")
+    wanted = f'on: push: tags: ["{tag_filter(config.tag_pattern)}"]'
+    for key, bad, remedy in (("tags", bad_tags, f"write it as a list: {wanted}."),
+                             ("tags-ignore", bad_ignored, "write it as a list of tag patterns, "
+                              "or remove it.")):  # fmt: skip
+        if bad is not None:
+            found.append(_finding(
+                ERROR, f"its push {key} filter is {bad}, not a list of tag patterns", file, remedy
+            ))  # fmt: skip
+    runs = bool(tags) and filter_matches(tags, tag) and not (
+        ignored and filter_matches(ignored, tag))  # fmt: skip
+    if bad_tags is None and not runs:  # a filter that is no list is said just above
         found.append(_finding(
             ERROR, f"does not run for the tag {tag} that tag-pattern "
             f"{config.tag_pattern!r} makes (its push tag filter: {tags or 'none'})", file,

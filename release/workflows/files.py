@@ -8,20 +8,57 @@ what the configuration generates (edited by hand, or the configuration changed s
 from __future__ import annotations
 
 import difflib
+from pathlib import Path
 
 from ..config import ReleaseConfig
 from ..console import Console
-from ..errors import CheckFailedError
-from ..fsio import write_text_atomic
+from ..errors import CheckFailedError, InTheWayError
+from ..fsio import in_the_way, write_text_atomic
+from .audit import read_workflow_text
 from .generate import workflows
 
 
+def _in_the_way(config: ReleaseConfig, path: Path) -> InTheWayError | None:
+    """A directory where a workflow file goes, or a file where its directory goes: no diff
+    can say that, and --write could not replace it."""
+    blocking = in_the_way(path)
+    if blocking != path:
+        shown = config.shown(blocking)
+        return InTheWayError(
+            f"{shown} is a file, where the directory of {config.shown(path)} must be.",
+            f"remove or rename {shown}, then run `nox-release workflows --write`.",
+        )
+    if path.is_dir():
+        shown = config.shown(path)
+        return InTheWayError(
+            f"{shown} is a directory, where the workflow file must be.",
+            f"remove or rename the directory {shown}, then run `nox-release workflows --write`.",
+        )
+    return None
+
+
 def differences(config: ReleaseConfig) -> dict[str, str]:
-    """A unified diff per workflow file that differs from what the config makes."""
+    """A unified diff per workflow file that differs from what the config makes (for a file
+    that is no UTF-8 text, why no diff is shown)."""
     found = {}
     for path, wanted in workflows(config).items():
+        problem = _in_the_way(config, path)
+        if problem is not None:
+            raise problem
         shown = config.shown(path)
-        current = path.read_text(encoding="utf-8") if path.is_file() else ""
+        current = ""
+        if path.is_symlink() and not path.exists():
+            found[shown] = (
+                f"{shown} is a symbolic link that leads nowhere (or loops): it is not what "
+                "[tool.release] generates."
+            )
+            continue
+        if path.is_file():
+            text, why = read_workflow_text(path)
+            if text is None:
+                found[shown] = f"{shown} {why}: it is not what [tool.release] generates."
+                continue
+            current = text
         if current != wanted:
             found[shown] = "".join(
                 difflib.unified_diff(
@@ -39,7 +76,7 @@ def write_or_check(config: ReleaseConfig, console: Console, *, write: bool) -> i
     if write:
         for path, text in workflows(config).items():
             if config.shown(path) in found:
-                write_text_atomic(path, text)
+                write_text_atomic(path, text, dist_options=False)
                 console.line(f"wrote {config.shown(path)}")
         if not found:
             console.line("the workflows are what the configuration makes: nothing to write")
