@@ -30,4 +30,6 @@ ALLOWED = (CHECKOUT, SETUP_PYTHON, UPLOAD_ARTIFACT, DOWNLOAD_ARTIFACT)
 
 NOX_VERSION = "2026.10.20"
 PYTHON_VERSION = "3.12"
-INSTALL_NOX = f"python -m pip install nox=={NOX_VERSION}"
+# uv beside nox: nox's "uv|virtualenv" backend finds it, and the sessions' installs are fast.
+UV_VERSION = "0.13.9"
+INSTALL_NOX = f"python -m pip install nox=={NOX_VERSION} uv=={UV_VERSION}"

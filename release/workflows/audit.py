@@ -30,6 +30,7 @@ CHECK = "workflow"
 WORKFLOW_GLOB = "*.y*ml"  # what GitHub runs: .github/workflows/*.yml and *.yaml
 _NOX_INSTALL = re.compile(
     r"(python3? -m )?(pip|pipx) install( --upgrade| -U)? nox(\[[\w,]+\])?(==[\w.]+)?"
+    r"( uv(==[\w.]+)?)?"
 )
 _NOX_RUN = re.compile(r"nox( [^\n;&|`$<>]*)?")
 _PUBLISH = re.compile(r"nox\b.*\s-s\s+(\S+\s+)*publish\b")
