@@ -8,7 +8,9 @@ remote), with this checkout's venv:
    (a key init did not write counts with its default; the version is what init reports);
 3. the sha256 of every workflow before and after: a change to one of the project's own
    workflows is something lost; the old publisher is the one init may take over;
-4. ``python -m release check``: its errors on files nox-release did not write (the goal is 0);
+4. ``python -m release check``: its errors on files nox-release did not write (the goal is
+   0), those on the old publisher apart (the goal there: the one error that names it as a
+   second publisher, item 5, or none when init took it over);
 5. with ``--dry-run``, ``python -m release release``: its exit code and time.
 
 Prints a table, what each wrong field was, and the totals; ``--json FILE`` keeps the numbers.
@@ -47,6 +49,8 @@ class Result:
     fixture: str
     init_exit: int | None = None
     force_exit: int | None = None
+    init_cause: str = ""  # the error of init --force, when it failed
+    wrote_table: bool = False
     fields_right: int = 0
     fields_total: int = 0
     wrong: dict[str, tuple[str, str]] = field(default_factory=dict)  # field: (expected, got)
@@ -205,10 +209,12 @@ def adopt(fixture: repos.Fixture, workdir: Path, *, dry_run: bool, timeout: floa
     result.init_exit, first, _ = _run(
         [*python, "init", "--from", str(REPO), "--project", str(root)], root, env, timeout
     )
-    result.force_exit, _, _ = _run(
+    result.force_exit, forced, _ = _run(
         [*python, "init", "--force", "--from", str(REPO), "--project", str(root)],
         root, env, timeout,
     )  # fmt: skip
+    if result.force_exit != 0:
+        result.init_cause = _cause(forced)
     after = _hashes(root)
     expected = fixture.expected
     result.foreign_changed = [
@@ -220,7 +226,9 @@ def adopt(fixture: repos.Fixture, workdir: Path, *, dry_run: bool, timeout: floa
         )
     found = _VERSION_LINE.search(first)
     version = found["version"] if found and not found["version"].startswith("(") else None
-    score(expected, _release_table(root), version, result)
+    written_table = _release_table(root)
+    result.wrote_table = written_table is not None
+    score(expected, written_table, version, result)
 
     written = _changed_files(root)
     records = workdir / "records" / fixture.name
@@ -238,7 +246,7 @@ def adopt(fixture: repos.Fixture, workdir: Path, *, dry_run: bool, timeout: floa
         foreign = [f for f in others if f["file"] != publisher]
         result.foreign_errors = len(foreign)
         result.publisher_errors = len(others) - len(foreign) if publisher else None
-        for finding in foreign:
+        for finding in others:
             result.foreign_error_files[finding["file"]] = (
                 result.foreign_error_files.get(finding["file"], 0) + 1
             )
@@ -284,10 +292,15 @@ def table(results: list[Result], dry_run: bool) -> str:
 def report(results: list[Result], dry_run: bool) -> str:
     out = [table(results, dry_run), ""]
     for r in results:
-        notes = [f"  {key}: expected {want}, got {got}" for key, (want, got) in r.wrong.items()]
+        if r.wrote_table:
+            notes = [f"  {key}: expected {want}, got {got}" for key, (want, got) in r.wrong.items()]
+        else:
+            notes = [f"  init wrote no [tool.release]: 0 of {r.fields_total} fields"]
+        if r.init_cause:
+            notes.append(f"  init --force: {r.init_cause}")
         if r.foreign_error_files:
             shown = ", ".join(f"{path} {n}" for path, n in sorted(r.foreign_error_files.items()))
-            notes.append(f"  check errors on others' files: {shown}")
+            notes.append(f"  check errors on files nox-release did not write: {shown}")
         if r.dry_run_cause:
             notes.append(f"  dry run: {r.dry_run_cause}")
         if notes:
