@@ -6,6 +6,8 @@ remote), with this checkout's venv:
 1. ``python -m release init --from <this checkout>``, then the same with ``--force``;
 2. the written ``[tool.release]`` against the fixture's expected answer, field by field
    (a key init did not write counts with its default; the version is what init reports);
+   and facts of the workflows it wrote (workflow_facts: the tag fires, the default branch,
+   submodules, no file name beside one differing only in case);
 3. the sha256 of every workflow before and after: a change to one of the project's own
    workflows is something lost; the old publisher is the one init may take over;
 4. ``python -m release check``: its errors on files nox-release did not write (the goal is
@@ -54,6 +56,7 @@ class Result:
     fields_right: int = 0
     fields_total: int = 0
     wrong: dict[str, tuple[str, str]] = field(default_factory=dict)  # field: (expected, got)
+    facts: dict[str, bool] = field(default_factory=dict)  # workflow_facts()
     foreign_changed: list[str] = field(default_factory=list)
     publisher_changed: bool | None = None  # None: no old publisher
     check_exit: int | None = None
@@ -190,6 +193,80 @@ def _release_table(root: Path) -> dict[str, Any] | None:
     return release if isinstance(release, dict) else None
 
 
+def github_filter(pattern: str) -> re.Pattern[str]:
+    """A GitHub Actions branch or tag filter as a regex (``*``, ``**``, ``?``, ``+``, ``[]``)."""
+    out, i = "", 0
+    while i < len(pattern):
+        char = pattern[i]
+        if pattern.startswith("**", i):
+            out, i = out + ".*", i + 2
+            continue
+        if char == "*":
+            out += "[^/]*"
+        elif char in "?+":
+            out += char  # of the character before it, as in a regex
+        elif char == "[":
+            end = pattern.index("]", i)
+            out, i = out + pattern[i : end + 1], end + 1
+            continue
+        else:
+            out += re.escape(char)
+        i += 1
+    return re.compile(out)
+
+
+def _triggers(workflow: Any) -> dict[str, Any]:
+    if not isinstance(workflow, dict):
+        return {}
+    on = workflow.get("on", workflow.get(True))  # YAML 1.1 readers make `on` True
+    if isinstance(on, str):
+        return {on: {}}
+    if isinstance(on, list):
+        return {name: {} for name in on}
+    return on if isinstance(on, dict) else {}
+
+
+def workflow_facts(fixture: repos.Fixture, root: Path, written: set[str]) -> dict[str, bool]:
+    """What the workflows nox-release wrote must get right beyond the table (items 3, 15,
+    18, 19): its release workflow fires on the project's tags, its branch filters name the
+    default branch, its checkouts fetch the submodules, no file name differs only in case."""
+    from ruamel.yaml import YAML  # comes with check-jsonschema, as in release/workflows
+
+    yaml = YAML(typ="safe")
+    mine = {}
+    for path in sorted(written):
+        if path.startswith(".github/workflows/") and (root / path).is_file():
+            mine[path] = yaml.load((root / path).read_text(encoding="utf-8"))
+    facts: dict[str, bool] = {}
+    table = _release_table(root) or {}
+    release = f".github/workflows/{table.get('publish', {}).get('workflow', 'release.yml')}"
+    tags = (_triggers(mine.get(release)).get("push") or {}).get("tags", [])
+    facts["release fires on the tag"] = any(
+        github_filter(str(t)).fullmatch(fixture.tags[-1]) for t in tags
+    )
+    branches = [
+        str(b) for workflow in mine.values() for event in ("push", "pull_request")
+        for b in ((_triggers(workflow).get(event) or {}).get("branches") or [])
+    ]  # fmt: skip
+    facts["default branch"] = bool(mine) and all(
+        github_filter(b).fullmatch(fixture.branch) for b in branches
+    )
+    if fixture.submodules:
+        checkouts = [
+            step for workflow in mine.values() if isinstance(workflow, dict)
+            for job in (workflow.get("jobs") or {}).values()
+            for step in (job.get("steps") or [])
+            if str(step.get("uses", "")).startswith("actions/checkout@")
+        ]  # fmt: skip
+        facts["submodules checked out"] = bool(checkouts) and all(
+            (step.get("with") or {}).get("submodules") not in (None, False, "false")
+            for step in checkouts
+        )
+    names = [p.name.lower() for p in (root / ".github" / "workflows").iterdir()]
+    facts["no names differing in case"] = len(names) == len(set(names))
+    return facts
+
+
 def _cause(output: str) -> str:
     """The first line of a stage's error, shortened, for the table's notes."""
     for line in output.splitlines():
@@ -231,6 +308,8 @@ def adopt(fixture: repos.Fixture, workdir: Path, *, dry_run: bool, timeout: floa
     score(expected, written_table, version, result)
 
     written = _changed_files(root)
+    if result.wrote_table:
+        result.facts = workflow_facts(fixture, root, written)
     records = workdir / "records" / fixture.name
     result.check_exit, _, _ = _run(
         [*python, "check", "--project", str(root), "--record-dir", str(records)],
@@ -264,8 +343,9 @@ def _cell(value: object) -> str:
 
 
 def table(results: list[Result], dry_run: bool) -> str:
-    header = ["fixture", "init", "--force", "fields", "own wf changed", "publisher changed",
-              "check", "errors", "on others' files", "on old publisher"]  # fmt: skip
+    header = ["fixture", "init", "--force", "fields", "wf facts", "own wf changed",
+              "publisher changed", "check", "errors", "on others' files",
+              "on old publisher"]  # fmt: skip
     if dry_run:
         header += ["dry run", "time"]
     rows = [header]
@@ -273,6 +353,7 @@ def table(results: list[Result], dry_run: bool) -> str:
         row = [
             r.fixture, _cell(r.init_exit), _cell(r.force_exit),
             f"{r.fields_right}/{r.fields_total}",
+            f"{sum(r.facts.values())}/{len(r.facts)}" if r.facts else "-",
             ", ".join(p.rsplit("/", 1)[-1] for p in r.foreign_changed) or "none",
             "-" if r.publisher_changed is None else ("yes" if r.publisher_changed else "no"),
             _cell(r.check_exit), _cell(r.check_errors), _cell(r.foreign_errors),
@@ -298,6 +379,7 @@ def report(results: list[Result], dry_run: bool) -> str:
             notes = [f"  init wrote no [tool.release]: 0 of {r.fields_total} fields"]
         if r.init_cause:
             notes.append(f"  init --force: {r.init_cause}")
+        notes += [f"  workflows: not right: {fact}" for fact, ok in r.facts.items() if not ok]
         if r.foreign_error_files:
             shown = ", ".join(f"{path} {n}" for path, n in sorted(r.foreign_error_files.items()))
             notes.append(f"  check errors on files nox-release did not write: {shown}")
@@ -313,6 +395,8 @@ def report(results: list[Result], dry_run: bool) -> str:
         f"of {len(results)}",
         f"config fields right: {right} of {total}; every field right on "
         f"{sum(r.fields_right == r.fields_total for r in results)} of {len(results)}",
+        f"workflow facts right: {sum(sum(r.facts.values()) for r in results)} of "
+        f"{sum(len(r.facts) for r in results)}",
         f"fixtures where init changed a workflow of the project's own: "
         f"{sum(bool(r.foreign_changed) for r in results)} "
         f"({sum(len(r.foreign_changed) for r in results)} workflows)",
