@@ -67,6 +67,8 @@ class Result:
     dry_run_exit: int | None = None
     dry_run_seconds: float | None = None
     dry_run_cause: str = ""
+    # Each stage of the dry run: (status, the cause of its error when it failed).
+    dry_run_stages: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def _environment(cache: Path) -> dict[str, str]:
@@ -267,6 +269,26 @@ def workflow_facts(fixture: repos.Fixture, root: Path, written: set[str]) -> dic
     return facts
 
 
+STAGES = ("check", "build-linux", "build-windows", "sdist", "validate", "publish",
+          "github-release")  # fmt: skip
+
+
+def _stage_statuses(root: Path) -> dict[str, tuple[str, str]]:
+    """The dry run's stage records: each stage's status and, when it failed, its cause."""
+    dist = (_release_table(root) or {}).get("dist-dir", "dist")
+    found = {}
+    for stage in STAGES:
+        record = root / str(dist) / ".release" / f"{stage}.json"
+        if record.is_file():
+            data = json.loads(record.read_text(encoding="utf-8"))
+            cause = str((data.get("error") or {}).get("cause", ""))
+            if stage == "validate":  # its cause counts errors; the findings name them
+                errors = [f for f in data.get("findings", []) if f.get("level") == "error"]
+                cause = "; ".join(f"[{f['check']}] {f['message'][:120]}" for f in errors[:3])
+            found[stage] = (str(data.get("status")), cause[:400])
+    return found
+
+
 def _cause(output: str) -> str:
     """The first line of a stage's error, shortened, for the table's notes."""
     for line in output.splitlines():
@@ -333,6 +355,7 @@ def adopt(fixture: repos.Fixture, workdir: Path, *, dry_run: bool, timeout: floa
         result.dry_run_exit, output, result.dry_run_seconds = _run(
             [*python, "release", "--project", str(root)], root, env, timeout
         )
+        result.dry_run_stages = _stage_statuses(root)
         if result.dry_run_exit != 0:
             result.dry_run_cause = _cause(output)
     return result
@@ -360,7 +383,10 @@ def table(results: list[Result], dry_run: bool) -> str:
             _cell(r.publisher_errors),
         ]  # fmt: skip
         if dry_run:
-            passed = "pass" if r.dry_run_exit == 0 else f"fail ({_cell(r.dry_run_exit)})"
+            failed = [stage for stage, (status, _) in r.dry_run_stages.items()
+                      if status == "failed"]  # fmt: skip
+            stages = " ".join(failed) or "before any stage"
+            passed = "pass" if r.dry_run_exit == 0 else f"fail ({r.dry_run_exit}): {stages}"
             seconds = r.dry_run_seconds
             row += [passed, "-" if seconds is None else f"{seconds:.0f}s"]
         rows.append(row)
@@ -383,7 +409,13 @@ def report(results: list[Result], dry_run: bool) -> str:
         if r.foreign_error_files:
             shown = ", ".join(f"{path} {n}" for path, n in sorted(r.foreign_error_files.items()))
             notes.append(f"  check errors on files nox-release did not write: {shown}")
-        if r.dry_run_cause:
+        # check's errors are counted above; publish and github-release refuse after validate.
+        said_elsewhere = ("check", "publish", "github-release")
+        failed = {stage: cause for stage, (status, cause) in r.dry_run_stages.items()
+                  if status == "failed" and stage not in said_elsewhere}  # fmt: skip
+        for stage, cause in failed.items():
+            notes.append(f"  dry run, {stage}: {cause}")
+        if r.dry_run_exit not in (0, None) and not r.dry_run_stages:
             notes.append(f"  dry run: {r.dry_run_cause}")
         if notes:
             out += [f"{r.fixture}:", *notes]
