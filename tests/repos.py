@@ -106,6 +106,8 @@ class Fixture:
     locks: dict[str, str] = field(default_factory=dict)  # path in repo -> file in repo_locks/
     # What a dry run here needs beyond this checkout's venv; "" when nothing.
     dry_run_needs: str = ""
+    # Python that imports the built package and uses its compiled code.
+    smoke: str = ""
 
     @property
     def remote(self) -> str:
@@ -183,6 +185,7 @@ def _pyo3_module(module: str) -> str:
 
 BIGCOUNT = Fixture(
     name="gmp-workspace",
+    smoke="import bigcount; assert bigcount.multiples(10, 5) == 2",
     shape="Cargo workspace, maturin package in crates/bigcount-python, gmp-mpfr-sys in "
     "Cargo.lock, an old maturin-action publisher (linux/windows/macos, gmp-devel, MSYS2 gmp, "
     "trusted publishing), its own ci.yml with cargo test, pytest and coverage",
@@ -453,6 +456,7 @@ _CPP_MATRIX_JOBS = "\n".join(
 
 RINGBUF = Fixture(
     name="cmake-bindings",
+    smoke="import ringbuf; assert ringbuf.tail_mean([1.0, 2.0, 3.0, 4.0], 2) == 3.5",
     shape="C++/CMake library, scikit-build-core + cibuildwheel in bindings/python with "
     "cmake.source-dir = ../.., manylinux_2_28, publish-python.yml with an environment, "
     "default branch master, a long C++ test matrix in ci.yml",
@@ -637,6 +641,7 @@ RINGBUF = Fixture(
 
 CHECKSUM8 = Fixture(
     name="setuptools-c",
+    smoke="import checksum8; assert checksum8.count_byte(b'abca', 97) == 2",
     shape="setuptools C extension: setup.py ext_modules, a [project] table, its own tests.yml",
     owner="byteworks",
     repository="checksum8",
@@ -708,6 +713,7 @@ CHECKSUM8 = Fixture(
 
 ROWHASH = Fixture(
     name="pyo3-no-import-lib",
+    smoke="import rowhash; assert rowhash.digit_sum(123) == 6",
     shape="PyO3 0.23 abi3 crate at the root without generate-import-lib; MSVC wheels from a "
     "maturin-action release.yml that uploads with maturin (trusted publishing)",
     owner="quillworks",
@@ -809,6 +815,7 @@ ROWHASH = Fixture(
 
 LEDGERFMT = Fixture(
     name="zizmor-findings",
+    smoke="import ledgerfmt; assert ledgerfmt.columns([[1]], 3) == ['1  ']",
     shape="pure package whose ci.yml and docs.yml are full of zizmor findings (unpinned "
     "actions, pull_request_target, template injection), and an old twine-with-a-token publisher",
     owner="counting-house",
@@ -924,6 +931,7 @@ LEDGERFMT = Fixture(
 
 SPLITLINE = Fixture(
     name="setuptools-rust",
+    smoke="import splitline; assert splitline.digit_sum(123) == 6",
     shape="setuptools-rust extension ([tool.setuptools-rust] ext-modules), [tool.cibuildwheel] "
     "in pyproject.toml, a cibuildwheel publisher wheels.yml",
     owner="textkit",
@@ -1044,6 +1052,7 @@ SPLITLINE = Fixture(
 
 FASTBLOOM = Fixture(
     name="cython-bare-tags",
+    smoke="import fastbloom; assert fastbloom.popcount(7) == 3",
     shape="Cython extension (setup.py cythonize), version by setuptools attr:, tags without "
     "a v (0.9.2), a cibuildwheel publisher build.yml triggered by those tags",
     owner="filterco",
@@ -1141,6 +1150,7 @@ FASTBLOOM = Fixture(
 
 QUICKSTATS = Fixture(
     name="meson-submodules",
+    smoke="import quickstats; assert quickstats.count_byte(b'aa', 97) == 2",
     shape="meson-python C extension, a submodule declared in .gitmodules, its own ci.yml "
     "(tests, submodules checked out), no publisher yet",
     owner="numerics-guild",
@@ -1213,6 +1223,7 @@ QUICKSTATS = Fixture(
 
 TERMCOUNT = Fixture(
     name="setup-py-only",
+    smoke="import termcount; assert termcount.count_byte(b'aba', 97) == 2",
     shape="setup.py only: no [project] table (pyproject.toml has [build-system] alone), the "
     "version read from termcount/version.py by a regex, a C extension, a tests workflow",
     owner="oldschool-dev",
@@ -1286,6 +1297,7 @@ TERMCOUNT = Fixture(
 
 TINYGLOB = Fixture(
     name="uppercase-ci",
+    smoke="import tinyglob; assert tinyglob.digit_sum(99) == 18",
     shape="maturin at the root with a CI.yml (upper case) that tests on pushes and publishes "
     "MSVC, manylinux and macOS wheels on tags with maturin upload",
     owner="pathfinders",

@@ -5,8 +5,10 @@ only what the fixture has. (What init makes of them is measured by bench/adoptio
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -123,3 +125,29 @@ def test_the_shapes_of_issue_15_are_all_there() -> None:
     assert has(lambda f: not f.tags[-1].startswith("v"))
     assert has(lambda f: bool(f.submodules))
     assert has(lambda f: ".github/workflows/CI.yml" in f.files)
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("fixture", repos.FIXTURES, ids=IDS)
+def test_builds_with_its_own_backend(fixture: repos.Fixture, tmp_path: Path) -> None:
+    """Each package builds from its checkout as pip would build it (its build backend, in
+    isolation), and the wheel works: a native one is tagged for this platform."""
+    root = repos.make(fixture, tmp_path / "repo")
+    package = root / fixture.expected.package_dir
+    wheels = tmp_path / "wheels"
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(wheels), str(package)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    (wheel,) = wheels.glob("*.whl")
+    assert wheel.name.endswith("-none-any.whl") == (fixture.expected.backend == "build")
+    site = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site),
+         str(wheel)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-c", fixture.smoke], check=True, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(site)},
+    )  # fmt: skip
