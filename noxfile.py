@@ -175,12 +175,17 @@ def compat(session: nox.Session) -> None:
 
 
 # nox -s bench -- <name>: the benchmark script in bench/.
-BENCHMARKS = {"overhead": "overhead.py", "validate": "validate_scale.py", "publish": "publish.py"}
+BENCHMARKS = {
+    "overhead": "overhead.py",
+    "validate": "validate_scale.py",
+    "publish": "publish.py",
+    "adoption": "adoption.py",
+}
 
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """A benchmark against the tools run directly: -- overhead|validate|publish [its options]."""
+    """A benchmark: -- overhead|validate|publish|adoption [its options]."""
     name, *options = session.posargs or [""]
     if name not in BENCHMARKS:
         session.error(f"name a benchmark: nox -s bench -- {'|'.join(BENCHMARKS)} [--help]")
