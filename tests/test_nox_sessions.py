@@ -209,7 +209,7 @@ def test_a_second_nox_s_check_reuses_its_environment(envdir: Path, tmp_path: Pat
 def test_every_benchmark_runs_through_the_bench_session(envdir: Path) -> None:
     unnamed = nox(envdir, "-s", "bench")
     assert unnamed.returncode != 0
-    assert "name a benchmark: nox -s bench -- overhead|validate|publish" in unnamed.stderr
+    assert "name a benchmark: nox -s bench -- overhead|validate|publish|adoption" in unnamed.stderr
     for name, script in (("overhead", "overhead"), ("validate", "validate_scale"),
                          ("publish", "publish")):  # fmt: skip
         # --help: the session has what the script imports (nox, the stage tools) and runs it.
