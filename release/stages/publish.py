@@ -78,7 +78,10 @@ def publish(ctx: RunContext, record: StageRecord) -> None:
     else:
         # The plan's listing already shows every file with its sha256: no second query.
         ctx.console.line("every file is on the index already: nothing to upload")
-    verify(listing, release.expected, repository.index_url)
+    verify(
+        listing, release.expected, repository.index_url,
+        again=lambda: query(repository.index_url, release.project),
+    )  # fmt: skip
     details["verified"] = True
     ctx.console.line(f"verified: {len(release.expected)} file(s) on {repository.index_url}")
 
