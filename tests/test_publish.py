@@ -513,8 +513,10 @@ def test_a_stalled_upload_that_did_not_land_is_sent_again(
     release: Release, oidc: GitHubOIDC, pypi: PyPI
 ) -> None:
     pypi.stall_uploads(1, seconds=60, store=False)
+    started = time.monotonic()
     proc = publish(release, pypi, in_actions(oidc, NOX_RELEASE_UPLOAD_TIMEOUT="1"))
     assert proc.returncode == 0, proc.stdout
+    assert time.monotonic() - started < 30  # not the stall's 60 s
     assert [status for _, status in pypi.uploads] == [0, 200, 200]
     assert pypi.files() == {WHEEL: release.sha256(WHEEL), SDIST: release.sha256(SDIST)}
 
