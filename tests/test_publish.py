@@ -634,7 +634,8 @@ def test_an_id_token_endpoint_down_for_good_is_an_outage_not_a_refusal(
     release: Release, oidc: GitHubOIDC, pypi: PyPI
 ) -> None:
     oidc.fail_requests(10, status=502, html=True)
-    output = refused(publish(release, pypi, in_actions(oidc)), 61,
+    env = in_actions(oidc, NOX_RELEASE_RETRY_BACKOFF="0.01")  # ten tries: 2.5 s of waits
+    output = refused(publish(release, pypi, env), 61,
                      "GitHub's OIDC token endpoint", "after 10 tries",
                      "an outage of GitHub, not a refusal", "githubstatus.com")  # fmt: skip
     assert "HTML page ('Unicorn! &middot; GitHub')" in output
