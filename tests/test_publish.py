@@ -607,6 +607,7 @@ def test_an_index_outage_that_passes_is_waited_out(
     proc = publish(release, pypi, in_actions(oidc))
     assert proc.returncode == 0, proc.stdout
     assert pypi.index_queries == 2 + 2  # the plan's after two outage pages, the verification
+    assert "gave HTTP 503 Service Unavailable; trying again in 0s" in proc.stdout
 
 
 def test_a_mint_outage_that_passes_is_retried_with_fresh_oidc_tokens(
