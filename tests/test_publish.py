@@ -651,3 +651,13 @@ def test_verify_names_a_file_listed_with_another_sha256() -> None:
     ]
     with pytest.raises(VerificationError, match=f"{SDIST} is on the index with sha256"):
         verify(listing, {WHEEL: "aa" * 32, SDIST: "cc" * 32}, "the index")
+
+
+def test_a_mint_outage_that_persists_is_told_apart_from_a_refusal(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI
+) -> None:
+    pypi.outage = True  # every mint: 503 with the CDN's HTML page
+    refused(publish(release, pypi, in_actions(oidc)), 54, "outage, this is not a refusal")
+    assert [m["status"] for m in pypi.mint_requests] == [503] * 5  # the layer's five tries
+    assert len({m["claims"]["jti"] for m in pypi.mint_requests}) == 5
+    assert pypi.uploads == []
