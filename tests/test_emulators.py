@@ -645,3 +645,87 @@ def test_pip_downloads_from_the_index(pypi: PyPI, dist: Path, tmp_path: Path) ->
     )  # fmt: skip
     assert proc.returncode == 0, output(proc)
     assert sha256(target / wheel.name) == sha256(wheel)
+
+
+# --- the faults the HTTP layer must ride out -------------------------------------------------
+
+
+@pytest.mark.parametrize(("existing_status", "said"), [(409, "already exists"),
+                                                        (400, "already exists")])  # fmt: skip
+def test_other_indexes_answer_a_byte_identical_reupload_with_a_refusal(
+    pypi: PyPI, dist: Path, existing_status: int, said: str
+) -> None:
+    pypi.api_tokens.add("pypi-classic")
+    pypi.existing_status = existing_status
+    wheel = write_wheel(dist)
+    assert twine_upload(pypi, wheel, password="pypi-classic").returncode == 0
+    proc = twine_upload(pypi, wheel, password="pypi-classic")
+    assert proc.returncode != 0 and str(existing_status) in output(proc) and said in output(proc)
+    assert [status for _, status in pypi.uploads] == [200, existing_status]
+
+
+def test_a_lagging_listing_shows_a_new_file_late(pypi: PyPI, dist: Path) -> None:
+    pypi.api_tokens.add("pypi-classic")
+    pypi.listing_lag = 1.0
+    wheel = write_wheel(dist)
+    assert twine_upload(pypi, wheel, password="pypi-classic").returncode == 0
+    page = pypi.index_url + "demo-pkg/"
+    assert request(page)[0] == 404  # a new project: not there yet
+    time.sleep(1.1)
+    status, _, body = request(page)
+    assert status == 200 and wheel.name in body.decode()
+    sdist = write_sdist(dist)
+    assert twine_upload(pypi, sdist, password="pypi-classic").returncode == 0
+    status, _, body = request(page, headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+    names = [f["filename"] for f in json.loads(body)["files"]]
+    assert status == 200 and names == [wheel.name]  # the sdist lags, the wheel is listed
+
+
+@pytest.mark.parametrize("store", [True, False])
+def test_a_stalled_upload_says_nothing_then_hangs_up(
+    pypi: PyPI, dist: Path, *, store: bool
+) -> None:
+    pypi.api_tokens.add("pypi-classic")
+    wheel = write_wheel(dist)
+    pypi.stall_uploads(1, seconds=1.0, store=store)
+    started = time.monotonic()
+    proc = twine_upload(pypi, wheel, password="pypi-classic")
+    assert proc.returncode != 0 and time.monotonic() - started >= 1.0
+    assert pypi.files() == ({wheel.name: sha256(wheel)} if store else {})
+    assert pypi.uploads == [(wheel.name, 0)]
+
+
+def test_an_html_page_with_200_stores_nothing_though_twine_believes_it(
+    pypi: PyPI, dist: Path
+) -> None:
+    pypi.api_tokens.add("pypi-classic")
+    wheel = write_wheel(dist)
+    pypi.html_ok_uploads(1)
+    assert twine_upload(pypi, wheel, password="pypi-classic").returncode == 0
+    assert pypi.files() == {} and pypi.uploads == [(wheel.name, 200)]
+
+
+def test_index_and_mint_outages_pass(pypi: PyPI) -> None:
+    pypi.fail_index_queries(1, status=502)
+    status, content_type, _ = request(pypi.index_url + "demo-pkg/")
+    assert status == 502 and content_type.startswith("text/html")
+    assert request(pypi.index_url + "demo-pkg/")[0] == 404  # the index again: no such project
+    pypi.fail_mints(1)
+    jwt = github_token()
+    status, content_type, _ = request(pypi.url + "_/oidc/mint-token",
+                                      json.dumps({"token": jwt}).encode(),
+                                      {"Content-Type": "application/json"})  # fmt: skip
+    assert status == 503 and content_type.startswith("text/html")
+    assert mint(pypi, jwt)[0] == 200  # the outage used nothing up: the JWT mints
+    assert [m["code"] for m in pypi.mint_requests] == ["outage", "success"]
+
+
+def test_the_oidc_endpoint_fails_with_json_or_a_page(oidc: GitHubOIDC) -> None:
+    oidc.fail_requests(1, status=503)
+    oidc.fail_requests(1, status=502, html=True)
+    headers = {"Authorization": f"bearer {oidc.request_token}"}
+    status, content_type, _ = request(oidc.url + "&audience=pypi", headers=headers)
+    assert status == 503 and content_type.startswith("application/json")
+    status, content_type, body = request(oidc.url + "&audience=pypi", headers=headers)
+    assert status == 502 and content_type.startswith("text/html") and b"Unicorn" in body
+    assert request(oidc.url + "&audience=pypi", headers=headers)[0] == 200

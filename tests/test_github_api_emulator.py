@@ -743,3 +743,30 @@ def test_env_and_clean_shutdown() -> None:
             socket.create_connection(("127.0.0.1", port), timeout=5).close()
     open_connection.close()
     assert time.monotonic() - started < 5
+
+
+def test_answer_with_replaces_the_next_matching_answer_once(
+    github: GitHubAPI, gh: requests.Session
+) -> None:
+    github.answer_with("<html><title>Proxy</title></html>", content_type="text/html",
+                       method="POST", path=rf"/repos/{REPO}/releases")  # fmt: skip
+    assert gh.get(releases_url(github)).json() == []  # a GET does not match
+    answer = gh.post(releases_url(github), json={"tag_name": "v1.0", "draft": True})
+    assert answer.status_code == 200 and answer.headers["Content-Type"] == "text/html"
+    assert "x-ratelimit-remaining" in answer.headers  # still GitHub's front
+    assert github.releases == []
+    assert (
+        gh.post(releases_url(github), json={"tag_name": "v1.0", "draft": True}).status_code == 201
+    )
+    github.answer_with([{"id": "not a number"}])
+    assert gh.get(releases_url(github)).json() == [{"id": "not a number"}]
+
+
+def test_a_stall_says_nothing_then_hangs_up(github: GitHubAPI, gh: requests.Session) -> None:
+    github.stall(1, seconds=5)
+    started = time.monotonic()
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        gh.get(releases_url(github), timeout=(5, 0.5))
+    assert time.monotonic() - started < 2
+    assert gh.get(releases_url(github), timeout=5).status_code == 200
+    assert github.requests[0] == ("GET", f"/repos/{REPO}/releases")

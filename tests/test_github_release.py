@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ TAG = "v1.0"
 WHEEL = "tiny-1.0-py3-none-any.whl"
 SDIST = "tiny-1.0.tar.gz"
 SUMS = "SHA256SUMS"
+FAST = {"NOX_RELEASE_RETRY_BACKOFF": "0.05"}  # the HTTP layer's backoff, short
 
 
 @pytest.fixture
@@ -109,7 +111,7 @@ def github_release(
 ) -> subprocess.CompletedProcess[str]:
     return run_release(
         "github-release", "--project", str(release.project), "--tag", TAG, *args,
-        env={**github.env(), **(env or {})},
+        env={**github.env(), **FAST, **(env or {})},
     )  # fmt: skip
 
 
@@ -456,3 +458,70 @@ def test_a_tag_of_another_version_is_refused_before_any_request(
     )
     refused(proc, TagError.exit_code, "the tag v9.9.9 says 9.9.9", "the validated files")
     assert github.requests == []
+
+
+# --- answers that are not what the API documents, and GITHUB_API_URL -------------------------
+
+RELEASES = rf"/repos/{REPO}/releases"
+ASSETS = rf"/repos/{REPO}/releases/\d+/assets"
+BROKEN_ANSWERS = {
+    "html": (RELEASES, "GET", "<!DOCTYPE html><html><head><title>Sign in</title></head></html>",
+             "text/html", "an HTML page ('Sign in')"),
+    "garbage": (RELEASES, "GET", "\x00\x01 not json", "application/json",
+                "that is not JSON"),
+    "list-for-object": (RELEASES, "POST", [{"id": 1}], "application/json",
+                        "a JSON list, not the JSON object expected"),
+    "no-id": (RELEASES, "GET", [{}], "application/json", "an object without 'id'"),
+    "size-not-a-number": (ASSETS, "GET", [{"id": 7, "name": WHEEL, "size": "1 KB",
+                                           "url": "http://x/7"}], "application/json",
+                          "'size' = \"1 KB\", not a number"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", list(BROKEN_ANSWERS))
+def test_an_answer_that_is_not_the_json_expected_is_named_with_its_url(
+    release: Release, github: GitHubAPI, kind: str
+) -> None:
+    path, method, body, content_type, needle = BROKEN_ANSWERS[kind]
+    status = 201 if method == "POST" else 200  # what GitHub answers a create with
+    github.answer_with(body, status=status, content_type=content_type, method=method, path=path)
+    url = github.url + path.split("/\\d")[0]  # the URL asked, up to its ids and query
+    output = refused(github_release(release, github), GitHubError.exit_code, needle, url)
+    assert "nox-release failed unexpectedly" not in output
+
+
+@pytest.mark.parametrize(
+    ("api_url", "needle"),
+    [
+        ("not-a-url", "GITHUB_API_URL is 'not-a-url': not an http(s) URL with a host"),
+        ("http://127.0.0.1:99999", "GITHUB_API_URL is 'http://127.0.0.1:99999': its port"),
+        ("http://127.0.0.1:9", "http://127.0.0.1:9 (from GITHUB_API_URL) gave no answer"),
+    ],
+)
+def test_a_bad_github_api_url_is_named(
+    release: Release, github: GitHubAPI, api_url: str, needle: str
+) -> None:
+    output = refused(github_release(release, github, env={"GITHUB_API_URL": api_url}),
+                     GitHubError.exit_code, needle, "GITHUB_API_URL")  # fmt: skip
+    assert "githubstatus.com" not in output
+    assert "not-a-urlnot-a-url" not in output
+
+
+def test_a_404_listing_releases_names_the_repository_and_the_token(
+    release: Release, github: GitHubAPI
+) -> None:
+    output = refused(
+        github_release(release, github, env={"GITHUB_REPOSITORY": "octo-org/elsewhere"}),
+        GitHubError.exit_code, "404", "octo-org/elsewhere (from GITHUB_REPOSITORY)",
+        "the token from GITHUB_TOKEN (an installation token, as a job's GITHUB_TOKEN is)",
+    )  # fmt: skip
+    assert github.token not in output
+
+
+def test_a_stalled_api_call_is_timed_out_and_retried(release: Release, github: GitHubAPI) -> None:
+    github.stall(1, seconds=60)
+    started = time.monotonic()
+    output = ok(github_release(release, github, env={"NOX_RELEASE_READ_TIMEOUT": "1"}), github)
+    assert time.monotonic() - started < 30
+    assert "GitHub answered nothing; again in" in output
+    assert contents(github, released(github)) == expected_files(release)

@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 import zipfile
 from pathlib import Path
 
@@ -26,13 +27,16 @@ from packaging.version import Version
 from wheel_factory import write_sdist
 
 from release.console import Console
-from release.errors import CommandFailedError
+from release.errors import CommandFailedError, VerificationError
 from release.publish.index import Listing
 from release.publish.plan import CLOSED, CONFLICT, PRESENT, UPLOAD, make_plan
+from release.publish.verify import problems, verify
 from release.records import Artifact, CommandRun, Finding, StageRecord, write_record
 
 WHEEL = "tiny-1.0-py3-none-any.whl"
 SDIST = "tiny-1.0.tar.gz"
+# The HTTP layer's waits, short: a retry after 50 ms, a lagging listing polled for 2 s.
+FAST = {"NOX_RELEASE_RETRY_BACKOFF": "0.05", "NOX_RELEASE_LISTING_WAIT": "2"}
 
 
 def publish(
@@ -40,7 +44,7 @@ def publish(
 ) -> subprocess.CompletedProcess[str]:
     return run_release(
         "publish", "--project", str(release.project), "--repository", pypi.upload_url, *args,
-        env={"PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring", **env},
+        env={"PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring", **FAST, **env},
     )  # fmt: skip
 
 
@@ -628,7 +632,7 @@ def test_a_dry_run_uploads_nothing_to_the_configured_index(release: Release, pyp
 
 def test_a_dry_run_against_an_unreachable_index_says_so(release: Release) -> None:
     proc = run_release("publish", "--project", str(release.project), "--dry-run",
-                       "--repository", "http://127.0.0.1:9/legacy/")  # fmt: skip
+                       "--repository", "http://127.0.0.1:9/legacy/", env=FAST)  # fmt: skip
     assert proc.returncode == 0, proc.stdout
     assert "no plan against http://127.0.0.1:9/simple/" in proc.stdout
     assert "cannot say what the real upload would find there" in proc.stdout
@@ -645,3 +649,174 @@ def test_a_dry_run_fails_on_a_conflict_as_the_real_one_would(
     upload_by_hand(pypi, other, token)
     refused(publish(release, pypi, {}, "--dry-run"), 51, f"{SDIST}: the index has other content")
     assert pypi.files()[SDIST] != release.sha256(SDIST)
+
+
+# --- the HTTP layer: stalls, lagging listings, 409s, pages instead of answers --------------
+
+
+def test_a_stalled_upload_that_landed_is_asked_about_not_waited_for(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI
+) -> None:
+    pypi.stall_uploads(1, seconds=60, store=True)  # stored, then no answer for a minute
+    env = in_actions(oidc, NOX_RELEASE_UPLOAD_TIMEOUT="1")
+    started = time.monotonic()
+    proc = publish(release, pypi, env)
+    assert proc.returncode == 0, proc.stdout
+    assert time.monotonic() - started < 30  # not the stall's 60 s
+    assert "no answer within 1s (a stalled upload), but it is on the index: landed" in proc.stdout
+    assert [name for name, _ in pypi.uploads] == [WHEEL, SDIST]  # no second POST of the wheel
+    assert release.record()["details"]["files"] == {WHEEL: "uploaded", SDIST: "uploaded"}
+
+
+def test_a_stalled_upload_that_did_not_land_is_sent_again(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI
+) -> None:
+    pypi.stall_uploads(1, seconds=60, store=False)
+    started = time.monotonic()
+    proc = publish(release, pypi, in_actions(oidc, NOX_RELEASE_UPLOAD_TIMEOUT="1"))
+    assert proc.returncode == 0, proc.stdout
+    assert time.monotonic() - started < 30  # not the stall's 60 s
+    assert [status for _, status in pypi.uploads] == [0, 200, 200]
+    assert pypi.files() == {WHEEL: release.sha256(WHEEL), SDIST: release.sha256(SDIST)}
+
+
+@pytest.mark.parametrize("existing_status", [409, 400])
+def test_already_exists_after_a_lost_answer_is_checked_on_a_lagging_listing(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI, existing_status: int
+) -> None:
+    """The first POST lands but its answer is lost; the listing does not show it for a
+    second; the retry is answered 409 (pypiserver, devpi) or 400 "already exists". The file
+    is there with our sha256: landed, not refused (55) nor "other content" (51)."""
+    pypi.existing_status = existing_status
+    pypi.listing_lag = 1.0
+    pypi.drop_after_store(1)
+    proc = publish(release, pypi, in_actions(oidc))
+    assert proc.returncode == 0, proc.stdout
+    assert [status for _, status in pypi.uploads][:2] == [0, existing_status]
+    assert "and the index lists it with the same sha256: landed" in proc.stdout
+    assert release.record()["details"]["files"] == {WHEEL: "uploaded", SDIST: "uploaded"}
+
+
+def test_already_exists_with_other_content_is_still_a_conflict(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI
+) -> None:
+    # Someone else's wheel of the same name lands between the plan and the upload.
+    token = "pypi-a-racing-token"
+    pypi.api_tokens.add(token)
+    other = release.dist.parent / "other" / WHEEL
+    other.parent.mkdir()
+    with zipfile.ZipFile(release.dist / WHEEL) as src, zipfile.ZipFile(other, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info, src.read(info) + (b"#" if info.filename.endswith(".py") else b""))
+    original = pypi._upload
+    raced: list[bool] = []
+
+    def race(handler: object) -> None:
+        if not raced:  # our first POST: theirs lands first (their own POST passes here too)
+            raced.append(True)
+            upload_by_hand(pypi, other, token)
+        original(handler)
+
+    pypi._upload = race  # type: ignore[method-assign]
+    refused(publish(release, pypi, in_actions(oidc)), 51, "already there with other content")
+
+
+def test_verification_waits_for_a_lagging_listing(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI
+) -> None:
+    pypi.listing_lag = 1.0  # new files show a second after they land
+    proc = publish(release, pypi, in_actions(oidc))
+    assert proc.returncode == 0, proc.stdout
+    assert release.record()["details"]["verified"] is True
+    assert pypi.index_queries >= 3  # the plan, then the listing asked again while it lagged
+
+
+def test_a_200_html_page_is_not_an_upload(release: Release, oidc: GitHubOIDC, pypi: PyPI) -> None:
+    pypi.html_ok_uploads(1)  # a proxy's sign-in page, and nothing stored
+    output = refused(publish(release, pypi, in_actions(oidc)), 55,
+                     "answered the upload of tiny-1.0-py3-none-any.whl with 200 and an HTML page",
+                     "the index does not list the file")  # fmt: skip
+    assert "uploaded in" not in output
+    assert release.record()["details"]["files"] == {WHEEL: "not uploaded", SDIST: "not uploaded"}
+
+
+def test_a_429_is_retried_after_its_retry_after(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI
+) -> None:
+    pypi.fail_uploads(1, status=429, retry_after=1)
+    proc = publish(release, pypi, in_actions(oidc))
+    assert proc.returncode == 0, proc.stdout
+    assert "429 Service Unavailable; trying again in 1s" in proc.stdout
+    assert [status for _, status in pypi.uploads] == [429, 200, 200]
+
+
+def test_uploads_stop_after_five_attempts(release: Release, oidc: GitHubOIDC, pypi: PyPI) -> None:
+    pypi.fail_uploads(8, status=503)  # an outage longer than the attempts
+    refused(publish(release, pypi, in_actions(oidc)), 55,
+            f"the upload of {WHEEL} to {pypi.upload_url} still fails after 5 attempts",
+            "2 file(s) are not on the index")  # fmt: skip
+    assert [status for _, status in pypi.uploads] == [503] * 5
+    assert release.record()["details"]["attempts"] == 5
+
+
+def test_an_index_outage_that_passes_is_waited_out(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI
+) -> None:
+    pypi.fail_index_queries(2, status=503)
+    proc = publish(release, pypi, in_actions(oidc))
+    assert proc.returncode == 0, proc.stdout
+    assert pypi.index_queries == 2 + 2  # the plan's after two outage pages, the verification
+    assert "gave HTTP 503 Service Unavailable; trying again in 0s" in proc.stdout
+
+
+def test_a_mint_outage_that_passes_is_retried_with_fresh_oidc_tokens(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI
+) -> None:
+    pypi.fail_mints(2, status=503)
+    proc = publish(release, pypi, in_actions(oidc))
+    assert proc.returncode == 0, proc.stdout
+    assert [m["code"] for m in pypi.mint_requests] == ["outage", "outage", "success"]
+    assert len({m["claims"]["jti"] for m in pypi.mint_requests}) == 3  # a fresh JWT each try
+    assert release.record()["details"]["mints"] == 3
+
+
+@pytest.mark.parametrize("html", [False, True])
+def test_an_id_token_endpoint_outage_that_passes_is_retried(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI, html: bool
+) -> None:
+    oidc.fail_requests(2, status=503, html=html)
+    proc = publish(release, pypi, in_actions(oidc))
+    assert proc.returncode == 0, proc.stdout
+    assert [m["code"] for m in pypi.mint_requests] == ["success"]
+
+
+def test_an_id_token_endpoint_down_for_good_is_an_outage_not_a_refusal(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI
+) -> None:
+    oidc.fail_requests(10, status=502, html=True)
+    env = in_actions(oidc, NOX_RELEASE_RETRY_BACKOFF="0.01")  # ten tries: 2.5 s of waits
+    output = refused(publish(release, pypi, env), 61,
+                     "GitHub's OIDC token endpoint", "after 10 tries",
+                     "an outage of GitHub, not a refusal", "githubstatus.com")  # fmt: skip
+    assert "HTML page ('Unicorn! &middot; GitHub')" in output
+    assert pypi.uploads == [] and pypi.mint_requests == []
+
+
+def test_verify_names_a_file_listed_with_another_sha256() -> None:
+    listing = Listing("u", {WHEEL: "aa" * 32, SDIST: "bb" * 32}, "json")
+    assert problems(listing, {WHEEL: "aa" * 32, SDIST: "bb" * 32}) == []
+    assert problems(listing, {WHEEL: "aa" * 32, SDIST: "cc" * 32}) == [
+        f"{SDIST} is on the index with sha256 {'bb' * 32}, not {'cc' * 32}"
+    ]
+    with pytest.raises(VerificationError, match=f"{SDIST} is on the index with sha256"):
+        verify(listing, {WHEEL: "aa" * 32, SDIST: "cc" * 32}, "the index")
+
+
+def test_a_mint_outage_that_persists_is_told_apart_from_a_refusal(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI
+) -> None:
+    pypi.outage = True  # every mint: 503 with the CDN's HTML page
+    refused(publish(release, pypi, in_actions(oidc)), 54, "outage, this is not a refusal")
+    assert [m["status"] for m in pypi.mint_requests] == [503] * 5  # the layer's five tries
+    assert len({m["claims"]["jti"] for m in pypi.mint_requests}) == 5
+    assert pypi.uploads == []

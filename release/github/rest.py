@@ -1,83 +1,83 @@
 """The GitHub REST API, as far as releases need it: ``$GITHUB_API_URL`` with ``GITHUB_TOKEN``.
 
-Rate limits are honoured (a primary limit waits until ``x-ratelimit-reset``, a secondary one
-for ``retry-after``), 5xx answers are retried with backoff; both bounded in count and time.
-The token travels in the Authorization header only and is registered with the console
-first, so it is masked in Actions and redacted from everything printed.
+On the HTTP layer (:mod:`release.http`: timeouts, bounded retries of outages, the token
+never following a redirect to another origin such as the storage asset downloads go to).
+GitHub's own rules on top: a primary rate limit waits until ``x-ratelimit-reset``, a
+secondary one for ``retry-after`` (or a minute), both bounded; a POST whose answer was lost
+is settled by looking before it is sent again. Every object the stage uses is checked for
+the fields it needs, so a broken answer is a :class:`GitHubError` naming the URL. The token
+travels in the Authorization header only and is registered with the console first, so it
+is masked in Actions and redacted from everything printed.
 """
 
 from __future__ import annotations
 
 import hashlib
-import http.client
 import json
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from email.message import Message
 from typing import Any
 
 from ..console import Console
 from ..errors import GitHubError
+from ..http import Answer, Http, UnexpectedAnswer
 
-ATTEMPTS = 5
-BACKOFF_S = (1.0, 2.0, 4.0, 8.0)
-LONGEST_WAIT_S = 120.0
-SECONDARY_WAIT_S = 60.0  # a rate limit that resets later than this is reported, not waited out
-TIMEOUT_S = 60.0
+SECONDARY_WAIT_S = 60.0  # GitHub: without retry-after, wait a minute
 API_VERSION = "2022-11-28"
+DEFAULT_API_URL = "https://api.github.com"
+# What the API's objects must hold for the stage to use them.
+RELEASE_FIELDS: dict[str, type] = {"id": int, "tag_name": str, "upload_url": str}
+ASSET_FIELDS: dict[str, type] = {"id": int, "name": str, "size": int, "url": str}
+# A token's kind by its prefix (github.blog/2021-04-05-behind-githubs-new-authentication-
+# token-formats): said in a message instead of anything of the token itself.
+TOKEN_KINDS = {
+    "ghs_": "an installation token, as a job's GITHUB_TOKEN is",
+    "ghp_": "a classic personal access token",
+    "github_pat_": "a fine-grained personal access token",
+    "gho_": "an OAuth token",
+    "ghu_": "a GitHub App user token",
+}
 
 
-@dataclass
-class Response:
-    status: int
-    headers: Message
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body) if self.body else None
+def token_kind(token: str) -> str:
+    return next((kind for prefix, kind in TOKEN_KINDS.items() if token.startswith(prefix)),
+                "a token of unknown kind")  # fmt: skip
 
 
-def _secondary_limit(response: Response) -> bool:
-    return b"secondary rate limit" in response.body.lower()
+def _secondary_limit(answer: Answer) -> bool:
+    return b"secondary rate limit" in answer.body.lower()
 
 
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urllib.parse.urlsplit(url)
-    return parts.scheme, parts.hostname or "", parts.port
+def api_base(url: str, variable: str = "GITHUB_API_URL") -> str:
+    """``url`` without its trailing slash, once it is an http(s) URL with a host and a port
+    that can be; else a :class:`GitHubError` naming ``variable``, where it came from."""
+    parts = urllib.parse.urlsplit(url.strip())
+    problem = ""
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        problem = "not an http(s) URL with a host"
+    else:
+        try:
+            parts.port  # noqa: B018 - urllib checks the port when it is read
+        except ValueError as exc:
+            problem = f"its port is not one ({exc})"
+    if problem:
+        raise GitHubError(
+            f"{variable} is {url!r}: {problem}.",
+            f"unset {variable} (GitHub Actions sets it; the default is {DEFAULT_API_URL}), or "
+            "set it to your GitHub Enterprise Server's API, like "
+            "https://github.example.com/api/v3.",
+        )
+    return url.strip().rstrip("/")
 
 
-class _TokenStaysHome(urllib.request.HTTPRedirectHandler):
-    """Redirects keep the token only on the API's own origin: an asset download goes on to
-    signed storage URLs, which refuse (400) a request that also carries a token, and must
-    never see it anyway."""
-
-    def redirect_request(  # noqa: PLR0917 - the signature of the method it overrides
-        self,
-        req: urllib.request.Request,
-        fp: Any,
-        code: int,
-        msg: str,
-        headers: http.client.HTTPMessage,
-        newurl: str,
-    ) -> urllib.request.Request | None:
-        new = super().redirect_request(req, fp, code, msg, headers, newurl)
-        if new is not None and _origin(newurl) != _origin(req.full_url):
-            new.remove_header("Authorization")
-        return new
-
-
-_OPENER = urllib.request.build_opener(_TokenStaysHome)
-
-
-def _message(response: Response) -> str:
+def _message(answer: Answer) -> str:
+    if answer.lost:
+        return answer.problem
     try:
-        data = response.json()
+        data = json.loads(answer.body)
     except ValueError:
-        return response.body[:200].decode("utf-8", "replace").strip() or f"HTTP {response.status}"
+        return answer.what_it_is() if answer.body.strip() else f"HTTP {answer.status}"
     if isinstance(data, dict):
         errors = data.get("errors")
         codes = ", ".join(
@@ -88,31 +88,38 @@ def _message(response: Response) -> str:
     return str(data)[:200]
 
 
+def _settled(url: str, data: Mapping[str, Any]) -> Answer:
+    """The answer a try that was lost would have given: what GitHub shows now."""
+    return Answer("GET", url, 201, {"content-type": "application/json"},
+                  json.dumps(data).encode(), url)  # fmt: skip
+
+
 class GitHub:
-    def __init__(self, api_url: str, token: str, repository: str, console: Console) -> None:
-        self.api_url = api_url.rstrip("/")
+    def __init__(
+        self,
+        api_url: str,
+        token: str,
+        repository: str,
+        console: Console,
+        *,
+        token_source: str = "GITHUB_TOKEN",
+        http: Http | None = None,
+    ) -> None:
+        self.api_url = api_base(api_url)
+        self.default_api = self.api_url == DEFAULT_API_URL
         self.repository = repository
         self.console = console
         self._token = token
+        self.token_source = token_source
         console.register_secret(token)
-        self.requests = 0
+        self.http = http or Http(announce=self._announce)
 
-    def _send(
-        self, method: str, url: str, body: bytes | None, headers: Mapping[str, str]
-    ) -> Response:
-        request = urllib.request.Request(url, data=body, method=method, headers={
-            "Accept": "application/vnd.github+json",
-            "Authorization": f"Bearer {self._token}",
-            "X-GitHub-Api-Version": API_VERSION,
-            "User-Agent": "nox-release",
-            **headers,
-        })  # fmt: skip
-        self.requests += 1
-        try:
-            with _OPENER.open(request, timeout=TIMEOUT_S) as answer:
-                return Response(answer.status, answer.headers, answer.read())
-        except urllib.error.HTTPError as exc:
-            return Response(exc.code, exc.headers, exc.read())
+    @property
+    def requests(self) -> int:
+        return self.http.requests
+
+    def _announce(self, answer: Answer, delay: float) -> None:
+        self.console.line(f"  GitHub answered {answer.status or 'nothing'}; again in {delay:.0f}s")
 
     def request(
         self,
@@ -124,90 +131,126 @@ class GitHub:
         headers: Mapping[str, str] | None = None,
         expect: tuple[int, ...] = (200,),
         what: str = "",
-        before_retry: Callable[[], Response | None] | None = None,
-    ) -> Response:
+        before_retry: Callable[[], Answer | None] | None = None,
+    ) -> Answer:
         """One API call, retried across rate limits and outages; a :class:`GitHubError`
         for any other answer than ``expect``. ``before_retry`` runs before each new try
         after an outage; an answer from it ends the call as if the try had succeeded."""
-        url = path_or_url if "://" in path_or_url else f"{self.api_url}{path_or_url}"
-        extra = dict(headers or {})
+        # A path of the API, or a URL GitHub gave (an upload URL, a Link, an asset's url).
+        url = f"{self.api_url}{path_or_url}" if path_or_url.startswith("/") else path_or_url
         body = data
+        extra = dict(headers or {})
         if payload is not None:
             body = json.dumps(payload).encode()
             extra.setdefault("Content-Type", "application/json")
-        started = time.monotonic()
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                response = self._send(method, url, body, extra)
-            except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
-                response = Response(0, Message(), str(getattr(exc, "reason", exc)).encode())
-            if response.status in expect:
-                return response
-            wait = self._wait(response, attempt)
-            if wait is None or attempt == ATTEMPTS or time.monotonic() - started + wait > 600:
-                raise self._error(method, url, response, what)
-            self.console.line(
-                f"  GitHub answered {response.status or 'nothing'}; again in {wait:.0f}s"
-            )
-            time.sleep(wait)
-            outage = response.status == 0 or response.status >= 500
-            if outage and before_retry is not None:
-                settled = before_retry()
-                if settled is not None:
-                    return settled
-        raise AssertionError("unreachable")
+        answer = self.http.call(
+            method, url, data=body, expect=expect, wait=self._wait, settle=before_retry,
+            headers={
+                "Accept": "application/vnd.github+json",
+                "Authorization": f"Bearer {self._token}",
+                "X-GitHub-Api-Version": API_VERSION,
+                **extra,
+            },
+        )  # fmt: skip
+        if answer.status not in expect:
+            raise self._error(method, url, answer, what)
+        return answer
 
-    def _wait(self, response: Response, attempt: int) -> float | None:
+    def _wait(self, answer: Answer, attempt: int) -> float | None:
         """How long to wait before trying again; None when trying again cannot help."""
-        headers = response.headers
-        if response.status in (403, 429):
-            if headers.get("retry-after"):  # a secondary rate limit
-                return min(float(headers["retry-after"]), LONGEST_WAIT_S)
+        headers, policy = answer.headers, self.http.policy
+        if answer.status in (403, 429):
+            after = policy.retry_after(headers)
+            if after is not None:  # a secondary rate limit
+                return min(after, policy.longest_wait_s)
             if headers.get("x-ratelimit-remaining") == "0":
-                reset = float(headers.get("x-ratelimit-reset") or 0) - time.time()
-                return max(reset, 0.0) + 1.0 if reset <= LONGEST_WAIT_S else None
-            if _secondary_limit(response):
-                return SECONDARY_WAIT_S  # GitHub: without retry-after, wait a minute
+                try:
+                    reset = float(headers.get("x-ratelimit-reset") or 0) - time.time()
+                except ValueError:
+                    return None
+                return max(reset, 0.0) + 1.0 if reset <= policy.longest_wait_s else None
+            if _secondary_limit(answer):
+                return SECONDARY_WAIT_S
             return None
-        if response.status == 0 or response.status >= 500:
-            return BACKOFF_S[min(attempt - 1, len(BACKOFF_S) - 1)]
-        return None
+        return self.http.wait_for(answer, attempt)
 
-    def _error(self, method: str, url: str, response: Response, what: str) -> GitHubError:
-        said = _message(response)
+    def _unexpected(self, exc: UnexpectedAnswer, doing: str) -> GitHubError:
+        where = "" if self.default_api else f" ({self.api_url}, from GITHUB_API_URL)"
+        return GitHubError(
+            f"GitHub's API{where} answered {doing} with {exc.found}, not {exc.expected}: "
+            f"{exc.url}.",
+            "run the stage again later (https://www.githubstatus.com)"
+            if self.default_api
+            else "check that GITHUB_API_URL is the API of your GitHub (…/api/v3 on GitHub "
+            "Enterprise Server), then run the stage again",
+        )
+
+    def _object(self, answer: Answer, fields: Mapping[str, type], doing: str) -> dict[str, Any]:
+        try:
+            return answer.json_object(fields)
+        except UnexpectedAnswer as exc:
+            raise self._unexpected(exc, doing) from None
+
+    def _list(self, answer: Answer, fields: Mapping[str, type], doing: str) -> list[dict[str, Any]]:
+        try:
+            return answer.json_list(fields)
+        except UnexpectedAnswer as exc:
+            raise self._unexpected(exc, doing) from None
+
+    def _error(self, method: str, url: str, answer: Answer, what: str) -> GitHubError:
+        said = _message(answer)
         shown = url.replace(self.api_url, "") if url.startswith(self.api_url) else url
         doing = what or f"{method} {shown}"
-        if response.status == 401:
+        status = answer.status
+        if status == 401:
             return GitHubError(
                 f"GitHub refused the token while {doing}: {said}.",
                 "in Actions, pass GITHUB_TOKEN: ${{ github.token }} to the step; elsewhere set "
                 "GITHUB_TOKEN to a token with access to the repository.",
             )
-        if response.status == 403 and response.headers.get("x-ratelimit-remaining") == "0":
-            reset = response.headers.get("x-ratelimit-reset", "?")
+        if status == 403 and answer.headers.get("x-ratelimit-remaining") == "0":
+            reset = answer.headers.get("x-ratelimit-reset", "?")
             return GitHubError(
                 f"GitHub's API rate limit is used up while {doing}; it resets at {reset} (unix "
                 "time), too far ahead to wait for.",
                 "run the stage again after the reset: it reuses what it created.",
             )
-        if response.status in (403, 429) and _secondary_limit(response):
+        if status in (403, 429) and _secondary_limit(answer):
             return GitHubError(
                 f"GitHub's secondary rate limit stopped {doing}, again after waiting: {said}.",
                 "run the stage again in a few minutes: it reuses what it created.",
             )
-        if response.status == 403:
+        if status == 403:
             return GitHubError(
                 f"GitHub refused {doing}: {said}.",
                 "the job needs permissions: contents: write (on the github-release job alone).",
             )
-        if response.status == 0 or response.status >= 500:
+        if status == 404 and shown.startswith(f"/repos/{self.repository}/releases?"):
             return GitHubError(
-                f"GitHub did not answer {doing} after {ATTEMPTS} tries ({said}).",
+                f"GitHub answered 404 (Not Found) while {doing} of {self.repository} (from "
+                f"GITHUB_REPOSITORY), with the token from {self.token_source} "
+                f"({token_kind(self._token)}): the repository does not exist, or this token "
+                "cannot see it.",
+                "check that GITHUB_REPOSITORY is owner/name of the repository to release; a "
+                "job's GITHUB_TOKEN reaches only the repository its workflow runs in: for "
+                f"another one, set {self.token_source} to a token with access to it.",
+            )
+        if answer.outage:
+            if answer.lost and not self.default_api:
+                return GitHubError(
+                    f"{self.api_url} (from GITHUB_API_URL) gave {answer.summary()} while "
+                    f"{doing}, after {answer.attempt} tries.",
+                    "check that GITHUB_API_URL is the API of your GitHub (host and port; "
+                    "…/api/v3 on GitHub Enterprise Server), then run the stage again: it "
+                    "reuses what it created.",
+                )
+            return GitHubError(
+                f"GitHub did not answer {doing} after {answer.attempt} tries ({said}).",
                 "run the stage again later (https://www.githubstatus.com); it reuses what it "
                 "created.",
             )
         return GitHubError(
-            f"GitHub refused {doing}: HTTP {response.status}: {said}.",
+            f"GitHub refused {doing}: HTTP {status}: {said}.",
             "read GitHub's message; fix the request's cause and run again.",
         )
 
@@ -218,53 +261,55 @@ class GitHub:
         The tag endpoint shows published releases only, and a draft left by a failed run
         must be reused, not duplicated; GitHub lets drafts share a tag with each other and
         with the published release, and only the published one can take the version."""
-        url = f"{self.api_url}/repos/{self.repository}/releases?per_page=100"
+        url = f"/repos/{self.repository}/releases?per_page=100"
         newest_draft = None
+        doing = "listing the releases"
         for _page in range(20):
-            response = self.request("GET", url, what="listing the releases")
-            for release in response.json() or []:  # newest first
-                if release.get("tag_name") != tag:
+            answer = self.request("GET", url, what=doing)
+            for release in self._list(answer, RELEASE_FIELDS, doing):  # newest first
+                if release["tag_name"] != tag:
                     continue
                 if not release.get("draft"):
-                    return dict(release)
-                newest_draft = newest_draft or dict(release)
-            url = _next_link(response.headers.get("Link", ""))
+                    return release
+                newest_draft = newest_draft or release
+            url = _next_link(answer.headers.get("Link", ""))
             if not url:
                 break
         return newest_draft
 
     def create_release(self, tag: str, *, prerelease: bool) -> dict[str, Any]:
-        def settle() -> Response | None:
+        url = f"/repos/{self.repository}/releases"
+
+        def settle() -> Answer | None:
             # The answer may be lost after GitHub made the draft: a second would be a duplicate.
             made = self.release_for_tag(tag)
-            return None if made is None else Response(201, Message(), json.dumps(made).encode())
+            return None if made is None else _settled(url, made)
 
-        response = self.request(
-            "POST",
-            f"/repos/{self.repository}/releases",
+        doing = f"creating the draft release {tag}"
+        answer = self.request(
+            "POST", url,
             payload={"tag_name": tag, "name": tag, "draft": True, "prerelease": prerelease,
                      "generate_release_notes": True},
-            expect=(201,),
-            what=f"creating the draft release {tag}",
-            before_retry=settle,
+            expect=(201,), what=doing, before_retry=settle,
         )  # fmt: skip
-        return dict(response.json())
+        return self._object(answer, RELEASE_FIELDS, doing)
 
     def assets(self, release: Mapping[str, Any]) -> list[dict[str, Any]]:
-        url = f"{self.api_url}/repos/{self.repository}/releases/{release['id']}/assets?per_page=100"
+        url = f"/repos/{self.repository}/releases/{release['id']}/assets?per_page=100"
         found: list[dict[str, Any]] = []
+        doing = "listing the release's assets"
         while url:
-            response = self.request("GET", url, what="listing the release's assets")
-            found += [dict(a) for a in response.json() or []]
-            url = _next_link(response.headers.get("Link", ""))
+            answer = self.request("GET", url, what=doing)
+            found += self._list(answer, ASSET_FIELDS, doing)
+            url = _next_link(answer.headers.get("Link", ""))
         return found
 
     def download(self, asset: Mapping[str, Any]) -> bytes:
-        response = self.request(
+        answer = self.request(
             "GET", str(asset["url"]), headers={"Accept": "application/octet-stream"},
             what=f"downloading {asset['name']}",
         )  # fmt: skip
-        return response.body
+        return answer.body
 
     def delete_asset(self, asset: Mapping[str, Any]) -> None:
         self.request(
@@ -277,38 +322,40 @@ class GitHub:
         template = str(release["upload_url"])
         url = template.split("{", 1)[0] + "?" + urllib.parse.urlencode({"name": name})
 
-        def settle() -> Response | None:
+        def settle() -> Answer | None:
             # A failed upload can leave the asset behind: complete (the answer was lost) or
             # empty in state "starter", which makes every new try a 422 until deleted.
             for asset in self.assets(release):
-                if asset.get("name") != name:
+                if asset["name"] != name:
                     continue
                 if asset.get("state") == "uploaded" and same_content(asset, data) is not False:
-                    return Response(201, Message(), json.dumps(asset).encode())
+                    return _settled(url, asset)
                 self.delete_asset(asset)
             return None
 
-        response = self.request(
+        doing = f"uploading {name}"
+        answer = self.request(
             "POST", url, data=data,
             headers={"Content-Type": "application/octet-stream",
                      "Content-Length": str(len(data))},
-            expect=(201,), what=f"uploading {name}", before_retry=settle,
+            expect=(201,), what=doing, before_retry=settle,
         )  # fmt: skip
-        return dict(response.json())
+        return self._object(answer, ASSET_FIELDS, doing)
 
     def publish(self, release: Mapping[str, Any], *, latest: bool) -> dict[str, Any]:
-        response = self.request(
+        doing = f"publishing the release {release.get('tag_name')}"
+        answer = self.request(
             "PATCH", f"/repos/{self.repository}/releases/{release['id']}",
-            payload={"draft": False, "make_latest": "true" if latest else "false"},
-            what=f"publishing the release {release.get('tag_name')}",
+            payload={"draft": False, "make_latest": "true" if latest else "false"}, what=doing,
         )  # fmt: skip
-        return dict(response.json())
+        return self._object(answer, RELEASE_FIELDS, doing)
 
 
 def same_content(asset: Mapping[str, Any], data: bytes) -> bool | None:
     """Whether an asset holds ``data`` by its ``digest``; None for an older asset without
-    one whose size matches (only its bytes can tell), False when the size already differs."""
-    if int(asset.get("size", -1)) != len(data):
+    one whose size matches (only its bytes can tell), False when the size already differs.
+    The asset's fields were checked when it was read (:data:`ASSET_FIELDS`)."""
+    if asset["size"] != len(data):
         return False
     digest = str(asset.get("digest") or "")
     if digest.startswith("sha256:"):

@@ -21,21 +21,22 @@ import base64
 import datetime
 import json
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..config import ReleaseConfig
 from ..console import Console, format_table
-from ..errors import CredentialsError, IndexUnavailableError, MintRefusedError
+from ..errors import CredentialsError, GitHubError, IndexUnavailableError, MintRefusedError
+from ..http import Answer, Http, UnexpectedAnswer, checked_object, retry_line
 from .repository import Repository
 
 # Mint again when fewer than this many seconds remain of the minted token's 15 minutes.
 REFRESH_BEFORE_S = 300
-TIMEOUT_S = 30.0
+# GitHub's own client (actions/toolkit) tries the id-token endpoint up to 10 times.
+ID_TOKEN_ATTEMPTS = 10
 API_TOKEN_VARIABLES = ("PYPI_API_TOKEN", "TWINE_PASSWORD")
 
 PERMISSION_YAML = """\
@@ -88,26 +89,15 @@ def _workflow_file(ref: str) -> str:
 # --- talking to the index ---------------------------------------------------------------------
 
 
-def _request(url: str, body: bytes | None = None) -> tuple[int, str, str]:
-    headers = {"Accept": "application/json"}
-    if body is not None:
-        headers["Content-Type"] = "application/json"
-    request = urllib.request.Request(url, data=body, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
-            return response.status, response.headers.get_content_type(), response.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.headers.get_content_type(), exc.read().decode("utf-8", "replace")
-    except (urllib.error.URLError, OSError, TimeoutError) as exc:
+def _json_or_outage(answer: Answer) -> Any:
+    """The JSON answer; an HTML page or a 5xx is an outage, not the index refusing us."""
+    url, status, content_type = answer.url, answer.status, answer.content_type
+    if answer.lost:
         raise IndexUnavailableError(
-            f"{url} did not answer ({getattr(exc, 'reason', exc)}).",
+            f"{url} did not answer ({answer.problem}).",
             "check the network and the repository URL; run the stage again: it uploads only "
             "what is missing.",
-        ) from None
-
-
-def _json_or_outage(url: str, status: int, content_type: str, text: str) -> Any:
-    """The JSON answer; an HTML page or a 5xx is an outage, not the index refusing us."""
+        )
     if status >= 500 or "json" not in content_type:
         raise IndexUnavailableError(
             f"{url} answered HTTP {status} with {content_type or 'no content type'} instead of "
@@ -116,21 +106,34 @@ def _json_or_outage(url: str, status: int, content_type: str, text: str) -> Any:
             "what is missing.",
         )
     try:
-        return json.loads(text)
-    except ValueError:
+        return answer.json()
+    except UnexpectedAnswer:
         raise IndexUnavailableError(
             f"{url} answered with broken JSON: an outage, not a refusal.",
             "run the stage again later.",
         ) from None
 
 
-def audience(repository: Repository) -> str | None:
+def _outage_or_not_json(answer: Answer, attempt: int, http: Http) -> float | None:
+    """The index's OIDC routes answer JSON: anything else (an HTML page from a proxy or a
+    load balancer, whatever its status) is an outage worth another try, as is a 5xx."""
+    if not answer.lost and answer.status < 500 and answer.is_json:
+        return http.wait_for(answer, attempt) if answer.status == 429 else None
+    return http.policy.backoff(attempt)
+
+
+def audience(repository: Repository, http: Http | None = None) -> str | None:
     """The index's OIDC audience; None when it does not do trusted publishing."""
     url = f"{repository.oidc_base}/_/oidc/audience"
-    status, content_type, text = _request(url)
-    if status in (403, 404):
+    client = http or Http()
+    answer = client.call(
+        "GET", url, headers={"Accept": "application/json"},
+        expect=lambda a: a.status in (403, 404) or (a.status == 200 and a.is_json),
+        wait=lambda a, n: _outage_or_not_json(a, n, client),
+    )  # fmt: skip
+    if answer.status in (403, 404):
         return None
-    data = _json_or_outage(url, status, content_type, text)
+    data = _json_or_outage(answer)
     value = data.get("audience") if isinstance(data, dict) else None
     if not isinstance(value, str):
         raise IndexUnavailableError(f"{url} gave no audience.", "run the stage again later.")
@@ -168,8 +171,77 @@ def _fork_pull_request(environ: Mapping[str, str]) -> bool:
         return False
 
 
-def fetch_oidc_token(aud: str, environ: Mapping[str, str], config: ReleaseConfig) -> str | None:
-    """The CI's OIDC token for ``aud``, through ``id``; None outside a CI it supports."""
+def _no_id_token(environ: Mapping[str, str], config: ReleaseConfig) -> CredentialsError:
+    if _fork_pull_request(environ):
+        return CredentialsError(
+            "this job runs for a pull request from a fork, and GitHub gives such jobs no "
+            "OIDC token (and no secrets): nothing can be published from it.",
+            "publish from a tag push in the upstream repository (on: push: tags), not "
+            "from pull requests.",
+        )
+    environment = config.publish.environment or "pypi"
+    return CredentialsError(
+        "GitHub Actions gave this job no OIDC token: ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN are "
+        "not set, which means the job lacks the id-token: write permission.",
+        "add it to the publishing job (job level, not the top of the workflow):\n"
+        + PERMISSION_YAML.format(environment=environment),
+    )
+
+
+def _github_oidc_token(aud: str, environ: Mapping[str, str], http: Http) -> str:
+    """GitHub's OIDC token, asked of its id-token endpoint as ``id`` asks (the URL's own
+    query kept, ``audience`` added), with the layer's retries: ``id`` tries once."""
+    request_url = environ["ACTIONS_ID_TOKEN_REQUEST_URL"]
+    parts = urlsplit(request_url)
+    query = urlencode([*parse_qsl(parts.query, keep_blank_values=True), ("audience", aud)])
+    url = urlunsplit(parts._replace(query=query))
+    headers = {
+        "Authorization": f"bearer {environ['ACTIONS_ID_TOKEN_REQUEST_TOKEN']}",
+        "Accept": "application/json",
+    }
+    answer = http.call(
+        "GET", url, headers=headers, attempts=ID_TOKEN_ATTEMPTS,
+        expect=lambda a: not a.outage and a.status != 429 and a.is_json,
+        wait=lambda a, n: _outage_or_not_json(a, n, http),
+    )  # fmt: skip
+    shown = request_url.split("?", 1)[0]
+    if answer.outage or answer.status == 429 or not answer.is_json:
+        raise GitHubError(
+            f"GitHub's OIDC token endpoint ({shown}) still gave {answer.summary()} after "
+            f"{answer.attempt} tries: an outage of GitHub, not a refusal.",
+            "rerun the job in a few minutes (https://www.githubstatus.com).",
+        )
+    try:
+        value = answer.json_object({"value": str})["value"] if answer.status == 200 else None
+    except UnexpectedAnswer as exc:
+        raise GitHubError(
+            f"GitHub's OIDC token endpoint answered {exc.found}, not a token: GitHub is "
+            "having a problem, this is not a refusal.",
+            "rerun the job in a few minutes (https://www.githubstatus.com).",
+        ) from None
+    if value is None:
+        said = answer.json()
+        message = said.get("message", said) if isinstance(said, dict) else said
+        raise CredentialsError(
+            f"GitHub's OIDC token endpoint refused the request ({answer.describe()}: "
+            f"{str(message)[:200]}).",
+            "rerun the job; if it fails again, check the job's id-token: write permission.",
+        )
+    return str(value)
+
+
+def fetch_oidc_token(
+    aud: str, environ: Mapping[str, str], config: ReleaseConfig, http: Http | None = None
+) -> str | None:
+    """The CI's OIDC token for ``aud``; None outside a CI that hands them out. GitHub's is
+    asked for through the HTTP layer (retried); other CIs' through ``id``."""
+    if environ.get("GITHUB_ACTIONS") == "true":
+        if not (
+            environ.get("ACTIONS_ID_TOKEN_REQUEST_URL")
+            and environ.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+        ):
+            raise _no_id_token(environ, config)
+        return _github_oidc_token(aud, environ, http or Http())
     try:
         import id as oidc_id  # only the publish stage needs it
     except ImportError:
@@ -180,20 +252,7 @@ def fetch_oidc_token(aud: str, environ: Mapping[str, str], config: ReleaseConfig
     try:
         return oidc_id.detect_credential(aud)
     except oidc_id.GitHubOidcPermissionCredentialError as exc:
-        if _fork_pull_request(environ):
-            raise CredentialsError(
-                "this job runs for a pull request from a fork, and GitHub gives such jobs no "
-                "OIDC token (and no secrets): nothing can be published from it.",
-                "publish from a tag push in the upstream repository (on: push: tags), not "
-                "from pull requests.",
-            ) from None
-        environment = config.publish.environment or "pypi"
-        raise CredentialsError(
-            "GitHub Actions gave this job no OIDC token: ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN are "
-            "not set, which means the job lacks the id-token: write permission.",
-            "add it to the publishing job (job level, not the top of the workflow):\n"
-            + PERMISSION_YAML.format(environment=environment),
-        ) from exc
+        raise _no_id_token(environ, config) from exc
     except oidc_id.IdentityError as exc:
         raise CredentialsError(
             f"the CI could not hand out an OIDC token: {exc}.",
@@ -251,7 +310,9 @@ class TrustedPublishing:
         config: ReleaseConfig,
         console: Console,
         ci: str,
+        http: Http | None = None,
     ) -> None:
+        self.http = http or Http(announce=retry_line(console))
         self.repository = repository
         self.aud = aud
         self.environ = environ
@@ -292,7 +353,7 @@ class TrustedPublishing:
         if first is not None:
             self._jwt = None
             return first
-        jwt = fetch_oidc_token(self.aud, self.environ, self.config)
+        jwt = fetch_oidc_token(self.aud, self.environ, self.config, self.http)
         if jwt is None:
             raise CredentialsError(
                 "the CI stopped handing out OIDC tokens during the run.", "rerun the job."
@@ -302,17 +363,36 @@ class TrustedPublishing:
 
     def _mint(self, *, retried: bool = False) -> Minted:
         url = f"{self.repository.oidc_base}/_/oidc/mint-token"
-        body = json.dumps({"token": self._fresh_jwt()}).encode()
-        status, content_type, text = _request(url, body)
-        data = _json_or_outage(url, status, content_type, text)
-        self.mints += 1
-        if status == 200 and isinstance(data, dict) and data.get("success") is True:
+
+        def body() -> bytes:
+            # Each try with a fresh OIDC token: one that reached the index before an outage
+            # may count as used there.
+            self.mints += 1
+            return json.dumps({"token": self._fresh_jwt()}).encode()
+
+        answer = self.http.call(
+            "POST", url, headers={"Content-Type": "application/json",
+                                  "Accept": "application/json"},
+            data=body, expect=lambda a: not a.outage and a.status != 429 and a.is_json,
+            wait=lambda a, n: _outage_or_not_json(a, n, self.http),
+        )  # fmt: skip
+        data = _json_or_outage(answer)
+        if answer.status == 200 and isinstance(data, dict) and data.get("success") is True:
+            try:
+                checked_object(data, url, {"token": str})
+                expires = float(data.get("expires") or time.time() + 900)
+            except (UnexpectedAnswer, TypeError, ValueError):
+                raise IndexUnavailableError(
+                    f"{url} answered success without a usable token or expiry: the index is "
+                    "broken, this is not a refusal.",
+                    "run the stage again later.",
+                ) from None
             token = str(data["token"])
             self.console.register_secret(token)
-            expires = float(data.get("expires") or time.time() + 900)
             return Minted(token, expires)
         errors = data.get("errors") if isinstance(data, dict) else None
         first = errors[0] if isinstance(errors, list) and errors else {}
+        first = first if isinstance(first, dict) else {"description": first}
         code = str(first.get("code", "unknown"))
         description = str(first.get("description", data))
         if code == "invalid-reuse-token" and not retried:
@@ -444,7 +524,8 @@ def select(
     says which of the two to set up."""
     ci = ambient_ci(environ)
     if ci is not None:
-        aud = audience(repository)
+        http = Http(announce=retry_line(console))
+        aud = audience(repository, http)
         if aud is None:
             note = f"{repository.oidc_base} does not do trusted publishing"
             token = _api_token(environ, note)
@@ -457,7 +538,7 @@ def select(
             console.register_secret(token.value)
             return token
         try:
-            jwt = fetch_oidc_token(aud, environ, config)
+            jwt = fetch_oidc_token(aud, environ, config, http)
         except CredentialsError as exc:
             token = _api_token(environ, f"trusted publishing was not possible: {exc.cause}")
             if token is None:
@@ -466,8 +547,9 @@ def select(
             return token
         if jwt is not None:
             return TrustedPublishing(
-                repository, aud, jwt, environ=environ, config=config, console=console, ci=ci
-            )
+                repository, aud, jwt, environ=environ, config=config, console=console, ci=ci,
+                http=http,
+            )  # fmt: skip
     token = _api_token(environ, MOVE_TO_TRUSTED)
     if token is None:
         raise CredentialsError(

@@ -7,11 +7,6 @@ another verifies the upload. A missing project (404) is a new project, not an er
 from __future__ import annotations
 
 import datetime
-import http.client
-import json
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import unquote, urljoin, urlsplit
@@ -19,12 +14,11 @@ from urllib.parse import unquote, urljoin, urlsplit
 from packaging.utils import canonicalize_name
 
 from ..errors import IndexUnavailableError
+from ..http import Http, UnexpectedAnswer
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 # JSON first; HTML from indexes that only speak PEP 503 (pypiserver, devpi's older versions).
 ACCEPT = f"{JSON_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
-TIMEOUT_S = 30.0
-ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -96,41 +90,33 @@ def project_url(index_url: str, project: str) -> str:
     return f"{index_url.rstrip('/')}/{canonicalize_name(project)}/"
 
 
-def query(index_url: str, project: str) -> Listing:
+def query(index_url: str, project: str, http: Http | None = None) -> Listing:
     """The index's listing for ``project``; :class:`IndexUnavailableError` when it cannot be
-    read after a few tries (connection errors and 5xx are retried, with a short backoff)."""
+    read (the HTTP layer retries a lost answer, a 5xx and a 429 a bounded number of times)."""
     url = project_url(index_url, project)
-    problem = ""
-    for attempt in range(ATTEMPTS):
-        if attempt:
-            time.sleep(2**attempt)
-        request = urllib.request.Request(
-            url, headers={"Accept": ACCEPT, "Cache-Control": "no-cache"}
-        )
+    own = http is None
+    client = http or Http()
+    try:
+        answer = client.call("GET", url, headers={"Accept": ACCEPT, "Cache-Control": "no-cache"},
+                             expect=(200, 404))  # fmt: skip
+    finally:
+        if own:
+            client.close()
+    if answer.status == 404:
+        return Listing(url, {}, "absent")
+    problem = answer.describe() if answer.status != 200 else ""
+    if not problem:
         try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
-                body = response.read().decode("utf-8", "replace")
-                content_type = response.headers.get_content_type()
-                final = response.geturl()
-        except urllib.error.HTTPError as exc:
-            if exc.code == 404:
-                return Listing(url, {}, "absent")
-            problem = f"HTTP {exc.code} {exc.reason}"
-            if exc.code < 500 and exc.code != 429:
-                break
-            continue
-        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
-            reason = getattr(exc, "reason", exc)
-            problem = f"no answer ({reason})"
-            continue
-        try:
-            if content_type in (JSON_TYPE, "application/json"):
-                data = json.loads(body)
+            if answer.content_type in (JSON_TYPE, "application/json"):
+                data = answer.json()
                 return Listing(url, _json_files(data), "json", _json_upload_times(data))
-            return Listing(url, _html_files(body, final), "html")
-        except (ValueError, KeyError, TypeError) as exc:
-            problem = f"an answer that is not a simple index page ({exc})"
-            break
+            if answer.content_type in ("text/html", "application/vnd.pypi.simple.v1+html"):
+                return Listing(url, _html_files(answer.text, answer.final_url or url), "html")
+            problem = f"{answer.what_it_is()}, not a simple index page"
+        except UnexpectedAnswer as exc:
+            problem = f"{exc.found}, not a simple index page"
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            problem = f"JSON that is not a simple index page ({type(exc).__name__}: {exc})"
     raise IndexUnavailableError(
         f"the index {url} could not be read: {problem}.",
         "check the index URL ([tool.release.publish] index-url or repository) and your "

@@ -8,10 +8,14 @@ every answer is a status code or an exception instead of text to parse. The toke
 twine as an argument of the repository session, set before each file (so a trusted-publishing
 token minted again when it nears expiry is used at once); it is in no argv, log or file.
 
-A connection error or a 5xx is retried: the index is asked whether the file landed anyway
-(its answer may have been lost), then the upload is tried again after a backoff, a bounded
-number of times within a bounded time. Any other refusal stops the upload with the index's
-reason.
+Every POST has a timeout (the HTTP layer's, mounted on twine's session). A connection error,
+a stall past the timeout, a 5xx or a 429 is retried: the index is asked whether the file
+landed anyway (its answer may have been lost), then the upload is tried again after a
+backoff (or the 429's Retry-After), a bounded number of times within a bounded time. A 409
+or "already exists", and any 4xx after a lost answer, is checked against the index's
+listing, polled for a few seconds because it may lag: the file may be there with our
+sha256. An HTML page with a 200 is believed only if the listing shows the file. Any other
+refusal stops the upload with the index's reason.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import contextlib
 import io
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +39,7 @@ from packaging.utils import (
 from ..console import human_size
 from ..context import RunContext
 from ..errors import CredentialsError, UploadConflictError, UploadFailedError
+from ..http import Http, Policy, give_timeouts, looks_like_html
 from .credentials import Credentials
 from .index import Listing
 from .repository import Repository
@@ -43,8 +48,6 @@ from .repository import Repository
 # exist (warehouse/forklift/legacy.py): the publisher was registered under another name.
 NON_USER_IDENTITIES = "Non-user identities cannot create new projects"
 ATTEMPTS = 5  # per file
-BACKOFF_S = (1.0, 2.0, 4.0, 8.0)
-GIVE_UP_AFTER_S = 600.0
 
 
 @dataclass
@@ -69,6 +72,35 @@ def _twine() -> tuple[Any, Any, Any]:
     return PackageFile, TwineRepository, requests.exceptions
 
 
+@dataclass
+class _Try:
+    """What one POST came to: ``status`` None when no answer came."""
+
+    status: int | None
+    reason: str
+    text: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    html: bool = False
+
+
+def _post(session: Any, package: Any, http_errors: Any, timeout: tuple[float, float]) -> _Try:
+    try:
+        # max_redirects=1: one POST; the retries are ours, with the index asked.
+        # twine prints "Uploading <file>" itself; our own line says more.
+        with contextlib.redirect_stdout(io.StringIO()):
+            response = session.upload(package, max_redirects=1)
+    except http_errors.Timeout as exc:
+        waited = timeout[0] if isinstance(exc, http_errors.ConnectTimeout) else timeout[1]
+        return _Try(None, f"no answer within {waited:g}s (a stalled upload)")
+    except (http_errors.ConnectionError, http_errors.ChunkedEncodingError) as exc:
+        return _Try(None, f"connection error ({type(exc).__name__})")
+    body = response.content or b""
+    return _Try(
+        response.status_code, f"{response.status_code} {response.reason}", response.text,
+        response.headers, looks_like_html(body),
+    )  # fmt: skip
+
+
 def upload(
     ctx: RunContext,
     files: Sequence[Path],
@@ -78,78 +110,164 @@ def upload(
     landed: Callable[[], Listing],
     expected: dict[str, str],
     outcome: Outcome,
+    http: Http | None = None,
 ) -> None:
     """Upload ``files`` in this order; ``landed`` asks the index what it holds now, and
     ``expected`` is each file's sha256. ``outcome`` says what was done as it goes, so that
     a failure part way still leaves a true account in the record."""
-    package_file, twine_repository, http_errors = _twine()
-    started = time.monotonic()
-    session = twine_repository(repository.upload_url, "__token__", None, disable_progress_bar=True)
+    uploader = _Uploader(
+        ctx, repository, credentials=credentials, landed=landed, expected=expected,
+        outcome=outcome, http=http or Http(), total=len(files),
+    )  # fmt: skip
     try:
         for path in files:
-            package = package_file.from_filename(str(path), comment=None)
-            for attempt in range(1, ATTEMPTS + 1):
-                outcome.attempts += 1
-                session.session.auth = ("__token__", credentials.token())
-                if outcome.attempts == 1:
-                    # Said once a token is in hand: a refused mint uploads nothing.
-                    ctx.console.line(
-                        f"uploading {len(files)} file(s) to {repository.upload_url} with twine"
-                    )
-                began = time.monotonic()
-                try:
-                    # max_redirects=1: one POST; the retries are ours, with the index asked.
-                    # twine prints "Uploading <file>" itself; our own line says more.
-                    with contextlib.redirect_stdout(io.StringIO()) as said:
-                        response = session.upload(package, max_redirects=1)
-                    for line in said.getvalue().splitlines():
-                        ctx.console.detail(f"  | {line}")
-                    status, reason = (
-                        response.status_code,
-                        f"{response.status_code} {response.reason}",
-                    )
-                    text = response.text
-                except (http_errors.ConnectionError, http_errors.Timeout,
-                        http_errors.ChunkedEncodingError) as exc:  # fmt: skip
-                    status, reason, text = None, f"connection error ({type(exc).__name__})", ""
-                if status == 200:
-                    ctx.console.line(
-                        f"  {path.name} ({human_size(path.stat().st_size)}) uploaded in "
-                        f"{time.monotonic() - began:.2f}s"
-                    )
-                    outcome.uploaded.append(path.name)
-                    break
-                if status is not None and 300 <= status < 400:
-                    raise UploadFailedError(
-                        f"{repository.upload_url} redirected the upload of {path.name} "
-                        f"({reason}); an upload URL must not redirect.",
-                        "set the repository to the URL the index documents for uploads.",
-                    )
-                if status is not None and status < 500 and status != 429:
-                    raise _refusal(status, reason, text, path.name)
-                # The answer may be lost although the file landed: ask before trying again.
-                if landed().files.get(path.name) == expected[path.name]:
-                    ctx.console.line(f"  {path.name}: {reason}, but it is on the index: landed")
-                    outcome.uploaded.append(path.name)
-                    break
-                if attempt == ATTEMPTS or time.monotonic() - started > GIVE_UP_AFTER_S:
-                    raise UploadFailedError(
-                        f"the upload of {path.name} to {repository.upload_url} still fails after "
-                        f"{attempt} attempts ({reason}); {len(files) - len(outcome.uploaded)} "
-                        "file(s) are not on the index.",
-                        "run the stage again later: it uploads only what is missing.",
-                    )
-                delay = BACKOFF_S[min(attempt - 1, len(BACKOFF_S) - 1)]
-                outcome.retried_for.append(reason)
-                ctx.console.line(f"  {path.name}: {reason}; trying again in {delay:.0f}s")
-                time.sleep(delay)
+            uploader.one(path, left=len(files) - len(outcome.uploaded))
     finally:
-        session.close()
+        uploader.close()
+
+
+class _Uploader:
+    def __init__(
+        self,
+        ctx: RunContext,
+        repository: Repository,
+        *,
+        credentials: Credentials,
+        landed: Callable[[], Listing],
+        expected: dict[str, str],
+        outcome: Outcome,
+        http: Http,
+        total: int,
+    ) -> None:
+        self.total = total
+        self.package_file, twine_repository, self.http_errors = _twine()
+        self.ctx, self.repository, self.credentials = ctx, repository, credentials
+        self.landed, self.expected, self.outcome = landed, expected, outcome
+        self.policy = http.policy
+        self.http = http
+        self.started = time.monotonic()
+        self.session = twine_repository(
+            repository.upload_url, "__token__", None, disable_progress_bar=True
+        )
+        # twine sets no timeout on its POST: without one a stalled upload holds the job until
+        # CI's own timeout.
+        self.timeout = http.timeout(upload=True)
+        give_timeouts(self.session.session, self.timeout)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def there(self, name: str, *, wait: bool) -> str:
+        """``landed`` (on the index with our sha256), ``other`` (with other content) or
+        ``absent``; with ``wait``, a listing that lags is polled for a few seconds."""
+
+        def look() -> str | None:
+            sha256 = self.landed().files.get(name, "absent")
+            if sha256 == self.expected[name]:
+                return "landed"
+            return None if sha256 == "absent" or not wait else "other"
+
+        return (self.http.poll(look) if wait else look()) or "absent"
+
+    def done(self, name: str, line: str) -> None:
+        self.ctx.console.line(line)
+        self.outcome.uploaded.append(name)
+
+    def one(self, path: Path, *, left: int) -> None:
+        name = path.name
+        package = self.package_file.from_filename(str(path), comment=None)
+        lost_before = False
+        for attempt in range(1, ATTEMPTS + 1):
+            self.outcome.attempts += 1
+            self.session.session.auth = ("__token__", self.credentials.token())
+            if self.outcome.attempts == 1:
+                # Said once a token is in hand: a refused mint uploads nothing.
+                self.ctx.console.line(
+                    f"uploading {self.total} file(s) to {self.repository.upload_url} with twine"
+                )
+            began = time.monotonic()
+            answer = _post(self.session, package, self.http_errors, self.timeout)
+            status, reason = answer.status, answer.reason
+            if status == 200 and not answer.html:
+                size = human_size(path.stat().st_size)
+                self.done(name, f"  {name} ({size}) uploaded in {time.monotonic() - began:.2f}s")
+                return
+            if status is not None and status < 500 and status != 429:
+                if self.settled(name, answer, lost_before=lost_before):
+                    return
+                raise _refusal(status, reason, answer.text, name)
+            # The answer may be lost although the file landed: ask before trying again.
+            lost_before = True
+            if self.there(name, wait=False) == "landed":
+                self.done(name, f"  {name}: {reason}, but it is on the index: landed")
+                return
+            if attempt == ATTEMPTS or time.monotonic() - self.started > self.policy.give_up_after_s:
+                raise UploadFailedError(
+                    f"the upload of {name} to {self.repository.upload_url} still fails after "
+                    f"{attempt} attempts ({reason}); {left} file(s) are not on the index.",
+                    "run the stage again later: it uploads only what is missing.",
+                )
+            after = self.policy.retry_after(answer.headers) if status == 429 else None
+            delay = (
+                min(after, self.policy.longest_wait_s) if after is not None
+                else self.policy.backoff(attempt)
+            )  # fmt: skip
+            self.outcome.retried_for.append(reason)
+            self.ctx.console.line(f"  {name}: {reason}; trying again in {delay:.0f}s")
+            time.sleep(delay)
+
+    def settled(self, name: str, answer: _Try, *, lost_before: bool) -> bool:
+        """Whether an answer below 500 means the file is on the index after all (True), is
+        a refusal (False), or is an error of its own (raised)."""
+        status, reason, upload_url = answer.status, answer.reason, self.repository.upload_url
+        if status == 200:
+            # An HTML page is what a web site or a proxy answers, not an index's upload
+            # API: only the index's listing can say whether the file landed.
+            if self.there(name, wait=True) == "landed":
+                self.done(name, f"  {name}: an HTML page came back, and the index lists the "
+                          "file: landed")  # fmt: skip
+                return True
+            raise UploadFailedError(
+                f"{upload_url} answered the upload of {name} with 200 and an HTML page, and "
+                "the index does not list the file: that URL is not an index's upload API.",
+                "set the repository to the URL the index documents for uploads (PyPI: "
+                "https://upload.pypi.org/legacy/).",
+            )
+        if status is not None and 300 <= status < 400:
+            raise UploadFailedError(
+                f"{upload_url} redirected the upload of {name} ({reason}); an upload URL must "
+                "not redirect.",
+                "set the repository to the URL the index documents for uploads.",
+            )
+        # After a lost answer the file may be there, and a 409 or "already exists" says so
+        # in some indexes' words; their listing may lag.
+        already = status == 409 or "already exists" in f"{reason} {answer.text}"
+        if not (already or lost_before):
+            return False
+        found = self.there(name, wait=True)
+        if found == "landed":
+            self.done(name, f"  {name}: {reason}, and the index lists it with the same sha256: "
+                      "landed")  # fmt: skip
+            return True
+        if already and found == "absent":
+            raise _not_listed(status or 0, reason, answer.text, name, self.policy)
+        return False
+
+
+def _not_listed(status: int, reason: str, text: str, name: str, policy: Policy) -> Exception:
+    said = _index_says(reason, text)
+    return UploadFailedError(
+        f"the index answered the upload of {name} with {status} ({said}), but its listing "
+        f"does not show the file after {policy.listing_wait_s:g}s: it may be refusing it for "
+        "another reason, or its listing lags longer.",
+        "run publish again in a few minutes: it asks the index first, and uploads only what "
+        "is missing.",
+    )
 
 
 def _refusal(status: int, reason: str, text: str, name: str) -> Exception:
     said = _index_says(reason, text)
-    if status == 400 and "already exists" in f"{reason} {text}":
+    if status == 409 or (status == 400 and "already exists" in f"{reason} {text}"):
         return UploadConflictError(
             f"the index refused {name}: a file of that name is already there with other "
             f"content ({said}); it appeared after the plan was made.",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ..context import RunContext
 from ..errors import IndexUnavailableError, UploadConflictError
+from ..http import Http, retry_line
 from ..publish import credentials as creds
 from ..publish.index import Listing, query
 from ..publish.plan import (
@@ -53,7 +54,12 @@ def publish(ctx: RunContext, record: StageRecord) -> None:
         return
     results = dict.fromkeys(release.expected, "not uploaded")
     details["files"] = results
-    listing = query(repository.index_url, release.project)
+    http = Http(announce=retry_line(ctx.console))  # each retry said, as it happens
+
+    def ask() -> Listing:
+        return query(repository.index_url, release.project, http)
+
+    listing = ask()
     steps = _plan(ctx, release, listing, repository.index_url)
     details["plan"] = {s.artifact.name: s.action for s in steps}
     for step in steps:
@@ -74,20 +80,21 @@ def publish(ctx: RunContext, record: StageRecord) -> None:
                 todo,
                 repository,
                 credentials=credentials,
-                landed=lambda: query(repository.index_url, release.project),
+                landed=ask,
                 expected=release.expected,
                 outcome=outcome,
+                http=http,
             )
         finally:
             results.update(dict.fromkeys(outcome.uploaded, "uploaded"))
             details["attempts"] = outcome.attempts
             if isinstance(credentials, creds.TrustedPublishing):
                 details["mints"] = credentials.mints
-        listing = query(repository.index_url, release.project)
+        listing = ask()
     else:
         # The plan's listing already shows every file with its sha256: no second query.
         ctx.console.line("every file is on the index already: nothing to upload")
-    verify(listing, release.expected, repository.index_url)
+    verify(listing, release.expected, repository.index_url, again=ask, http=http)
     details["verified"] = True
     ctx.console.line(f"verified: {len(release.expected)} file(s) on {repository.index_url}")
 

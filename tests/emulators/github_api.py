@@ -40,6 +40,8 @@ from __future__ import annotations
 import base64
 import calendar
 import collections
+import contextlib
+import dataclasses
 import hashlib
 import hmac
 import http
@@ -175,6 +177,20 @@ def _not_found(doc: str = DOCS) -> _Answer:
 
 
 @dataclass
+class _Canned:
+    """An answer given instead of the API's to the next request that matches."""
+
+    method: str | None
+    path: str | None  # a regular expression the whole path must match
+    answer: _Answer
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method is None or self.method == method) and (
+            self.path is None or re.fullmatch(self.path, path) is not None
+        )
+
+
+@dataclass
 class _Fault:
     kind: str  # "status", "rate_limit", "secondary", "echo"
     status: int = 502
@@ -196,6 +212,12 @@ class _APIHandler(Handler):
             body: bytes | None = None
         else:
             body = self.read_body() if (length is not None or chunked) else b""
+        stall = api._take_stall(self.command, self.path)
+        if stall is not None:
+            api._closing.wait(stall)  # say nothing, then hang up
+            with contextlib.suppress(OSError):
+                self.hang_up()
+            return
         answer = api._answer(self.command, self.path, self.headers, body)
         self.send(answer.status, answer.body, answer.content_type, headers=answer.headers)
 
@@ -263,6 +285,9 @@ class GitHubAPI:
 
         self._lock = threading.Lock()
         self._faults: collections.deque[_Fault] = collections.deque()
+        self._canned: list[_Canned] = []
+        self._stalls: list[float] = []
+        self._closing = threading.Event()
         self._starter_uploads = 0
         self._untagged: dict[int, str] = {}  # a draft's stand-in tag, untagged-<hex>
         self._burned_tags: set[str] = set()  # tags of deleted immutable releases
@@ -291,6 +316,7 @@ class GitHubAPI:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._closing.set()
         # Side by side: each stop waits for its server's poll interval.
         storage = threading.Thread(target=self._storage.stop, name="storage-stop")
         storage.start()
@@ -344,6 +370,38 @@ class GitHubAPI:
         with self._lock:
             self._faults.extend(_Fault("echo", 401) for _ in range(n))
 
+    def answer_with(
+        self,
+        body: bytes | str | Any,
+        *,
+        status: int = 200,
+        content_type: str = JSON_TYPE,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        """The next request matching ``method`` and ``path`` (a regular expression the whole
+        path must match; None: any) gets this answer instead of the API's: an HTML page from
+        a proxy, garbage, a list where an object belongs, an object missing a field. A body
+        that is not bytes or str is sent as JSON."""
+        if not isinstance(body, (bytes, str)):
+            body = json.dumps(body)
+        data = body.encode() if isinstance(body, str) else body
+        with self._lock:
+            self._canned.append(_Canned(method, path, _Answer(status, data, content_type)))
+
+    def stall(self, n: int = 1, seconds: float = 60.0) -> None:
+        """The next ``n`` API requests are read, then answered with nothing for ``seconds``
+        before the connection closes."""
+        with self._lock:
+            self._stalls.extend([seconds] * n)
+
+    def _take_stall(self, method: str, target: str) -> float | None:
+        with self._lock:
+            if not self._stalls:
+                return None
+            self.requests.append((method, urlsplit(target).path))
+            return self._stalls.pop(0)
+
     def fail_uploads(self, n: int = 1) -> None:
         """The next ``n`` asset uploads answer 502 but leave an empty asset in state
         ``starter`` behind, as GitHub documents: retrying the same name then gets 422
@@ -379,11 +437,15 @@ class GitHubAPI:
                 *(secrets.randbits(bits) for bits in (16, 24, 24, 28, 32))
             )
             fault = self._faults.popleft() if self._faults else None
+            canned = next((c for c in self._canned if c.matches(method, path)), None)
             if fault is not None and fault.kind == "echo":
                 sent = (headers.get("Authorization") or "").partition(" ")[2]
                 answer = _error(401, f"Bad credentials: {sent!r}")
             elif fault is not None:
                 answer = self._fault(fault, request_id)
+            elif canned is not None:
+                self._canned.remove(canned)
+                answer = dataclasses.replace(canned.answer, headers=dict(canned.answer.headers))
             else:
                 answer = self._api(method, path, query, headers, body)
             limited = fault is not None and fault.kind == "rate_limit"

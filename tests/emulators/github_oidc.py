@@ -27,6 +27,11 @@ from ._server import Handler, LocalServer
 from .jwt import Signer, github_claims
 
 API_VERSION = "2.0"
+UNICORN_HTML = """<!DOCTYPE html>
+<html><head><title>Unicorn! &middot; GitHub</title></head>
+<body><p><strong>No server is currently available to service your request.</strong></p></body>
+</html>
+"""
 
 
 class _OIDCHandler(Handler):
@@ -36,7 +41,10 @@ class _OIDCHandler(Handler):
     def _get(self) -> None:
         oidc: GitHubOIDC = self.server.emulator
         status, data = oidc._answer(self.path, self.headers.get("Authorization"))
-        self.send_json(status, data)
+        if isinstance(data, str):
+            self.send_html(status, data)
+        else:
+            self.send_json(status, data)
 
 
 class GitHubOIDC:
@@ -56,7 +64,7 @@ class GitHubOIDC:
         self.request_token = secrets.token_urlsafe(32)
         self.issued: list[str] = []
         self.audiences: list[str | None] = []  # the audience of each request (None: absent)
-        self._failures: list[int] = []
+        self._failures: list[tuple[int, bool]] = []  # (status, with an HTML page)
         self._replays = 0
         self._lock = threading.Lock()
         self._server = LocalServer(_OIDCHandler, self)
@@ -115,10 +123,11 @@ class GitHubOIDC:
             "RUNNER_ENVIRONMENT": str(claims.get("runner_environment", "")),
         }
 
-    def fail_requests(self, n: int, status: int = 503) -> None:
-        """The next ``n`` token requests answer ``status`` (GitHub having a bad moment)."""
+    def fail_requests(self, n: int, status: int = 503, *, html: bool = False) -> None:
+        """The next ``n`` token requests answer ``status`` (GitHub having a bad moment), with
+        a JSON message or, with ``html``, the front's HTML page."""
         with self._lock:
-            self._failures.extend([status] * n)
+            self._failures.extend([(status, html)] * n)
 
     def replay(self, n: int) -> None:
         """The next ``n`` requests get the last token issued again (same jti)."""
@@ -127,7 +136,7 @@ class GitHubOIDC:
 
     # --- the endpoint -----------------------------------------------------------------
 
-    def _answer(self, target: str, authorization: str | None) -> tuple[int, dict[str, Any]]:
+    def _answer(self, target: str, authorization: str | None) -> tuple[int, dict[str, Any] | str]:
         parts = urlsplit(target)
         if parts.path != self.path:
             return 404, {"message": "Not Found"}
@@ -146,7 +155,10 @@ class GitHubOIDC:
         with self._lock:
             self.audiences.append(audiences[0] if audiences else None)
             if self._failures:
-                return self._failures.pop(0), {"message": "Service unavailable"}
+                status, html = self._failures.pop(0)
+                if html:
+                    return status, UNICORN_HTML
+                return status, {"message": "Service unavailable"}
             if self._replays and self.issued:
                 # The token handed out last, again: what a caching client would present.
                 self._replays -= 1

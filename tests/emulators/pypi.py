@@ -26,6 +26,7 @@ reuse, ...).
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime
 import hashlib
 import html
@@ -84,6 +85,12 @@ NON_USER_IDENTITIES = (
     "(either in the publisher or in your project's metadata). Please ensure that both match. "
     "See: https://docs.pypi.org/trusted-publishers/troubleshooting/"
 )
+# What a proxy or a web site answers a POST with: a page, not an index's upload API.
+SIGN_IN_HTML = """<!DOCTYPE html>
+<html><head><title>Sign in - Example Corp Proxy</title></head>
+<body><form method="post"><input name="user"><input name="password" type="password"></form>
+</body></html>
+"""
 OUTAGE_HTML = """<!DOCTYPE html>
 <html><head><title>503 Backend is unhealthy</title></head>
 <body><h1>Error 503 Backend is unhealthy</h1><p>Backend is unhealthy</p>
@@ -370,7 +377,11 @@ class PyPI:
     (False: mint says not-enabled), ``outage`` (mint answers 503 HTML), ``token_lifetime``,
     ``json_api``, ``issuer_jwks`` (the GitHub keys it trusts), ``publishers``,
     ``pending_publishers``, ``api_tokens``, ``minted`` (set an expiry in the past to expire
-    a token), and the upload faults ``fail_uploads``/``drop_before_store``/``drop_after_store``.
+    a token), and the upload faults ``fail_uploads``/``drop_before_store``/``drop_after_store``/
+    ``stall_uploads``/``html_ok_uploads``; ``existing_status`` (what a byte-identical re-upload
+    gets: 200 on PyPI, 409 or 400 "already exists" on other indexes), ``listing_lag`` (seconds
+    a new file stays out of the listing, as behind a CDN), ``fail_index_queries`` and
+    ``fail_mints`` (5xx pages that pass).
     What happened: ``mint_requests``, ``uploads``, ``index_queries``, ``files()``, ``errors``.
     """
 
@@ -389,6 +400,8 @@ class PyPI:
         self.outage = False
         self.token_lifetime = 900
         self.json_api = True
+        self.existing_status = 200
+        self.listing_lag = 0.0
         self.publishers: list[TrustedPublisher] = list(publishers)
         self.pending_publishers: list[tuple[str, TrustedPublisher]] = []
         self.api_tokens: set[str] = set()
@@ -411,12 +424,13 @@ class PyPI:
         self.used_jtis: set[str] = set()
         self.projects: set[str] = set()  # made by a pending publisher, maybe without files yet
         self.deleted: set[str] = set()  # file names deleted: never usable again
-        self._faults: dict[str, list[int]] = {
-            "fail": [],
-            "drop_before": [],
-            "drop_after": [],
-            "echo": [],
-        }
+        self._faults: dict[str, list[int]] = {"fail": [], "drop_before": [], "drop_after": [],
+                                              "html_ok": [], "index": [], "mint": [],
+                                               "echo": []}  # fmt: skip
+        self._retry_after: list[int | None] = []  # beside each "fail": its Retry-After
+        self._stalls: list[tuple[float, bool]] = []  # (seconds, stored first)
+        self._stored_at: dict[str, float] = {}
+        self._closing = threading.Event()  # ends stalls when the emulator closes
         self._lock = threading.Lock()  # state, and each upload's check-then-store
         self._secret = secrets.token_urlsafe(32)
         self._backend: subprocess.Popen[bytes] | None = None
@@ -448,6 +462,7 @@ class PyPI:
         self.close()
 
     def close(self) -> None:
+        self._closing.set()
         self._server.stop()
         if self._backend is not None:
             self._backend.terminate()
@@ -500,13 +515,38 @@ class PyPI:
             if path.is_file() and dist_info(path.name) is not None
         }
 
-    def fail_uploads(self, n: int, status: int = 503) -> None:
-        """The next ``n`` upload POSTs answer ``status`` with an HTML page, storing nothing.
+    def fail_uploads(self, n: int, status: int = 503, *, retry_after: int | None = None) -> None:
+        """The next ``n`` upload POSTs answer ``status`` with an HTML page, storing nothing;
+        with ``retry_after``, a Retry-After header too (PyPI's 429 has one).
 
         twine retries an upload that gets a 5xx, up to 5 attempts: each attempt is one POST.
         """
         with self._lock:
             self._faults["fail"].extend([status] * n)
+            self._retry_after.extend([retry_after] * n)
+
+    def stall_uploads(self, n: int, seconds: float = 60.0, *, store: bool) -> None:
+        """The next ``n`` uploads are read (and with ``store``, stored), then the server
+        says nothing for ``seconds`` and closes the connection: a stalled upload."""
+        with self._lock:
+            self._stalls.extend([(seconds, store)] * n)
+
+    def html_ok_uploads(self, n: int) -> None:
+        """The next ``n`` uploads get 200 with a web page (a proxy's sign-in page), and
+        nothing is stored."""
+        with self._lock:
+            self._faults["html_ok"].extend([200] * n)
+
+    def fail_index_queries(self, n: int, status: int = 503) -> None:
+        """The next ``n`` GETs of a project's index page answer ``status`` with an HTML page."""
+        with self._lock:
+            self._faults["index"].extend([status] * n)
+
+    def fail_mints(self, n: int, status: int = 503) -> None:
+        """The next ``n`` mint requests answer ``status`` with the outage page (the JWT is
+        read, and not used)."""
+        with self._lock:
+            self._faults["mint"].extend([status] * n)
 
     def drop_before_store(self, n: int) -> None:
         """The next ``n`` uploads are read, then the connection closes: nothing is stored."""
@@ -567,6 +607,10 @@ class PyPI:
         elif path.startswith("/simple/"):
             with self._lock:
                 self.index_queries += 1
+                failure = self._faults["index"].pop(0) if self._faults["index"] else None
+            if failure is not None:
+                h.send_html(failure, OUTAGE_HTML, reason="Service Unavailable")
+                return
             self._index(h, project=True)
         else:
             h.send_html(404, "<h1>404 Not Found</h1>", reason="Not Found")
@@ -596,10 +640,18 @@ class PyPI:
         if self.audience_status == 404:  # an index without trusted publishing at all
             h.send_html(404, "<h1>404 Not Found</h1>", reason="Not Found")
             return
-        if self.outage:
-            with self._lock:
-                self._record_mint(None, 503, "outage", "", "outage")
-            h.send_html(503, OUTAGE_HTML, reason="Backend is unhealthy")
+        with self._lock:
+            failure = self._faults["mint"].pop(0) if self._faults["mint"] else None
+            if failure is None and self.outage:
+                failure = 503
+            if failure is not None:
+                try:
+                    claims = decode_unverified(json.loads(body)["token"])[1]
+                except (InvalidToken, ValueError, KeyError, TypeError):
+                    claims = None
+                self._record_mint(claims, failure, "outage", "", "outage")
+        if failure is not None:
+            h.send_html(failure, OUTAGE_HTML, reason="Backend is unhealthy")
             return
         with self._lock:
             status, data = self.mint(body)
@@ -728,34 +780,72 @@ class PyPI:
             # Faults first: an outage or a dropped connection happens before PyPI's code.
             if self._faults["fail"]:
                 status = self._faults["fail"].pop(0)
+                after = self._retry_after.pop(0)
                 self.uploads.append((filename, status))
-                h.send_html(status, OUTAGE_HTML, reason="Service Unavailable")
+                headers = {"Retry-After": str(after)} if after is not None else {}
+                h.send(status, OUTAGE_HTML.encode(), "text/html; charset=utf-8",
+                       reason="Service Unavailable", headers=headers)  # fmt: skip
                 return
-            if self._faults["drop_before"]:
-                self._faults["drop_before"].pop(0)
+            if self._faults["html_ok"]:
+                self._faults["html_ok"].pop(0)
+                self.uploads.append((filename, 200))
+                h.send_html(200, SIGN_IN_HTML, reason="OK")
+                return
+            stall = self._stalls.pop(0) if self._stalls else None
+            if stall is not None and not stall[1]:
                 self.uploads.append((filename, 0))
+                silent = True
+            else:
+                silent = self._checked_store(
+                    h, filename, content, fields, form_error, body=body,
+                    content_type=content_type, answer=stall is None,
+                )  # fmt: skip
+        if stall is not None and silent:
+            # Outside the lock: the index still answers others while this upload stalls.
+            self._closing.wait(stall[0])
+            with contextlib.suppress(OSError):
                 h.hang_up()
-                return
-            if self._faults["echo"]:
-                status = self._faults["echo"].pop(0)
-                password = _basic_password(h.headers.get("Authorization"))
-                self._refuse_upload(h, filename, status, f"Invalid API Token: {password!r}")
-                return
-            if not self._authorized(h.headers.get("Authorization")):
-                help_url = self.url + "help/#invalid-auth"
-                message = f"{INVALID_AUTH} See {help_url} for more information."
-                self._refuse_upload(h, filename, 403, message)
-                return
-            problem = form_error or self._form_problem(fields, filename, content)
-            if problem:
-                self._refuse_upload(h, filename, 400, problem)
-                return
-            bound = self.minted_projects.get(_basic_password(h.headers.get("Authorization")) or "")
-            project = canonicalize_name(fields["name"])
-            if bound is not None and project != bound and not self.project_exists(project):
-                self._refuse_upload(h, filename, 400, NON_USER_IDENTITIES)
-                return
-            self._store(h, filename, content, body=body, content_type=content_type)
+
+    def _checked_store(
+        self,
+        h: _PyPIHandler,
+        filename: str,
+        content: bytes,
+        fields: dict[str, str],
+        form_error: str,
+        *,
+        body: bytes,
+        content_type: str,
+        answer: bool,
+    ) -> bool:
+        """Warehouse's checks, then the store; True when it stored and did not answer."""
+        if self._faults["drop_before"]:
+            self._faults["drop_before"].pop(0)
+            self.uploads.append((filename, 0))
+            h.hang_up()
+            return False
+        if self._faults["echo"]:
+            status = self._faults["echo"].pop(0)
+            password = _basic_password(h.headers.get("Authorization"))
+            self._refuse_upload(h, filename, status, f"Invalid API Token: {password!r}")
+            return False
+        if not self._authorized(h.headers.get("Authorization")):
+            help_url = self.url + "help/#invalid-auth"
+            message = f"{INVALID_AUTH} See {help_url} for more information."
+            self._refuse_upload(h, filename, 403, message)
+            return False
+        problem = form_error or self._form_problem(fields, filename, content)
+        if problem:
+            self._refuse_upload(h, filename, 400, problem)
+            return False
+        bound = self.minted_projects.get(_basic_password(h.headers.get("Authorization")) or "")
+        project = canonicalize_name(fields["name"])
+        if bound is not None and project != bound and not self.project_exists(project):
+            self._refuse_upload(h, filename, 400, NON_USER_IDENTITIES)
+            return False
+        return self._store(
+            h, filename, content, body=body, content_type=content_type, answer=answer
+        )
 
     def _form_problem(self, fields: dict[str, str], filename: str, content: bytes) -> str:
         """Why Warehouse would refuse this form before looking at existing files, or ''."""
@@ -794,9 +884,17 @@ class PyPI:
         return ""
 
     def _store(
-        self, h: _PyPIHandler, filename: str, content: bytes, *, body: bytes, content_type: str
-    ) -> None:
-        """PyPI's rules about existing files, then pypiserver stores it (lock held)."""
+        self,
+        h: _PyPIHandler,
+        filename: str,
+        content: bytes,
+        *,
+        body: bytes,
+        content_type: str,
+        answer: bool = True,
+    ) -> bool:
+        """PyPI's rules about existing files, then pypiserver stores it (lock held); without
+        ``answer``, a stored file gets no answer (True says so)."""
         blake2 = hashlib.blake2b(content, digest_size=32).hexdigest()
         if filename in self.deleted:
             help_url = self.url + "help/#file-name-reuse"
@@ -805,26 +903,30 @@ class PyPI:
                 f"See {help_url} for more information."
             )
             self._refuse_upload(h, filename, 400, message)
-            return
+            return False
         existing = self.files()
         if filename in existing:
             if existing[filename] == hashlib.sha256(content).hexdigest():
-                # Byte-identical: PyPI says OK and keeps what it has.
-                self.uploads.append((filename, 200))
-                h.send_html(200, "", reason="OK")
-                return
+                if self.existing_status == 409:  # pypiserver, devpi and others
+                    self._refuse_upload(h, filename, 409, f"Package {filename!r} already exists")
+                elif self.existing_status == 400:
+                    self._refuse_upload(h, filename, 400, f"{filename} already exists")
+                else:  # Byte-identical: PyPI says OK and keeps what it has.
+                    self.uploads.append((filename, 200))
+                    h.send_html(200, "", reason="OK")
+                return False
             help_url = self.url + "help/#file-name-reuse"
             message = (
                 f"File already exists ({filename!r}, with blake2_256 hash {blake2!r}). "
                 f"See {help_url} for more information."
             )
             self._refuse_upload(h, filename, 400, message)
-            return
+            return False
         project, version, is_sdist = dist_info(filename)  # type: ignore[misc]
         created = self.release_created(project, version)
         if created is not None and time.time() - created > RELEASE_CLOSES_AFTER_S:
             self._refuse_upload(h, filename, 400, RELEASE_CLOSED)
-            return
+            return False
         if is_sdist:
             for other in existing:
                 info = dist_info(other)
@@ -832,10 +934,10 @@ class PyPI:
                     self._refuse_upload(
                         h, filename, 400, "Only one sdist may be uploaded per release."
                     )
-                    return
+                    return False
 
         auth = base64.b64encode(f"{FRONT_USER}:{self._secret}".encode()).decode()
-        status, reason, _, answer = self._to_backend(
+        status, reason, _, said = self._to_backend(
             "POST",
             "/",
             body,
@@ -846,15 +948,20 @@ class PyPI:
             },
         )
         if status != 200:
-            self._refuse_upload(h, filename, status, f"pypiserver: {reason}: {answer[:200]!r}")
-            return
+            self._refuse_upload(h, filename, status, f"pypiserver: {reason}: {said[:200]!r}")
+            return False
+        self._stored_at[filename] = time.time()
+        if not answer:
+            self.uploads.append((filename, 0))
+            return True
         if self._faults["drop_after"]:
             self._faults["drop_after"].pop(0)
             self.uploads.append((filename, 0))
             h.hang_up()
-            return
+            return False
         self.uploads.append((filename, 200))
         h.send_html(200, "", reason="OK")
+        return False
 
     # --- the index (pypiserver behind) ------------------------------------------------
 
@@ -874,6 +981,8 @@ class PyPI:
 
     def _index(self, h: _PyPIHandler, *, project: bool) -> None:
         status, reason, headers, body = self._to_backend("GET", h.path, None, {})
+        if project and status == 200 and self.listing_lag:
+            status, body = self._lagging(body)
         relay = {k: v for k, v in headers.items() if k.lower() in _RELAYED_HEADERS}
         content_type = relay.pop("Content-Type", "application/octet-stream")
         if status != 200 or not h.path.startswith("/simple"):
@@ -893,6 +1002,20 @@ class PyPI:
         name = urlsplit(h.path).path.strip("/").split("/")[-1]
         data = self._project_json(name, page) if project else self._root_json(page)
         h.send_json(200, data, content_type=SIMPLE_JSON, headers=vary)
+
+    def _lagging(self, page: bytes) -> tuple[int, bytes]:
+        """The page without the files stored less than ``listing_lag`` seconds ago; 404 when
+        none is left (a new project is not there yet)."""
+        text = page.decode("utf-8", "replace")
+        now = time.time()
+        with self._lock:
+            hidden = [n for n, at in self._stored_at.items() if now - at < self.listing_lag]
+        for name in hidden:
+            text = re.sub(r"<a [^>]*>" + re.escape(html.escape(name)) + r"</a>(<br\s*/?>)?\s*",
+                          "", text)  # fmt: skip
+        if not links(text):
+            return 404, b"<html><body><h1>404 Not Found</h1></body></html>"
+        return 200, text.encode()
 
     def _root_json(self, page: str) -> dict[str, Any]:
         names = [text for _, text in links(page)]
