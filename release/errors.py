@@ -105,6 +105,12 @@ class CommandFailedError(ReleaseError):
         return data
 
 
+class TimeLimitError(CommandFailedError):
+    """An external command ran past its time limit and was stopped."""
+
+    exit_code = 29
+
+
 class BuildOutputError(ReleaseError):
     """A build tool succeeded but did not leave the artifacts it should have."""
 
