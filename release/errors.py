@@ -277,6 +277,12 @@ class InitSourceError(ReleaseError):
     exit_code = 66
 
 
+class PathInTheWayError(ReleaseError):
+    """init must write a file where a file or directory of another kind stands."""
+
+    exit_code = 67
+
+
 # --- bugs: 70 -------------------------------------------------------------------------------
 
 
