@@ -265,6 +265,32 @@ def _dies_with_us() -> Callable[[], None] | None:
     return setup
 
 
+_INTERRUPTS = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM for the block, then deliver them. An interruption's handler
+    raises where it lands: between the start of a child and its registration, it would leave
+    a child that no one stops (it runs in a group of its own, so the terminal's Ctrl-C does
+    not reach it either). Handlers run in the main thread only; elsewhere there is nothing
+    to hold."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    previous = {sig: signal.getsignal(sig) for sig in _INTERRUPTS}
+    try:
+        for sig in _INTERRUPTS:
+            signal.signal(sig, lambda signum, frame: held.append(signum))
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if held:
+            signal.raise_signal(held[0])  # now to its own handler, with the child registered
+
+
 def _popen(
     argv: Sequence[str], cwd: Path | str | None, env: Mapping[str, str]
 ) -> subprocess.Popen[str]:
@@ -274,20 +300,21 @@ def _popen(
         if sys.platform == "win32"
         else {"start_new_session": True, "preexec_fn": _dies_with_us()}
     )
-    proc: subprocess.Popen[str] = subprocess.Popen(
-        list(argv),
-        cwd=cwd,
-        env=dict(env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-        **group,  # type: ignore[call-overload]
-    )
-    with _live_lock:
-        _live.add(proc)
+    with _interrupts_held():
+        proc: subprocess.Popen[str] = subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            env=dict(env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            **group,  # type: ignore[call-overload]
+        )
+        with _live_lock:
+            _live.add(proc)
     return proc
 
 

@@ -612,3 +612,36 @@ def children_of(pid: int) -> list[int]:
         if fields[1] == str(pid):
             found.append(int(stat.parent.name))
     return found
+
+
+@posix_only
+def test_an_interruption_while_a_child_starts_still_stops_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The signal lands in the instant after the child was forked, before the runner knew of
+    it: the child must be stopped all the same (a group of its own: no Ctrl-C reaches it)."""
+    from release import cli
+    from release import runner as runner_module
+    from release.errors import Interrupted
+
+    started: list[subprocess.Popen[str]] = []
+    real_popen = subprocess.Popen
+
+    def popen_then_signal(*args: object, **kwargs: object) -> subprocess.Popen[str]:
+        proc: subprocess.Popen[str] = real_popen(*args, **kwargs)  # type: ignore[call-overload]
+        started.append(proc)
+        signal.raise_signal(signal.SIGINT)  # its handler runs before this returns
+        return proc
+
+    monkeypatch.setattr(runner_module.subprocess, "Popen", popen_then_signal)
+    runner, _ = make_runner()
+    try:
+        with pytest.raises(Interrupted), cli.interruptible():
+            runner.run(python("import time; time.sleep(30)"))
+    finally:
+        monkeypatch.undo()
+        for proc in started:
+            alive = proc.poll() is None
+            proc.kill()
+            proc.wait()
+            assert not alive, "a child started as the interruption came outlived it"
