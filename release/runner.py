@@ -300,21 +300,31 @@ def _popen(
         if sys.platform == "win32"
         else {"start_new_session": True, "preexec_fn": _dies_with_us()}
     )
-    with _interrupts_held():
-        proc: subprocess.Popen[str] = subprocess.Popen(
-            list(argv),
-            cwd=cwd,
-            env=dict(env),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            **group,  # type: ignore[call-overload]
-        )
+    started: list[subprocess.Popen[str]] = []
+    try:
+        with _interrupts_held():
+            proc: subprocess.Popen[str] = subprocess.Popen(
+                list(argv),
+                cwd=cwd,
+                env=dict(env),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+                **group,  # type: ignore[call-overload]
+            )
+            started.append(proc)
+            with _live_lock:
+                _live.add(proc)
+    except BaseException:
+        # The held interruption, delivered: where its handler did not stop the child (a plain
+        # KeyboardInterrupt), no caller will, for none has it.
+        _stop_all(started, STOP_GRACE_S)
         with _live_lock:
-            _live.add(proc)
+            _live.difference_update(started)
+        raise
     return proc
 
 
