@@ -525,3 +525,30 @@ def test_a_local_index_left_by_a_killed_run_is_stopped_by_the_next(
         stranger.kill()
         index.wait()
         stranger.wait()
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="finds processes by /proc")
+def test_a_dry_run_killed_outright_is_cleaned_up(release: Release, tmp_path: Path) -> None:
+    """SIGKILL during the upload: no process of that run survives it (the kernel stops the
+    local index with nox-release, on Linux), and the next dry run removes its directory."""
+    run = start_rehearsal(release, tmp_path)
+    try:
+        assert run.proc.stdout is not None
+        for line in run.proc.stdout:
+            if REHEARSAL_STEPS["upload"] in line:  # the index is listening
+                break
+        os.kill(run.proc.pid, signal.SIGKILL)
+        run.proc.wait(timeout=30)
+        deadline = time.monotonic() + 5
+        while processes_marked(run.mark) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert processes_marked(run.mark) == []
+        (left,) = run.tmp.iterdir()
+        assert left.name.startswith(PREFIX)
+        proc = run_release("publish", "--dry-run", "--project", str(release.project),
+                           "--repository", UNREACHABLE, env={"TMPDIR": str(run.tmp)})  # fmt: skip
+        assert proc.returncode == 0, proc.stdout
+        assert f"removed what a killed dry run left: {left}\n" in proc.stdout
+        assert list(run.tmp.iterdir()) == []
+    finally:
+        run.proc.kill()
