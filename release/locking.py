@@ -88,8 +88,9 @@ class HeldLock:
 
     def acquire(self, *, create: bool = True) -> bool:
         """Take the lock if no one holds it. ``create=False`` for a lock that only its owner
-        may bring into being: raises FileNotFoundError when it does not exist."""
-        fh = self.path.open("a+b" if create else "r+b")
+        may bring into being: raises FileNotFoundError when it does not exist (and opens it
+        for reading only: a lock on a read-only filesystem can still be tested)."""
+        fh = self.path.open("a+b" if create else "rb")
         if _try_lock(fh):
             self._fh = fh
             return True

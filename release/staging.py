@@ -59,6 +59,8 @@ def remove_stale_scratch(dist: Path) -> list[Path]:
         return []
     removed = []
     with locked_directory(root.parent):
+        if not root.is_dir():
+            return []  # the last stage using it removed it meanwhile
         for entry in root.iterdir():
             lock = HeldLock(entry / _OWNER)
             try:
