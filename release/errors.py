@@ -105,6 +105,13 @@ class CommandFailedError(ReleaseError):
         return data
 
 
+class TimeLimitError(CommandFailedError):
+    """An external command ran past its time limit and was stopped. (Code 33: the 20s were
+    taken when it came.)"""
+
+    exit_code = 33
+
+
 class BuildOutputError(ReleaseError):
     """A build tool succeeded but did not leave the artifacts it should have."""
 

@@ -6,6 +6,11 @@ shown locally with ``--verbose``), the last lines are kept, and a non-zero exit 
 list the commands that produced its artifacts. Secrets travel only in the environment; the
 console redacts any registered secret from everything printed or recorded.
 
+Every command has a time limit (:func:`time_limit`): generous for builds, short for the judges
+that read a small file and should answer in seconds. A tool past its limit is stopped and is
+a :class:`TimeLimitError`. On Linux a child is also killed when nox-release dies, even by
+SIGKILL (``PR_SET_PDEATHSIG``): a hung tool never outlives the run that started it.
+
 Starting and reading processes is a :class:`Processes` object: the real one here, a fake in
 the tests, which then exercise all of the runner's own logic. Children run in a process
 group of their own, so a Ctrl-C in the terminal reaches nox-release alone, which stops them
@@ -15,6 +20,7 @@ group of their own, so a Ctrl-C in the terminal reaches nox-release alone, which
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import re
 import shlex
@@ -33,7 +39,7 @@ from typing import Protocol
 
 from .console import Console
 from .diagnose import diagnose
-from .errors import CommandFailedError, ToolNotFoundError
+from .errors import CommandFailedError, TimeLimitError, ToolNotFoundError
 from .records import CommandRun
 
 TAIL_LINES = 40
@@ -61,6 +67,60 @@ INSTALL_HINTS: dict[str, str] = {
 }
 
 
+# Time limits, in seconds, by tool (``python -m <module>`` by its module). A judge reads a
+# small file and answers in seconds; one that runs for minutes is stuck on its input (a YAML
+# alias bomb held check-jsonschema for minutes). Builds get hours: a cold cibuildwheel build
+# under emulation is long, and CI's own job timeout (6 h on GitHub) is the only other bound.
+_MINUTE = 60.0
+TIME_LIMITS: dict[str, float] = {
+    "check-jsonschema": 2 * _MINUTE,
+    "zizmor": 2 * _MINUTE,
+    "twine": 5 * _MINUTE,
+    "objdump": 2 * _MINUTE,
+    "auditwheel": 5 * _MINUTE,
+    "abi3audit": 5 * _MINUTE,
+    "git": 1 * _MINUTE,
+    "dpkg-query": 1 * _MINUTE,
+    "docker": 1 * _MINUTE,
+    "podman": 1 * _MINUTE,
+    "venv": 5 * _MINUTE,
+    "pip": 20 * _MINUTE,
+    "apt-get": 30 * _MINUTE,
+    "pacman": 30 * _MINUTE,
+    "rustup": 30 * _MINUTE,
+    "maturin": 180 * _MINUTE,
+    "cargo": 180 * _MINUTE,
+    "build": 180 * _MINUTE,
+    "cibuildwheel": 240 * _MINUTE,
+}
+# Anything else (an interpreter running a short script, a tool's --version).
+DEFAULT_TIME_LIMIT = 10 * _MINUTE
+# Multiplies every limit, for a machine that is merely slow.
+TIME_LIMIT_FACTOR_VARIABLE = "NOX_RELEASE_TIME_LIMIT_FACTOR"
+_JUDGES = {"check-jsonschema", "zizmor", "twine", "objdump", "auditwheel", "abi3audit"}
+
+
+def tool_name(argv: Sequence[str]) -> str:
+    """What a command runs, as users know it: ``pip`` for ``python -m pip install``."""
+    program = Path(argv[0]).name.removesuffix(".exe")
+    if len(argv) > 2 and argv[1] == "-m" and program.startswith("python"):
+        return argv[2].split(".")[0]
+    if program == "sudo" and len(argv) > 1:
+        return tool_name(argv[1:])
+    return program
+
+
+def time_limit(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> float:
+    """The time ``argv`` may run, in seconds, scaled by $NOX_RELEASE_TIME_LIMIT_FACTOR."""
+    limit = TIME_LIMITS.get(tool_name(argv), DEFAULT_TIME_LIMIT)
+    raw = (os.environ if environ is None else environ).get(TIME_LIMIT_FACTOR_VARIABLE, "")
+    try:
+        factor = float(raw) if raw.strip() else 1.0
+    except ValueError:
+        factor = 1.0
+    return limit * factor if factor > 0 else limit
+
+
 @dataclass
 class CommandResult:
     argv: tuple[str, ...]
@@ -68,6 +128,8 @@ class CommandResult:
     duration_s: float
     output: str
     tail: list[str] = field(default_factory=list)
+    timed_out: bool = False
+    time_limit: float | None = None
 
 
 class Processes(Protocol):
@@ -167,6 +229,68 @@ def stop_all(grace: float = STOP_GRACE_S) -> int:
     return len(running)
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+def _linux_prctl() -> Callable[..., int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+    prctl.restype = ctypes.c_int
+    return prctl
+
+
+# Looked up once, in the parent: the child between fork and exec should do as little as it can.
+_PRCTL = _linux_prctl()
+
+
+def _dies_with_us() -> Callable[[], None] | None:
+    """A child setup that has the kernel kill the child when nox-release dies (Linux only;
+    elsewhere, none). The "parent" the kernel watches is the thread that starts the child:
+    each runner call waits for its child, so the thread outlives it."""
+    prctl = _PRCTL
+    if prctl is None:
+        return None
+    parent = os.getpid()
+
+    def setup() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # nox-release died before the line above
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return setup
+
+
+_INTERRUPTS = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM for the block, then deliver them. An interruption's handler
+    raises where it lands: between the start of a child and its registration, it would leave
+    a child that no one stops (it runs in a group of its own, so the terminal's Ctrl-C does
+    not reach it either). Handlers run in the main thread only; elsewhere there is nothing
+    to hold."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    previous = {sig: signal.getsignal(sig) for sig in _INTERRUPTS}
+    try:
+        for sig in _INTERRUPTS:
+            signal.signal(sig, lambda signum, frame: held.append(signum))
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if held:
+            signal.raise_signal(held[0])  # now to its own handler, with the child registered
+
+
 def _popen(
     argv: Sequence[str], cwd: Path | str | None, env: Mapping[str, str]
 ) -> subprocess.Popen[str]:
@@ -174,22 +298,33 @@ def _popen(
     group: dict[str, object] = (
         {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}  # type: ignore[attr-defined]
         if sys.platform == "win32"
-        else {"start_new_session": True}
+        else {"start_new_session": True, "preexec_fn": _dies_with_us()}
     )
-    proc: subprocess.Popen[str] = subprocess.Popen(
-        list(argv),
-        cwd=cwd,
-        env=dict(env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-        **group,  # type: ignore[call-overload]
-    )
-    with _live_lock:
-        _live.add(proc)
+    started: list[subprocess.Popen[str]] = []
+    try:
+        with _interrupts_held():
+            proc: subprocess.Popen[str] = subprocess.Popen(
+                list(argv),
+                cwd=cwd,
+                env=dict(env),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+                **group,  # type: ignore[call-overload]
+            )
+            started.append(proc)
+            with _live_lock:
+                _live.add(proc)
+    except BaseException:
+        # The held interruption, delivered: where its handler did not stop the child (a plain
+        # KeyboardInterrupt), no caller will, for none has it.
+        _stop_all(started, STOP_GRACE_S)
+        with _live_lock:
+            _live.difference_update(started)
+        raise
     return proc
 
 
@@ -318,10 +453,15 @@ class Runner:
         ``env`` replaces the environment entirely when given (build it with
         :func:`child_env`). ``quiet`` keeps short queries out of the log unless
         ``--verbose``; ``record=False`` also keeps them out of the stage record (tool
-        versions: they produce nothing). After ``timeout`` seconds the command is killed
-        and its result says so.
+        versions: they produce nothing). After ``timeout`` seconds (by default the tool's
+        :func:`time_limit`) the command is killed and is a :class:`TimeLimitError`, even with
+        ``check=False``: a tool that never answered has no result to read. Only a caller that
+        set its own ``timeout`` and ``check=False`` gets the result (``timed_out``) instead.
         """
         argv = tuple(str(a) for a in argv)
+        own_limit = timeout is not None
+        if timeout is None:
+            timeout = time_limit(argv)
         full_env = dict(env) if env is not None else dict(os.environ)
         self.require(argv[0], why=why or f"nox-release needs it to run {argv[0]}", env=full_env)
         # Resolve through the child's PATH: a PATH prepended for the build (MSYS2's
@@ -372,26 +512,49 @@ class Runner:
                 self.history.append(
                     CommandRun(redacted_argv, where, returncode, round(duration, 3))
                 )
-        result = CommandResult(redacted_argv, returncode, duration, "\n".join(lines), list(tail))
+        result = CommandResult(
+            redacted_argv, returncode, duration, "\n".join(lines), list(tail), timed_out, timeout
+        )
+        if timed_out and not (own_limit and not check):
+            if not stream:
+                for text in tail:
+                    self.console.line(f"  | {text}")
+            raise self.time_limit_error(result, why=why, remedy=remedy)
         if check and returncode != 0:
             if not stream:
                 # The output was not shown while it ran; the tail is what the user needs.
                 for text in tail:
                     self.console.line(f"  | {text}")
-            if timed_out:
-                raise CommandFailedError(
-                    f"{argv[0]} did not finish within {timeout:.0f}s"
-                    f"{' while ' + why if why else ''}; nox-release stopped it.",
-                    remedy or f"run the command by hand to see where {argv[0]} hangs.",
-                    redacted_argv,
-                    returncode,
-                    list(tail),
-                )
             failure = self._failure(
                 argv[0], returncode, why=why, remedy=remedy, argv=redacted_argv, tail=tail
             )
             raise diagnose(failure, tail)
         return result
+
+    def time_limit_error(
+        self, result: CommandResult, *, why: str = "", remedy: str | None = None
+    ) -> TimeLimitError:
+        """The error for a command stopped at its time limit: the tool, the limit, what to do."""
+        tool = tool_name(result.argv)
+        limit = result.time_limit or 0.0
+        if tool in _JUDGES:
+            likely = (
+                f"{tool} reads small files and answers in seconds: it is stuck on its input. "
+                f"Run the command by hand on each file to find the one it chokes on (a YAML "
+                f"file with many anchors and aliases, say) and fix that file"
+            )
+        else:
+            likely = f"run the command by hand to see where {tool} hangs"
+        return TimeLimitError(
+            f"{tool} did not finish within its time limit of {limit:.0f}s"
+            f"{' while ' + why if why else ''}; nox-release stopped it.",
+            remedy
+            or f"{likely}. If this machine is merely slow, raise every limit: "
+            f"{TIME_LIMIT_FACTOR_VARIABLE}=3 triples them.",
+            result.argv,
+            result.returncode,
+            list(result.tail),
+        )
 
     def _failure(
         self,

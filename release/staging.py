@@ -6,6 +6,10 @@ are its files moved in. If the build fails or is interrupted, the scratch direct
 removed and the dist dir is exactly as it was (but for the failed stage's record). A scratch
 directory left by a process that was killed outright (SIGKILL, a power cut) is found and
 removed by the next stage: each holds a lock file its owner keeps locked while alive.
+
+A scratch directory exists for a moment before its owner has locked it, so making one and
+sweeping stale ones exclude each other (a lock on the records dir): a sweep never sees a
+directory that is still starting, and may take any directory without a lock for a dead one.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from pathlib import Path
 from .errors import BuildOutputError, DistDirError
 from .fsio import faults_reported, records_dir_is_a_file
 from .ledger import note_delivered
-from .locking import HeldLock
+from .locking import HeldLock, locked_directory
 from .records import RECORD_DIR, Artifact
 
 SCRATCH = "tmp"
@@ -50,18 +54,22 @@ def remove_stale_scratch(dist: Path) -> list[Path]:
     if not root.is_dir():
         return []
     removed = []
-    for entry in root.iterdir():
-        lock = HeldLock(entry / _OWNER)
-        try:
-            alive = not lock.acquire()
-        except OSError:
-            alive = False  # no lock file: it never got going
-        if not alive:
-            lock.release()
-            shutil.rmtree(entry, ignore_errors=True)
-            removed.append(entry)
-    with contextlib.suppress(OSError):
-        root.rmdir()  # only when nothing else is in use
+    with locked_directory(root.parent):
+        if not root.is_dir():
+            return []  # the last stage using it removed it meanwhile
+        for entry in root.iterdir():
+            lock = HeldLock(entry / _OWNER)
+            try:
+                # Never create the lock: that is for the owner alone.
+                alive = not lock.acquire(create=False)
+            except OSError:
+                alive = False  # no lock file: its owner died before taking it, or is removing it
+            if not alive:
+                lock.release()
+                shutil.rmtree(entry, ignore_errors=True)
+                removed.append(entry)
+        with contextlib.suppress(OSError):
+            root.rmdir()  # only when nothing else is in use
     return removed
 
 
@@ -69,19 +77,22 @@ def remove_stale_scratch(dist: Path) -> list[Path]:
 def staging_dir(dist: Path, stage: str) -> Iterator[Path]:
     ensure_dist(dist)
     root = scratch_root(dist)
+    owner: HeldLock | None = None
     with faults_reported(f"making a scratch directory for {stage}", dist):
-        root.mkdir(parents=True, exist_ok=True)
+        root.parent.mkdir(exist_ok=True)
     # mkdtemp's error names the directory it tried to make, a random name: name its parent.
-    with faults_reported(f"making a scratch directory for {stage}", dist, named=root):
+    reported = faults_reported(f"making a scratch directory for {stage}", dist, named=root)
+    with reported, locked_directory(root.parent):
+        root.mkdir(exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f"{stage}-", dir=root))
-    owner = HeldLock(tmp / _OWNER)
-    owner.acquire()
+        owner = HeldLock(tmp / _OWNER)
+        owner.acquire()
     try:
         yield tmp
     finally:
         owner.release()
         shutil.rmtree(tmp, ignore_errors=True)
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError), locked_directory(root.parent):
             root.rmdir()  # only when no other stage is using it
 
 

@@ -12,18 +12,24 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import random
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import REPO, TINY_PYPROJECT, run_release, tiny_project, write_text
+from conftest import REPO, TINY_PYPROJECT, Release, run_release, tiny_project, write_text
+
+from release.locking import HeldLock
+from release.publish.rehearsal import INDEX_MODULE, PREFIX
 
 ROOT_ONLY = pytest.mark.skipif(
     os.geteuid() != 0, reason="mounting a read-only or full filesystem needs root (CI is root)"
@@ -521,3 +527,197 @@ def test_init_into_an_immutable_repository_names_it_not_a_temporary_file(tmp_pat
     assert ".pyproject.toml." not in proc.stdout  # the temporary file is no concern of the user
     assert "--dist" not in proc.stdout and "--record-dir" not in proc.stdout  # init has neither
     assert "[tool.release]" not in (root / "pyproject.toml").read_text()
+
+
+# --- the dry run's rehearsal: nothing left behind ---------------------------------------------
+
+# What the rehearsal prints as it starts each step, and so where an interruption lands.
+REHEARSAL_STEPS = {
+    "index": " -m release.publish.local_index ",
+    "upload": "uploading ",
+    "venv": " -m venv ",
+    "install": " -m pip install ",
+    "import": "import_check.py",
+}
+UNREACHABLE = "http://127.0.0.1:9/legacy/"  # no plan: the rehearsal alone runs
+
+
+def processes_marked(mark: str) -> list[str]:
+    """Every live process whose environment holds ``mark``: what one run started."""
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if mark.encode() in environ.read_bytes() and alive(int(environ.parent.name)):
+                command = (environ.parent / "cmdline").read_bytes().replace(b"\0", b" ")
+                found.append(command.decode(errors="replace"))
+        except OSError:
+            continue  # gone, or not ours to read
+    return found
+
+
+@dataclass
+class Rehearsal:
+    proc: subprocess.Popen[str]
+    tmp: Path  # the run's TMPDIR: the rehearsal's directory and everything its tools write
+    mark: str
+
+
+def start_rehearsal(release: Release, tmp_path: Path) -> Rehearsal:
+    tmp = tmp_path / "tmp"
+    tmp.mkdir(parents=True)
+    mark = f"nox-release-test-{uuid.uuid4().hex}"
+    env = dict(os.environ, PYTHONPATH=str(REPO), TMPDIR=str(tmp), NOX_RELEASE_TEST_RUN=mark)
+    argv = [sys.executable, "-m", "release", "publish", "--dry-run",
+            "--project", str(release.project), "--repository", UNREACHABLE]  # fmt: skip
+    proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)  # fmt: skip
+    return Rehearsal(proc, tmp, mark)
+
+
+def interrupt_at(run: Rehearsal, step: str, after: float, how: str, sig: int) -> str:
+    """Send ``sig`` ``after`` seconds into ``step``; all the run printed."""
+    assert run.proc.stdout is not None
+    seen = []
+    for line in run.proc.stdout:
+        seen.append(line)
+        if REHEARSAL_STEPS[step] in line:
+            break
+    else:
+        raise AssertionError(f"the rehearsal ended before {step}:\n{''.join(seen)}")
+    time.sleep(after)
+    (os.killpg if how == "killpg" else os.kill)(run.proc.pid, sig)
+    rest, _ = run.proc.communicate(timeout=120)
+    return "".join(seen) + rest
+
+
+def assert_nothing_left(run: Rehearsal, output: str, sig: int) -> None:
+    assert run.proc.returncode == 128 + sig, output
+    assert f"interrupted by {signal.Signals(sig).name}" in output and "Traceback" not in output
+    assert processes_marked(run.mark) == [], output
+    assert sorted(p.name for p in run.tmp.iterdir()) == [], output
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="finds processes by /proc")
+@pytest.mark.parametrize(
+    "point",
+    [
+        ("index", 0.0, "killpg", signal.SIGINT),
+        ("upload", 0.0, "kill", signal.SIGTERM),
+        ("venv", 0.0, "killpg", signal.SIGTERM),
+        ("venv", 2.5, "killpg", signal.SIGTERM),  # ensurepip's pip is running
+        ("venv", 2.5, "killpg", signal.SIGINT),
+        ("install", 0.2, "killpg", signal.SIGTERM),
+        ("install", 1.0, "kill", signal.SIGTERM),
+        ("import", 0.0, "killpg", signal.SIGINT),
+    ],
+)
+def test_an_interrupted_rehearsal_leaves_no_process_and_no_file(
+    release: Release, tmp_path: Path, point: tuple[str, float, str, int]
+) -> None:
+    step, after, how, sig = point
+    run = start_rehearsal(release, tmp_path)
+    try:
+        output = interrupt_at(run, step, after, how, sig)
+        assert_nothing_left(run, output, sig)
+    finally:
+        run.proc.kill()
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="finds processes by /proc")
+def test_interrupts_at_random_points_of_the_rehearsal(release: Release, tmp_path: Path) -> None:
+    """$NOX_RELEASE_TEST_INTERRUPTS runs (3 by default), each interrupted at a random moment
+    after the local index started; seeded by $NOX_RELEASE_TEST_SEED to replay a failure."""
+    count = int(os.environ.get("NOX_RELEASE_TEST_INTERRUPTS", "3"))
+    chance = random.Random(int(os.environ.get("NOX_RELEASE_TEST_SEED", "14")))
+    hows = [("killpg", signal.SIGINT), ("kill", signal.SIGTERM), ("killpg", signal.SIGTERM)]
+    for attempt in range(count):
+        how, sig = hows[attempt % len(hows)]
+        run = start_rehearsal(release, tmp_path / str(attempt))
+        try:
+            output = interrupt_at(run, "index", chance.uniform(0.0, 12.0), how, sig)
+            if run.proc.returncode == 0:
+                continue  # finished before the signal came
+            assert_nothing_left(run, output, sig)
+        finally:
+            run.proc.kill()
+
+
+def test_a_local_index_left_by_a_killed_run_is_stopped_by_the_next(
+    release: Release, tmp_path: Path
+) -> None:
+    """What SIGKILL leaves where the kernel does not stop the children (not Linux, or the
+    index a grandchild): a rehearsal directory whose run is gone, its index still listening.
+    The next dry run stops that index and removes the directory; it leaves alone a process
+    that is not such an index, and the directory of a run that is still alive."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    left = tmp / f"{PREFIX}killed"
+    (left / "packages").mkdir(parents=True)
+    (left / ".owner.lock").touch()  # its owner's lock, free now that the owner is dead
+    index = subprocess.Popen(
+        [sys.executable, "-m", INDEX_MODULE, str(left / "packages"), str(left / "index.pid")],
+        env=dict(os.environ, PYTHONPATH=str(REPO), NOX_RELEASE_INDEX_TOKEN="x"),
+        stdout=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    assert index.stdout is not None
+    port = int(index.stdout.readline().rsplit(":", 1)[1].strip("/\n"))
+    # A directory whose pid file names a process that is no local index: never killed.
+    stranger = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    other = tmp / f"{PREFIX}other"
+    other.mkdir()
+    (other / ".owner.lock").touch()
+    (other / "index.pid").write_text(f"{stranger.pid}\n")
+    # A directory whose run lives: its lock is held.
+    live = tmp / f"{PREFIX}live"
+    live.mkdir()
+    holder = HeldLock(live / ".owner.lock")
+    assert holder.acquire()
+    try:
+        env = {"TMPDIR": str(tmp)}
+        proc = run_release("publish", "--dry-run", "--project", str(release.project),
+                           "--repository", UNREACHABLE, env=env)  # fmt: skip
+        assert proc.returncode == 0, proc.stdout
+        assert f"removed what a killed dry run left: {left} and its local index (pid " in (
+            proc.stdout
+        )
+        assert index.wait(timeout=10) != 0
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        assert not left.exists() and not other.exists()
+        assert stranger.poll() is None, "a process that is not ours was killed"
+        assert live.is_dir()
+        assert sorted(p.name for p in tmp.iterdir()) == [live.name]
+    finally:
+        holder.release()
+        index.kill()
+        stranger.kill()
+        index.wait()
+        stranger.wait()
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="finds processes by /proc")
+def test_a_dry_run_killed_outright_is_cleaned_up(release: Release, tmp_path: Path) -> None:
+    """SIGKILL during the upload: no process of that run survives it (the kernel stops the
+    local index with nox-release, on Linux), and the next dry run removes its directory."""
+    run = start_rehearsal(release, tmp_path)
+    try:
+        assert run.proc.stdout is not None
+        for line in run.proc.stdout:
+            if REHEARSAL_STEPS["upload"] in line:  # the index is listening
+                break
+        os.kill(run.proc.pid, signal.SIGKILL)
+        run.proc.wait(timeout=30)
+        deadline = time.monotonic() + 5
+        while processes_marked(run.mark) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert processes_marked(run.mark) == []
+        (left,) = run.tmp.iterdir()
+        assert left.name.startswith(PREFIX)
+        proc = run_release("publish", "--dry-run", "--project", str(release.project),
+                           "--repository", UNREACHABLE, env={"TMPDIR": str(run.tmp)})  # fmt: skip
+        assert proc.returncode == 0, proc.stdout
+        assert f"removed what a killed dry run left: {left}\n" in proc.stdout
+        assert list(run.tmp.iterdir()) == []
+    finally:
+        run.proc.kill()

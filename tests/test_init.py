@@ -5,8 +5,10 @@ and other tables, two packages, files that exist already.
 
 from __future__ import annotations
 
+import errno
 import functools
 import http.server
+import io
 import json
 import os
 import shutil
@@ -24,8 +26,11 @@ from release import __version__, cli
 from release.config import load_config, read_toml
 from release.errors import (
     AmbiguousPackageError,
+    DiskFullError,
     InitSourceError,
+    InTheWayError,
     NoPackageError,
+    NotWritableError,
     WouldOverwriteError,
 )
 from release.init.detect import _GITHUB_REMOTE
@@ -542,3 +547,100 @@ def test_a_second_session_run_reuses_its_environment(tmp_path: Path) -> None:
     assert again.returncode == 0, output
     assert "Reusing existing virtual environment" in output
     assert " install " not in output and "nox-release constraints" not in output, output
+
+
+# --- all or nothing: a failed write leaves every file as it was ---------------------------------
+
+
+def every_byte(root: Path) -> dict[str, bytes | None]:
+    """Every file (its bytes) and directory (None) under ``root``, but git's own."""
+    return {
+        path.relative_to(root).as_posix(): None if path.is_dir() else path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if ".git" not in path.relative_to(root).parts[:1]
+    }
+
+
+def test_a_github_that_is_a_file_leaves_every_file_as_it_was(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = root_package(tmp_path)
+    (root / ".github").write_text("not a directory\n")
+    before = every_byte(root)
+    assert init(root) == InTheWayError.exit_code
+    assert every_byte(root) == before
+    out = capsys.readouterr().out
+    assert "error: .github is a file, and init writes .github/workflows/release.yml" in out
+    assert "nothing was written: every file is as it was" in out
+    assert "--dist" not in out and ".release.yml." not in out  # no temporary file is named
+
+
+def test_an_immutable_workflows_dir_leaves_every_file_as_it_was(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = root_package(tmp_path)
+    workflows = root / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "lint.yml").write_text("on: push\n")
+    # root's chmod stops no one: the immutable attribute stops root too, where it works.
+    chattr = subprocess.run(["chattr", "+i", str(workflows)], check=False, capture_output=True)
+    if chattr.returncode != 0:
+        pytest.skip("chattr +i does not work on this filesystem")
+    try:
+        before = every_byte(root)
+        assert init(root) == NotWritableError.exit_code
+        assert every_byte(root) == before
+    finally:
+        subprocess.run(["chattr", "-i", str(workflows)], check=True)
+    out = capsys.readouterr().out
+    assert "error: .github/workflows is not writable (Operation not permitted)" in out
+    assert "nothing was written: every file is as it was" in out
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="finds the file by /proc")
+def test_a_full_disk_at_the_last_file_leaves_every_file_as_it_was(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = root_package(tmp_path)
+    real_fdopen = os.fdopen
+
+    class FullDisk(io.StringIO):
+        def close(self) -> None:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    def fdopen(fd: int, *args: object, **kwargs: object) -> object:
+        if Path(f"/proc/self/fd/{fd}").readlink().name.startswith(".ci.yml."):
+            os.close(fd)
+            return FullDisk()
+        return real_fdopen(fd, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(os, "fdopen", fdopen)
+    before = every_byte(root)
+    assert init(root) == DiskFullError.exit_code
+    assert every_byte(root) == before
+    out = capsys.readouterr().out
+    assert "no space left on the device" in out and ".github/workflows/ci.yml" in out
+
+
+def test_a_failure_while_committing_restores_what_was_already_replaced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last rename fails after pyproject.toml and noxfile.py were replaced (--force):
+    both get their old bytes back, the new files and directories go."""
+    root = root_package(tmp_path)
+    write_text(root / "noxfile.py", "import nox  # mine\n")
+    (root / "noxfile.py").chmod(0o600)
+    before = every_byte(root)
+    real_replace = Path.replace
+
+    def replace(self: Path, target: Path | str) -> Path:
+        if Path(target).name == "ci.yml":
+            raise OSError(errno.EIO, os.strerror(errno.EIO), str(target))
+        return real_replace(self, target)
+
+    monkeypatch.setattr(Path, "replace", replace)
+    assert init(root, "--force") == NotWritableError.exit_code
+    monkeypatch.undo()
+    assert every_byte(root) == before
+    assert (root / "noxfile.py").stat().st_mode & 0o777 == 0o600
+    assert "nothing was written: every file is as it was" in capsys.readouterr().out

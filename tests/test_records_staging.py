@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import io
@@ -25,6 +26,7 @@ from release.context import RunContext
 from release.errors import BuildOutputError, DamagedRecordError, DistDirError, InternalError
 from release.fsio import write_text_atomic
 from release.ledger import delivered_here
+from release.locking import HeldLock
 from release.records import (
     FAILED,
     HOST_BUILD,
@@ -227,6 +229,46 @@ def test_a_scratch_dir_of_a_killed_run_is_removed_by_the_next_stage(tmp_path: Pa
         assert remove_stale_scratch(dist) == [left]
         assert mine.exists() and not left.exists()
     assert not (dist / ".release" / "tmp").exists()
+
+
+def test_a_sweep_never_removes_a_stage_that_is_starting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parallel stages into one dist dir: a stage's sweep of stale scratch runs, in another
+    process, exactly between the moment a starting stage made its scratch dir and the moment
+    it takes the dir's owner lock. The starting stage must keep its dir."""
+    dist = tmp_path / "dist"
+    sweeper = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from release.staging import remove_stale_scratch\n"
+        f"print([str(p) for p in remove_stale_scratch(Path({str(dist)!r}))], flush=True)\n"
+    )
+    sweeps: list[subprocess.Popen[str]] = []
+    real_acquire = HeldLock.acquire
+
+    def acquire_after_a_sweep(lock: HeldLock) -> bool:
+        if lock.path.name == ".owner.lock" and not sweeps:
+            assert lock.path.parent.is_dir()  # made, not yet locked: the window
+            sweep = subprocess.Popen(
+                [sys.executable, "-c", sweeper], stdout=subprocess.PIPE, text=True
+            )
+            sweeps.append(sweep)
+            # Give the sweep every chance to run to its end inside the window; a sweep that
+            # waits for the starting stage does not end, and the stage goes on.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                sweep.wait(timeout=3)
+        return real_acquire(lock)
+
+    monkeypatch.setattr(HeldLock, "acquire", acquire_after_a_sweep)
+    with staging_dir(dist, "build-linux") as out:
+        assert out.is_dir()
+        (out / "wheel.whl").write_bytes(b"PK")
+        monkeypatch.setattr(HeldLock, "acquire", real_acquire)
+        removed, _ = sweeps[0].communicate(timeout=30)
+        assert removed.strip() == "[]"
+        assert (out / "wheel.whl").read_bytes() == b"PK"
+    assert not out.exists()
 
 
 def test_a_records_dir_that_is_a_file_is_refused(tmp_path: Path) -> None:

@@ -3,11 +3,13 @@ the children it starts: their own process group, signals, timeouts, stopping the
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
 import shlex
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -19,9 +21,20 @@ from fake_processes import FakeProcesses, fake_runner
 
 from release.console import Console
 from release.datamodel import to_dict
-from release.errors import CommandFailedError, ToolNotFoundError
+from release.errors import CommandFailedError, TimeLimitError, ToolNotFoundError
 from release.records import CommandRun, StageRecord
-from release.runner import TAIL_LINES, CommandResult, Runner, child_env, stop_all
+from release.runner import (
+    DEFAULT_TIME_LIMIT,
+    STOP_GRACE_S,
+    TAIL_LINES,
+    TIME_LIMIT_FACTOR_VARIABLE,
+    TIME_LIMITS,
+    CommandResult,
+    Runner,
+    child_env,
+    stop_all,
+    time_limit,
+)
 
 SECRET = "pypi-AgEIcHlwaS5vcmcCJGFiY2Q"
 
@@ -488,3 +501,152 @@ def test_stop_all_stops_what_an_exited_child_left_running() -> None:
     background.join(timeout=10)
     assert time.monotonic() - started < 4, "stop_all did not stop the child's own child"
     assert gone(grandchild, within=0)
+
+
+# --- time limits, and children that die with nox-release --------------------------------------
+
+
+def alias_bomb(directory: Path) -> Path:
+    """A 1 KB workflow whose YAML anchors and aliases expand to a billion strings: loading it
+    is cheap (aliases are shared), walking it as check-jsonschema does never ends."""
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    path = directory / "release.yml"
+    path.write_text(
+        "on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps: []\n"
+        + "\n".join(lines)
+        + "\n",
+        encoding="utf-8",
+    )
+    assert path.stat().st_size < 1024
+    return path
+
+
+def check_jsonschema(workflow: Path) -> list[str]:
+    return ["check-jsonschema", "--builtin-schema", "vendor.github-workflows", "-o", "json",
+            str(workflow)]  # fmt: skip
+
+
+def test_every_command_has_a_time_limit_by_tool(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(TIME_LIMIT_FACTOR_VARIABLE, raising=False)
+    fake = FakeProcesses(all_found=True)
+    runner = fake_runner(fake)
+    runner.run(["cibuildwheel", "--platform", "linux"])
+    runner.run(["check-jsonschema", "release.yml"], check=False)
+    runner.run([sys.executable, "-m", "pip", "install", "demo"])
+    runner.run(["sudo", "apt-get", "install", "-y", "m4"])
+    runner.run(["some-script"])
+    build, judge, pip, apt, other = (call.timeout for call in fake.calls)
+    assert judge is not None and judge <= 120  # a judge answers in seconds
+    assert build is not None and build >= 3 * 3600  # a cold build under emulation is long
+    assert pip == TIME_LIMITS["pip"] and apt == TIME_LIMITS["apt-get"]
+    assert other == DEFAULT_TIME_LIMIT
+    # a slow machine scales them all
+    monkeypatch.setenv(TIME_LIMIT_FACTOR_VARIABLE, "2.5")
+    assert time_limit(["check-jsonschema"]) == 2.5 * judge
+
+
+@posix_only
+def test_check_jsonschema_on_a_yaml_alias_bomb_is_stopped_at_its_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real check-jsonschema, called as the check stage calls it (check=False: it reads
+    the report), on a workflow it can never finish: stopped at its limit, a clear error."""
+    monkeypatch.setitem(TIME_LIMITS, "check-jsonschema", 3.0)
+    runner, _ = make_runner()
+    started = time.monotonic()
+    with pytest.raises(TimeLimitError) as info:
+        runner.run(
+            check_jsonschema(alias_bomb(tmp_path)), check=False, why="checking the workflows"
+        )
+    assert time.monotonic() - started < 3.0 + STOP_GRACE_S + 5
+    error = info.value
+    assert error.exit_code == TimeLimitError.exit_code != CommandFailedError.exit_code
+    assert error.cause == (
+        "check-jsonschema did not finish within its time limit of 3s while checking the "
+        "workflows; nox-release stopped it."
+    )
+    assert "anchors and aliases" in error.remedy
+    assert f"{TIME_LIMIT_FACTOR_VARIABLE}=3" in error.remedy
+    assert runner.history[-1].argv[0] == "check-jsonschema"
+    assert stop_all() == 0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_tool_dies_when_nox_release_is_killed(tmp_path: Path) -> None:
+    """SIGKILL gives nox-release no chance to stop its children: the kernel must."""
+    bomb = alias_bomb(tmp_path)
+    parent = subprocess.Popen([sys.executable, "-c", (
+        "import io, sys\n"
+        "from release.console import Console\n"
+        "from release.runner import Runner\n"
+        "runner = Runner(Console(github=False, stream=io.StringIO(), environ={}))\n"
+        f"runner.run({check_jsonschema(bomb)!r}, check=False)\n"
+    )])  # fmt: skip
+    child = None
+    try:
+        deadline = time.monotonic() + 30
+        while child is None and time.monotonic() < deadline:
+            child = next(iter(children_of(parent.pid)), None)
+            time.sleep(0.05)
+        assert child is not None, "check-jsonschema never started"
+        time.sleep(1)  # well into its work on the bomb
+        assert not gone(child, within=0)
+        parent.kill()
+        parent.wait(timeout=10)
+        assert gone(child, within=5), "check-jsonschema outlived nox-release's SIGKILL"
+    finally:
+        parent.kill()
+        if child is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGKILL)
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[1] == str(pid):
+            found.append(int(stat.parent.name))
+    return found
+
+
+@posix_only
+@pytest.mark.parametrize("handler", ["nox-release's", "Python's KeyboardInterrupt"])
+def test_an_interruption_while_a_child_starts_still_stops_it(
+    monkeypatch: pytest.MonkeyPatch, handler: str
+) -> None:
+    """The signal lands in the instant after the child was forked, before the runner knew of
+    it: the child must be stopped all the same (a group of its own: no Ctrl-C reaches it)."""
+    from release import cli
+    from release import runner as runner_module
+    from release.errors import Interrupted
+
+    started: list[subprocess.Popen[str]] = []
+    real_popen = subprocess.Popen
+
+    def popen_then_signal(*args: object, **kwargs: object) -> subprocess.Popen[str]:
+        proc: subprocess.Popen[str] = real_popen(*args, **kwargs)  # type: ignore[call-overload]
+        started.append(proc)
+        signal.raise_signal(signal.SIGINT)  # its handler runs before this returns
+        return proc
+
+    monkeypatch.setattr(runner_module.subprocess, "Popen", popen_then_signal)
+    runner, _ = make_runner()
+    handled = handler == "nox-release's"
+    try:
+        with (
+            pytest.raises(Interrupted if handled else KeyboardInterrupt),
+            cli.interruptible() if handled else contextlib.nullcontext(),
+        ):
+            runner.run(python("import time; time.sleep(30)"))
+    finally:
+        monkeypatch.undo()
+        for proc in started:
+            alive = proc.poll() is None
+            proc.kill()
+            proc.wait()
+            assert not alive, "a child started as the interruption came outlived it"

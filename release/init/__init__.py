@@ -5,19 +5,34 @@ says (detect.py); write ``[tool.release]`` into the root pyproject.toml, keeping
 byte (table.py); a noxfile.py whose sessions install a pinned nox-release (noxfile.py); the
 thin workflows generated from the configuration; then say what is left to do on PyPI and
 GitHub. Without ``--force``, a file that exists and would change is shown as a diff and
-nothing at all is written: a half-adopted repository never happens.
+nothing at all is written: a half-adopted repository never happens. The writes themselves are
+all or nothing too (:func:`write_all`): a full disk, a read-only directory or a file in the
+way leaves every file as it was.
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import errno
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import load_config
 from ..console import Console
-from ..errors import ConfigValueError, InTheWayError, WouldOverwriteError
-from ..fsio import directory_in_the_way, in_the_way, write_text_atomic
+from ..errors import (
+    ConfigValueError,
+    DiskFullError,
+    InTheWayError,
+    NotWritableError,
+    ReleaseError,
+    WouldOverwriteError,
+)
+from ..fsio import directory_in_the_way, in_the_way
 from ..runner import Runner
 from ..tag import tag_for
 from ..workflows.generate import workflows
@@ -125,14 +140,144 @@ def init(
             "read the diff above; run init again with --force to write every file (git keeps "
             "the old versions).",
         )
+    write_all(root, [file for file in planned if file.action != SAME])
     for file in planned:
-        if file.action == SAME:
-            console.line(f"{file.shown}: unchanged")
-            continue
-        write_text_atomic(file.path, file.new, dist_options=False)
-        console.line(f"{file.shown}: {'wrote' if file.action == CREATE else file.action}")
+        done = {SAME: "unchanged", CREATE: "wrote"}.get(file.action, file.action)
+        console.line(f"{file.shown}: {done}")
     console.line(next_steps(found))
     return 0
+
+
+@dataclass
+class _Staged:
+    file: PlannedFile
+    temp: Path
+    backup: Path | None = None  # the old file, kept until every file is in place
+    replaced: bool = False
+
+
+def write_all(root: Path, files: Sequence[PlannedFile]) -> None:
+    """Write every file or none. Each new text is written beside its file first (a full disk
+    or a read-only directory shows here, before anything is replaced); then each is renamed
+    into place, the old file kept as a hard link; a failure there puts back what was
+    replaced. An interruption rolls back as well."""
+    made: list[Path] = []  # directories init created, to remove on failure
+    staged: list[_Staged] = []
+    current: PlannedFile | None = None
+    try:
+        for current in files:
+            _make_directories(root, current, made)
+            mode = current.path.stat().st_mode & 0o7777 if current.path.exists() else 0o644
+            fd, temp = tempfile.mkstemp(prefix=f".{current.path.name}.", dir=current.path.parent)
+            staged.append(_Staged(current, Path(temp)))
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+                fh.write(current.new)
+            Path(temp).chmod(mode)
+        for item in staged:
+            current = item.file
+            if current.path.exists():
+                item.backup = _keep(current.path)
+            item.temp.replace(current.path)
+            item.replaced = True
+    except BaseException as exc:
+        left = _roll_back(staged, made)
+        if isinstance(exc, OSError) and current is not None:
+            raise _write_error(exc, root, current, left) from exc
+        raise
+    for item in staged:
+        if item.backup is not None:
+            with contextlib.suppress(OSError):
+                item.backup.unlink()
+
+
+def _make_directories(root: Path, file: PlannedFile, made: list[Path]) -> None:
+    missing = []
+    for directory in [file.path.parent, *file.path.parent.parents]:
+        if directory.is_dir():
+            break
+        if directory.exists() or directory.is_symlink():
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(directory))
+        missing.append(directory)
+    if file.path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(file.path))
+    for directory in reversed(missing):
+        directory.mkdir()
+        made.append(directory)
+
+
+def _keep(path: Path) -> Path:
+    """The old file under a hidden name beside it, by a hard link (a copy where links are
+    not allowed); the rename that replaces ``path`` then leaves it untouched."""
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent)
+    os.close(fd)
+    backup = Path(name)
+    backup.unlink()
+    try:
+        os.link(path, backup)
+    except OSError:
+        shutil.copy2(path, backup)
+    return backup
+
+
+def _roll_back(staged: Sequence[_Staged], made: Sequence[Path]) -> list[Path]:
+    """Undo ``staged`` and remove ``made``; the files that could not be put back."""
+    left = []
+    for item in reversed(staged):
+        try:
+            if item.replaced and item.backup is not None:
+                item.backup.replace(item.file.path)
+            elif item.replaced:
+                item.file.path.unlink()
+            else:
+                item.temp.unlink(missing_ok=True)
+                if item.backup is not None:
+                    item.backup.unlink()
+        except OSError:
+            left.append(item.file.path)
+    for directory in reversed(made):
+        with contextlib.suppress(OSError):
+            directory.rmdir()
+    return left
+
+
+def _write_error(exc: OSError, root: Path, file: PlannedFile, left: Sequence[Path]) -> ReleaseError:
+    def shown(path: Path | str) -> str:
+        with contextlib.suppress(ValueError):
+            return Path(path).relative_to(root).as_posix() or "."
+        return str(path)
+
+    if left:
+        outcome = (
+            "init could not put back "
+            + ", ".join(shown(p) for p in left)
+            + ": compare them with git (git status, git diff)"
+        )
+    else:
+        outcome = "nothing was written: every file is as it was"
+    where = Path(exc.filename) if exc.filename else file.path.parent
+    if exc.errno == errno.ENOTDIR:
+        return InTheWayError(
+            f"{shown(where)} is a file, and init writes {file.shown} inside a directory of "
+            f"that name; {outcome}.",
+            f"move {shown(where)} out of the way (or remove it), then run init again.",
+        )
+    if exc.errno == errno.EISDIR:
+        return InTheWayError(
+            f"{file.shown} is a directory, and init writes a file of that name; {outcome}.",
+            f"move the directory {file.shown} out of the way, then run init again.",
+        )
+    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EFBIG):
+        return DiskFullError(
+            f"no space left on the device holding {root} while init wrote {file.shown}; {outcome}.",
+            "free some space there (df -h shows how much is left), then run init again.",
+        )
+    directory = where if where.is_dir() else file.path.parent
+    return NotWritableError(
+        f"{shown(directory)} is not writable ({exc.strerror}) while init wrote {file.shown}; "
+        f"{outcome}.",
+        "make it writable for this user (an immutable directory: lsattr -d shows it, "
+        "chattr -i clears it), then run init again.",
+    )
 
 
 def next_steps(found: Detected) -> str:

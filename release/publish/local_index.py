@@ -1,9 +1,13 @@
-"""``python -m release.publish.local_index ROOT``: the dry run's throwaway index.
+"""``python -m release.publish.local_index ROOT PID_FILE``: the dry run's throwaway index.
 
 pypiserver on 127.0.0.1 (a port of the OS's choosing, printed once it listens), serving and
 storing ROOT, with uploads allowed only for user ``__token__`` with the token in
 ``$NOX_RELEASE_INDEX_TOKEN``: the same authentication as PyPI's, so the rehearsal exercises
 the same upload path. The token travels in the environment, never in argv or a file.
+
+It writes its pid to PID_FILE before it listens: a run killed outright (SIGKILL) leaves the
+server behind, and the next run finds it by that file and by its command line (this module
+and ROOT), and stops it (:func:`release.publish.rehearsal.remove_orphans`).
 """
 
 from __future__ import annotations
@@ -33,6 +37,11 @@ def main(argv: list[str]) -> int:
 
     root = Path(argv[0]).resolve()
     token = os.environ["NOX_RELEASE_INDEX_TOKEN"]
+    if len(argv) > 1:
+        pid_file = Path(argv[1])
+        written = pid_file.with_name(pid_file.name + ".new")
+        written.write_text(f"{os.getpid()}\n", encoding="utf-8")
+        written.replace(pid_file)  # never half a number
 
     def auther(username: str, password: str) -> bool:
         return username == "__token__" and hmac.compare_digest(password, token)

@@ -6,15 +6,26 @@ the project installed from that index alone into a fresh virtual environment and
 top-level modules imported, from an empty directory so that the source tree cannot stand in
 for the wheel. The server is stopped and its files removed at the end. Nothing reaches the
 configured index.
+
+Everything lives in one directory, ``$TMPDIR/nox-release-rehearsal-*``, the tools' own
+temporary files included (their TMPDIR is inside it), locked by its run while the run lives.
+An interruption stops the tools first (the runner), then the directory goes. A run killed
+outright (SIGKILL) cannot clean up: the next dry run finds its directory by the free lock,
+and its local index by the pid file it wrote and its command line, and removes both.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import shutil
+import signal
 import sys
 import tempfile
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,8 +35,9 @@ from packaging.utils import parse_wheel_filename
 from ..context import RunContext
 from ..dists import Distribution, read_distribution
 from ..errors import CommandFailedError, RehearsalError
+from ..locking import HeldLock
 from ..records import Artifact
-from ..runner import child_env
+from ..runner import STOP_GRACE_S, Runner, child_env
 from .credentials import ApiToken
 from .index import query
 from .local_index import READY
@@ -82,19 +94,149 @@ def _venv_python(venv: Path) -> Path:
     return venv / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
 
 
+PREFIX = "nox-release-rehearsal-"
+INDEX_MODULE = "release.publish.local_index"
+_OWNER = ".owner.lock"
+_INDEX_PID = "index.pid"
+# A directory whose owner lock does not exist yet is being made, unless it is this old.
+_UNLOCKED_FOR_S = 3600.0
+
+
+@contextmanager
+def rehearsal_directory(ctx: RunContext) -> Iterator[Path]:
+    """A fresh directory for one rehearsal, locked while this run lives, removed at the end;
+    what killed runs left is removed first."""
+    for removed in remove_orphans(ctx.runner):
+        ctx.console.line(f"removed what a killed dry run left: {removed}")
+    scratch = Path(tempfile.mkdtemp(prefix=PREFIX))
+    owner = HeldLock(scratch / _OWNER)
+    try:
+        owner.acquire()
+        (scratch / "tmp").mkdir()
+        yield scratch
+    finally:
+        owner.release()
+        if not _remove(scratch):
+            ctx.console.warning(
+                f"the dry run's directory {scratch} could not be removed",
+                remedy="remove it by hand; the next dry run tries again.",
+            )
+
+
+def _remove(directory: Path) -> bool:
+    # The tools were stopped, but the OS may still be closing their files (Windows).
+    for _ in range(10):
+        shutil.rmtree(directory, ignore_errors=True)
+        if not directory.exists():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def remove_orphans(runner: Runner, tmp: Path | None = None) -> list[str]:
+    """Remove the rehearsal directories of runs that were killed, stopping the local index
+    each left listening; what was removed, said for the user. A directory whose run lives
+    (its lock is held) or that is not ours is left alone, and so is any process that is not
+    the index that directory's run started."""
+    removed = []
+    for entry in sorted(Path(tmp or tempfile.gettempdir()).glob(PREFIX + "*")):
+        try:
+            if entry.is_symlink() or not entry.is_dir() or not _ours(entry.stat().st_uid):
+                continue
+            lock = HeldLock(entry / _OWNER)
+            try:
+                if not lock.acquire(create=False):
+                    continue  # its run is alive
+            except FileNotFoundError:
+                if time.time() - entry.stat().st_mtime < _UNLOCKED_FOR_S:
+                    continue  # a run is making it
+        except OSError:
+            continue  # gone meanwhile, or not readable: not ours to judge
+        try:
+            index = _stop_orphaned_index(entry, runner)
+            shutil.rmtree(entry, ignore_errors=True)
+        finally:
+            lock.release()
+        stopped = f" and its local index (pid {index}), stopped" if index else ""
+        removed.append(f"{entry}{stopped}")
+    return removed
+
+
+def _ours(uid: int) -> bool:
+    return not hasattr(os, "getuid") or uid == os.getuid()
+
+
+def _stop_orphaned_index(directory: Path, runner: Runner) -> int | None:
+    """Stop the local index a killed run left in ``directory``, if it is still running; its
+    pid. Only a process whose command line is this module serving this directory is ours."""
+    try:
+        pid = int((directory / _INDEX_PID).read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return None
+    if pid <= 1 or not _is_index_of(pid, directory, runner):
+        return None
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_S
+        while not _gone(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not _gone(pid):
+            os.kill(pid, signal.SIGKILL)
+    return pid
+
+
+def _is_index_of(pid: int, directory: Path, runner: Runner) -> bool:
+    packages = {str(directory / "packages"), str((directory / "packages").resolve())}
+    proc = Path(f"/proc/{pid}")
+    if Path("/proc/self/cmdline").is_file():
+        try:
+            args = (proc / "cmdline").read_bytes().decode(errors="replace").split("\0")
+            uid = proc.stat().st_uid
+        except OSError:
+            return False  # no such process
+        return _ours(uid) and INDEX_MODULE in args and bool(packages & set(args))
+    if sys.platform == "win32" or runner.which("ps") is None:
+        return False  # cannot tell: leave it
+    result = runner.run(["ps", "-o", "uid=,command=", "-p", str(pid)],
+                        check=False, quiet=True, record=False)  # fmt: skip
+    if result.returncode != 0 or not result.output.strip():
+        return False
+    owner, _, command = result.output.strip().partition(" ")
+    args = command.split()
+    return (
+        owner.isdigit()
+        and _ours(int(owner))
+        and INDEX_MODULE in args
+        and any(p in args for p in packages)
+    )
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        return stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"  # exited, not yet reaped
+    except (OSError, IndexError):
+        return not stat.parent.exists() and Path("/proc/self").exists()
+
+
 def rehearse(
     ctx: RunContext, dists: Sequence[Distribution], project: str, version: str
 ) -> Rehearsal:
     result = Rehearsal()
     token = secrets.token_urlsafe(32)
     ctx.console.register_secret(token)
-    with tempfile.TemporaryDirectory(prefix="nox-release-rehearsal-") as tmp:
-        scratch = Path(tmp)
+    with rehearsal_directory(ctx) as scratch:
         packages = scratch / "packages"
         packages.mkdir()
         env = child_env(extra={"NOX_RELEASE_INDEX_TOKEN": token})
         with ctx.runner.background(
-            [sys.executable, "-m", "release.publish.local_index", str(packages)],
+            [sys.executable, "-m", INDEX_MODULE, str(packages), str(scratch / _INDEX_PID)],
             ready=READY,
             env=env,
             why="the dry run's local index",
@@ -153,6 +295,10 @@ def _install_and_import(
     env = {
         k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")
     }
+    # What pip and ensurepip leave in the temporary directory when they are stopped goes with
+    # the rehearsal's directory.
+    for name in ("TMPDIR", "TEMP", "TMP"):
+        env[name] = str(scratch / "tmp")
     try:
         ctx.runner.run(
             [sys.executable, "-m", "venv", str(venv)], env=env, why="making a fresh environment"
