@@ -269,7 +269,7 @@ _INTERRUPTS = (signal.SIGINT, signal.SIGTERM)
 
 
 @contextmanager
-def _interrupts_held() -> Iterator[None]:
+def interrupts_held() -> Iterator[None]:
     """Hold SIGINT and SIGTERM for the block, then deliver them. An interruption's handler
     raises where it lands: between the start of a child and its registration, it would leave
     a child that no one stops (it runs in a group of its own, so the terminal's Ctrl-C does
@@ -302,7 +302,7 @@ def _popen(
     )
     started: list[subprocess.Popen[str]] = []
     try:
-        with _interrupts_held():
+        with interrupts_held():
             proc: subprocess.Popen[str] = subprocess.Popen(
                 list(argv),
                 cwd=cwd,

@@ -243,7 +243,9 @@ def _roll_back(staged: Sequence[_Staged], made: Sequence[Path]) -> list[Path]:
 def _write_error(exc: OSError, root: Path, file: PlannedFile, left: Sequence[Path]) -> ReleaseError:
     def shown(path: Path | str) -> str:
         with contextlib.suppress(ValueError):
-            return Path(path).relative_to(root).as_posix() or "."
+            relative = Path(path).relative_to(root).as_posix()
+            if relative != ".":
+                return relative
         return str(path)
 
     if left:

@@ -37,7 +37,7 @@ from ..dists import Distribution, read_distribution
 from ..errors import CommandFailedError, RehearsalError
 from ..locking import HeldLock
 from ..records import Artifact
-from ..runner import STOP_GRACE_S, Runner, child_env
+from ..runner import STOP_GRACE_S, Runner, child_env, interrupts_held
 from .credentials import ApiToken
 from .index import query
 from .local_index import READY
@@ -106,8 +106,8 @@ _UNLOCKED_FOR_S = 3600.0
 def rehearsal_directory(ctx: RunContext) -> Iterator[Path]:
     """A fresh directory for one rehearsal, locked while this run lives, removed at the end;
     what killed runs left is removed first."""
-    for removed in remove_orphans(ctx.runner):
-        ctx.console.line(f"removed what a killed dry run left: {removed}")
+    for orphan in remove_orphans(ctx.runner):
+        ctx.console.line(f"removed what a killed dry run left: {orphan}")
     scratch = Path(tempfile.mkdtemp(prefix=PREFIX))
     owner = HeldLock(scratch / _OWNER)
     try:
@@ -115,8 +115,11 @@ def rehearsal_directory(ctx: RunContext) -> Iterator[Path]:
         (scratch / "tmp").mkdir()
         yield scratch
     finally:
-        owner.release()
-        if not _remove(scratch):
+        # An interruption that lands in the clean-up would stop it half done: it waits.
+        with interrupts_held():
+            owner.release()
+            removed = _remove(scratch)
+        if not removed:
             ctx.console.warning(
                 f"the dry run's directory {scratch} could not be removed",
                 remedy="remove it by hand; the next dry run tries again.",
