@@ -221,6 +221,23 @@ def test_the_windows_gnu_build_gets_the_date_and_no_pe_timestamp(
     assert call.env["RUSTFLAGS"] == "-C debuginfo=1 " + " ".join(NO_PE_TIMESTAMP)
 
 
+def test_the_windows_msvc_build_gets_the_date_and_brepro(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """link.exe stamps the link time and a random PDB id into the .pyd unless told /Brepro."""
+    monkeypatch.setattr("release.backends.maturin.host_os", lambda: "windows")
+    monkeypatch.delenv("RUSTFLAGS", raising=False)
+    monkeypatch.delenv("CARGO_ENCODED_RUSTFLAGS", raising=False)
+    config = maturin_config(tmp_path)  # the default target: x86_64-pc-windows-msvc
+    ctx = make_ctx(config, environ={"SYSTEMDRIVE": str(tmp_path)})
+    dated = with_source_date(ctx, source_date(make_ctx(config, environ={"SOURCE_DATE_EPOCH": "7"})))
+    MaturinBackend(config).build_wheels("windows", dated, tmp_path / "out")
+    [call] = [c for c in ctx.runner.processes.calls if c.tool == "maturin"]  # type: ignore[attr-defined]
+    assert call.env["SOURCE_DATE_EPOCH"] == "7"
+    assert call.env["CARGO_TARGET_X86_64_PC_WINDOWS_MSVC_RUSTFLAGS"] == "-C link-arg=/Brepro"
+    assert "no-insert-timestamp" not in " ".join(call.env.values())
+
+
 def test_the_linux_build_and_the_sdist_get_the_date(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
