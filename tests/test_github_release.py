@@ -456,3 +456,60 @@ def test_a_tag_of_another_version_is_refused_before_any_request(
     )
     refused(proc, TagError.exit_code, "the tag v9.9.9 says 9.9.9", "the validated files")
     assert github.requests == []
+
+
+def test_files_of_the_version_the_run_did_not_validate_are_named_as_such(
+    release: Release, github: GitHubAPI, tmp_path: Path
+) -> None:
+    """The index holds one more wheel of 1.0 (uploaded by another workflow): nothing was
+    rebuilt, so "Re-run only the failed jobs" would send the maintainer the wrong way."""
+    with PyPI(Signer(), packages=tmp_path / "other-index") as other:
+        other.api_tokens.add(INDEX_TOKEN)
+        extra = tmp_path / "elsewhere" / "tiny-1.0-py3-none-win_amd64.whl"
+        extra.parent.mkdir()
+        extra.write_bytes((release.dist / WHEEL).read_bytes())
+        upload_to(other, release.dist / WHEEL, release.dist / SDIST, extra)
+        point_at_again(release.project, other.index_url)
+        output = refused(
+            github_release(release, github), ReleaseAssetConflictError.exit_code,
+            f"{extra.name} on the index but not validated",
+            "download the other files of 1.0 from the index into the dist dir",
+        )  # fmt: skip
+        assert "Re-run only the failed jobs" not in output
+        assert "built again" not in output
+        assert github.requests == []
+
+
+def test_an_index_that_gives_no_sha256_is_said_so(
+    release: Release, github: GitHubAPI, tmp_path: Path
+) -> None:
+    """A static PEP 503 index (hashes are optional there) served by a real HTTP server."""
+    import functools
+    import http.server
+    import threading
+
+    page = tmp_path / "static" / "simple" / "tiny" / "index.html"
+    page.parent.mkdir(parents=True)
+    page.write_text(
+        "<!DOCTYPE html><html><body>"
+        + "".join(f'<a href="../../files/{name}">{name}</a>' for name in (WHEEL, SDIST))
+        + "</body></html>"
+    )
+    handler = functools.partial(
+        http.server.SimpleHTTPRequestHandler, directory=str(tmp_path / "static")
+    )
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            index_url = f"http://127.0.0.1:{server.server_address[1]}/simple/"
+            point_at_again(release.project, index_url)
+            output = refused(
+                github_release(release, github), ReleaseAssetConflictError.exit_code,
+                f"{WHEEL}, {SDIST} listed without a sha256",
+                "index-url to an index that gives each file's sha256",
+            )  # fmt: skip
+        finally:
+            server.shutdown()
+    assert "Re-run only the failed jobs" not in output
+    assert "differ" not in output.split("Nothing was uploaded")[0].split("holds for")[1]
+    assert github.requests == []

@@ -194,13 +194,15 @@ def _same_as_index(ctx: RunContext, release: Release) -> dict[str, Any]:
     version = Version(release.version)
     held = {name: sha for name, sha in listing.files.items() if version_of(name) == version}
     missing = [name for name in release.expected if name not in held]
+    # PEP 503 makes the hash optional: such a file cannot be told the same or other.
+    unhashed = [name for name in release.expected if name in held and held[name] is None]
     differ = [
-        f"{name} (the index has {'no sha256' if held[name] is None else 'other content'})"
+        f"{name} (the index has other content)"
         for name, sha256 in release.expected.items()
-        if name in held and held[name] != sha256
+        if held.get(name) not in (None, sha256)
     ]
     extra = [name for name in held if name not in release.expected]
-    if not (missing or differ or extra):
+    if not (missing or unhashed or differ or extra):
         ctx.console.line(
             f"the validated files are what {where} holds for {release.project} "
             f"{release.version}: {len(held)} file(s), same sha256"
@@ -209,21 +211,37 @@ def _same_as_index(ctx: RunContext, release: Release) -> dict[str, Any]:
     problems = []
     if missing:
         problems.append(f"{', '.join(missing)} not on the index")
+    if unhashed:
+        problems.append(f"{', '.join(unhashed)} listed without a sha256, so not comparable")
     if differ:
         problems.append(f"{', '.join(differ)} differ")
     if extra:
         problems.append(f"{', '.join(extra)} on the index but not validated")
-    if differ or extra:
+    if differ:
         remedy = (
             "the validated files are not the ones published: most likely they were built "
             "again after the publish (Re-run all jobs rebuilds them, and builds differ in "
             "bytes). Re-run only the failed jobs of the run that published, or release a new "
             "version."
         )
+    elif extra:
+        # Nothing was rebuilt: the version has files this run never had (another workflow's,
+        # or uploaded by hand), and a release page without them would disagree with the index.
+        remedy = (
+            f"download the other files of {release.version} from the index into the dist dir, "
+            "run validate on it, then github-release again; or, if they should not be there, "
+            "delete them from the index."
+        )
+    elif unhashed:
+        remedy = (
+            "set [tool.release.publish] index-url to an index that gives each file's sha256 "
+            "(PEP 691 JSON, or #sha256= on PEP 503 links; PyPI's does)."
+        )
     else:
         remedy = (
             f"publish {release.version} first (the release workflow runs github-release after "
-            "publish): the release page offers only what the index has."
+            "publish): the release page offers only what the index has. If publish did upload "
+            "it, [tool.release.publish] index-url must be the index it uploaded to."
         )
     raise ReleaseAssetConflictError(
         f"the validated files are not what {where} holds for {release.project} "
