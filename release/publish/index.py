@@ -128,8 +128,9 @@ def query(index_url: str, project: str) -> Listing:
                 data = json.loads(body)
                 return Listing(url, _json_files(data), "json", _json_upload_times(data))
             return Listing(url, _html_files(body, final), "html")
-        except (ValueError, KeyError, TypeError) as exc:
-            problem = f"an answer that is not a simple index page ({exc})"
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            # AttributeError: JSON whose entries or hashes are not objects ({"files": [1]}).
+            problem = f"an answer that is not a simple index page ({type(exc).__name__}: {exc})"
             break
     raise IndexUnavailableError(
         f"the index {url} could not be read: {problem}.",

@@ -178,7 +178,7 @@ def _named(ctx: RunContext, repository: str) -> str:
 def _same_as_index(ctx: RunContext, release: Release) -> dict[str, Any]:
     """Refuse unless the index holds for the version exactly the validated files, by sha256:
     the release page offers what ``pip install`` gets, never other bytes under its names.
-    An index that does not answer is said, and the release goes on from the validated files."""
+    An index that cannot be read stops the stage too: nothing could be compared."""
     repository = resolve(
         ctx.repository or ctx.config.publish.repository, ctx.config.publish.index_url
     )
@@ -186,11 +186,13 @@ def _same_as_index(ctx: RunContext, release: Release) -> dict[str, Any]:
     try:
         listing = query(where, release.project)
     except IndexUnavailableError as exc:
-        ctx.console.line(
-            f"note: not compared with the index: {exc.cause.rstrip('.')}; the assets are the "
-            "validated files."
-        )
-        return {"url": where, "compared": False}
+        # Going on uncompared would let rebuilt files (Re-run all jobs) reach the release page
+        # while the index holds others; publish stops on an unreadable index just the same.
+        raise IndexUnavailableError(
+            f"{exc.cause} github-release compares the validated files with it first, so "
+            "nothing was uploaded to GitHub.",
+            exc.remedy,
+        ) from None
     version = Version(release.version)
     held = {name: sha for name, sha in listing.files.items() if version_of(name) == version}
     missing = [name for name in release.expected if name not in held]
