@@ -405,6 +405,9 @@ def test_a_reusable_workflow_is_named(release: Release, oidc: GitHubOIDC, pypi: 
     [
         ("not-enabled", 53, ("(not-enabled)", "PYPI_API_TOKEN")),
         ("expired", 53, ("(invalid-token)", "the OIDC token had expired (its exp is", "s ago")),
+        # An exp no date can show (far before year 1): that was exit 70 in the message.
+        ("expired-aeons-ago", 53, ("(invalid-token)", "the OIDC token had expired (its exp",
+                                   "s ago")),
         ("unknown-key", 53, ("(invalid-token)",)),
         ("outage", 54, ("outage, this is not a refusal",)),
         ("no-trusted-publishing", 52, ("does not do trusted publishing", "PYPI_API_TOKEN")),
@@ -424,6 +427,8 @@ def test_each_refusal_of_the_exchange_has_its_own_message(
         pypi.enabled = False
     elif setup == "expired":
         oidc.lifetime = -120
+    elif setup == "expired-aeons-ago":
+        oidc.lifetime = -(10**20)
     elif setup == "unknown-key":
         pypi.issuer_jwks = Signer().jwks()  # GitHub rotated to a key PyPI does not know
     elif setup == "outage":
