@@ -448,7 +448,10 @@ def test_the_dry_run_calls_nothing(release: Release, github: GitHubAPI) -> None:
         "github-release", "--project", str(release.project), "--dry-run", env=github.env()
     )
     output = ok(proc, github)
-    assert f"would create (or reuse) the release {TAG} of {REPO}" in output
+    # The real run first compares with the index; the rehearsal says it will.
+    assert "would check that http://127.0.0.1:" in output
+    assert "holds exactly these files for 1.0 (publish puts them there), then create" in output
+    assert f"create (or reuse) the release {TAG} of {REPO}" in output
     assert f"upload 3 file(s) ({WHEEL}, {SDIST}, {SUMS})" in output
     assert github.requests == []
 

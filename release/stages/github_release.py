@@ -64,10 +64,13 @@ def github_release(ctx: RunContext, record: StageRecord) -> None:
                    dry_run=ctx.dry_run)  # fmt: skip
     kind = "a pre-release" if prerelease else "the latest release"
     if ctx.dry_run:
+        # Not compared here: before publish the index holds none of them. The real run stops
+        # unless it holds exactly these, so the rehearsal says it will look.
         record.reason = (
-            f"would create (or reuse) the release {tag} of {_named(ctx, repository)} "
-            f"as a draft, upload {len(files)} file(s) ({', '.join(files)}), then publish it "
-            f"as {kind}"
+            f"would check that {_index_of(ctx)} holds exactly these files for "
+            f"{release.version} (publish puts them there), then create (or reuse) the release "
+            f"{tag} of {_named(ctx, repository)} as a draft, upload {len(files)} file(s) "
+            f"({', '.join(files)}), then publish it as {kind}"
         )
         return
     token = ctx.environ.get("GITHUB_TOKEN")
@@ -175,14 +178,17 @@ def _named(ctx: RunContext, repository: str) -> str:
     return "the repository GITHUB_REPOSITORY names (not set here, and no github.com origin remote)"
 
 
+def _index_of(ctx: RunContext) -> str:
+    """The index publish uploads to and checks: the one the release page must agree with."""
+    repository = ctx.repository or ctx.config.publish.repository
+    return resolve(repository, ctx.config.publish.index_url).index_url
+
+
 def _same_as_index(ctx: RunContext, release: Release) -> dict[str, Any]:
     """Refuse unless the index holds for the version exactly the validated files, by sha256:
     the release page offers what ``pip install`` gets, never other bytes under its names.
     An index that cannot be read stops the stage too: nothing could be compared."""
-    repository = resolve(
-        ctx.repository or ctx.config.publish.repository, ctx.config.publish.index_url
-    )
-    where = repository.index_url
+    where = _index_of(ctx)
     try:
         listing = query(where, release.project)
     except IndexUnavailableError as exc:
