@@ -21,6 +21,7 @@ from ..publish.plan import (
     PRESENT,
     UPLOAD,
     Step,
+    closes_old_releases,
     make_plan,
     print_plan,
     release_age,
@@ -54,7 +55,7 @@ def publish(ctx: RunContext, record: StageRecord) -> None:
     results = dict.fromkeys(release.expected, "not uploaded")
     details["files"] = results
     listing = query(repository.index_url, release.project)
-    steps = _plan(ctx, release, listing, repository.index_url)
+    steps = _plan(ctx, release, listing, repository)
     details["plan"] = {s.artifact.name: s.action for s in steps}
     for step in steps:
         if step.action == PRESENT:
@@ -92,8 +93,12 @@ def publish(ctx: RunContext, record: StageRecord) -> None:
     ctx.console.line(f"verified: {len(release.expected)} file(s) on {repository.index_url}")
 
 
-def _plan(ctx: RunContext, release: Release, listing: Listing, where: str) -> list[Step]:
-    steps = make_plan(release.artifacts, listing)
+def _plan(
+    ctx: RunContext, release: Release, listing: Listing, repository: Repository
+) -> list[Step]:
+    where = repository.index_url
+    closes_old = closes_old_releases(repository.upload_url)
+    steps = make_plan(release.artifacts, listing, closes_old=closes_old)
     print_plan(
         ctx.console,
         steps,
@@ -154,7 +159,7 @@ def _dry_run(
             "cannot say what the real upload would find there."
         )
     else:
-        steps = _plan(ctx, release, listing, repository.index_url)
+        steps = _plan(ctx, release, listing, repository)
         record.details["plan"] = {s.artifact.name: s.action for s in steps}
     result = rehearse(ctx, release.dists, release.project, release.version)
     record.details["rehearsal"] = {
