@@ -92,7 +92,7 @@ class StageRecord:
     duration_s: float = 0.0
     backend: str | None = None
     nox_release: str = __version__
-    # Who wrote the record (record_origin): a record another run wrote is not replaced.
+    # Who wrote the record (record_origin): a verdict another run wrote is kept, not lost.
     origin: str | None = None
     tool_versions: dict[str, str] = field(default_factory=dict)
     commands: list[CommandRun] = field(default_factory=list)
