@@ -100,8 +100,8 @@ def _write_record(
     try:
         if ctx.record_dir is None:
             ensure_dist(ctx.dist)
-        # validate's verdict from CI travels with the files it judged: a local run of validate
-        # on them (as root, read-only does not stop it) writes its own beside, never over it.
+        # validate's verdict from another run (CI's, in a downloaded artifact) is not lost
+        # when it runs here (as root, read-only does not stop it): it goes to validate.kept.json.
         write_record(
             ctx.dist, record, directory=ctx.record_dir, keep_other_runs=record.stage == "validate",
             say=lambda note: ctx.console.line(f"note: {note}"), environ=ctx.environ,

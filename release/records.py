@@ -21,7 +21,7 @@ from typing import Any
 from . import __version__
 from .datamodel import FieldError, from_dict, to_dict
 from .errors import DamagedRecordError
-from .fsio import faults_reported, records_dir_is_a_file, write_text_atomic
+from .fsio import records_dir_is_a_file, write_text_atomic
 
 RECORD_DIR = ".release"
 
@@ -94,7 +94,7 @@ class StageRecord:
     duration_s: float = 0.0
     backend: str | None = None
     nox_release: str = __version__
-    # Who wrote the record (record_origin): a record another run wrote is not replaced.
+    # Who wrote the record (record_origin): a verdict another run wrote is kept, not lost.
     origin: str | None = None
     tool_versions: dict[str, str] = field(default_factory=dict)
     commands: list[CommandRun] = field(default_factory=list)
@@ -127,9 +127,7 @@ def record_origin(environ: Mapping[str, str] | None = None) -> str:
     return f"host {socket.gethostname()}"
 
 
-# Where this run's record goes when the usual place holds another run's: beside it.
-LOCAL_SUFFIX = ".local.json"
-# In CI the run's own record must be the one the next job reads: the other one moves here.
+# Where a record that another run wrote goes when this run writes its own verdict.
 KEPT_SUFFIX = ".kept.json"
 
 
@@ -146,41 +144,41 @@ def write_record(
     """Write ``record`` into ``<dist>/.release/`` (or ``directory``); returns its path.
 
     With ``keep_other_runs`` (a verdict such as validate's, not a build's record of the files
-    it just made), a record there that another run wrote is not replaced: a local run writes
-    ``<stage>.local.json`` beside it; a CI run, whose next job must read its own verdict,
-    moves the other one to ``<stage>.kept.json``. Either way ``say`` is told where each is.
+    it just made), a record there that another run wrote is not lost: it is copied to
+    ``<stage>.kept.json`` and ``say`` is told where each is. This run's record takes the usual
+    place in CI and locally alike, since the next stage here (publish) must follow the verdict
+    just given here: another run's could not be replaced by running the stage again.
     ``redact`` masks the secrets the console knows, in every string of the record.
     """
     record.origin = record_origin(environ)
     path = (directory or dist / RECORD_DIR) / f"{record.stage}.json"
     other = _written_elsewhere(path, record.origin) if keep_other_runs else None
-    if other is None:
-        write_text_atomic(path, _serialized(record, redact))
-        return path
-    if record.origin.startswith("GitHub Actions"):
-        theirs, ours = path.with_name(record.stage + KEPT_SUFFIX), path
-        with faults_reported(f"keeping the {record.stage} record {other} wrote", path):
-            path.replace(theirs)
-    else:
-        theirs, ours = path, path.with_name(record.stage + LOCAL_SUFFIX)
-    write_text_atomic(ours, _serialized(record, redact))
-    if say is not None:
+    kept = path.with_name(record.stage + KEPT_SUFFIX)
+    if other is not None:
+        # A copy, not a move: should this run's record fail to be written, the place still
+        # holds the other run's record, as it was.
+        write_text_atomic(kept, other[1])
+    write_text_atomic(path, _serialized(record, redact))
+    if other is not None and say is not None:
         say(
-            f"{theirs} is the {record.stage} record that {other} wrote; it is kept, and this "
-            f"run's record is {ours}."
+            f"{kept} is the {record.stage} record that {other[0]} wrote; it is kept, and this "
+            f"run's record is {path}."
         )
-    return ours
+    return path
 
 
-def _written_elsewhere(path: Path, origin: str) -> str | None:
-    """Who wrote the record at ``path``, if another run or host did. A record without an
-    origin (written before records carried one) or that cannot be read is replaced, as
-    ever: nothing says it is another's."""
+def _written_elsewhere(path: Path, origin: str) -> tuple[str, str] | None:
+    """Who wrote the record at ``path`` and its text, if another run or host did. A record
+    without an origin (written before records carried one) or that cannot be read is
+    replaced, as ever: nothing says it is another's."""
     try:
-        written_by = json.loads(path.read_text(encoding="utf-8")).get("origin")
+        text = path.read_text(encoding="utf-8")
+        written_by = json.loads(text).get("origin")
     except (OSError, ValueError, AttributeError):
         return None
-    return written_by if isinstance(written_by, str) and written_by != origin else None
+    if isinstance(written_by, str) and written_by != origin:
+        return written_by, text
+    return None
 
 
 def _serialized(record: StageRecord, redact: Callable[[str], str] | None) -> str:

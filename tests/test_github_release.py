@@ -10,10 +10,13 @@ and an upload that left an unfinished asset are ridden out; the token is never p
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import http.server
 import json
 import os
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,9 +33,11 @@ from test_github_api_emulator import create, upload
 from release.errors import (
     CredentialsError,
     GitHubError,
+    IndexUnavailableError,
     ReleaseAssetConflictError,
     TagError,
 )
+from release.publish.index import JSON_TYPE as SIMPLE_JSON
 
 REPO = "octo-org/tally"  # the emulator helpers' repository
 TAG = "v1.0"
@@ -320,14 +325,56 @@ def test_a_version_the_index_does_not_hold_is_not_released(
     assert github.requests == []
 
 
-def test_an_index_that_does_not_answer_is_said_and_the_release_goes_on(
+def test_an_index_that_does_not_answer_stops_the_release_before_github(
     release: Release, github: GitHubAPI
 ) -> None:
+    """Going on from the validated files would let a rebuild (Re-run all jobs) reach the
+    release page while the index holds other bytes: the two would disagree for ever where
+    releases are immutable. publish itself stops when the index cannot be read."""
     point_at_again(release.project, "http://127.0.0.1:9/simple/")
-    output = ok(github_release(release, github), github)
-    assert "note: not compared with the index" in output
-    assert release.record("github-release")["details"]["index"]["compared"] is False
-    assert contents(github, released(github)) == expected_files(release)
+    refused(
+        github_release(release, github), IndexUnavailableError.exit_code,
+        "the index http://127.0.0.1:9/simple/tiny/ could not be read",
+        "nothing was uploaded to GitHub", "run the stage again later",
+    )  # fmt: skip
+    assert github.requests == []
+
+
+class _Answers(http.server.BaseHTTPRequestHandler):
+    """An index that answers every GET with ``body`` as ``content_type``."""
+
+    body = b""
+    content_type = ""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", self.content_type)
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    "body", [b'{"files": [1]}', b'{"files": [{"filename": "x", "hashes": ["sha256"]}]}']
+)
+def test_json_that_is_no_listing_is_the_index_unavailable_not_a_crash(
+    release: Release, github: GitHubAPI, body: bytes
+) -> None:
+    handler = type("Garbage", (_Answers,), {"body": body, "content_type": SIMPLE_JSON})
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            point_at_again(release.project, f"http://127.0.0.1:{server.server_address[1]}/simple/")
+            refused(
+                github_release(release, github), IndexUnavailableError.exit_code,
+                "an answer that is not a simple index page",
+            )  # fmt: skip
+        finally:
+            server.shutdown()
+    assert github.requests == []
 
 
 def test_the_dry_run_names_the_repository_of_the_origin_remote(
@@ -403,7 +450,10 @@ def test_the_dry_run_calls_nothing(release: Release, github: GitHubAPI) -> None:
         "github-release", "--project", str(release.project), "--dry-run", env=github.env()
     )
     output = ok(proc, github)
-    assert f"would create (or reuse) the release {TAG} of {REPO}" in output
+    # The real run first compares with the index; the rehearsal says it will.
+    assert "would check that http://127.0.0.1:" in output
+    assert "holds exactly these files for 1.0 (publish puts them there), then create" in output
+    assert f"create (or reuse) the release {TAG} of {REPO}" in output
     assert f"upload 3 file(s) ({WHEEL}, {SDIST}, {SUMS})" in output
     assert github.requests == []
 
@@ -525,3 +575,56 @@ def test_a_stalled_api_call_is_timed_out_and_retried(release: Release, github: G
     assert time.monotonic() - started < 30
     assert "GitHub answered nothing; again in" in output
     assert contents(github, released(github)) == expected_files(release)
+
+
+def test_files_of_the_version_the_run_did_not_validate_are_named_as_such(
+    release: Release, github: GitHubAPI, tmp_path: Path
+) -> None:
+    """The index holds one more wheel of 1.0 (uploaded by another workflow): nothing was
+    rebuilt, so "Re-run only the failed jobs" would send the maintainer the wrong way."""
+    with PyPI(Signer(), packages=tmp_path / "other-index") as other:
+        other.api_tokens.add(INDEX_TOKEN)
+        extra = tmp_path / "elsewhere" / "tiny-1.0-py3-none-win_amd64.whl"
+        extra.parent.mkdir()
+        extra.write_bytes((release.dist / WHEEL).read_bytes())
+        upload_to(other, release.dist / WHEEL, release.dist / SDIST, extra)
+        point_at_again(release.project, other.index_url)
+        output = refused(
+            github_release(release, github), ReleaseAssetConflictError.exit_code,
+            f"{extra.name} on the index but not validated",
+            "download the other files of 1.0 from the index into the dist dir",
+        )  # fmt: skip
+        assert "Re-run only the failed jobs" not in output
+        assert "built again" not in output
+        assert github.requests == []
+
+
+def test_an_index_that_gives_no_sha256_is_said_so(
+    release: Release, github: GitHubAPI, tmp_path: Path
+) -> None:
+    """A static PEP 503 index (hashes are optional there) served by a real HTTP server."""
+    page = tmp_path / "static" / "simple" / "tiny" / "index.html"
+    page.parent.mkdir(parents=True)
+    page.write_text(
+        "<!DOCTYPE html><html><body>"
+        + "".join(f'<a href="../../files/{name}">{name}</a>' for name in (WHEEL, SDIST))
+        + "</body></html>"
+    )
+    handler = functools.partial(
+        http.server.SimpleHTTPRequestHandler, directory=str(tmp_path / "static")
+    )
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            index_url = f"http://127.0.0.1:{server.server_address[1]}/simple/"
+            point_at_again(release.project, index_url)
+            output = refused(
+                github_release(release, github), ReleaseAssetConflictError.exit_code,
+                f"{WHEEL}, {SDIST} listed without a sha256",
+                "index-url to an index that gives each file's sha256",
+            )  # fmt: skip
+        finally:
+            server.shutdown()
+    assert "Re-run only the failed jobs" not in output
+    assert "differ" not in output.split("Nothing was uploaded")[0].split("holds for")[1]
+    assert github.requests == []

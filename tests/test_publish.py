@@ -29,7 +29,14 @@ from wheel_factory import write_sdist
 from release.console import Console
 from release.errors import CommandFailedError, VerificationError
 from release.publish.index import Listing
-from release.publish.plan import CLOSED, CONFLICT, PRESENT, UPLOAD, make_plan
+from release.publish.plan import (
+    CLOSED,
+    CONFLICT,
+    PRESENT,
+    UPLOAD,
+    closes_old_releases,
+    make_plan,
+)
 from release.publish.verify import problems, verify
 from release.records import Artifact, CommandRun, Finding, StageRecord, write_record
 
@@ -218,6 +225,25 @@ def test_the_plan_knows_a_release_older_than_14_days_takes_no_new_file() -> None
         "u", {"tiny-0.9.tar.gz": "cc"}, "json", {"tiny-0.9.tar.gz": now.replace(year=2020)}
     )
     assert [s.action for s in make_plan(artifacts, listing, now)] == [UPLOAD, UPLOAD]
+
+
+def test_the_14_day_rule_is_warehouses_alone() -> None:
+    """PyPI's rule, not every index's: a devpi or Artifactory that gives upload times takes
+    new files for an old release, and "PyPI takes no new files" would be false there."""
+    now = datetime.datetime(2026, 12, 5, tzinfo=datetime.timezone.utc)
+    artifacts = [Artifact(WHEEL, 10, "aa"), Artifact(SDIST, 10, "bb")]
+    listing = Listing("u", {WHEEL: "aa"}, "json", {WHEEL: now - datetime.timedelta(days=40)})
+    assert [s.action for s in make_plan(artifacts, listing, now)] == [PRESENT, CLOSED]
+    assert [s.action for s in make_plan(artifacts, listing, now, closes_old=False)] == [
+        PRESENT, UPLOAD
+    ]  # fmt: skip
+    warehouse = ["https://upload.pypi.org/legacy/", "https://test.pypi.org/legacy/",
+                 "http://127.0.0.1:8080/legacy/"]  # fmt: skip
+    others = ["https://devpi.example.org/alice/prod/", "http://127.0.0.1:8080/",
+              "https://acme.jfrog.io/artifactory/api/pypi/pypi-local",
+              "https://gitlab.example.com/api/v4/projects/7/packages/pypi"]  # fmt: skip
+    assert [closes_old_releases(url) for url in warehouse] == [True] * 3
+    assert [closes_old_releases(url) for url in others] == [False] * 4
 
 
 def test_files_for_a_release_older_than_14_days_are_refused_before_any_upload(
@@ -409,6 +435,9 @@ def test_a_reusable_workflow_is_named(release: Release, oidc: GitHubOIDC, pypi: 
     [
         ("not-enabled", 53, ("(not-enabled)", "PYPI_API_TOKEN")),
         ("expired", 53, ("(invalid-token)", "the OIDC token had expired (its exp is", "s ago")),
+        # An exp no date can show (far before year 1): that was exit 70 in the message.
+        ("expired-aeons-ago", 53, ("(invalid-token)", "the OIDC token had expired (its exp",
+                                   "s ago")),
         ("unknown-key", 53, ("(invalid-token)",)),
         ("outage", 54, ("outage, this is not a refusal",)),
         ("no-trusted-publishing", 52, ("does not do trusted publishing", "PYPI_API_TOKEN")),
@@ -428,6 +457,8 @@ def test_each_refusal_of_the_exchange_has_its_own_message(
         pypi.enabled = False
     elif setup == "expired":
         oidc.lifetime = -120
+    elif setup == "expired-aeons-ago":
+        oidc.lifetime = -(10**20)
     elif setup == "unknown-key":
         pypi.issuer_jwks = Signer().jwks()  # GitHub rotated to a key PyPI does not know
     elif setup == "outage":

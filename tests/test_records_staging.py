@@ -23,7 +23,13 @@ from release.backends.base import BuildOutcome, Unavailable
 from release.config import ReleaseConfig, load_config
 from release.console import Console
 from release.context import RunContext
-from release.errors import BuildOutputError, DamagedRecordError, DistDirError, InternalError
+from release.errors import (
+    BuildOutputError,
+    DamagedRecordError,
+    DiskFullError,
+    DistDirError,
+    InternalError,
+)
 from release.fsio import write_text_atomic
 from release.ledger import delivered_here
 from release.locking import HeldLock
@@ -43,6 +49,7 @@ from release.records import (
 )
 from release.runner import Runner
 from release.staging import collect, deliver, ensure_dist, remove_stale_scratch, staging_dir
+from release.validated import validated_release
 
 
 def make_ctx(tmp_path: Path) -> RunContext:
@@ -606,7 +613,7 @@ def test_a_record_says_who_wrote_it(tmp_path: Path) -> None:
     )
 
 
-def test_a_local_run_writes_beside_a_record_from_ci_and_says_where(tmp_path: Path) -> None:
+def test_a_local_run_keeps_a_record_from_ci_and_says_where(tmp_path: Path) -> None:
     write_record(tmp_path, StageRecord("validate", status=OK), environ=CI_RUN)
     from_ci = record_path(tmp_path, "validate").read_bytes()
     notes: list[str] = []
@@ -614,18 +621,38 @@ def test_a_local_run_writes_beside_a_record_from_ci_and_says_where(tmp_path: Pat
         tmp_path, StageRecord("validate", status=FAILED), keep_other_runs=True,
         say=notes.append, environ={},
     )  # fmt: skip
-    assert path == tmp_path / ".release" / "validate.local.json"
-    assert record_path(tmp_path, "validate").read_bytes() == from_ci
+    kept = tmp_path / ".release" / "validate.kept.json"
+    assert path == record_path(tmp_path, "validate")
+    assert kept.read_bytes() == from_ci
     assert json.loads(path.read_text())["status"] == FAILED
     assert notes == [
-        f"{record_path(tmp_path, 'validate')} is the validate record that GitHub Actions run "
-        f"7001 of owner/tiny wrote; it is kept, and this run's record is {path}."
+        f"{kept} is the validate record that GitHub Actions run 7001 of owner/tiny wrote; it "
+        f"is kept, and this run's record is {path}."
     ]
-    # The next local run replaces its own record, beside CI's still.
+    # The next local run replaces its own record; CI's is still kept.
     assert write_record(
         tmp_path, StageRecord("validate"), keep_other_runs=True, environ={}
     ) == path  # fmt: skip
-    assert record_path(tmp_path, "validate").read_bytes() == from_ci
+    assert json.loads(path.read_text())["status"] == OK
+    assert kept.read_bytes() == from_ci
+
+
+def test_the_other_runs_record_stays_in_place_when_this_one_cannot_be_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_record(tmp_path, StageRecord("validate", status=OK), environ={})
+    laptop = record_path(tmp_path, "validate").read_bytes()
+    real_write = write_text_atomic
+
+    def full_after_the_copy(path: Path, text: str) -> None:
+        if path == record_path(tmp_path, "validate"):
+            raise DiskFullError("no space left", "free some")
+        real_write(path, text)
+
+    monkeypatch.setattr("release.records.write_text_atomic", full_after_the_copy)
+    with pytest.raises(DiskFullError):
+        write_record(tmp_path, StageRecord("validate"), keep_other_runs=True, environ=CI_RUN)
+    assert record_path(tmp_path, "validate").read_bytes() == laptop
 
 
 @pytest.mark.parametrize(
@@ -645,7 +672,7 @@ def test_a_record_of_this_host_or_of_no_known_origin_is_replaced(
     )
     assert again == path and json.loads(path.read_text())["status"] == OK
     assert notes == []
-    assert not (tmp_path / ".release" / "validate.local.json").exists()
+    assert not (tmp_path / ".release" / "validate.kept.json").exists()
 
 
 def test_a_build_record_is_always_replaced(tmp_path: Path) -> None:
@@ -691,10 +718,33 @@ def test_validating_files_downloaded_with_cis_record_keeps_that_record(tmp_path:
     write_text_atomic(record_path(ctx.dist, "validate"), json.dumps(ci_record))
     from_ci = record_path(ctx.dist, "validate").read_bytes()
     _record, _error = pipeline.run_stage(ctx, "validate")
-    assert record_path(ctx.dist, "validate").read_bytes() == from_ci
-    local = ctx.dist / ".release" / "validate.local.json"
-    assert json.loads(local.read_text())["origin"] == f"host {socket.gethostname()}"
+    kept = ctx.dist / ".release" / "validate.kept.json"
+    assert kept.read_bytes() == from_ci
+    here = record_path(ctx.dist, "validate")
+    assert json.loads(here.read_text())["origin"] == f"host {socket.gethostname()}"
     assert (
-        f"note: {record_path(ctx.dist, 'validate')} is the validate record that GitHub Actions "
-        f"run 7001 of owner/tiny wrote; it is kept, and this run's record is {local}."
+        f"note: {kept} is the validate record that GitHub Actions run 7001 of owner/tiny "
+        f"wrote; it is kept, and this run's record is {here}."
     ) in printed(ctx)
+
+
+def test_publish_here_follows_the_verdict_validate_just_gave_here(tmp_path: Path) -> None:
+    """CI's validate failed (say, a tool it lacked); the maintainer downloads the files and
+    validates them here, which passes. Publishing here must follow that verdict: told to run
+    validate again, the maintainer would loop, since a run could never replace CI's record."""
+    ctx = make_ctx(tmp_path)
+    ctx.dist.mkdir()
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(ctx.dist)],
+        cwd=ctx.config.project_root, check=True, capture_output=True,
+    )  # fmt: skip
+    (wheel,) = ctx.dist.glob("*.whl")
+    ci_record = StageRecord("validate", status=FAILED, artifacts=[Artifact.of(wheel)]).as_dict()
+    ci_record["origin"] = "GitHub Actions run 7001 of owner/tiny"
+    write_text_atomic(record_path(ctx.dist, "validate"), json.dumps(ci_record))
+    from_ci = record_path(ctx.dist, "validate").read_bytes()
+    record, error = pipeline.run_stage(ctx, "validate")
+    assert error is None and record.status == OK, printed(ctx)
+    release = validated_release(ctx)
+    assert [d.filename for d in release.dists] == [wheel.name]
+    assert (ctx.dist / ".release" / "validate.kept.json").read_bytes() == from_ci

@@ -119,13 +119,51 @@ def test_a_date_set_by_the_user_wins(tmp_path: Path) -> None:
     assert (date.epoch, date.source) == (1234567890, "SOURCE_DATE_EPOCH set in the environment")
 
 
-@pytest.mark.parametrize("value", ["yesterday", "-5", "1.5"])
+@pytest.mark.parametrize("value", ["yesterday", "-5", "1.5", "\u00b2", "\u0661\u0662"])
 def test_a_date_that_is_no_number_is_refused(tmp_path: Path, value: str) -> None:
+    # str.isdigit() holds for a superscript two, which int() refuses: that was exit 70.
     ctx = make_ctx(maturin_config(tmp_path), environ={"SOURCE_DATE_EPOCH": value})
     with pytest.raises(ConfigValueError) as info:
         source_date(ctx)
     assert repr(value) in info.value.cause and "unset SOURCE_DATE_EPOCH" in info.value.remedy
     assert info.value.exit_code == 17
+
+
+@pytest.mark.parametrize("value", ["4354819200", "99999999999999999999"])
+def test_a_date_no_wheel_can_hold_is_refused(tmp_path: Path, value: str) -> None:
+    """A zip entry holds no time after 2107; far beyond, recording the date was exit 70."""
+    ctx = make_ctx(maturin_config(tmp_path), environ={"SOURCE_DATE_EPOCH": value})
+    with pytest.raises(ConfigValueError) as info:
+        source_date(ctx)
+    assert f"SOURCE_DATE_EPOCH is {value!r}, later than 2107" in info.value.cause
+    assert info.value.exit_code == 17
+    latest = make_ctx(maturin_config(tmp_path), environ={"SOURCE_DATE_EPOCH": "4354819199"})
+    assert source_date(latest).as_record()["utc"] == "2107-12-31T23:59:59+00:00"
+
+
+def test_in_a_repository_without_commits_the_date_is_fixed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    config = maturin_config(tmp_path / "fresh")
+    git("init", "-q", cwd=config.project_root)
+    date = source_date(make_ctx(config, processes=LocalProcesses()))
+    assert date.epoch == FALLBACK_EPOCH
+    assert "git log found no commit in" in date.source
+
+
+def test_a_shallow_clone_on_a_detached_head_gives_the_commit_time(tmp_path: Path) -> None:
+    origin = tmp_path / "origin"
+    maturin_config(origin)
+    commit_all(origin, date=COMMIT_TIME - 100)
+    (origin / "later.txt").write_text("later")
+    git("add", "-A", cwd=origin)
+    git("commit", "-q", "-m", "later", cwd=origin)
+    git("clone", "-q", "--depth", "1", f"file://{origin}", str(tmp_path / "clone"), cwd=tmp_path)
+    git("checkout", "-q", "--detach", "HEAD", cwd=tmp_path / "clone")
+    config = maturin_config(tmp_path / "clone")
+    date = source_date(make_ctx(config, processes=LocalProcesses()))
+    assert date.epoch == COMMIT_TIME
 
 
 def test_outside_git_the_date_is_fixed_and_the_record_says_why(
@@ -181,6 +219,23 @@ def test_the_windows_gnu_build_gets_the_date_and_no_pe_timestamp(
     [call] = [c for c in ctx.runner.processes.calls if c.tool == "maturin"]  # type: ignore[attr-defined]
     assert call.env["SOURCE_DATE_EPOCH"] == "7"
     assert call.env["RUSTFLAGS"] == "-C debuginfo=1 " + " ".join(NO_PE_TIMESTAMP)
+
+
+def test_the_windows_msvc_build_gets_the_date_and_brepro(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """link.exe stamps the link time and a random PDB id into the .pyd unless told /Brepro."""
+    monkeypatch.setattr("release.backends.maturin.host_os", lambda: "windows")
+    monkeypatch.delenv("RUSTFLAGS", raising=False)
+    monkeypatch.delenv("CARGO_ENCODED_RUSTFLAGS", raising=False)
+    config = maturin_config(tmp_path)  # the default target: x86_64-pc-windows-msvc
+    ctx = make_ctx(config, environ={"SYSTEMDRIVE": str(tmp_path)})
+    dated = with_source_date(ctx, source_date(make_ctx(config, environ={"SOURCE_DATE_EPOCH": "7"})))
+    MaturinBackend(config).build_wheels("windows", dated, tmp_path / "out")
+    [call] = [c for c in ctx.runner.processes.calls if c.tool == "maturin"]  # type: ignore[attr-defined]
+    assert call.env["SOURCE_DATE_EPOCH"] == "7"
+    assert call.env["CARGO_TARGET_X86_64_PC_WINDOWS_MSVC_RUSTFLAGS"] == "-C link-arg=/Brepro"
+    assert "no-insert-timestamp" not in " ".join(call.env.values())
 
 
 def test_the_linux_build_and_the_sdist_get_the_date(

@@ -79,6 +79,9 @@ def mingw_linker(target: str) -> str:
 # GNU ld stamps the link time into a PE file's header (and so into every rebuild's bytes)
 # unless told not to; MSVC's link.exe and lld are not used for GNU targets.
 NO_PE_TIMESTAMP = ["-C", "link-arg=-Wl,--no-insert-timestamp"]
+# link.exe (and lld-link) stamp the link time, and a random PDB id in the debug directory,
+# unless given /Brepro, which puts a hash of the inputs in both. rustc does not pass it.
+MSVC_REPRO = ["-C", "link-arg=/Brepro"]
 
 
 def rust_target_installed(ctx: RunContext, target: str) -> bool:
@@ -214,6 +217,8 @@ class MaturinBackend:
         env = child_env(prepend_path=prepend, extra=source_date_env(ctx))
         if self.windows_target.endswith("-windows-gnu"):
             env = append_rustflags(env, self.windows_target, NO_PE_TIMESTAMP)
+        elif self.windows_target.endswith("-windows-msvc"):
+            env = append_rustflags(env, self.windows_target, MSVC_REPRO)
         return env
 
     # --- building --------------------------------------------------------------------------

@@ -25,6 +25,8 @@ VARIABLE = "SOURCE_DATE_EPOCH"
 # date still makes two builds of the same files match. 1980-01-01 is the earliest time a zip
 # entry can hold, so no tool has to clamp it.
 FALLBACK_EPOCH = 315532800
+# 2107-12-31T23:59:59Z, the last time a zip entry's DOS date can hold.
+LATEST_EPOCH = 4354819199
 
 _COMMIT_LINE = re.compile(r"^(\d+) ([0-9a-f]{40,64})$", re.MULTILINE)
 
@@ -46,11 +48,19 @@ def source_date(ctx: RunContext) -> SourceDate:
     project (the tagged commit in a release run); else :data:`FALLBACK_EPOCH`, saying why."""
     given = ctx.environ.get(VARIABLE, "").strip()
     if given:
-        if not given.isdigit():
+        # ASCII only: str.isdigit() also holds for digits int() does not read ("\u00b2").
+        if not (given.isascii() and given.isdigit()):
             raise ConfigValueError(
                 f"{VARIABLE} is {given!r}, not a whole number of seconds since 1970.",
                 f"unset {VARIABLE} (nox-release then takes the time of the commit being "
                 "built), or set it to one, such as the output of git log -1 --format=%ct.",
+            )
+        if int(given) > LATEST_EPOCH:
+            raise ConfigValueError(
+                f"{VARIABLE} is {given!r}, later than 2107-12-31: a zip entry (and so a "
+                "wheel) cannot hold a time after 2107.",
+                f"unset {VARIABLE} (nox-release then takes the time of the commit being "
+                "built), or set it to the output of git log -1 --format=%ct.",
             )
         return SourceDate(int(given), f"{VARIABLE} set in the environment")
     root = ctx.config.project_root

@@ -431,7 +431,11 @@ class TrustedPublishing:
         late = time.time() - float(exp)
         if late <= 0:
             return None
-        when = datetime.datetime.fromtimestamp(float(exp), datetime.timezone.utc)
+        try:
+            when = datetime.datetime.fromtimestamp(float(exp), datetime.timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            # A time no date can show (before year 1): the number says it as well.
+            return f"its exp, {exp}, is {late:.0f} s ago"
         return f"its exp is {when:%Y-%m-%d %H:%M:%S} UTC, {late:.0f} s ago"
 
     def _invalid_publisher(self, description: str) -> MintRefusedError:

@@ -6,7 +6,8 @@ Any conflict means nothing at all is uploaded: the version must be bumped.
 
 ``closed``: the file is missing, but the index has the release for more than 14 days, and
 PyPI takes no new files for such a release (since July 2026). The release's age is its
-oldest file's ``upload-time`` (PEP 700); an index that gives none is not judged.
+oldest file's ``upload-time`` (PEP 700); an index that gives none is not judged, nor one that
+is not Warehouse (PyPI's software): the rule is PyPI's, not every index's.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from packaging.utils import (
     InvalidSdistFilename,
@@ -79,13 +81,25 @@ def release_age(
     return (now or datetime.datetime.now(datetime.timezone.utc)) - min(times)
 
 
+def closes_old_releases(upload_url: str) -> bool:
+    """Whether the index refuses new files for a release older than 14 days: Warehouse does
+    (PyPI, TestPyPI), and takes uploads at ``/legacy/``, a path no other index server uses
+    (devpi, pypiserver, Artifactory, Nexus, GitLab, CodeArtifact)."""
+    return urlsplit(upload_url).path.rstrip("/").endswith("/legacy")
+
+
 def make_plan(
-    artifacts: Sequence[Artifact], listing: Listing, now: datetime.datetime | None = None
+    artifacts: Sequence[Artifact],
+    listing: Listing,
+    now: datetime.datetime | None = None,
+    *,
+    closes_old: bool = True,
 ) -> list[Step]:
-    """Wheels first, the sdist last: the order they are uploaded in."""
+    """Wheels first, the sdist last: the order they are uploaded in. ``closes_old``: the
+    index applies PyPI's 14-day rule (:func:`closes_old_releases`)."""
     ordered = sorted(artifacts, key=lambda a: (_is_sdist(a.name), a.name))
     sdists_there = {_version_of_sdist(name): name for name in listing.files if _is_sdist(name)}
-    age = release_age(artifacts, listing, now)
+    age = release_age(artifacts, listing, now) if closes_old else None
     steps = []
     for artifact in ordered:
         there = listing.files.get(artifact.name, "absent")

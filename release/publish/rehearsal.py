@@ -250,7 +250,9 @@ def rehearse(
             result.index_url = repository.index_url
             artifacts = {d.filename: d.sha256 for d in dists}
             listing = query(repository.index_url, project)
-            steps = make_plan([Artifact(d.filename, d.size, d.sha256) for d in dists], listing)
+            steps = make_plan(
+                [Artifact(d.filename, d.size, d.sha256) for d in dists], listing, closes_old=False
+            )
             by_name = {d.filename: d.path for d in dists}
             files = [by_name[s.artifact.name] for s in steps if s.action == UPLOAD]
             outcome = Outcome()

@@ -64,10 +64,13 @@ def github_release(ctx: RunContext, record: StageRecord) -> None:
                    dry_run=ctx.dry_run)  # fmt: skip
     kind = "a pre-release" if prerelease else "the latest release"
     if ctx.dry_run:
+        # Not compared here: before publish the index holds none of them. The real run stops
+        # unless it holds exactly these, so the rehearsal says it will look.
         record.reason = (
-            f"would create (or reuse) the release {tag} of {_named(ctx, repository)} "
-            f"as a draft, upload {len(files)} file(s) ({', '.join(files)}), then publish it "
-            f"as {kind}"
+            f"would check that {_index_of(ctx)} holds exactly these files for "
+            f"{release.version} (publish puts them there), then create (or reuse) the release "
+            f"{tag} of {_named(ctx, repository)} as a draft, upload {len(files)} file(s) "
+            f"({', '.join(files)}), then publish it as {kind}"
         )
         return
     token = ctx.environ.get("GITHUB_TOKEN")
@@ -175,32 +178,39 @@ def _named(ctx: RunContext, repository: str) -> str:
     return "the repository GITHUB_REPOSITORY names (not set here, and no github.com origin remote)"
 
 
+def _index_of(ctx: RunContext) -> str:
+    """The index publish uploads to and checks: the one the release page must agree with."""
+    repository = ctx.repository or ctx.config.publish.repository
+    return resolve(repository, ctx.config.publish.index_url).index_url
+
+
 def _same_as_index(ctx: RunContext, release: Release) -> dict[str, Any]:
     """Refuse unless the index holds for the version exactly the validated files, by sha256:
     the release page offers what ``pip install`` gets, never other bytes under its names.
-    An index that does not answer is said, and the release goes on from the validated files."""
-    repository = resolve(
-        ctx.repository or ctx.config.publish.repository, ctx.config.publish.index_url
-    )
-    where = repository.index_url
+    An index that cannot be read stops the stage too: nothing could be compared."""
+    where = _index_of(ctx)
     try:
         listing = query(where, release.project)
     except IndexUnavailableError as exc:
-        ctx.console.line(
-            f"note: not compared with the index: {exc.cause.rstrip('.')}; the assets are the "
-            "validated files."
-        )
-        return {"url": where, "compared": False}
+        # Going on uncompared would let rebuilt files (Re-run all jobs) reach the release page
+        # while the index holds others; publish stops on an unreadable index just the same.
+        raise IndexUnavailableError(
+            f"{exc.cause} github-release compares the validated files with it first, so "
+            "nothing was uploaded to GitHub.",
+            exc.remedy,
+        ) from None
     version = Version(release.version)
     held = {name: sha for name, sha in listing.files.items() if version_of(name) == version}
     missing = [name for name in release.expected if name not in held]
+    # PEP 503 makes the hash optional: such a file cannot be told the same or other.
+    unhashed = [name for name in release.expected if name in held and held[name] is None]
     differ = [
-        f"{name} (the index has {'no sha256' if held[name] is None else 'other content'})"
+        f"{name} (the index has other content)"
         for name, sha256 in release.expected.items()
-        if name in held and held[name] != sha256
+        if held.get(name) not in (None, sha256)
     ]
     extra = [name for name in held if name not in release.expected]
-    if not (missing or differ or extra):
+    if not (missing or unhashed or differ or extra):
         ctx.console.line(
             f"the validated files are what {where} holds for {release.project} "
             f"{release.version}: {len(held)} file(s), same sha256"
@@ -209,21 +219,37 @@ def _same_as_index(ctx: RunContext, release: Release) -> dict[str, Any]:
     problems = []
     if missing:
         problems.append(f"{', '.join(missing)} not on the index")
+    if unhashed:
+        problems.append(f"{', '.join(unhashed)} listed without a sha256, so not comparable")
     if differ:
         problems.append(f"{', '.join(differ)} differ")
     if extra:
         problems.append(f"{', '.join(extra)} on the index but not validated")
-    if differ or extra:
+    if differ:
         remedy = (
             "the validated files are not the ones published: most likely they were built "
             "again after the publish (Re-run all jobs rebuilds them, and builds differ in "
             "bytes). Re-run only the failed jobs of the run that published, or release a new "
             "version."
         )
+    elif extra:
+        # Nothing was rebuilt: the version has files this run never had (another workflow's,
+        # or uploaded by hand), and a release page without them would disagree with the index.
+        remedy = (
+            f"download the other files of {release.version} from the index into the dist dir, "
+            "run validate on it, then github-release again; or, if they should not be there, "
+            "delete them from the index."
+        )
+    elif unhashed:
+        remedy = (
+            "set [tool.release.publish] index-url to an index that gives each file's sha256 "
+            "(PEP 691 JSON, or #sha256= on PEP 503 links; PyPI's does)."
+        )
     else:
         remedy = (
             f"publish {release.version} first (the release workflow runs github-release after "
-            "publish): the release page offers only what the index has."
+            "publish): the release page offers only what the index has. If publish did upload "
+            "it, [tool.release.publish] index-url must be the index it uploaded to."
         )
     raise ReleaseAssetConflictError(
         f"the validated files are not what {where} holds for {release.project} "

@@ -22,6 +22,7 @@ from ..publish.plan import (
     PRESENT,
     UPLOAD,
     Step,
+    closes_old_releases,
     make_plan,
     print_plan,
     release_age,
@@ -60,7 +61,7 @@ def publish(ctx: RunContext, record: StageRecord) -> None:
         return query(repository.index_url, release.project, http)
 
     listing = ask()
-    steps = _plan(ctx, release, listing, repository.index_url)
+    steps = _plan(ctx, release, listing, repository)
     details["plan"] = {s.artifact.name: s.action for s in steps}
     for step in steps:
         if step.action == PRESENT:
@@ -99,8 +100,12 @@ def publish(ctx: RunContext, record: StageRecord) -> None:
     ctx.console.line(f"verified: {len(release.expected)} file(s) on {repository.index_url}")
 
 
-def _plan(ctx: RunContext, release: Release, listing: Listing, where: str) -> list[Step]:
-    steps = make_plan(release.artifacts, listing)
+def _plan(
+    ctx: RunContext, release: Release, listing: Listing, repository: Repository
+) -> list[Step]:
+    where = repository.index_url
+    closes_old = closes_old_releases(repository.upload_url)
+    steps = make_plan(release.artifacts, listing, closes_old=closes_old)
     print_plan(
         ctx.console,
         steps,
@@ -161,7 +166,7 @@ def _dry_run(
             "cannot say what the real upload would find there."
         )
     else:
-        steps = _plan(ctx, release, listing, repository.index_url)
+        steps = _plan(ctx, release, listing, repository)
         record.details["plan"] = {s.artifact.name: s.action for s in steps}
     result = rehearse(ctx, release.dists, release.project, release.version)
     record.details["rehearsal"] = {
