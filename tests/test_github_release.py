@@ -370,7 +370,7 @@ def test_json_that_is_no_listing_is_the_index_unavailable_not_a_crash(
             point_at_again(release.project, f"http://127.0.0.1:{server.server_address[1]}/simple/")
             refused(
                 github_release(release, github), IndexUnavailableError.exit_code,
-                "an answer that is not a simple index page",
+                "JSON that is not a simple index page",
             )  # fmt: skip
         finally:
             server.shutdown()
