@@ -4,7 +4,7 @@
 #include <math.h>
 
 #ifndef VECOPS_VERSION
-#define VECOPS_VERSION "1.4.0"
+#define VECOPS_VERSION "1.4.9"
 #endif
 
 const char *vecops_version(void)

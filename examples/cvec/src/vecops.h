@@ -24,7 +24,7 @@
 extern "C" {
 #endif
 
-/* Version of the C library, e.g. "1.4.0". */
+/* Version of the C library, e.g. "1.4.9". */
 VECOPS_API const char *vecops_version(void);
 
 /* Sum of a[i] * b[i] for i in [0, n). */

@@ -10,8 +10,8 @@ from cvec import _speedups
 
 
 def test_version() -> None:
-    assert cvec.__version__ == "1.4.0"
-    assert cvec.library_version() == "1.4.0"
+    assert cvec.__version__ == "1.4.9"
+    assert cvec.library_version() == "1.4.9"
 
 
 def test_library_ships_inside_package() -> None:
