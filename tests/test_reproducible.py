@@ -377,7 +377,7 @@ def checkouts(tmp: Path, source: Path, name: str) -> tuple[Path, Path]:
 
 
 def target_dir(request: pytest.FixtureRequest, tmp: Path, side: str) -> Path:
-    cache = request.config.cache
+    cache = getattr(request.config, "cache", None)  # None with -p no:cacheprovider
     if cache is not None:
         return cache.mkdir(f"reproducible-cargo-target-{side}")
     return tmp / f"cargo-target-{side}"
