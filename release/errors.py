@@ -139,6 +139,13 @@ class StepSummaryError(ReleaseError):
     exit_code = 27
 
 
+class SdistBuildError(CommandFailedError):
+    """The sdist was made, but a wheel cannot be built from it: pip install from source
+    would fail for every user without a matching wheel."""
+
+    exit_code = 29
+
+
 class SystemPackageError(ReleaseError):
     """A system package the build needs (apt-packages, msys2-packages) is missing."""
 
