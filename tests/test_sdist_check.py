@@ -162,3 +162,37 @@ def test_likely_cause_reads_the_source_dir_that_leaves_the_sdist(tmp_path: Path)
         OUTSIDE_PACKAGE_PYPROJECT.replace('"../.."', '"native"')
     )
     assert "source-dir" not in _likely_cause(["CMake Error"], tmp_path)
+
+
+@pytest.mark.e2e
+def test_sdist_check_false_delivers_without_the_proof_and_says_so(tmp_path: Path) -> None:
+    root = outside_project(tmp_path)
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + "sdist-check = false\n")
+    dist = tmp_path / "dist"
+    proc = run_release("sdist", "--project", str(root), "--dist", str(dist))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert [p.name for p in dist.glob("*.tar.gz")] == ["outside-0.1.0.tar.gz"]
+    assert "Not proved that the sdist builds: sdist-check = false in pyproject.toml" in proc.stdout
+    record = json.loads((dist / ".release" / "sdist.json").read_text())
+    [check] = record["details"]["sdist_builds"]
+    assert check["result"] == "not checked"
+    assert [c["argv"][1:4] for c in record["commands"]] == [["-m", "build", "--sdist"]]
+
+
+def test_sdist_check_is_validated_like_every_key(tmp_path: Path) -> None:
+    from release.config import load_config
+    from release.errors import ConfigTypeError, UnknownKeyError
+
+    root = outside_project(tmp_path)
+    pyproject = root / "pyproject.toml"
+    base = pyproject.read_text()
+    pyproject.write_text(base + 'sdist-check = "no"\n')
+    with pytest.raises(ConfigTypeError, match=r"\[tool\.release\] sdist-check .* must be a bool"):
+        load_config(root)
+    pyproject.write_text(base + "sdist-checks = false\n")
+    with pytest.raises(UnknownKeyError) as info:
+        load_config(root)
+    assert "did you mean 'sdist-check'" in info.value.remedy
+    pyproject.write_text(base + "sdist-check = false\n")
+    assert load_config(root).sdist_check is False
