@@ -297,11 +297,14 @@ def test_after_a_failed_build_the_dry_run_says_once_why_the_rest_cannot_run(
     project = tiny_project(tmp_path)
     # A build backend of the project's own that builds the sdist but fails the wheel.
     pyproject = project / "pyproject.toml"
+    # Its sdist builds no wheel either: sdist-check = false keeps this about build-linux.
     pyproject.write_text(
-        pyproject.read_text().replace(
+        pyproject.read_text()
+        .replace(
             'build-backend = "setuptools.build_meta"',
             'build-backend = "broken_backend"\nbackend-path = ["."]',
         )
+        .replace('backend = "build"\n', 'backend = "build"\nsdist-check = false\n')
     )
     (project / "broken_backend.py").write_text(
         "from setuptools.build_meta import *  # noqa: F403\n\n\n"
