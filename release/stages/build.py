@@ -14,6 +14,7 @@ import time
 import zlib
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from .. import system_packages
 from ..backends import Unavailable, backend_for
@@ -169,7 +170,10 @@ def _unpack_sdist(sdist: Path, into: Path) -> Path:
                     f"{', '.join(unsafe[:5])}.",
                     "make the sdist hold only plain files and directories under name-version/.",
                 )
-            archive.extractall(into, members=members)
+            # The "data" filter (Python 3.12, and backported) refuses what pip's unpacking
+            # refuses; older Pythons have only the check above.
+            safe: dict[str, Any] = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+            archive.extractall(into, members=members, **safe)
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
         raise BuildOutputError(
             f"the sdist {sdist.name} cannot be unpacked ({exc}).",
