@@ -848,7 +848,7 @@ def test_host_build_with_an_interpreter_the_selectors_name(tmp_path: Path) -> No
     outcome = CibuildwheelBackend(config).build_wheels("linux", ctx, out)
     assert outcome.status == HOST_BUILD
     assert outcome.reason is not None
-    assert f"built cp313-manylinux_{arch} (with {python}, from pyenv)" in outcome.reason
+    assert f"built cp313-manylinux_{arch} (pip wheel with {python}, from pyenv)" in outcome.reason
     assert f"Not built here: cp399-manylinux_{arch}" in outcome.reason
     assert "No Python 3.99 installed" in outcome.reason
     assert "pyenv install 3.99" in outcome.reason

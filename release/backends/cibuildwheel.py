@@ -225,15 +225,14 @@ class CibuildwheelBackend:
         for _ident, interpreter in builds:
             host_build_linux_wheels(ctx, out, None if interpreter is None else interpreter.path)
         built = ", ".join(
-            ident if interpreter is None
-            else f"{ident} (with {interpreter.path}, from {interpreter.source})"
+            f"{ident} (python -m build)" if interpreter is None
+            else f"{ident} (pip wheel with {interpreter.path}, from {interpreter.source})"
             for ident, interpreter in builds
         )  # fmt: skip
         reason = (
-            f"no working container engine ({problem}); built {built} on the host with "
-            f"{'python -m build' if builds[0][1] is None else 'pip wheel'} and auditwheel "
-            f"repair --plat {self.config.linux.policy}_{arch} instead of cibuildwheel's "
-            "containers."
+            f"no working container engine ({problem}); built {built} on the host, then "
+            f"auditwheel repair --plat {self.config.linux.policy}_{arch}, instead of "
+            "cibuildwheel's containers."
         )
         left_out = [ident for ident in wanted if ident not in dict(builds)]
         if left_out:

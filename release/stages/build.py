@@ -90,7 +90,8 @@ def sdist(ctx: RunContext, record: StageRecord) -> None:
         files = collect(out, ["*.tar.gz"], what="sdist", tool=backend.name)
         if ctx.config.sdist_check:
             for sdist_file in files:
-                _prove_sdist_builds(ctx, sdist_file, out / "sdist-check", record)
+                scratch = out / "sdist-check" / sdist_file.name.removesuffix(".tar.gz")
+                _prove_sdist_builds(ctx, sdist_file, scratch, record)
         else:
             reason = f"sdist-check = false in {ctx.config.shown(ctx.config.pyproject)}"
             record.details["sdist_builds"] = [
