@@ -105,6 +105,8 @@ class ReleaseTable:
     package_dir: str = "."
     backend: str | None = None
     sdist: bool = True
+    # Build a wheel from the sdist to prove it builds (costs a full build: Rust compiles).
+    sdist_check: bool = True
     dist_dir: str = "dist"
     tag_pattern: str = "v{version}"
     prereleases: bool = False
@@ -135,6 +137,10 @@ class ReleaseConfig:
     @property
     def sdist(self) -> bool:
         return self.table.sdist
+
+    @property
+    def sdist_check(self) -> bool:
+        return self.table.sdist_check
 
     @property
     def dist_dir(self) -> Path:
