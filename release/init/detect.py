@@ -50,7 +50,7 @@ class Detected:
     github: tuple[str, str] | None  # (owner, repository) of the git remote
     apt_packages: tuple[str, ...] = ()
     msys2_packages: tuple[str, ...] = ()
-    packages_why: tuple[str, ...] = ()  # where each system package need was read
+    packages_why: tuple[str, ...] = ()  # where each apt package need was read
     windows_target: str | None = None  # maturin only
     windows_why: str = ""
     manylinux: str | None = None  # the floor the old workflow builds for, when it says
@@ -198,9 +198,7 @@ def detect(root: Path, package_dir: str, runner: Runner) -> Detected:
     needs = system_needs(root, path)
     if backend == "maturin" and needs.needs_msys2:
         windows_target: str | None = MINGW
-        windows_why = "the Windows build needs MSYS2's libraries: " + "; ".join(
-            w for w in needs.why if "MSYS2" in w
-        )
+        windows_why = "the Windows build needs MSYS2's libraries: " + "; ".join(needs.msys2_why)
     elif backend == "maturin" and needs.windows_workflow is not None:
         windows_target = MSVC
         windows_why = (
@@ -232,7 +230,7 @@ def detect(root: Path, package_dir: str, runner: Runner) -> Detected:
         github=github_repository(runner, root),
         apt_packages=needs.apt,
         msys2_packages=needs.msys2 if backend == "maturin" else (),
-        packages_why=needs.why,
+        packages_why=needs.apt_why,
         windows_target=windows_target,
         windows_why=windows_why,
         manylinux=needs.manylinux,

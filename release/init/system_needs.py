@@ -61,7 +61,8 @@ class SystemNeeds:
     apt: tuple[str, ...]
     msys2: tuple[str, ...]
     needs_msys2: bool  # the Windows build links MSYS2 libraries: MinGW, not MSVC
-    why: tuple[str, ...]  # one line per source, for the config's comments
+    apt_why: tuple[str, ...]  # where each apt need was read, for the config's comments
+    msys2_why: tuple[str, ...]  # where the MSYS2 need was read
     manylinux: str | None  # the floor the old workflow builds for
     manylinux_why: str
     windows_workflow: str | None = None  # a workflow that builds Windows wheels today
@@ -151,7 +152,8 @@ def _sorted(names: Iterable[str]) -> tuple[str, ...]:
 def system_needs(root: Path, package_dir: Path) -> SystemNeeds:
     apt: list[str] = []
     msys2: list[str] = []
-    why: list[str] = []
+    apt_why: list[str] = []
+    msys2_why: list[str] = []
     needs_msys2 = False
     floor, floor_why = None, ""
     windows_workflow = None
@@ -159,21 +161,22 @@ def system_needs(root: Path, package_dir: Path) -> SystemNeeds:
         shown = path.relative_to(root).as_posix()
         if windows_workflow is None and re.search(r"windows-(?:latest|20\d\d)", text):
             windows_workflow = shown
-        installed = [_apt_name(m["tool"], p) for m in _INSTALL.finditer(text)
-                     for p in _packages(m["args"])]  # fmt: skip
-        if installed:
-            apt += installed
-            why.append(f"{shown} installs {', '.join(dict.fromkeys(installed))}")
+        installs = [(m["tool"], p) for m in _INSTALL.finditer(text) for p in _packages(m["args"])]
+        if installs:
+            apt += [_apt_name(tool, name) for tool, name in installs]
+            named = [name if _apt_name(tool, name) == name else f"{name} ({_apt_name(tool, name)})"
+                     for tool, name in installs]  # fmt: skip
+            apt_why.append(f"{shown} installs {', '.join(dict.fromkeys(named))}")
         from_msys2 = msys2_installs(text)
         if "msys2/setup-msys2" in text or "-windows-gnu" in text:
             needs_msys2 = True
             msys2 += from_msys2
-            why.append(f"{shown} builds Windows wheels with MSYS2"
+            msys2_why.append(f"{shown} builds Windows wheels with MSYS2"
                        + (f" ({', '.join(from_msys2)})" if from_msys2 else ""))  # fmt: skip
         match = _MANYLINUX.search(text)
         if match and floor is None:
             floor = match["floor"].removeprefix("manylinux").lstrip("_")
-            floor_why = f"{shown} builds for {match['floor']}"
+            floor_why = f"{shown} builds for manylinux {match['floor']}"
     crates, lock = cargo_lock_crates(root, package_dir)
     for crate in sorted(crates & SYS_CRATES.keys()):
         needs = SYS_CRATES[crate]
@@ -181,8 +184,17 @@ def system_needs(root: Path, package_dir: Path) -> SystemNeeds:
         msys2 += needs["msys2"]
         needs_msys2 = needs_msys2 or bool(needs["msys2"])
         shown_lock = lock.relative_to(root).as_posix() if lock else "Cargo.lock"
-        wants = [*needs["apt"], *(f"MSYS2's {p}" for p in needs["msys2"])]
-        why.append(f"{crate} in {shown_lock} needs {', '.join(wants)}")
+        if needs["apt"]:
+            apt_why.append(f"{crate} in {shown_lock} needs {', '.join(needs['apt'])} on Linux")
+        if needs["msys2"]:
+            msys2_why.append(f"{crate} in {shown_lock} links MSYS2's {', '.join(needs['msys2'])}")
     return SystemNeeds(
-        _sorted(apt), _sorted(msys2), needs_msys2, tuple(why), floor, floor_why, windows_workflow
+        apt=_sorted(apt),
+        msys2=_sorted(msys2),
+        needs_msys2=needs_msys2,
+        apt_why=tuple(apt_why),
+        msys2_why=tuple(msys2_why),
+        manylinux=floor,
+        manylinux_why=floor_why,
+        windows_workflow=windows_workflow,
     )

@@ -93,7 +93,7 @@ def release_table(root: Path, found: Detected) -> str:
         if found.backend == "build":
             lines += ["", "[tool.release.linux]"]
         lines += [
-            *_comment(f"System packages the build needs: {'; '.join(found.packages_why)}."),
+            *_comment(f"What the build needs from apt: {'; '.join(found.packages_why)}."),
             f"apt-packages = {_list(found.apt_packages)}",
         ]
     if found.backend == "maturin" and found.windows_target is not None:
@@ -103,7 +103,7 @@ def release_table(root: Path, found: Detected) -> str:
                 "runners build it with MSYS2; x86_64-pc-windows-msvc builds on Windows only."
             )
         elif found.windows_target.endswith("-windows-gnu"):
-            why = f"MinGW: {found.windows_why}; Windows runners build it with MSYS2."
+            why = f"MinGW, as {found.windows_why}. Windows runners build it with MSYS2."
         else:
             why = (
                 f"MSVC: {found.windows_why}. Windows runners build it; a dry run on Linux skips "
