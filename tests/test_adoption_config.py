@@ -175,3 +175,33 @@ jobs:
     assert needs.msys2 == ("mingw-w64-x86_64-gmp", "mingw-w64-x86_64-mpfr")
     assert needs.needs_msys2
     assert msys2_installs("- uses: msys2/setup-msys2@v2\n  with:\n    install: a b\n") == ["a", "b"]
+
+
+def test_a_setuptools_scm_version_is_the_latest_tag(tmp_path: Path) -> None:
+    root = tmp_path / "scm"
+    write_text(root / "pyproject.toml", '[build-system]\nrequires = ["setuptools", '
+               '"setuptools-scm>=8"]\nbuild-backend = "setuptools.build_meta"\n[project]\n'
+               'name = "scmpkg"\ndynamic = ["version"]\n[tool.setuptools_scm]\n')  # fmt: skip
+    write_text(root / "scmpkg/__init__.py", "")
+    for argv in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "first"],
+                 ["tag", "-a", "v1.7.3", "-m", "1.7.3"]):  # fmt: skip
+        subprocess.run(["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@t",
+                        *argv], check=True)  # fmt: skip
+    done = _init(root, "--force")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "version 1.7.3: " in done.stdout and "setuptools-scm" in done.stdout
+    # validate relies on the tag itself: no second source to disagree with it
+    assert project_version(load_config(root))[0] is None
+
+
+@pytest.mark.parametrize(
+    ("line", "floor"),
+    [('          manylinux: "2_28"', "2_28"), ("          manylinux: auto", None),
+     ("          CIBW_MANYLINUX_X86_64_IMAGE: manylinux2010", "2010"),
+     ("          CIBW_MANYLINUX_X86_64_IMAGE: quay.io/pypa/manylinux_2_34_x86_64", "2_34")],
+)  # fmt: skip
+def test_the_manylinux_floor_of_the_old_workflow(tmp_path: Path, line: str, floor: str) -> None:
+    write_text(tmp_path / ".github/workflows/wheels.yml",
+               "jobs:\n  linux:\n    steps:\n      - uses: PyO3/maturin-action@v1\n"
+               f"        with:\n{line}\n")  # fmt: skip
+    assert system_needs(tmp_path, tmp_path).manylinux == floor

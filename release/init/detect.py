@@ -9,13 +9,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.version import InvalidVersion, Version
+
 from ..config import ReleaseConfig, ReleaseTable
 from ..errors import AmbiguousPackageError, ConfigError, NoPackageError, PackageDirError
 from ..fsio import directory_in_the_way
 from ..project.cargo import abi3_python_tag
 from ..project.pyproject import PackageInfo, read_package
 from ..project.toml import read_toml
-from ..project.version import project_version
+from ..project.version import project_version, version_from_tag
 from ..runner import Runner
 from .native import native_build
 from .system_needs import building_workflows, system_needs
@@ -128,6 +130,23 @@ def choose_package_dir(root: Path, given: str | None) -> str:
     return found[0]
 
 
+def latest_tag_version(runner: Runner, root: Path) -> tuple[str, str] | None:
+    """The version of the newest tag reachable from HEAD, as a plugin that versions from the
+    tag (setuptools-scm, hatch-vcs) builds it on that tag."""
+    if runner.which("git") is None:
+        return None
+    result = runner.run(
+        ["git", "-C", str(root), "describe", "--tags", "--abbrev=0"],
+        check=False, quiet=True, record=False, why="reading the latest tag",
+    )  # fmt: skip
+    tag = result.output.strip() if result.returncode == 0 else ""
+    candidate = tag.removeprefix("v").removeprefix("V")
+    try:
+        return str(Version(candidate)), tag
+    except InvalidVersion:
+        return None
+
+
 def github_repository(runner: Runner, root: Path) -> tuple[str, str] | None:
     """(owner, repository) of the ``origin`` remote when it is on github.com."""
     if runner.which("git") is None:
@@ -217,6 +236,11 @@ def detect(root: Path, package_dir: str, runner: Runner) -> Detected:
         table=ReleaseTable(package_dir=package_dir, backend=backend, sdist=sdist),
     )  # fmt: skip
     version, version_why = project_version(config)
+    from_tag = None
+    if version is None and version_from_tag(config) is not None:
+        from_tag = latest_tag_version(runner, root)
+    if from_tag is not None:
+        version, version_why = Version(from_tag[0]), f"{version_why} (now {from_tag[1]})"
     return Detected(
         package_dir=package_dir,
         name=package.name,

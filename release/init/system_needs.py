@@ -51,7 +51,7 @@ _INSTALL = re.compile(
 )
 _MANYLINUX = re.compile(
     r"""(?:^\s*manylinux|CIBW_MANYLINUX_X86_64_IMAGE)\s*:\s*["']?(?:quay\.io/pypa/)?"""
-    r"""(?P<floor>manylinux[_]?(?:2014|2010|1|2_\d+)|2014|2010|2_\d+)\b""",
+    r"""(?P<floor>manylinux[_]?(?:2014|2010|1|2_\d+)|2014|2010|2_\d+)(?![\d.])""",
     re.MULTILINE,
 )
 

@@ -151,7 +151,7 @@ def _hatch_version(config: ReleaseConfig, root: Path) -> tuple[str, str] | None:
     return None
 
 
-def _from_tag(config: ReleaseConfig) -> str | None:
+def version_from_tag(config: ReleaseConfig) -> str | None:
     """The plugin that takes the version from the git tag, when one is configured."""
     requires = config.package.raw.get("build-system", {}).get("requires", [])
     requires = requires if isinstance(requires, list) else []
@@ -205,7 +205,7 @@ def project_version(config: ReleaseConfig) -> tuple[Version | None, str]:
         found = reader(config, root)
         if found is not None:
             return _pep440(found[0], found[1]), found[1]
-    plugin = _from_tag(config)
+    plugin = version_from_tag(config)
     if plugin is not None:
         return None, f"the version is dynamic in {pyproject}: {plugin} takes it from the git tag"
     backend = package.build_backend or "the build backend"
