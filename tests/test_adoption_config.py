@@ -17,7 +17,10 @@ import repos
 from conftest import REPO, write_text
 
 from release.config import ReleaseTable, load_config, manylinux_glibc, read_toml
+from release.errors import ConfigValueError
+from release.init.native import native_build
 from release.init.system_needs import msys2_installs, system_needs
+from release.project.pyproject import read_package
 from release.project.version import project_version
 
 _VERSION_LINE = re.compile(r"^\s+version (?P<version>.+?): ", re.MULTILINE)
@@ -205,3 +208,29 @@ def test_the_manylinux_floor_of_the_old_workflow(tmp_path: Path, line: str, floo
                "jobs:\n  linux:\n    steps:\n      - uses: PyO3/maturin-action@v1\n"
                f"        with:\n{line}\n")  # fmt: skip
     assert system_needs(tmp_path, tmp_path).manylinux == floor
+
+
+@pytest.mark.parametrize(
+    ("tables", "backend"),
+    [('build-backend = "flit_core.buildapi"\n', "build"),
+     ('build-backend = "hatchling.build"\n[tool.hatch.build.hooks.vcs]\n'
+      'version-file = "p/_v.py"\n', "build"),
+     ('build-backend = "mesonpy"\n', "cibuildwheel"),
+     ('build-backend = "setuptools.build_meta"\n[tool.setuptools]\n'
+      'ext-modules = [{name = "p._c", sources = ["p/_c.c"]}]\n', "cibuildwheel"),
+     ('build-backend = "hatchling.build"\n[tool.hatch.build.targets.wheel.hooks.scikit-build]\n',
+      None),
+     ('build-backend = "in_tree"\nbackend-path = ["."]\n', None)],
+)  # fmt: skip
+def test_the_backend_from_the_build_configuration(
+    tmp_path: Path, tables: str, backend: str | None
+) -> None:
+    write_text(tmp_path / "pyproject.toml",
+               f'[project]\nname = "p"\nversion = "1.0"\n[build-system]\n{tables}')  # fmt: skip
+    package = read_package(tmp_path)
+    if backend is None:  # it cannot tell: it asks, it does not guess pure
+        with pytest.raises(ConfigValueError, match="cannot tell whether"):
+            native_build(package, tmp_path, "pyproject.toml", [])
+        assert native_build(package, tmp_path, "pyproject.toml", [], "build").backend == "build"
+    else:
+        assert native_build(package, tmp_path, "pyproject.toml", []).backend == backend

@@ -25,8 +25,9 @@ COMPILING_BACKENDS = {
     "enscons": "enscons",
 }
 # Build backends that only pack Python files (unless a build hook compiles, handled below).
-PURE_BACKENDS = ("flit_core.buildapi", "hatchling.build", "pdm.backend", "poetry.core.masonry.api",
-                 "uv_build", "whey", "sipbuild.api")  # fmt: skip
+PURE_BACKENDS = ("flit_core.buildapi", "flit.buildapi", "hatchling.build", "pdm.backend",
+                 "pdm.pep517.api", "poetry.core.masonry.api", "poetry.masonry.api", "uv_build",
+                 "whey")  # fmt: skip
 # CPython minor versions cibuildwheel builds today.
 CPYTHONS = tuple(f"3.{minor}" for minor in range(8, 15))
 
@@ -82,6 +83,35 @@ def _setuptools_compiles(package: PackageInfo, root: Path, shown: str) -> tuple[
     return False, f"no setup.py and no ext-modules in {shown}"
 
 
+# hatch build hooks that only write Python files (a version file, metadata).
+_PURE_HOOKS = frozenset({"vcs", "version", "fancy-pypi-readme"})
+
+
+def _hatch_hooks(build: object) -> set[str]:
+    """The build hooks named under [tool.hatch.build] (and its targets), at any depth."""
+    found: set[str] = set()
+    if isinstance(build, dict):
+        for key, value in build.items():
+            if key == "hooks" and isinstance(value, dict):
+                found |= set(value)
+            else:
+                found |= _hatch_hooks(value)
+    return found
+
+
+def _pure_backend_compiles(
+    package: PackageInfo, build_backend: str, shown: str
+) -> tuple[bool | None, str]:
+    """A backend that packs Python files compiles only through a build hook or script."""
+    hooks = _hatch_hooks(package.tool("hatch").get("build")) - _PURE_HOOKS
+    if build_backend == "hatchling.build" and hooks:
+        return None, f"hatch build hooks in {shown} ({', '.join(sorted(hooks))})"
+    poetry_build = package.tool("poetry").get("build")
+    if build_backend.startswith("poetry") and poetry_build:
+        return True, f"[tool.poetry] build script in {shown}, built by poetry-core"
+    return False, f'build-backend = "{build_backend}" in {shown}'
+
+
 def native_build(
     package: PackageInfo,
     root: Path,
@@ -106,11 +136,7 @@ def native_build(
         compiles, why = _setuptools_compiles(package, root, shown)
         why = f"{why}, built by setuptools" if compiles else why
     elif build_backend in PURE_BACKENDS:
-        hooks = package.tool("hatch").get("build", {})
-        if build_backend == "hatchling.build" and "hooks" in json.dumps(hooks):
-            compiles, why = None, f"hatchling build hooks in {shown}"
-        else:
-            compiles, why = False, f'build-backend = "{build_backend}" in {shown}'
+        compiles, why = _pure_backend_compiles(package, build_backend, shown)
     else:
         compiles = None
         why = f'the build backend "{build_backend}" in {shown} is not one init knows'
