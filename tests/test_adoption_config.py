@@ -234,3 +234,16 @@ def test_the_backend_from_the_build_configuration(
         assert native_build(package, tmp_path, "pyproject.toml", [], "build").backend == "build"
     else:
         assert native_build(package, tmp_path, "pyproject.toml", []).backend == backend
+
+
+def test_apt_packages_from_cibuildwheels_before_all(tmp_path: Path) -> None:
+    before_all = '["yum install -y gmp-devel openssl-devel", "make deps"]'
+    table = f"[tool.cibuildwheel.linux]\nbefore-all = {before_all}\n"
+    write_text(tmp_path / "pyproject.toml", table)
+    needs = system_needs(tmp_path, tmp_path)
+    assert needs.apt == ("libgmp-dev", "libssl-dev")
+    assert needs.apt_why == (
+        "[tool.cibuildwheel.linux] before-all installs gmp-devel (libgmp-dev), "
+        "openssl-devel (libssl-dev)",
+    )
+    assert not needs.needs_msys2

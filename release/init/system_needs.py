@@ -98,6 +98,16 @@ def _packages(args: str) -> list[str]:
     return [a for a in args.split() if not a.startswith(("-", "$", "\\")) and "=" not in a]
 
 
+def _installs(text: str) -> tuple[list[str], list[str]]:
+    """The packages ``text``'s install commands name, as Debian names, and as shown (a yum
+    name with its Debian one)."""
+    installs = [(m["tool"], p) for m in _INSTALL.finditer(text) for p in _packages(m["args"])]
+    debian = [_apt_name(tool, name) for tool, name in installs]
+    named = [name if apt == name else f"{name} ({apt})"
+             for (_, name), apt in zip(installs, debian)]  # fmt: skip
+    return debian, list(dict.fromkeys(named))
+
+
 def msys2_installs(text: str) -> list[str]:
     """The ``install:`` of each msys2/setup-msys2 step (one line, or a block)."""
     lines = text.splitlines()
@@ -145,6 +155,26 @@ def cargo_lock_crates(root: Path, package_dir: Path) -> tuple[set[str], Path | N
         here = here.parent
 
 
+def _cibuildwheel_before_all(package_dir: Path) -> list[tuple[str, str]]:
+    """[tool.cibuildwheel] before-all commands (top level and .linux): what its manylinux
+    containers install, which a build on the host needs from apt."""
+    pyproject = package_dir / "pyproject.toml"
+    try:
+        tools = read_toml(pyproject).get("tool", {}) if pyproject.is_file() else {}
+    except ConfigError:
+        return []
+    table = tools.get("cibuildwheel", {}) if isinstance(tools, dict) else {}
+    found = []
+    for key, scope in (("[tool.cibuildwheel]", table), ("[tool.cibuildwheel.linux]",
+                                                        table.get("linux", {}))):  # fmt: skip
+        command = scope.get("before-all") if isinstance(scope, dict) else None
+        if isinstance(command, list):
+            command = " && ".join(c for c in command if isinstance(c, str))
+        if isinstance(command, str):
+            found.append((f"{key} before-all", command))
+    return found
+
+
 def _sorted(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(set(names)))
 
@@ -161,12 +191,10 @@ def system_needs(root: Path, package_dir: Path) -> SystemNeeds:
         shown = path.relative_to(root).as_posix()
         if windows_workflow is None and re.search(r"windows-(?:latest|20\d\d)", text):
             windows_workflow = shown
-        installs = [(m["tool"], p) for m in _INSTALL.finditer(text) for p in _packages(m["args"])]
-        if installs:
-            apt += [_apt_name(tool, name) for tool, name in installs]
-            named = [name if _apt_name(tool, name) == name else f"{name} ({_apt_name(tool, name)})"
-                     for tool, name in installs]  # fmt: skip
-            apt_why.append(f"{shown} installs {', '.join(dict.fromkeys(named))}")
+        debian, named = _installs(text)
+        if debian:
+            apt += debian
+            apt_why.append(f"{shown} installs {', '.join(named)}")
         from_msys2 = msys2_installs(text)
         if "msys2/setup-msys2" in text or "-windows-gnu" in text:
             needs_msys2 = True
@@ -177,6 +205,11 @@ def system_needs(root: Path, package_dir: Path) -> SystemNeeds:
         if match and floor is None:
             floor = match["floor"].removeprefix("manylinux").lstrip("_")
             floor_why = f"{shown} builds for manylinux {match['floor']}"
+    for where, command in _cibuildwheel_before_all(package_dir):
+        debian, named = _installs(command)
+        if debian:
+            apt += debian
+            apt_why.append(f"{where} installs {', '.join(named)}")
     crates, lock = cargo_lock_crates(root, package_dir)
     for crate in sorted(crates & SYS_CRATES.keys()):
         needs = SYS_CRATES[crate]
