@@ -247,3 +247,18 @@ def test_apt_packages_from_cibuildwheels_before_all(tmp_path: Path) -> None:
         "openssl-devel (libssl-dev)",
     )
     assert not needs.needs_msys2
+
+
+def test_cibuildwheel_selectors_only_in_the_old_workflow_are_named(tmp_path: Path) -> None:
+    write_text(tmp_path / "pyproject.toml", '[build-system]\nbuild-backend = "mesonpy"\n'
+               '[project]\nname = "p"\nversion = "1.0"\nrequires-python = ">=3.10"\n')  # fmt: skip
+    workflow = tmp_path / ".github/workflows/wheels.yml"
+    write_text(workflow, "jobs:\n  w:\n    steps:\n      - uses: pypa/cibuildwheel@v2\n"
+               "        env:\n          CIBW_BUILD: cp312-*\n")  # fmt: skip
+    native = native_build(read_package(tmp_path), tmp_path, "pyproject.toml",
+                          [(workflow, workflow.read_text())])  # fmt: skip
+    assert native.backend == "cibuildwheel"
+    assert 'requires-python ">=3.10"' in native.wheels_why
+    assert "CIBW_BUILD: cp312-* in wheels.yml applies only if moved to [tool.cibuildwheel]" in (
+        native.wheels_why
+    )

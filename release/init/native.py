@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
 from ..errors import ConfigValueError
 from ..project.pyproject import PackageInfo
 from ..project.setup_py import read_setup_py
@@ -28,8 +26,6 @@ COMPILING_BACKENDS = {
 PURE_BACKENDS = ("flit_core.buildapi", "flit.buildapi", "hatchling.build", "pdm.backend",
                  "pdm.pep517.api", "poetry.core.masonry.api", "poetry.masonry.api", "uv_build",
                  "whey")  # fmt: skip
-# CPython minor versions cibuildwheel builds today.
-CPYTHONS = tuple(f"3.{minor}" for minor in range(8, 15))
 
 
 @dataclass(frozen=True)
@@ -39,12 +35,18 @@ class Native:
     wheels_why: str
 
 
-def _cibuildwheel_selectors(package: PackageInfo, workflows: list[tuple[Path, str]]) -> str | None:
+def _cibuildwheel_selectors(package: PackageInfo) -> str | None:
     table = package.tool("cibuildwheel")
     selectors = {k: v for k, v in table.items() if k in ("build", "skip", "archs")}
     if selectors:
         shown = ", ".join(f"{k} = {json.dumps(v)}" for k, v in selectors.items())
         return f"[tool.cibuildwheel] {shown}"
+    return None
+
+
+def _workflow_selectors(workflows: list[tuple[Path, str]]) -> str | None:
+    """CIBW_BUILD/SKIP/ARCHS an old workflow sets: the build reads only the package's
+    [tool.cibuildwheel], so they are named, with where they belong."""
     for path, text in workflows:
         for line in text.splitlines():
             key, _, value = line.strip().partition(":")
@@ -54,19 +56,14 @@ def _cibuildwheel_selectors(package: PackageInfo, workflows: list[tuple[Path, st
 
 
 def python_versions(package: PackageInfo, setup_requires: str | None = None) -> str:
-    """The CPython versions requires-python (or setup.py's python_requires) allows, which is
-    what cibuildwheel builds without selectors."""
+    """Which CPython versions cibuildwheel builds without selectors: those of its release
+    that requires-python (or setup.py's python_requires) allows."""
     project = package.raw.get("project", {})
     spec = project.get("requires-python") if isinstance(project, dict) else None
     spec = spec if isinstance(spec, str) else setup_requires
     if not spec:
-        return f"CPython {CPYTHONS[0]}-{CPYTHONS[-1]} (no requires-python)"
-    try:
-        allowed = [v for v in CPYTHONS if SpecifierSet(spec).contains(f"{v}.0")]
-    except InvalidSpecifier:
-        return f'the CPython versions requires-python = "{spec}" allows'
-    span = f"{allowed[0]}-{allowed[-1]}" if allowed else "none"
-    return f'CPython {span} (requires-python = "{spec}")'
+        return "every CPython its release builds (no requires-python)"
+    return f'the CPython versions its release builds that requires-python "{spec}" allows'
 
 
 def _setuptools_compiles(package: PackageInfo, root: Path, shown: str) -> tuple[bool | None, str]:
@@ -153,10 +150,16 @@ def native_build(
         )
     if not compiles:
         return Native("build", f"{why}, and no native build tool configured", "")
-    selectors = _cibuildwheel_selectors(package, workflows)
+    selectors = _cibuildwheel_selectors(package)
     if selectors is None:
         setup_requires = None
         if (root / "setup.py").is_file() and "project" not in package.raw:
             setup_requires = read_setup_py(root / "setup.py").python_requires
         selectors = f"{python_versions(package, setup_requires)}, cibuildwheel's defaults"
+        in_workflow = _workflow_selectors(workflows)
+        if in_workflow is not None:
+            selectors += (
+                f"; the old workflow's {in_workflow} applies only if moved to "
+                f"[tool.cibuildwheel] in {shown}"
+            )
     return Native("cibuildwheel", why, f"cibuildwheel's build identifiers ({selectors})")
