@@ -155,7 +155,7 @@ def native_build(
         setup_requires = None
         if (root / "setup.py").is_file() and "project" not in package.raw:
             setup_requires = read_setup_py(root / "setup.py").python_requires
-        selectors = f"{python_versions(package, setup_requires)}, cibuildwheel's defaults"
+        selectors = f"no selectors: {python_versions(package, setup_requires)}"
         in_workflow = _workflow_selectors(workflows)
         if in_workflow is not None:
             selectors += (
