@@ -312,3 +312,20 @@ def test_zizmor_findings_in_others_workflows_are_counted_not_errors(tmp_path: Pa
     assert "nox-release does not own" in line and "zizmor .github/workflows" in line
     assert "check: 0 error(s), 0 warning(s)" in proc.stdout
     assert not [ln for ln in proc.stdout.splitlines() if ln.startswith(("error:", "warning:"))]
+
+
+def test_init_names_the_other_publishers_in_its_next_steps(tmp_path: Path) -> None:
+    fixture = repos.by_name("zizmor-findings")
+    fixture = dataclasses.replace(fixture, files={**fixture.files, GH_RELEASE: GH_RELEASE_TEXT})
+    root = repos.make(fixture, tmp_path / "repo")
+    proc = run_release("init", "--force", "--from", str(REPO), "--project", str(root),
+                       env=_env(tmp_path / "cache"))  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    steps = proc.stdout[proc.stdout.index("next steps:") :]
+    named = [ln for ln in steps.splitlines() if ln.startswith("  - .github/workflows/")]
+    assert [ln.split(":", 1)[0].strip(" -") for ln in named] == [
+        GH_RELEASE,
+        ".github/workflows/publish.yml",
+    ]
+    assert "publishes ledgerfmt to PyPI too" in steps and "softprops/action-gh-release" in steps
+    assert "what to do: delete .github/workflows/publish.yml" in steps

@@ -20,6 +20,7 @@ from ..errors import ConfigValueError, InTheWayError, WouldOverwriteError
 from ..fsio import directory_in_the_way, in_the_way, write_text_atomic
 from ..runner import Runner
 from ..tag import tag_for
+from ..workflows import publishers
 from ..workflows.generate import workflows
 from .detect import Detected, choose_package_dir, detect
 from .noxfile import Source, noxfile, resolve_source
@@ -132,6 +133,10 @@ def init(
         write_text_atomic(file.path, file.new, dist_options=False)
         console.line(f"{file.shown}: {'wrote' if file.action == CREATE else file.action}")
     console.line(next_steps(found))
+    config = load_config(root)  # as written: the workflows it owns, its tag and environment
+    others = publishers.next_steps(config, found.version, workflows(config))
+    if others:
+        console.line(others)
     return 0
 
 

@@ -341,7 +341,7 @@ def other_workflows(
         if releases:
             found.append(Finding(
                 WARNING, PUBLISHERS, shown,
-                f"makes the GitHub Release of the tag {tag} too, {when}: {'; '.join(releases)}. "
+                f"makes the GitHub Release of the tag too, {when}: {'; '.join(releases)}. "
                 "It shares that release page with nox-release's github-release stage: whichever "
                 "runs second adds its files to the release the first made, and a file of the "
                 "same name with other content stops the github-release stage",
@@ -382,9 +382,8 @@ def next_steps(config: ReleaseConfig, version: str | None, owned: Iterable[Path]
     skip = {p.resolve() for p in owned}
     files = [p for p in sorted(directory.glob(WORKFLOW_GLOB)) if p.resolve() not in skip]
     findings = other_workflows(config, version, [p for p in files if p.is_file()])
-    lines = [f"  - {f.file}: {f.message}.\n    {f.remedy}" for f in findings]
-    return (
-        "\n".join(["", "other workflows (nox -s check reports these too):", *lines])
-        if lines
-        else ""
-    )
+    lines = [f"  - {f.file}: {f.message}.\n    what to do: {f.remedy}" for f in findings]
+    if not lines:
+        return ""
+    title = "  Before the first tag, the other workflows (nox -s check says the same):"
+    return "\n".join([title, *lines])
