@@ -49,12 +49,12 @@ def check(ctx: RunContext, record: StageRecord) -> None:
         findings.append(Finding(ERROR, "version", None, exc.cause.rstrip("."), exc.remedy))
         version = None
     workflows = sorted((config.project_root / ".github" / "workflows").glob(WORKFLOW_GLOB))
-    owned = {p.resolve() for p in generated_workflows(config)}
+    owned = set(generated_workflows(config))  # same directory: no resolving (links may loop)
     readable: list[Path] = []
     others: list[Path] = []
     unreadable_others: list[str] = []
     for path in workflows:
-        mine = path.resolve() in owned
+        mine = path in owned
         problem = read_workflow(path)[1]
         if problem is None:
             (readable if mine else others).append(path)

@@ -379,8 +379,8 @@ def next_steps(config: ReleaseConfig, version: str | None, owned: Iterable[Path]
     """What init says about the other publishers and release makers: the findings check
     will report, as steps (empty when there are none)."""
     directory = config.project_root / ".github" / "workflows"
-    skip = {p.resolve() for p in owned}
-    files = [p for p in sorted(directory.glob(WORKFLOW_GLOB)) if p.resolve() not in skip]
+    skip = set(owned)  # the same directory: no resolving (a link may loop)
+    files = [p for p in sorted(directory.glob(WORKFLOW_GLOB)) if p not in skip]
     findings = other_workflows(config, version, [p for p in files if p.is_file()])
     lines = [f"  - {f.file}: {f.message}.\n    what to do: {f.remedy}" for f in findings]
     if not lines:
