@@ -78,6 +78,17 @@ def test_each_kind_of_upload_is_a_publisher(tmp_path: Path, steps: str, where: s
     assert len(found) == 1 and found[0][0] == "publisher" and where in found[0][1], found
 
 
+@pytest.mark.parametrize(
+    "steps",
+    [
+        "- run: twine upload dist/* --comment \"it's ${{ github.ref_name }}",
+        "- uses: PyO3/maturin-action@v1\n  with:\n    command: upload\n    args: -v \"it's *",
+    ],
+)
+def test_an_unbalanced_quote_does_not_hide_the_upload(tmp_path: Path, steps: str) -> None:
+    assert [k for k, _ in _judged(_workflow(TAGS, steps), tmp_path)[1]] == ["publisher"]
+
+
 def test_building_is_not_publishing(tmp_path: Path) -> None:
     steps = """
         - uses: PyO3/maturin-action@v1
@@ -285,7 +296,7 @@ def test_check_errs_on_others_workflows_only_for_the_old_publisher(
     ), proc.stdout
     for error in errors:
         assert "publishes" in error["message"] and "PyPI" in error["message"]
-        assert error["remedy"].startswith(f"delete {publisher}"), error["remedy"]
+        assert error["remedy"].startswith(f"delete {publisher}, or its job"), error["remedy"]
         assert proc.returncode == 60
 
     warnings = [f for f in others if f["level"] == "warning"]

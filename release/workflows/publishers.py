@@ -70,6 +70,7 @@ _UPLOADERS = {
 @dataclass(frozen=True)
 class Found:
     kind: Kind
+    job: str
     where: str  # "job publish, step 3 uses pypa/gh-action-pypi-publish"
 
 
@@ -127,15 +128,19 @@ def _mints(permissions: Any) -> bool:
     )
 
 
+def _words(text: str) -> list[str]:
+    try:
+        return shlex.split(text, comments=True)
+    except ValueError:  # an unbalanced quote, which an expression may leave: words still
+        return text.split()
+
+
 def _commands(script: str) -> Iterator[list[str]]:
     """Each simple command of a ``run:`` script as words (continuation lines joined)."""
     joined = script.replace("\\\n", " ")
     for line in joined.splitlines():
         for part in line.replace("&&", ";").replace("||", ";").replace("|", ";").split(";"):
-            try:
-                words = shlex.split(part, comments=True)
-            except ValueError:
-                words = part.split()
+            words = _words(part)
             if words:
                 yield words
 
@@ -219,8 +224,8 @@ def _step_uploads(
 ) -> tuple[str, list[str]] | None:
     """What a step uploads to PyPI (described) and the directories it names; None when it
     uploads nothing there."""
-    inputs = step.get("with") if isinstance(step.get("with"), Mapping) else {}
-    assert isinstance(inputs, Mapping)
+    given = step.get("with")
+    inputs: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
     if "uses" in step:
         action = str(step["uses"]).split("@", 1)[0]
         if action.lower() == PYPI_PUBLISH_ACTION:
@@ -231,7 +236,7 @@ def _step_uploads(
             command = str(inputs.get("command", "build"))
             if command not in ("upload", "publish"):
                 return None
-            arguments = shlex.split(str(inputs.get("args", "")))
+            arguments = _words(str(inputs.get("args", "")))
             if _to_test_index(arguments):
                 return None
             base = inputs.get("working-directory")
@@ -289,16 +294,16 @@ def judge(
             if upload is not None:
                 uploads.append(any(ownership.ours(d) for d in upload[1]))
                 if uploads[-1]:
-                    found.append(Found("publisher", f"{where} {upload[0]}"))
+                    found.append(Found("publisher", str(name), f"{where} {upload[0]}"))
             made = _makes_release(step)
             if made is not None:
-                found.append(Found("github-release", f"{where} {made}"))
+                found.append(Found("github-release", str(name), f"{where} {made}"))
         permissions = job.get("permissions", data.get("permissions"))
         job_environment = _environment(job)
         in_pypi = job_environment is not None and job_environment.lower() == environment.lower()
         if _mints(permissions) and in_pypi and (not uploads or any(uploads)):
             found.append(Found(
-                "publisher", f"job {name} mints OIDC tokens (id-token: write) in the "
+                "publisher", str(name), f"job {name} mints OIDC tokens (id-token: write) in the "
                 f"environment {job_environment}",
             ))  # fmt: skip
     return trigger, found
@@ -335,7 +340,8 @@ def other_workflows(
                 f"publishes {name} to PyPI too, {when}: {'; '.join(uploads)}. Two publishers "
                 "of one version fail (PyPI refuses a file it already has) or publish files "
                 "nox-release never validated",
-                f"delete {shown} (the release workflow {release_workflow} publishes now), or "
+                f"delete {shown}, or its {_jobs(does)} (the release workflow "
+                f"{release_workflow} publishes now), or "
                 f"{_narrowing(trigger, tag)}.",
             ))  # fmt: skip
         if releases:
@@ -351,6 +357,11 @@ def other_workflows(
                 f"that it does not run for the tag {tag}.",
             ))  # fmt: skip
     return found
+
+
+def _jobs(does: list[Found]) -> str:
+    names = sorted({f.job for f in does if f.kind == "publisher"})
+    return ("job " if len(names) == 1 else "jobs ") + ", ".join(names)
 
 
 def _narrowing(trigger: str | None, tag: str) -> str:
