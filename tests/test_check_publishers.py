@@ -340,3 +340,20 @@ def test_init_names_the_other_publishers_in_its_next_steps(tmp_path: Path) -> No
     ]
     assert "publishes ledgerfmt to PyPI too" in steps and "softprops/action-gh-release" in steps
     assert "what to do: delete .github/workflows/publish.yml" in steps
+
+
+def test_audit_all_workflows_makes_the_others_findings_errors(tmp_path: Path) -> None:
+    root = repos.make(repos.by_name("zizmor-findings"), tmp_path / "repo")
+    env = _env(tmp_path / "cache")
+    run_release("init", "--force", "--from", str(REPO), "--project", str(root), env=env)
+    (root / ".github" / "workflows" / "publish.yml").unlink()
+    pyproject = root / "pyproject.toml"
+    opt_in = "\n[tool.release.check]\naudit-all-workflows = true\n"
+    pyproject.write_text(pyproject.read_text(encoding="utf-8") + opt_in, encoding="utf-8")
+    records = tmp_path / "records"
+    proc = run_release("check", "--project", str(root), "--record-dir", str(records), env=env)
+    assert proc.returncode == 60, proc.stdout + proc.stderr
+    record = json.loads((records / "check.json").read_text(encoding="utf-8"))
+    files = {f["file"] for f in record["findings"] if f["level"] == "error"}
+    assert ".github/workflows/docs.yml" in files and ".github/workflows/release.yml" not in files
+    assert "nox-release does not own" not in proc.stdout

@@ -9,7 +9,8 @@ what to change.
 - zizmor (offline, severity low and up) and check-jsonschema (GitHub's workflow schema)
   judge the workflows nox-release writes (``workflows --write``): they are the judges of
   their audits, not re-implemented here. Their findings in the project's other workflows are
-  the project's to weigh: one line counts them and says how to see them;
+  the project's to weigh: one line counts them and says how to see them (unless
+  ``[tool.release.check] audit-all-workflows = true`` makes them errors too);
 - the one judgement on the other workflows (:mod:`release.workflows.publishers`): one that
   publishes this package too is an error, one that makes the tag's GitHub Release a warning.
 """
@@ -50,6 +51,7 @@ def check(ctx: RunContext, record: StageRecord) -> None:
         version = None
     workflows = sorted((config.project_root / ".github" / "workflows").glob(WORKFLOW_GLOB))
     owned = set(generated_workflows(config))  # same directory: no resolving (links may loop)
+    audit_all = config.table.check.audit_all_workflows
     readable: list[Path] = []
     others: list[Path] = []
     unreadable_others: list[str] = []
@@ -58,7 +60,7 @@ def check(ctx: RunContext, record: StageRecord) -> None:
         problem = read_workflow(path)[1]
         if problem is None:
             (readable if mine else others).append(path)
-        elif mine:
+        elif mine or audit_all:
             # Said here, once: the judges below would each say it their own way (or not at all,
             # as zizmor, which skips such a file with a log line).
             findings.append(Finding(
@@ -79,7 +81,7 @@ def check(ctx: RunContext, record: StageRecord) -> None:
         # Both judges see every workflow (one run each), and judge only nox-release's own:
         # the others' findings are the project's to weigh, counted on one line.
         files = [str(p) for p in [*readable, *others]]
-        mine_shown = {config.shown(p) for p in readable}
+        mine_shown = {config.shown(p) for p in (readable + others if audit_all else readable)}
         findings += _own(
             mine_shown,
             ZIZMOR,
@@ -132,7 +134,8 @@ def _own(mine: set[str], judge: str, by_hand: str, found: list[Finding]) -> list
         files = len({f.file for f in rest})
         own.append(Finding(
             INFO, judge, None, f"{len(rest)} finding(s) in {files} workflow(s) nox-release does "
-            f"not own (not errors of check); run `{by_hand}` to see them",
+            f"not own (not errors of check); run `{by_hand}` to see them, or set "
+            "[tool.release.check] audit-all-workflows = true to make them errors of check",
         ))  # fmt: skip
     return own
 
