@@ -29,7 +29,7 @@ TAG = "v1.2.3"
 
 def _judged(
     snippet: str, root: Path, *, package_dir: str = ".", environment: str = "pypi"
-) -> tuple[str | None, list[tuple[str, str]]]:
+) -> tuple[list[str], list[tuple[str, str]]]:
     data = YAML(typ="safe").load(textwrap.dedent(snippet))
     trigger, found = judge(
         data, ownership=Ownership(root, package_dir), tag=TAG, environment=environment
@@ -74,7 +74,7 @@ TAGS = '{push: {tags: ["v*"]}}'
 )  # fmt: skip
 def test_each_kind_of_upload_is_a_publisher(tmp_path: Path, steps: str, where: str) -> None:
     trigger, found = _judged(_workflow(TAGS, steps), tmp_path)
-    assert trigger == f"push of the tag {TAG}"
+    assert trigger == ["push of the tag"]
     assert len(found) == 1 and found[0][0] == "publisher" and where in found[0][1], found
 
 
@@ -185,25 +185,25 @@ def test_a_minting_job_whose_uploads_are_all_another_packages_is_not_ours(tmp_pa
 @pytest.mark.parametrize(
     ("on", "fires"),
     [
-        (TAGS, f"push of the tag {TAG}"),
-        ("push", "push"),
-        ("{push: {paths: [src/**]}}", "push"),
-        ("{release: {types: [published]}}", "release"),
-        ("[push, workflow_dispatch]", "workflow_dispatch"),
-        ('{push: {tags: ["release-*"]}}', None),
-        ('{push: {tags: ["v*"], tags-ignore: ["v1.*"]}}', None),
-        ("{push: {branches: [main]}}", None),
-        ("pull_request", None),
-        ("[pull_request, merge_group]", None),
+        (TAGS, ["push of the tag"]),
+        ("push", ["push"]),
+        ("{push: {paths: [src/**]}}", ["push"]),
+        ("{release: {types: [published]}}", ["release"]),
+        ("[push, workflow_dispatch]", ["push", "workflow_dispatch"]),
+        ('{push: {tags: ["release-*"]}}', []),
+        ('{push: {tags: ["v*"], tags-ignore: ["v1.*"]}}', []),
+        ("{push: {branches: [main]}}", []),
+        ("pull_request", []),
+        ("[pull_request, merge_group]", []),
     ],
 )
 def test_a_workflow_that_cannot_run_for_the_tag_is_no_second_publisher(
-    tmp_path: Path, on: str, fires: str | None
+    tmp_path: Path, on: str, fires: list[str]
 ) -> None:
     data = YAML(typ="safe").load(_workflow(on, "- run: twine upload dist/*"))
     assert fires_for(data, TAG) == fires
     found = _judged(_workflow(on, "- run: twine upload dist/*"), tmp_path)[1]
-    assert bool(found) == (fires is not None)
+    assert bool(found) == bool(fires)
 
 
 @pytest.mark.parametrize(

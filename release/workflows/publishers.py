@@ -89,24 +89,29 @@ def _patterns(value: Any) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else []
 
 
-def fires_for(data: Mapping[str, Any], tag: str) -> str | None:
-    """The trigger that can run the workflow when ``tag`` is released, or None."""
+PUSH_OF_TAG = "push of the tag"
+
+
+def fires_for(data: Mapping[str, Any], tag: str) -> list[str]:
+    """The triggers that can run the workflow when ``tag`` is released (none: it cannot run
+    then). A push whose tag filter accepts the tag is ``PUSH_OF_TAG``; an unfiltered push is
+    ``push``."""
     on = triggers(data)
-    for event in _RELEASE_TIME:
-        if event in on:
-            return event
+    fires = []
+    push = on.get("push")
     if "push" not in on:
-        return None
-    push = on["push"]
-    if not isinstance(push, Mapping) or not push:
-        return "push"  # no filter: every push, tags included
-    if "tags" in push or "tags-ignore" in push:
+        pass
+    elif not isinstance(push, Mapping) or not push:
+        fires.append("push")  # no filter: every push, tags included
+    elif "tags" in push or "tags-ignore" in push:
         tags = _patterns(push.get("tags")) or ["**"]
         ignored = _patterns(push.get("tags-ignore"))
-        runs = filter_matches(tags, tag) and not (ignored and filter_matches(ignored, tag))
-        return f"push of the tag {tag}" if runs else None
+        if filter_matches(tags, tag) and not (ignored and filter_matches(ignored, tag)):
+            fires.append(PUSH_OF_TAG)
     # Only branch filters: GitHub runs it for no tag. Path filters alone: tags are not filtered.
-    return None if ("branches" in push or "branches-ignore" in push) else "push"
+    elif "branches" not in push and "branches-ignore" not in push:
+        fires.append("push")
+    return fires + [event for event in _RELEASE_TIME if event in on]
 
 
 def _steps(job: Mapping[str, Any]) -> Iterator[tuple[int, Mapping[str, Any]]]:
@@ -274,15 +279,15 @@ def _makes_release(step: Mapping[str, Any]) -> str | None:
 
 def judge(
     data: Any, *, ownership: Ownership, tag: str, environment: str
-) -> tuple[str | None, list[Found]]:
+) -> tuple[list[str], list[Found]]:
     """What a workflow (as data) does that another publisher would: the trigger that runs it
     for ``tag`` and what it does then; nothing when it does not run for the tag."""
     if not isinstance(data, Mapping):
-        return None, []
-    trigger = fires_for(data, tag)
+        return [], []
+    fires = fires_for(data, tag)
     jobs = data.get("jobs")
-    if trigger is None or not isinstance(jobs, Mapping):
-        return trigger, []
+    if not fires or not isinstance(jobs, Mapping):
+        return fires, []
     found = []
     for name, job in jobs.items():
         if not isinstance(job, Mapping):
@@ -301,12 +306,13 @@ def judge(
         permissions = job.get("permissions", data.get("permissions"))
         job_environment = _environment(job)
         in_pypi = job_environment is not None and job_environment.lower() == environment.lower()
-        if _mints(permissions) and in_pypi and (not uploads or any(uploads)):
+        # Minting is said only where no upload step says it better.
+        if _mints(permissions) and in_pypi and not uploads:
             found.append(Found(
                 "publisher", str(name), f"job {name} mints OIDC tokens (id-token: write) in the "
                 f"environment {job_environment}",
             ))  # fmt: skip
-    return trigger, found
+    return fires, found
 
 
 PUBLISHERS = "other-publishers"
@@ -329,11 +335,11 @@ def other_workflows(
     name = config.package.name if config.package.name else "this package"
     found = []
     for path in files:
-        trigger, does = judge(_reading(path), ownership=ownership, tag=tag, environment=environment)
+        fires, does = judge(_reading(path), ownership=ownership, tag=tag, environment=environment)
         shown = config.shown(path)
         uploads = [f.where for f in does if f.kind == "publisher"]
         releases = [f.where for f in does if f.kind == "github-release"]
-        when = _when(trigger, tag)
+        when = _when(fires, tag)
         if uploads:
             found.append(Finding(
                 ERROR, PUBLISHERS, shown,
@@ -342,7 +348,7 @@ def other_workflows(
                 "nox-release never validated",
                 f"delete {shown}, or its {_jobs(does)} (the release workflow "
                 f"{release_workflow} publishes now), or "
-                f"{_narrowing(trigger, tag)}.",
+                f"{_narrowing(fires, tag)}.",
             ))  # fmt: skip
         if releases:
             found.append(Finding(
@@ -364,26 +370,30 @@ def _jobs(does: list[Found]) -> str:
     return ("job " if len(names) == 1 else "jobs ") + ", ".join(names)
 
 
-def _narrowing(trigger: str | None, tag: str) -> str:
-    """How to keep a workflow from running for the tag: the trigger that runs it, narrowed."""
-    if trigger is None or trigger.startswith("push of"):
-        return f"narrow its on: push: tags filter so that it does not match {tag}"
-    if trigger == "push":
-        return (
-            "give its on: push a branches filter (GitHub runs a push with only branch filters "
-            "for no tag)"
-        )
-    if trigger == "release":
-        return f"remove its on: release trigger (the github-release stage publishes {tag}'s)"
-    return f"remove its on: {trigger} trigger"
+def _narrowing(fires: list[str], tag: str) -> str:
+    """How to keep a workflow from running for the tag: each trigger that runs it, narrowed."""
+    ways = []
+    for trigger in fires:
+        if trigger == PUSH_OF_TAG:
+            ways.append(f"narrow its on: push: tags filter so that it does not match {tag}")
+        elif trigger == "push":
+            ways.append("give its on: push a branches filter (GitHub runs a push with only "
+                        "branch filters for no tag)")  # fmt: skip
+        elif trigger == "release":
+            ways.append(f"remove its on: release trigger (the github-release stage publishes "
+                        f"{tag}'s release)")  # fmt: skip
+        else:
+            ways.append(f"remove its on: {trigger} trigger")
+    return " and ".join(ways)
 
 
-def _when(trigger: str | None, tag: str) -> str:
-    if trigger == "release":
-        return "when the GitHub Release is published (the github-release stage publishes it)"
-    if trigger is None or trigger.startswith("push of"):
-        return f"on the push of the tag {tag}"
-    return f"on {trigger}"
+def _when(fires: list[str], tag: str) -> str:
+    said = {
+        PUSH_OF_TAG: f"on the push of the tag {tag}",
+        "push": f"on every push (the tag {tag} included)",
+        "release": "when the GitHub Release is published (the github-release stage publishes it)",
+    }
+    return " and ".join(said.get(trigger, f"on {trigger}") for trigger in fires)
 
 
 def next_steps(config: ReleaseConfig, version: str | None, owned: Iterable[Path]) -> str:
