@@ -99,6 +99,13 @@ class CIConfig:
 
 
 @dataclass(frozen=True)
+class CheckConfig:
+    # zizmor and the workflow schema judge every workflow, not only nox-release's own: their
+    # findings in the project's other workflows become errors of check too.
+    audit_all_workflows: bool = False
+
+
+@dataclass(frozen=True)
 class ReleaseTable:
     """``[tool.release]`` exactly as the user wrote it (defaults filled in)."""
 
@@ -115,6 +122,7 @@ class ReleaseTable:
     wheels: WheelsConfig | None = None
     publish: PublishConfig = field(default_factory=PublishConfig)
     ci: CIConfig = field(default_factory=CIConfig)
+    check: CheckConfig = field(default_factory=CheckConfig)
 
 
 def toml_key(name: str) -> str:

@@ -35,6 +35,7 @@ from ..errors import (
 from ..fsio import directory_in_the_way, in_the_way
 from ..runner import Runner
 from ..tag import tag_for
+from ..workflows import publishers
 from ..workflows.generate import workflows
 from .detect import Detected, choose_package_dir, detect
 from .noxfile import Source, noxfile, resolve_source
@@ -145,6 +146,10 @@ def init(
         done = {SAME: "unchanged", CREATE: "wrote"}.get(file.action, file.action)
         console.line(f"{file.shown}: {done}")
     console.line(next_steps(found))
+    config = load_config(root)  # as written: the workflows it owns, its tag and environment
+    others = publishers.next_steps(config, found.version, workflows(config))
+    if others:
+        console.line(others)
     return 0
 
 
