@@ -37,7 +37,7 @@ WRITTEN = [
     "pyproject.toml",
     "noxfile.py",
     ".github/workflows/release.yml",
-    ".github/workflows/ci.yml",
+    ".github/workflows/release-dry-run.yml",
 ]
 
 
@@ -49,7 +49,7 @@ def stripped_copy(example: str, parent: Path, remote: str | None = None) -> Path
         EXAMPLES / example, root, ignore=shutil.ignore_patterns("target", "dist", ".github")
     )
     (root / "pyproject.toml").unlink()  # it holds nothing but [tool.release]
-    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    subprocess.run(["git", "init", "-q", "-b", "main", str(root)], check=True)
     if remote:
         subprocess.run(["git", "-C", str(root), "remote", "add", "origin", remote], check=True)
     return root
