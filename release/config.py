@@ -503,6 +503,12 @@ def load_config(project: Path, pyproject_text: str | None = None) -> ReleaseConf
         )
     check_ci(table.ci, pyproject)
     check_workflow_name(table.publish.workflow, pyproject)
+    if table.ci.workflow.lower() == table.publish.workflow.lower():
+        raise ConfigValueError(
+            f"[tool.release.ci] workflow and [tool.release.publish] workflow in {pyproject} "
+            f"name one file ({table.ci.workflow!r}; on macOS and Windows case does not count).",
+            'give the dry run its own file: leave ci.workflow out ("release-dry-run.yml").',
+        )
     # Where publish uploads: refused now, not when the release is built and validated.
     resolve_repository(table.publish.repository, table.publish.index_url)
     package_dir = _package_dir(project, table, pyproject)
