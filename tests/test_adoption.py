@@ -94,6 +94,7 @@ def test_the_old_publisher_is_shown_with_what_it_did_and_replaced_only_with_forc
     assert "publishes the package to PyPI today" in out
     assert "    - built macOS wheels" in out
     assert "    - built aarch64/arm64 wheels" in out
+    assert "ran on pull requests" not in out  # wheels.yml ran on tags alone
     assert hashes(root) == before
     assert init(root, "--force") == 0
     out = capsys.readouterr().out
@@ -161,3 +162,14 @@ def test_the_dry_run_and_the_release_cannot_share_a_file(tmp_path: Path) -> None
     pyproject.write_text(pyproject.read_text() + '\n[tool.release.ci]\nworkflow = "Release.yml"\n')
     with pytest.raises(ConfigValueError, match="name one file"):
         load_config(root)
+
+
+def test_taking_over_a_ci_workflow_says_it_ran_on_pull_requests(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = repos.make(repos.by_name("uppercase-ci"), tmp_path / "upper")
+    assert init(root) == WouldOverwriteError.exit_code
+    out = capsys.readouterr().out
+    assert "--- .github/workflows/CI.yml (now)" in out
+    assert "    - ran on pull requests and branch pushes" in out
+    assert "    - built 32-bit wheels" in out  # target: [x64, x86]

@@ -146,6 +146,11 @@ def read_publisher(path: Path) -> OldPublisher | None:
         for pattern, fact in _LOST:
             if pattern.search(job_text) and fact not in lost:
                 lost.append(fact)
+    on = data.get("on", data.get(True))
+    events = set(on) if isinstance(on, (dict, list)) else {on}
+    push = on.get("push") if isinstance(on, dict) else None
+    if "pull_request" in events or (isinstance(push, dict) and "branches" in push):
+        lost.insert(0, "ran on pull requests and branch pushes (the release workflow runs on tags)")
     return OldPublisher(
         path, path.name, _environment(job), trusted, _tag_filters(data), tuple(lost)
     )
