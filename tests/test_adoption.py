@@ -173,3 +173,16 @@ def test_taking_over_a_ci_workflow_says_it_ran_on_pull_requests(
     assert "--- .github/workflows/CI.yml (now)" in out
     assert "    - ran on pull requests and branch pushes" in out
     assert "    - built 32-bit wheels" in out  # target: [x64, x86]
+
+
+@pytest.mark.parametrize("name", ["cmake-bindings", "cython-bare-tags"])
+def test_init_run_again_keeps_what_it_took_over(name: str, tmp_path: Path) -> None:
+    fixture = repos.by_name(name)
+    root = repos.make(fixture, tmp_path / name)
+    assert init(root, "--force") == 0
+    written = (root / "pyproject.toml").read_bytes()
+    before = hashes(root)
+    assert init(root) == 0  # nothing would change: no --force needed
+    assert (root / "pyproject.toml").read_bytes() == written
+    assert hashes(root) == before
+    assert table(root)["publish"]["workflow"] == fixture.expected.publish_workflow

@@ -80,6 +80,8 @@ def _load(path: Path) -> tuple[str, Any]:
 def _publishes(step: Any) -> bool:
     if not isinstance(step, dict):
         return False
+    if str(step.get("run", "")).strip() == "nox -s publish":  # nox-release's own, init run again
+        return True
     uses = str(step.get("uses", "")).lower()
     with_: dict[str, Any] = step["with"] if isinstance(step.get("with"), dict) else {}
     if uses.startswith(_PUBLISH_ACTION):
