@@ -186,3 +186,14 @@ def test_init_run_again_keeps_what_it_took_over(name: str, tmp_path: Path) -> No
     assert (root / "pyproject.toml").read_bytes() == written
     assert hashes(root) == before
     assert table(root)["publish"]["workflow"] == fixture.expected.publish_workflow
+
+
+def test_workflows_write_refuses_a_name_that_differs_only_in_case(tmp_path: Path) -> None:
+    root = repos.make(repos.by_name("setuptools-c"), tmp_path / "write")
+    assert init(root, "--force") == 0
+    workflows = root / ".github" / "workflows"
+    (workflows / "release-dry-run.yml").rename(workflows / "Release-Dry-Run.yml")
+    before = hashes(root)
+    code = cli.main(["workflows", "--write", "--project", str(root)])
+    assert code == InTheWayError.exit_code
+    assert hashes(root) == before
