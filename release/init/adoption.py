@@ -42,6 +42,7 @@ class OldPublisher:
     trusted: bool  # id-token: write and no password: a trusted publisher is registered
     tag_filters: tuple[str, ...]  # its push tag filters
     lost: tuple[str, ...]  # what it did that the generated release workflow will not
+    generated: bool = False  # nox-release's own release workflow (init run again)
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,10 @@ def read_publisher(path: Path) -> OldPublisher | None:
     push = on.get("push") if isinstance(on, dict) else None
     if "pull_request" in events or (isinstance(push, dict) and "branches" in push):
         lost.insert(0, "ran on pull requests and branch pushes (the release workflow runs on tags)")
+    from ..workflows.generate import HEADER
+
+    if text.startswith(HEADER):  # what it says came from [tool.release]: nothing to read
+        return OldPublisher(path, path.name, _environment(job), trusted, (), (), generated=True)
     return OldPublisher(
         path, path.name, _environment(job), trusted, _tag_filters(data), tuple(lost)
     )

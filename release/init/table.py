@@ -108,7 +108,12 @@ def release_table(root: Path, found: Detected, adoption: Adoption | None = None)
         "[tool.release.publish]",
         *_comment(
             "PyPI's trusted publisher names both: keep them as registered there."
-            + (f" Taken from {old.name}, the workflow that publishes today." if old else "")
+            + (
+                f" Taken from {old.name}, the workflow that publishes today."
+                # Run again, init finds its own release workflow: the same words as the first time.
+                if old and (not old.generated or old.name != WORKFLOW)
+                else ""
+            )
         ),
         f"environment = {_q((old.environment if old else None) or ENVIRONMENT)}",
         f"workflow = {_q(old.name if old else WORKFLOW)}",
