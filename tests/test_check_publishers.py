@@ -22,6 +22,7 @@ import tomllib
 from conftest import REPO, run_release
 from ruamel.yaml import YAML
 
+from release.workflows.generate import HEADER
 from release.workflows.publishers import Ownership, fires_for, judge
 
 TAG = "v1.2.3"
@@ -316,7 +317,8 @@ def test_zizmor_findings_in_others_workflows_are_counted_not_errors(tmp_path: Pa
     root = repos.make(repos.by_name("zizmor-findings"), tmp_path / "repo")
     env = _env(tmp_path / "cache")
     run_release("init", "--force", "--from", str(REPO), "--project", str(root), env=env)
-    (root / ".github" / "workflows" / "publish.yml").unlink()  # the old publisher, deleted
+    # init took the old publisher over: publish.yml is nox-release's release workflow now.
+    assert (root / ".github" / "workflows" / "publish.yml").read_text().startswith(HEADER)
     proc = run_release("check", "--project", str(root), env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     (line,) = [ln for ln in proc.stdout.splitlines() if ln.startswith("note: [zizmor]")]
@@ -327,7 +329,11 @@ def test_zizmor_findings_in_others_workflows_are_counted_not_errors(tmp_path: Pa
 
 def test_init_names_the_other_publishers_in_its_next_steps(tmp_path: Path) -> None:
     fixture = repos.by_name("zizmor-findings")
-    fixture = dataclasses.replace(fixture, files={**fixture.files, GH_RELEASE: GH_RELEASE_TEXT})
+    # publish.yml is the old publisher init takes over; a second one stays the project's.
+    second = ".github/workflows/twine-upload.yml"
+    again = fixture.files[".github/workflows/publish.yml"].replace("name: publish", "name: again")
+    files = {**fixture.files, GH_RELEASE: GH_RELEASE_TEXT, second: again}
+    fixture = dataclasses.replace(fixture, files=files)
     root = repos.make(fixture, tmp_path / "repo")
     proc = run_release("init", "--force", "--from", str(REPO), "--project", str(root),
                        env=_env(tmp_path / "cache"))  # fmt: skip
@@ -336,10 +342,10 @@ def test_init_names_the_other_publishers_in_its_next_steps(tmp_path: Path) -> No
     named = [ln for ln in steps.splitlines() if ln.startswith("  - .github/workflows/")]
     assert [ln.split(":", 1)[0].strip(" -") for ln in named] == [
         GH_RELEASE,
-        ".github/workflows/publish.yml",
+        second,
     ]
     assert "publishes ledgerfmt to PyPI too" in steps and "softprops/action-gh-release" in steps
-    assert "what to do: delete .github/workflows/publish.yml" in steps
+    assert f"what to do: delete {second}" in steps
 
 
 def test_audit_all_workflows_makes_the_others_findings_errors(tmp_path: Path) -> None:

@@ -8,10 +8,11 @@ import re
 import textwrap
 from pathlib import Path
 
-from ..config import manylinux_glibc
+from ..config import CIConfig, manylinux_glibc
 from ..errors import ConfigError, ConfigValueError
 from ..project.pyproject import read_package
 from ..project.toml import parse_toml
+from .adoption import NO_TAGS, Adoption
 from .detect import Detected
 
 ENVIRONMENT = "pypi"
@@ -51,8 +52,13 @@ def manylinux_floor(root: Path, found: Detected) -> tuple[str, str]:
     return "2014", "the floor of most native wheels on PyPI"
 
 
-def release_table(root: Path, found: Detected) -> str:
+def release_table(root: Path, found: Detected, adoption: Adoption | None = None) -> str:
     """``[tool.release]`` and its subtables as TOML text, every value with why it is so."""
+    tag_pattern, tag_why = (
+        (adoption.tag_pattern, adoption.tag_pattern_why) if adoption else ("v{version}", "")
+    )
+    tag_why = "" if tag_why == NO_TAGS else tag_why
+    old = adoption.publisher if adoption else None
     floor, floor_why = manylinux_floor(root, found)
     major, minor = manylinux_glibc(floor)
     lines = [
@@ -69,8 +75,12 @@ def release_table(root: Path, found: Detected) -> str:
     lines += [
         f"sdist = {str(found.sdist).lower()}",
         'dist-dir = "dist"',
-        *_comment(f"The version: {found.version_why}. A release is the tag v<version>."),
-        'tag-pattern = "v{version}"',
+        *_comment(
+            f"The version: {found.version_why}. A release is the tag "
+            f"{tag_pattern.replace('{version}', '<version>')}"
+            + (f", as in {tag_why}." if tag_why else ".")
+        ),
+        f"tag-pattern = {_q(tag_pattern)}",
         *_comment(f"The wheels: {found.wheels_why}."),
     ]
     if found.backend == "build":
@@ -116,10 +126,25 @@ def release_table(root: Path, found: Detected) -> str:
     lines += [
         "",
         "[tool.release.publish]",
-        *_comment("PyPI's trusted publisher names both: keep them as registered there."),
-        f"environment = {_q(ENVIRONMENT)}",
-        f"workflow = {_q(WORKFLOW)}",
+        *_comment(
+            "PyPI's trusted publisher names both: keep them as registered there."
+            + (
+                f" Taken from {old.name}, the workflow that publishes today."
+                # Run again, init finds its own release workflow: the same words as the first time.
+                if old and (not old.generated or old.name != WORKFLOW)
+                else ""
+            )
+        ),
+        f"environment = {_q((old.environment if old else None) or ENVIRONMENT)}",
+        f"workflow = {_q(old.name if old else WORKFLOW)}",
     ]
+    if adoption is not None and adoption.branch != CIConfig.branch:
+        lines += [
+            "",
+            "[tool.release.ci]",
+            *_comment(f"The dry run runs on pushes to {adoption.branch}: {adoption.branch_why}."),
+            f"branch = {_q(adoption.branch)}",
+        ]
     return "\n".join(lines) + "\n"
 
 

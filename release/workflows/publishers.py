@@ -121,13 +121,13 @@ def _steps(job: Mapping[str, Any]) -> Iterator[tuple[int, Mapping[str, Any]]]:
             yield number, step
 
 
-def _environment(job: Mapping[str, Any]) -> str | None:
+def job_environment(job: Mapping[str, Any]) -> str | None:
     value = job.get("environment")
     name = value.get("name") if isinstance(value, Mapping) else value
     return None if name is None else str(name)
 
 
-def _mints(permissions: Any) -> bool:
+def mints(permissions: Any) -> bool:
     return permissions == "write-all" or (
         isinstance(permissions, Mapping) and permissions.get("id-token") == "write"
     )
@@ -140,7 +140,7 @@ def _words(text: str) -> list[str]:
         return text.split()
 
 
-def _commands(script: str) -> Iterator[list[str]]:
+def commands(script: str) -> Iterator[list[str]]:
     """Each simple command of a ``run:`` script as words (continuation lines joined)."""
     joined = script.replace("\\\n", " ")
     for line in joined.splitlines():
@@ -150,7 +150,7 @@ def _commands(script: str) -> Iterator[list[str]]:
                 yield words
 
 
-def _uploader(words: list[str]) -> tuple[str, list[str]] | None:
+def uploader(words: list[str]) -> tuple[str, list[str]] | None:
     """``twine upload dist/*`` and the like: the command shown, and its arguments."""
     for start in range(len(words) - 1):
         tool = PurePosixPath(words[start]).name
@@ -224,7 +224,7 @@ def _defaults_directory(data: Mapping[str, Any], job: Mapping[str, Any]) -> str 
     return None
 
 
-def _step_uploads(
+def step_uploads(
     data: Mapping[str, Any], job: Mapping[str, Any], step: Mapping[str, Any]
 ) -> tuple[str, list[str]] | None:
     """What a step uploads to PyPI (described) and the directories it names; None when it
@@ -252,14 +252,14 @@ def _step_uploads(
     if "run" not in step:
         return None
     base = step.get("working-directory") or _defaults_directory(data, job)
-    for words in _commands(str(step["run"])):
-        found = _uploader(words)
+    for words in commands(str(step["run"])):
+        found = uploader(words)
         if found is None or _to_test_index(words):
             continue
-        uploader, arguments = found
+        tool, arguments = found
         named = _paths(arguments)
         directories = [_joined(base, p) for p in named] or [str(base or ".")]
-        return f"runs `{uploader}`", directories
+        return f"runs `{tool}`", directories
     return None
 
 
@@ -267,7 +267,7 @@ def _makes_release(step: Mapping[str, Any]) -> str | None:
     if "uses" in step:
         action = str(step["uses"]).split("@", 1)[0]
         return f"uses {action}" if action.lower() in RELEASE_ACTIONS else None
-    for words in _commands(str(step.get("run", ""))):
+    for words in commands(str(step.get("run", ""))):
         for start in range(len(words) - 2):
             if PurePosixPath(words[start]).name == "gh" and words[start + 1 : start + 3] == [
                 "release",
@@ -295,7 +295,7 @@ def judge(
         uploads = []
         for number, step in _steps(job):
             where = f"job {name}, step {number}"
-            upload = _step_uploads(data, job, step)
+            upload = step_uploads(data, job, step)
             if upload is not None:
                 uploads.append(any(ownership.ours(d) for d in upload[1]))
                 if uploads[-1]:
@@ -304,13 +304,13 @@ def judge(
             if made is not None:
                 found.append(Found("github-release", str(name), f"{where} {made}"))
         permissions = job.get("permissions", data.get("permissions"))
-        job_environment = _environment(job)
-        in_pypi = job_environment is not None and job_environment.lower() == environment.lower()
+        named = job_environment(job)
+        in_pypi = named is not None and named.lower() == environment.lower()
         # Minting is said only where no upload step says it better.
-        if _mints(permissions) and in_pypi and not uploads:
+        if mints(permissions) and in_pypi and not uploads:
             found.append(Found(
                 "publisher", str(name), f"job {name} mints OIDC tokens (id-token: write) in the "
-                f"environment {job_environment}",
+                f"environment {named}",
             ))  # fmt: skip
     return fires, found
 
