@@ -88,7 +88,7 @@ class PublishConfig:
 
 @dataclass(frozen=True)
 class CIConfig:
-    """What the generated ci.yml runs on pushes and pull requests."""
+    """What the generated dry-run workflow runs on pushes and pull requests."""
 
     # nox session groups run on Linux first, one job each ("lint", "system-packages tests").
     sessions: tuple[str, ...] = ()
@@ -96,6 +96,17 @@ class CIConfig:
     dry_run: tuple[str, ...] = (".",)
     # The Pythons set up for the session jobs; the last is the one that runs nox.
     python: tuple[str, ...] = ("3.12",)
+    # Its file, apart from the project's own CI (most projects' ci.yml), and the branch whose
+    # pushes run it: the repository's default branch, which init reads from git.
+    workflow: str = "release-dry-run.yml"
+    branch: str = "main"
+
+
+@dataclass(frozen=True)
+class CheckConfig:
+    # zizmor and the workflow schema judge every workflow, not only nox-release's own: their
+    # findings in the project's other workflows become errors of check too.
+    audit_all_workflows: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,6 +116,8 @@ class ReleaseTable:
     package_dir: str = "."
     backend: str | None = None
     sdist: bool = True
+    # Build a wheel from the sdist to prove it builds (costs a full build: Rust compiles).
+    sdist_check: bool = True
     dist_dir: str = "dist"
     tag_pattern: str = "v{version}"
     prereleases: bool = False
@@ -113,6 +126,7 @@ class ReleaseTable:
     wheels: WheelsConfig | None = None
     publish: PublishConfig = field(default_factory=PublishConfig)
     ci: CIConfig = field(default_factory=CIConfig)
+    check: CheckConfig = field(default_factory=CheckConfig)
 
 
 def toml_key(name: str) -> str:
@@ -135,6 +149,10 @@ class ReleaseConfig:
     @property
     def sdist(self) -> bool:
         return self.table.sdist
+
+    @property
+    def sdist_check(self) -> bool:
+        return self.table.sdist_check
 
     @property
     def dist_dir(self) -> Path:
@@ -284,6 +302,7 @@ def check_tag_pattern(pattern: str, pyproject: Path) -> None:
 _SESSIONS = re.compile(r"[^\s;&|`$<>\\\"']+( [^\s;&|`$<>\\\"']+)*")
 _PROJECT = re.compile(r"[\w.-]+(/[\w.-]+)*")
 _PYTHON = re.compile(r"3\.\d+t?")
+_BRANCH = re.compile(r"[\w.-]+(/[\w.-]+)*")
 
 
 def check_ci(ci: CIConfig, pyproject: Path) -> None:
@@ -307,6 +326,17 @@ def check_ci(ci: CIConfig, pyproject: Path) -> None:
         raise ConfigValueError(
             f"python = {list(ci.python)!r} of {table} is not a list of Python versions.",
             'write versions as setup-python takes them: ["3.9", "3.12"] (the last runs nox).',
+        )
+    if not _BRANCH.fullmatch(ci.branch):
+        raise ConfigValueError(
+            f"branch = {ci.branch!r} of {table} is not a branch name.",
+            'write the default branch\'s name as git has it: "main", "master".',
+        )
+    if not _WORKFLOW_NAME.fullmatch(ci.workflow) or ci.workflow.startswith("."):
+        raise ConfigValueError(
+            f"workflow = {ci.workflow!r} of {table} is not the name of a file in "
+            ".github/workflows.",
+            'write the file name alone: "release-dry-run.yml".',
         )
 
 
@@ -487,6 +517,12 @@ def load_config(project: Path, pyproject_text: str | None = None) -> ReleaseConf
         )
     check_ci(table.ci, pyproject)
     check_workflow_name(table.publish.workflow, pyproject)
+    if table.ci.workflow.lower() == table.publish.workflow.lower():
+        raise ConfigValueError(
+            f"[tool.release.ci] workflow and [tool.release.publish] workflow in {pyproject} "
+            f"name one file ({table.ci.workflow!r}; on macOS and Windows case does not count).",
+            'give the dry run its own file: leave ci.workflow out ("release-dry-run.yml").',
+        )
     # Where publish uploads: refused now, not when the release is built and validated.
     resolve_repository(table.publish.repository, table.publish.index_url)
     package_dir = _package_dir(project, table, pyproject)

@@ -13,7 +13,11 @@ from .runner import Runner
 
 
 def tag_from_environment(environ: Mapping[str, str]) -> str | None:
-    """The tag GitHub Actions is running for, when the run was started by a tag push."""
+    """The tag GitHub Actions is running for: the release workflow's dispatch input (which
+    its jobs pass as RELEASE_TAG; GITHUB_REF is then the branch), else a pushed tag."""
+    dispatched = environ.get("RELEASE_TAG", "").strip()
+    if dispatched:
+        return dispatched
     ref = environ.get("GITHUB_REF", "")
     prefix = "refs/tags/"
     return ref[len(prefix) :] if ref.startswith(prefix) else None

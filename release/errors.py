@@ -146,6 +146,13 @@ class StepSummaryError(ReleaseError):
     exit_code = 27
 
 
+class SdistBuildError(CommandFailedError):
+    """The sdist was made, but a wheel cannot be built from it: pip install from source
+    would fail for every user without a matching wheel. (Code 34: the 20s were taken.)"""
+
+    exit_code = 34
+
+
 class SystemPackageError(ReleaseError):
     """A system package the build needs (apt-packages, msys2-packages) is missing."""
 

@@ -769,14 +769,14 @@ def no_engine(respond: Responder) -> FakeProcesses:
 
 def test_host_build_refused_when_selectors_skip_the_host(tmp_path: Path) -> None:
     config = cibw_config(tmp_path)
-    respond = cibuildwheel(linux="cp36-manylinux_x86_64\ncp36-manylinux_i686\n")
-    ctx = make_ctx(config, processes=no_engine(respond))
+    other = f"pp310-manylinux_{machine()}\ncp311-musllinux_{machine()}\n"
+    ctx = make_ctx(config, processes=no_engine(cibuildwheel(linux=other)))
     with pytest.raises(HostBuildError) as info:
         CibuildwheelBackend(config).build_wheels("linux", ctx, tmp_path / "out")
     error = info.value
     assert error.exit_code == 23
-    assert f"{python_tag()}-manylinux_{machine()}" in error.cause
-    assert "cp36-manylinux_x86_64, cp36-manylinux_i686" in error.cause
+    assert f"CPython manylinux_{machine()} wheels" in error.cause
+    assert f"pp310-manylinux_{machine()}, cp311-musllinux_{machine()}" in error.cause
     assert f"docker: {DOCKER_DOWN}" in error.cause
     assert "podman: not installed" in error.cause
     assert "Docker or Podman" in error.remedy
@@ -814,6 +814,75 @@ def test_host_build_when_the_host_is_selected(tmp_path: Path) -> None:
     assert value_after(repair.argv, "--wheel-dir") == str(out)
     assert repair.argv[-1] == str(out / "raw" / wheel)
     assert recorded(ctx) == [call.argv for call in calls(ctx)]
+
+
+def fake_pyenv(tmp_path: Path, version: str) -> Path:
+    """A pyenv root holding one interpreter (a file: its answers are faked)."""
+    python = tmp_path / "pyenv" / "versions" / f"{version}.1" / "bin" / f"python{version}"
+    python.parent.mkdir(parents=True)
+    python.write_text("#!/bin/sh\nexit 1\n")
+    python.chmod(0o755)
+    return python
+
+
+def test_host_build_with_an_interpreter_the_selectors_name(tmp_path: Path) -> None:
+    """The running Python is not named; pyenv's 3.13 is, and builds with its own pip."""
+    arch = machine()
+    python = fake_pyenv(tmp_path, "3.13")
+    wheel = f"demo-1.0-cp313-cp313-linux_{arch}.whl"
+
+    def build(call: Call) -> Reply:
+        if call.args[:1] == ("-c",):  # what the interpreter is
+            return "cpython 3.13 - pip" if call.executable == str(python) else ("", 1)
+        if call.args[:3] == ("-m", "pip", "wheel"):
+            (Path(value_after(call.args, "--wheel-dir")) / wheel).write_bytes(b"PK")
+        return ""
+
+    config = cibw_config(tmp_path)
+    wanted = f"cp313-manylinux_{arch}\ncp399-manylinux_{arch}\n"
+    respond = cibuildwheel(linux=wanted, otherwise=build)
+    environ = {"PATH": "", "PYENV_ROOT": str(tmp_path / "pyenv")}
+    ctx = make_ctx(config, processes=no_engine(respond), environ=environ)
+    out = tmp_path / "out"
+    out.mkdir()
+    outcome = CibuildwheelBackend(config).build_wheels("linux", ctx, out)
+    assert outcome.status == HOST_BUILD
+    assert outcome.reason is not None
+    assert f"built cp313-manylinux_{arch} (pip wheel with {python}, from pyenv)" in outcome.reason
+    assert f"Not built here: cp399-manylinux_{arch}" in outcome.reason
+    assert "No Python 3.99 installed" in outcome.reason
+    assert "pyenv install 3.99" in outcome.reason
+    _engine, _query, probe, pip, repair = calls(ctx)
+    assert probe.executable == str(python)
+    assert pip.argv == (
+        str(python), "-m", "pip", "wheel", "--no-deps",
+        "--wheel-dir", str(out / "raw-python3.13"), str(config.package_dir),
+    )  # fmt: skip
+    assert pip.cwd == config.package_dir
+    assert repair.argv[-1] == str(out / "raw-python3.13" / wheel)
+    # The probe is a question, not a step of the build.
+    assert recorded(ctx) == [_engine.argv, _query.argv, pip.argv, repair.argv]
+
+
+def test_host_build_refused_when_no_named_interpreter_is_installed(tmp_path: Path) -> None:
+    config = cibw_config(tmp_path)
+    respond = cibuildwheel(linux=f"cp313-manylinux_{machine()}")
+    empty = tmp_path / "no-pyenv"
+    empty.mkdir()
+    environ = {"PATH": "", "PYENV_ROOT": str(empty)}
+    ctx = make_ctx(config, processes=no_engine(respond), environ=environ)
+    with pytest.raises(HostBuildError) as info:
+        CibuildwheelBackend(config).build_wheels("linux", ctx, tmp_path / "out")
+    error = info.value
+    assert "no interpreter the project's cibuildwheel selectors name (cp313-manylinux_" in (
+        error.cause
+    )
+    assert "python3.13: not on PATH" in error.cause
+    assert "uv: not on PATH" in error.cause
+    assert f"pyenv: no {empty}/versions/3.13*/bin/python3.13" in error.cause
+    for way in ("--force-python 3.13", "uv python install 3.13", "pyenv install 3.13"):
+        assert way in error.remedy
+    assert "Docker or Podman" in error.remedy
 
 
 def test_host_build_without_a_c_compiler(tmp_path: Path) -> None:

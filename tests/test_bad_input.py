@@ -340,7 +340,7 @@ def _tags(value: str) -> object:
 
 
 def _ci_yml_latin_1(root: Path) -> None:
-    with (root / ".github" / "workflows" / "ci.yml").open("ab") as fh:
+    with (root / ".github" / "workflows" / "release-dry-run.yml").open("ab") as fh:
         fh.write("# café\n".encode("latin-1"))
 
 
@@ -351,7 +351,7 @@ def _ci_yml_latin_1(root: Path) -> None:
         (_release_yml_a_loop, "release.yml: is a symbolic link that loops"),
         (_tags(""), "its push tags filter is empty, not a list of tag patterns"),
         (_tags(" 5"), "its push tags filter is an integer (5), not a list of tag patterns"),
-        (_ci_yml_latin_1, "ci.yml: is not UTF-8 text (byte 0xe9"),
+        (_ci_yml_latin_1, "release-dry-run.yml: is not UTF-8 text (byte 0xe9"),
     ],
     ids=["directory", "symlink-loop", "tags-empty", "tags-a-number", "not-utf-8"],
 )
@@ -393,16 +393,16 @@ def test_workflows_check_on_a_file_that_is_not_utf_8(tmp_path: Path) -> None:
         output,
         proc.returncode,
         60,
-        (".github/workflows/ci.yml is not UTF-8 text (byte 0xe9", "workflows --write"),
+        (".github/workflows/release-dry-run.yml is not UTF-8 text (byte 0xe9", "workflows --write"),
     )
     proc = run_release("workflows", "--write", "--project", str(root))
     assert proc.returncode == 0, proc.stdout
-    assert "wrote .github/workflows/ci.yml" in proc.stdout
+    assert "wrote .github/workflows/release-dry-run.yml" in proc.stdout
 
 
 def test_workflows_write_names_the_file_in_the_way(tmp_path: Path) -> None:
     root = tiny_project(tmp_path)
-    (root / ".github" / "workflows" / "ci.yml").unlink()
+    (root / ".github" / "workflows" / "release-dry-run.yml").unlink()
     (root / ".github" / "workflows" / "release.yml").unlink()
     (root / ".github" / "workflows").rmdir()
     (root / ".github").rmdir()

@@ -4,6 +4,7 @@ python -m build and auditwheel, checked from the outside (file names, tags, reco
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -224,3 +225,76 @@ def test_the_dry_run_installs_and_imports_from_a_throwaway_index(
     # The summary has a publish row.
     summary = proc.stdout[proc.stdout.index("Release dry run summary") :]
     assert re.search(r"^publish\s+ok\s", summary, re.MULTILINE)
+
+
+PYENV_ROOT = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+NOT_HERE = "3.13" if sys.version_info[:2] != (3, 13) else "3.12"
+
+
+def cvec_selecting(parent: Path, linux_identifier: str) -> Path:
+    """examples/cvec whose cibuildwheel selectors name ``linux_identifier`` for Linux."""
+    project = parent / "cvec"
+    shutil.copytree(EXAMPLES / "cvec", project, ignore=shutil.ignore_patterns("dist", "build"))
+    package = project / "bindings/python/pyproject.toml"
+    text = package.read_text()
+    old = 'build = ["cp311-manylinux_x86_64", "cp311-win_amd64"]'
+    assert old in text
+    package.write_text(text.replace(old, f'build = ["{linux_identifier}", "cp311-win_amd64"]'))
+    return project
+
+
+def no_container_engine(parent: Path) -> str:
+    """PATH whose docker and podman answer as a client without a daemon does."""
+    shims = parent / "no-engine"
+    shims.mkdir()
+    for name in ("docker", "podman"):
+        (shims / name).write_text(
+            f"#!/bin/sh\necho 'Cannot connect to the {name} daemon'\nexit 1\n"
+        )
+        (shims / name).chmod(0o755)
+    return f"{shims}{os.pathsep}{os.environ['PATH']}"
+
+
+@pytest.mark.skipif(
+    not list(PYENV_ROOT.glob(f"versions/{NOT_HERE}*/bin/python{NOT_HERE}")),
+    reason=f"pyenv holds no Python {NOT_HERE} here",
+)
+def test_cvec_host_build_with_the_pyenv_interpreter_the_selectors_name(tmp_path: Path) -> None:
+    """The selectors name a Python that is not the running one; pyenv has it: it builds."""
+    tag = "cp" + NOT_HERE.replace(".", "")
+    project = cvec_selecting(tmp_path, f"{tag}-manylinux_x86_64")
+    dist = tmp_path / "dist"
+    env = {"PATH": no_container_engine(tmp_path), "PYENV_ROOT": str(PYENV_ROOT)}
+    proc = run_release("build-linux", "--project", str(project), "--dist", str(dist), env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (wheel,) = dist.glob("*.whl")
+    assert f"{tag}-{tag}-manylinux_2_17_x86_64" in tags_of(wheel)
+    record = records_of(dist)["build-linux"]
+    assert record["status"] == "host build"
+    assert "from pyenv" in record["reason"]
+    [pip] = [c["argv"] for c in record["commands"] if c["argv"][1:4] == ["-m", "pip", "wheel"]]
+    assert Path(pip[0]).name == f"python{NOT_HERE}"
+    assert Path(pip[0]).is_relative_to(PYENV_ROOT)
+
+
+def test_cvec_host_build_without_the_named_interpreter_says_how_to_get_it(
+    tmp_path: Path,
+) -> None:
+    # A Python cibuildwheel knows and this machine has not installed (neither pyenv nor uv).
+    project = cvec_selecting(tmp_path, "cp314-manylinux_x86_64")
+    dist = tmp_path / "dist"
+    empty = tmp_path / "none-installed"
+    empty.mkdir()
+    env = {
+        "PATH": no_container_engine(tmp_path),
+        "PYENV_ROOT": str(empty),
+        "UV_PYTHON_INSTALL_DIR": str(empty),
+    }
+    proc = run_release("build-linux", "--project", str(project), "--dist", str(dist), env=env)
+    assert proc.returncode == 23, proc.stdout + proc.stderr
+    assert "no interpreter the project's cibuildwheel selectors name" in proc.stdout
+    assert "python3.14: not on PATH" in proc.stdout
+    for way in ("--force-python 3.14", "uv python install 3.14", "pyenv install 3.14"):
+        assert way in proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert not list(dist.glob("*.whl"))

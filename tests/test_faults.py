@@ -428,7 +428,8 @@ def test_init_without_stdout_writes_every_file(tmp_path: Path, how: str) -> None
     assert "Traceback" not in proc.stderr and "Error" not in proc.stderr, proc.stderr
     assert proc.returncode == 0, proc.stderr
     assert "[tool.release]" in (root / "pyproject.toml").read_text()
-    for written in ("noxfile.py", ".github/workflows/release.yml", ".github/workflows/ci.yml"):
+    workflows = (".github/workflows/release.yml", ".github/workflows/release-dry-run.yml")
+    for written in ("noxfile.py", *workflows):
         assert (root / written).is_file(), written
 
 

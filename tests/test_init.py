@@ -42,7 +42,7 @@ WRITTEN = [
     "pyproject.toml",
     "noxfile.py",
     ".github/workflows/release.yml",
-    ".github/workflows/ci.yml",
+    ".github/workflows/release-dry-run.yml",
 ]
 
 
@@ -54,7 +54,7 @@ def stripped_copy(example: str, parent: Path, remote: str | None = None) -> Path
         EXAMPLES / example, root, ignore=shutil.ignore_patterns("target", "dist", ".github")
     )
     (root / "pyproject.toml").unlink()  # it holds nothing but [tool.release]
-    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    subprocess.run(["git", "init", "-q", "-b", "main", str(root)], check=True)
     if remote:
         subprocess.run(["git", "-C", str(root), "remote", "add", "origin", remote], check=True)
     return root
@@ -608,7 +608,7 @@ def test_a_full_disk_at_the_last_file_leaves_every_file_as_it_was(
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     def fdopen(fd: int, *args: object, **kwargs: object) -> object:
-        if Path(f"/proc/self/fd/{fd}").readlink().name.startswith(".ci.yml."):
+        if Path(f"/proc/self/fd/{fd}").readlink().name.startswith(".release-dry-run.yml."):
             os.close(fd)
             return FullDisk()
         return real_fdopen(fd, *args, **kwargs)  # type: ignore[call-overload]
@@ -618,7 +618,7 @@ def test_a_full_disk_at_the_last_file_leaves_every_file_as_it_was(
     assert init(root) == DiskFullError.exit_code
     assert every_byte(root) == before
     out = capsys.readouterr().out
-    assert "no space left on the device" in out and ".github/workflows/ci.yml" in out
+    assert "no space left on the device" in out and ".github/workflows/release-dry-run.yml" in out
 
 
 def test_a_failure_while_committing_restores_what_was_already_replaced(
@@ -633,7 +633,7 @@ def test_a_failure_while_committing_restores_what_was_already_replaced(
     real_replace = Path.replace
 
     def replace(self: Path, target: Path | str) -> Path:
-        if Path(target).name == "ci.yml":
+        if Path(target).name == "release-dry-run.yml":
             raise OSError(errno.EIO, os.strerror(errno.EIO), str(target))
         return real_replace(self, target)
 

@@ -359,11 +359,11 @@ def test_dynamic_version_of_other_backend_relies_on_files(tmp_path: Path) -> Non
     config = setuptools_scm_project(tmp_path / "p")
     assert project_version(config) == (
         None,
-        "the version is dynamic in pyproject.toml and computed by setuptools.build_meta",
+        "the version is dynamic in pyproject.toml: setuptools-scm takes it from the git tag",
     )
     findings = check(config, "v0.3.1", [wheel(tmp_path / "w", "0.3.2")])
     assert notes(findings) == [
-        "the version is dynamic in pyproject.toml and computed by setuptools.build_meta; "
+        "the version is dynamic in pyproject.toml: setuptools-scm takes it from the git tag; "
         "relying on the files"
     ]
     # with no project version, the tag is what the files must agree with

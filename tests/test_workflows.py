@@ -93,10 +93,13 @@ def test_committed_workflows_pass_every_judge(root: Path, tmp_path: Path) -> Non
     assert any(f.check == "workflow" and "matches [tool.release]" in f.message
                for f in record.findings)  # fmt: skip
     assert record.tool_versions["zizmor"] and record.tool_versions["check-jsonschema"]
-    assert record.details["workflows"] == [
-        ".github/workflows/ci.yml",
-        ".github/workflows/release.yml",
-    ]
+    # This repository's CI is ci.yml; the examples' dry run is release-dry-run.yml.
+    assert record.details["workflows"] == sorted(
+        [
+            f".github/workflows/{load_config(root).ci.workflow}",
+            ".github/workflows/release.yml",
+        ]
+    )
 
 
 def test_generated_release_workflow_is_least_privilege_and_thin(project: Path) -> None:
@@ -237,7 +240,7 @@ def test_an_unpinned_action_is_zizmors_finding(
     assert code == CheckFailedError.exit_code
     found = [f for f in record["findings"] if f["level"] == ERROR]
     assert [f["check"] for f in found] == ["zizmor"], found
-    assert found[0]["message"].startswith("unpinned-uses (High) at line 16: ")
+    assert found[0]["message"].startswith("unpinned-uses (High) at line 22: ")
     assert found[0]["file"] == ".github/workflows/release.yml"
     assert "docs.zizmor.sh" in found[0]["remedy"]
     assert "error: [zizmor]" in out and "nox -s check runs in seconds" in out
@@ -315,7 +318,7 @@ def test_workflows_follow_the_configuration(tmp_path: Path) -> None:
     made = workflows(load_config(root))
     release = made[root / ".github/workflows/pypi.yml"]
     assert 'tags: ["release-*"]' in release and "      name: release\n" in release
-    ci = made[root / ".github/workflows/ci.yml"]
+    ci = made[root / ".github/workflows/release-dry-run.yml"]
     assert "  lint:\n" in ci and "run: nox -s release\n" in ci
     assert "windows-latest" in ci and "windows-latest" not in release  # windows = []
 
@@ -516,7 +519,7 @@ def test_job_ids_are_ones_github_accepts_and_unique(tmp_path: Path) -> None:
     ))  # fmt: skip
     (root / "a" / "pkg").mkdir(parents=True)
     (root / "b" / "pkg").mkdir(parents=True)
-    ci = workflows(load_config(root))[root / ".github/workflows/ci.yml"]
+    ci = workflows(load_config(root))[root / ".github/workflows/release-dry-run.yml"]
     body = ci[ci.index("\njobs:\n") :]
     jobs = [line.strip().rstrip(":") for line in body.splitlines() if re.fullmatch(r"  \S+:", line)]
     assert jobs == ["tests-3-12", "tests-3-12-2", "dry-run-a-pkg-linux", "dry-run-a-pkg-windows",

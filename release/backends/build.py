@@ -60,13 +60,30 @@ def python_build(ctx: RunContext, kind: str, out: Path) -> None:
                 )
 
 
-def host_build_linux_wheels(ctx: RunContext, out: Path) -> None:
-    """Build on the host, then repair Linux-tagged wheels to the configured manylinux floor."""
-    raw = out / "raw"
+def pip_wheel(ctx: RunContext, python: str, out: Path) -> None:
+    """The package's wheel for another interpreter, by its own pip (an isolated build, as
+    pip install from source does): nox-release's build module is not installed there."""
+    ctx.runner.run(
+        [python, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", str(out),
+         str(ctx.config.package_dir)],
+        cwd=ctx.config.package_dir,
+        env=child_env(extra=source_date_env(ctx)),
+        why=f"building the wheel with {python}",
+    )  # fmt: skip
+
+
+def host_build_linux_wheels(ctx: RunContext, out: Path, python: str | None = None) -> None:
+    """Build on the host (with the running interpreter, or ``python``), then repair
+    Linux-tagged wheels to the configured manylinux floor."""
+    raw = out / ("raw" if python is None else f"raw-{Path(python).name}")
     raw.mkdir()
-    python_build(ctx, "wheel", raw)
+    if python is None:
+        python_build(ctx, "wheel", raw)
+    else:
+        pip_wheel(ctx, python, raw)
+    tool = "python -m build" if python is None else f"{python} -m pip wheel"
     policy = f"{ctx.config.linux.policy}_{machine()}"
-    for wheel in collect(raw, ["*.whl"], what="wheel", tool="python -m build"):
+    for wheel in collect(raw, ["*.whl"], what="wheel", tool=tool):
         if any(tag.platform.startswith("linux_") for tag in parse_wheel_filename(wheel.name)[3]):
             ctx.runner.run(
                 [

@@ -22,6 +22,7 @@ from ..project.pyproject import read_package
 from ..runner import Runner, child_env
 from .base import BuildOutcome, Unavailable
 from .build import host_build_linux_wheels, python_build
+from .interpreters import Interpreter, Search, find_interpreter, how_to_install
 from .reproducible import VARIABLE, source_date_env
 
 _PASS_LINUX = "CIBW_ENVIRONMENT_PASS_LINUX"
@@ -78,6 +79,15 @@ def build_identifiers(config: ReleaseConfig, runner: Runner, platform: str) -> l
         quiet=True,
     )
     return [line.strip() for line in result.output.splitlines() if line.strip()]
+
+
+def _host_python(identifier: str, arch: str) -> tuple[str, bool] | None:
+    """``("3.13", False)`` for ``cp313-manylinux_x86_64`` on an x86_64 host: the CPython
+    a host build of that identifier needs; None for what a host build cannot make."""
+    match = _IDENTIFIER.fullmatch(identifier)
+    if match is None or match["impl"] != "cp" or match["plat"] != f"manylinux_{arch}":
+        return None
+    return f"{match['major']}.{match['minor']}", bool(match["ft"])
 
 
 def _identifier_platform(plat: str) -> str:
@@ -172,14 +182,15 @@ class CibuildwheelBackend:
 
     def _host_build(self, ctx: RunContext, out: Path, problem: str) -> BuildOutcome:
         wanted = build_identifiers(self.config, ctx.runner, "linux")
-        here = f"{python_tag()}-manylinux_{machine()}"
-        if here not in wanted:
+        arch = machine()
+        buildable = [ident for ident in wanted if _host_python(ident, arch) is not None]
+        if not buildable:
             raise HostBuildError(
-                f"no container engine ({problem}), and a host build can only make {here} "
-                f"wheels, which the project's cibuildwheel selectors do not ask for "
-                f"(they ask for: {', '.join(wanted) or 'nothing'}).",
-                "install Docker or Podman so cibuildwheel can build in its containers, or "
-                "run with an interpreter the selectors name.",
+                f"no container engine ({problem}), and a host build can only make CPython "
+                f"manylinux_{arch} wheels (cpXY-manylinux_{arch}), which the project's "
+                f"cibuildwheel selectors do not ask for (they ask for: "
+                f"{', '.join(wanted) or 'nothing'}).",
+                "install Docker or Podman so cibuildwheel can build in its containers.",
             )
         if not any(ctx.runner.which(cc) for cc in ("cc", "gcc", "clang")):
             raise ToolNotFoundError(
@@ -188,15 +199,50 @@ class CibuildwheelBackend:
                 "install one (Debian/Ubuntu: apt-get install gcc), or install Docker or "
                 "Podman so cibuildwheel builds in its containers.",
             )
-        host_build_linux_wheels(ctx, out)
-        left_out = [ident for ident in wanted if ident != here]
+        here = f"{python_tag()}-manylinux_{arch}"
+        builds: list[tuple[str, Interpreter | None]] = []  # None: the running interpreter
+        missing: list[Search] = []
+        for ident in buildable:
+            if ident == here:
+                builds.append((ident, None))
+                continue
+            version, free_threaded = _host_python(ident, arch) or ("", False)
+            search = find_interpreter(ctx.runner, ctx.environ, version, free_threaded=free_threaded)
+            if search.found is None:
+                missing.append(search)
+            else:
+                builds.append((ident, search.found))
+        if not builds:
+            looked = "; ".join(f"{s.wanted}: {', '.join(s.rejected)}" for s in missing)
+            newest = missing[-1].version
+            raise HostBuildError(
+                f"no container engine ({problem}), and no interpreter the project's "
+                f"cibuildwheel selectors name ({', '.join(buildable)}) is installed for a "
+                f"host build (looked for {looked}).",
+                "install Docker or Podman so cibuildwheel can build in its containers, or "
+                f"get Python {newest}: {how_to_install(newest)}.",
+            )
+        for _ident, interpreter in builds:
+            host_build_linux_wheels(ctx, out, None if interpreter is None else interpreter.path)
+        built = ", ".join(
+            f"{ident} (python -m build)" if interpreter is None
+            else f"{ident} (pip wheel with {interpreter.path}, from {interpreter.source})"
+            for ident, interpreter in builds
+        )  # fmt: skip
         reason = (
-            f"no working container engine ({problem}); built {here} on the host with "
-            f"python -m build and auditwheel repair --plat "
-            f"{self.config.linux.policy}_{machine()} instead of cibuildwheel's containers."
+            f"no working container engine ({problem}); built {built} on the host, then "
+            f"auditwheel repair --plat {self.config.linux.policy}_{arch}, instead of "
+            "cibuildwheel's containers."
         )
+        left_out = [ident for ident in wanted if ident not in dict(builds)]
         if left_out:
             reason += f" Not built here: {', '.join(left_out)}."
+        if missing:
+            versions = ", ".join(s.version for s in missing)
+            reason += (
+                f" No Python {versions} installed to build with; to build it here: "
+                f"{how_to_install(missing[-1].version)}."
+            )
         return BuildOutcome.host_build(reason)
 
     def build_sdist(self, ctx: RunContext, out: Path) -> None:

@@ -8,6 +8,10 @@ GitHub. Without ``--force``, a file that exists and would change is shown as a d
 nothing at all is written: a half-adopted repository never happens. The writes themselves are
 all or nothing too (:func:`write_all`): a full disk, a read-only directory or a file in the
 way leaves every file as it was.
+
+Of the project's workflows, init writes only its own two (the release workflow and its dry
+run) and may replace only the one that publishes the package today (adoption.py), with
+``--force``: every other workflow is the project's, never written, with or without it.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import load_config
+from ..config import ReleaseConfig, load_config
 from ..console import Console
 from ..errors import (
     ConfigValueError,
@@ -35,10 +39,12 @@ from ..errors import (
 from ..fsio import directory_in_the_way, in_the_way
 from ..runner import Runner
 from ..tag import tag_for
-from ..workflows.generate import workflows
+from ..workflows import publishers
+from ..workflows.generate import HEADER, workflows
+from .adoption import Adoption, read_adoption
 from .detect import Detected, choose_package_dir, detect
 from .noxfile import Source, noxfile, resolve_source
-from .table import ENVIRONMENT, WORKFLOW, has_release_table, release_table, with_release_table
+from .table import has_release_table, release_table, with_release_table
 
 CREATE, CHANGE, SAME, ADD_TABLE = "create", "change", "unchanged", "add [tool.release]"
 
@@ -51,6 +57,7 @@ class PlannedFile:
     new: str
     adds_table_only: bool = False  # pyproject.toml without [tool.release]: only added to
     unreadable: bool = False  # exists, but is not UTF-8 text
+    takes_over: bool = False  # the old publishing workflow, which the release workflow replaces
 
     @property
     def action(self) -> str:
@@ -95,10 +102,53 @@ def _read(path: Path) -> tuple[str | None, bool]:
         return None, True
 
 
+def _same_file_on_other_systems(path: Path, adoption: Adoption) -> Path | None:
+    """A workflow whose name equals ``path``'s but for case: one file on macOS and Windows."""
+    for existing in adoption.workflows:
+        if existing.name != path.name and existing.name.lower() == path.name.lower():
+            return existing
+    return None
+
+
+def _workflow_plan(path: Path, new: str, config: ReleaseConfig, adoption: Adoption) -> PlannedFile:
+    """One of init's two workflows, refused where it would replace a workflow of the
+    project's own: only the old publisher, or a file nox-release generated, is replaced."""
+    shown = config.shown(path)
+    twin = _same_file_on_other_systems(path, adoption)
+    if twin is not None:
+        raise InTheWayError(
+            f"{config.shown(twin)} exists, and {shown} differs from it only in case: on macOS "
+            "and Windows they are one file, so writing it would replace the project's workflow.",
+            f"name nox-release's workflow apart ([tool.release.publish] workflow or "
+            f"[tool.release.ci] workflow in pyproject.toml), or write [tool.release] with "
+            f"workflow = {twin.name!r} if {twin.name} is the workflow that publishes to PyPI.",
+        )
+    current, unreadable = _read(path)
+    old = adoption.publisher
+    takes_over = old is not None and old.path.name == path.name
+    generated = current is not None and (current.startswith(HEADER) or current == new)
+    if (current is not None or unreadable) and not takes_over and not generated:
+        raise InTheWayError(
+            f"{shown} is a workflow of the project's own (it does not publish to PyPI, and "
+            "nox-release did not generate it): init never replaces it, with or without --force.",
+            f"give nox-release's workflow another file name in [tool.release] (publish.workflow "
+            f"or ci.workflow) of pyproject.toml, or rename {shown}, then run init again.",
+        )
+    return PlannedFile(path, shown, current, new, unreadable=unreadable, takes_over=takes_over)
+
+
 def plan(
     root: Path, package_dir: str | None, source: Source, runner: Runner
 ) -> tuple[Detected, list[PlannedFile]]:
+    found, planned, _ = plan_adoption(root, package_dir, source, runner)
+    return found, planned
+
+
+def plan_adoption(
+    root: Path, package_dir: str | None, source: Source, runner: Runner
+) -> tuple[Detected, list[PlannedFile], Adoption]:
     found = detect(root, choose_package_dir(root, package_dir), runner)
+    adoption = read_adoption(root, runner)
     pyproject = root / "pyproject.toml"
     old, unreadable = _read(pyproject)
     if unreadable:
@@ -106,16 +156,18 @@ def plan(
             f"{pyproject} is not UTF-8 text, which TOML must be.",
             "save it as UTF-8, then run init again.",
         )
-    text = with_release_table(old or "", release_table(root, found), pyproject)
+    text = with_release_table(old or "", release_table(root, found, adoption), pyproject)
     adds_only = old is not None and not has_release_table(old)
     # The workflows are made from the configuration exactly as it will load.
     config = load_config(root, pyproject_text=text)
-    files = {root / "noxfile.py": noxfile(source), **workflows(config)}
     planned = [PlannedFile(pyproject, "pyproject.toml", old, text, adds_table_only=adds_only)]
-    for path, new in files.items():
-        current, unreadable = _read(path)
-        planned.append(PlannedFile(path, config.shown(path), current, new, unreadable=unreadable))
-    return found, planned
+    noxfile_path = root / "noxfile.py"
+    current, unreadable = _read(noxfile_path)
+    planned.append(
+        PlannedFile(noxfile_path, "noxfile.py", current, noxfile(source), unreadable=unreadable)
+    )
+    planned += [_workflow_plan(p, new, config, adoption) for p, new in workflows(config).items()]
+    return found, planned, adoption
 
 
 def init(
@@ -124,16 +176,20 @@ def init(
     root = root.resolve()
     runner = Runner(console)
     installs = resolve_source(source, console)
-    found, planned = plan(root, package_dir, installs, runner)
+    found, planned, adoption = plan_adoption(root, package_dir, installs, runner)
     console.line(f"package: {found.package_dir} ({found.name or 'no [project] name'})")
     console.line(f"  backend {found.backend}: {found.backend_why}")
     console.line(f"  version {found.version or '(computed at build time)'}: {found.version_why}")
     console.line(f"  wheels: {found.wheels_why}")
     console.line(f"  sdist: {'yes' if found.sdist else 'no, ' + str(found.sdist_why)}")
+    console.line(f"  tag pattern {adoption.tag_pattern}: {adoption.tag_pattern_why}")
+    console.line(f"  default branch {adoption.branch}: {adoption.branch_why}")
     changes = [f for f in planned if f.action == CHANGE]
+    for file in changes if not force else [f for f in changes if f.takes_over]:
+        console.line(file.diff().rstrip("\n"))
+        if file.takes_over:
+            console.line(takeover_note(file, adoption))
     if changes and not force:
-        for file in changes:
-            console.line(file.diff().rstrip("\n"))
         raise WouldOverwriteError(
             f"{len(changes)} file(s) exist and would change: "
             f"{', '.join(f.shown for f in changes)}; nothing was written.",
@@ -144,7 +200,11 @@ def init(
     for file in planned:
         done = {SAME: "unchanged", CREATE: "wrote"}.get(file.action, file.action)
         console.line(f"{file.shown}: {done}")
-    console.line(next_steps(found))
+    config = load_config(root)  # as written: the workflows it owns, its tag and environment
+    console.line(next_steps(found, adoption, config))
+    others = publishers.next_steps(config, found.version, workflows(config))
+    if others:
+        console.line(others)
     return 0
 
 
@@ -282,31 +342,63 @@ def _write_error(exc: OSError, root: Path, file: PlannedFile, left: Sequence[Pat
     )
 
 
-def next_steps(found: Detected) -> str:
+def takeover_note(file: PlannedFile, adoption: Adoption) -> str:
+    old = adoption.publisher
+    lines = [f"{file.shown} publishes the package to PyPI today: the release workflow replaces it."]
+    if old is not None and old.lost:
+        lines.append("  what it did that the generated release workflow will not:")
+        lines += [f"    - {fact}" for fact in old.lost]
+    return "\n".join(lines)
+
+
+def next_steps(
+    found: Detected, adoption: Adoption | None = None, config: ReleaseConfig | None = None
+) -> str:
     owner, repository = found.github or ("<owner>", "<repository>")
     name = found.name or "<the PyPI project name>"
     unknown = "" if found.github else (
         "\n     (no github.com remote named origin here: fill in the repository's owner and name)"
     )  # fmt: skip
-    tag = tag_for("v{version}", found.version) if found.version else "v<version>"
+    pattern = config.tag_pattern if config else "v{version}"
+    workflow = config.publish.workflow if config else "release.yml"
+    environment = (config.publish.environment if config else None) or "pypi"
+    tag = (
+        tag_for(pattern, found.version)
+        if found.version
+        else pattern.replace("{version}", "<version>")
+    )
     environments = (
         f"https://github.com/{owner}/{repository}/settings/environments"
         if found.github else "the repository's Settings > Environments"
     )  # fmt: skip
-    return f"""
-next steps:
-  1. Register the trusted publisher on PyPI: the project's Publishing settings
+    old = adoption.publisher if adoption else None
+    if old is not None and old.trusted and old.name == workflow:
+        registered = f"{old.name} (environment {old.environment or '(any)'})"
+        register = f"""  1. The trusted publisher PyPI has for {registered}
+     stays valid: the release workflow keeps that file name and environment. Nothing to
+     register; check it on https://pypi.org/manage/project/{name}/settings/publishing/."""
+    else:
+        register = f"""  1. Register the trusted publisher on PyPI, in its Publishing settings
      (https://pypi.org/manage/project/{name}/settings/publishing/), or, before its first
-     release, a pending publisher (https://pypi.org/manage/account/publishing/):
+     release, a pending publisher (https://pypi.org/manage/account/publishing/)):
        PyPI project name   {name}
        Owner               {owner}
        Repository name     {repository}
-       Workflow name       {WORKFLOW}
-       Environment name    {ENVIRONMENT}{unknown}
-  2. Create the GitHub environment {ENVIRONMENT}:
+       Workflow name       {workflow}
+       Environment name    {environment}{unknown}"""
+        if old is not None:
+            register += (
+                f"\n     ({old.name} uploaded with a token: remove that secret once the trusted"
+                " publisher works.)"
+            )
+    return f"""
+next steps:
+{register}
+  2. Create the GitHub environment {environment}:
        {environments}
      with required reviewers there if a release should wait for someone's approval.
   3. Run the preflight and the whole release as a dry run here:
        nox -s check
        nox -s release
-  4. Commit pyproject.toml, noxfile.py and .github/workflows/, then push the tag {tag}."""
+  4. Commit pyproject.toml, noxfile.py and .github/workflows/, then push the tag {tag}
+     (or, when another workflow makes the tags, dispatch {workflow} with that tag)."""

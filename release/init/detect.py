@@ -5,19 +5,24 @@ its version comes from, and the GitHub repository of the git remote.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from packaging.version import InvalidVersion, Version
 
 from ..config import ReleaseConfig, ReleaseTable
 from ..errors import AmbiguousPackageError, ConfigError, NoPackageError, PackageDirError
 from ..fsio import directory_in_the_way
 from ..project.cargo import abi3_python_tag
-from ..project.pyproject import infer_backend, read_package
+from ..project.pyproject import PackageInfo, read_package
 from ..project.toml import read_toml
-from ..project.version import project_version
+from ..project.version import project_version, version_from_tag
 from ..runner import Runner
+from .native import native_build
+from .system_needs import building_workflows, system_needs
+
+MSVC, MINGW = "x86_64-pc-windows-msvc", "x86_64-pc-windows-gnu"
 
 # Where packages with native code keep their pyproject.toml, besides the root: a crate of a
 # Cargo workspace (crates/foo-python) and the bindings of a C/C++ library (bindings/python).
@@ -45,6 +50,13 @@ class Detected:
     version_why: str
     wheels_why: str  # what decides the wheel set (abi3, cibuildwheel selectors)
     github: tuple[str, str] | None  # (owner, repository) of the git remote
+    apt_packages: tuple[str, ...] = ()
+    msys2_packages: tuple[str, ...] = ()
+    packages_why: tuple[str, ...] = ()  # where each apt package need was read
+    windows_target: str | None = None  # maturin only
+    windows_why: str = ""
+    manylinux: str | None = None  # the floor the old workflow builds for, when it says
+    manylinux_why: str = ""
 
 
 def is_package(pyproject: Path) -> bool:
@@ -118,6 +130,23 @@ def choose_package_dir(root: Path, given: str | None) -> str:
     return found[0]
 
 
+def latest_tag_version(runner: Runner, root: Path) -> tuple[str, str] | None:
+    """The version of the newest tag reachable from HEAD, as a plugin that versions from the
+    tag (setuptools-scm, hatch-vcs) builds it on that tag."""
+    if runner.which("git") is None:
+        return None
+    result = runner.run(
+        ["git", "-C", str(root), "describe", "--tags", "--abbrev=0"],
+        check=False, quiet=True, record=False, why="reading the latest tag",
+    )  # fmt: skip
+    tag = result.output.strip() if result.returncode == 0 else ""
+    candidate = tag.removeprefix("v").removeprefix("V")
+    try:
+        return str(Version(candidate)), tag
+    except InvalidVersion:
+        return None
+
+
 def github_repository(runner: Runner, root: Path) -> tuple[str, str] | None:
     """(owner, repository) of the ``origin`` remote when it is on github.com."""
     if runner.which("git") is None:
@@ -130,7 +159,20 @@ def github_repository(runner: Runner, root: Path) -> tuple[str, str] | None:
     return (match["owner"], match["repository"]) if match else None
 
 
-def _sdist(backend: str, package_dir: Path, shown: str) -> tuple[bool, str | None]:
+def _sdist(
+    backend: str, package_dir: Path, shown: str, package: PackageInfo
+) -> tuple[bool, str | None]:
+    cmake_table = package.tool("scikit-build").get("cmake")
+    source_dir = cmake_table.get("source-dir") if isinstance(cmake_table, dict) else None
+    source_dir = source_dir or package.tool("scikit-build").get("cmake.source-dir")
+    if isinstance(source_dir, str):
+        resolved = (package_dir / source_dir).resolve()
+        if resolved != package_dir and package_dir not in resolved.parents:
+            return False, (
+                f'cmake.source-dir = "{source_dir}" in [tool.scikit-build] builds from '
+                f"outside {shown}: an sdist of {shown} would not contain those sources, so the "
+                "wheels are built from the checkout"
+            )
     cmake = package_dir / "CMakeLists.txt"
     if backend == "cibuildwheel" and shown != "." and cmake.is_file():
         outside = _CMAKE_OUTSIDE.search(cmake.read_text(encoding="utf-8", errors="replace"))
@@ -142,38 +184,63 @@ def _sdist(backend: str, package_dir: Path, shown: str) -> tuple[bool, str | Non
     return True, None
 
 
-def _wheels_why(config: ReleaseConfig) -> str:
+def _wheels_why(config: ReleaseConfig, native_why: str) -> str:
     if config.backend == "maturin":
         tag, why = abi3_python_tag(config)
         if tag is None:
             return f"one wheel per Python version and platform ({why})"
         return f"one {tag}-abi3 wheel per platform ({why})"
     if config.backend == "cibuildwheel":
-        selectors = {k: v for k, v in config.package.tool("cibuildwheel").items()
-                     if k in ("build", "skip", "archs")}  # fmt: skip
-        shown = ", ".join(f"{k} = {json.dumps(v)}" for k, v in selectors.items()) or "its defaults"
-        return f"cibuildwheel's build identifiers ([tool.cibuildwheel] {shown})"
+        return native_why
     return "the wheels python -m build makes"
+
+
+def _chosen_backend(root: Path) -> str | None:
+    """A backend the root's [tool.release] names already: the answer init asks for when it
+    cannot tell whether the package compiles."""
+    pyproject = root / "pyproject.toml"
+    if not pyproject.is_file():
+        return None
+    tool = read_toml(pyproject).get("tool", {})
+    release = tool.get("release", {}) if isinstance(tool, dict) else {}
+    backend = release.get("backend") if isinstance(release, dict) else None
+    return backend if backend in ("maturin", "cibuildwheel", "build") else None
 
 
 def detect(root: Path, package_dir: str, runner: Runner) -> Detected:
     path = (root / package_dir).resolve()
     package = read_package(path)
-    backend = infer_backend(package)
     pyproject = "pyproject.toml" if package_dir == "." else f"{package_dir}/pyproject.toml"
-    backend_why = {
-        "maturin": f'build-backend = "{package.build_backend}" in {pyproject}',
-        "cibuildwheel": f"[tool.cibuildwheel] in {pyproject}",
-        "build": f'build-backend = "{package.build_backend}" in {pyproject}, and no native '
-        "build tool configured",
-    }[backend]
-    sdist, sdist_why = _sdist(backend, path, package_dir)
+    workflows = building_workflows(root)
+    native = native_build(package, path, pyproject, workflows, _chosen_backend(root))
+    backend, backend_why = native.backend, native.why
+    needs = system_needs(root, path)
+    if backend == "maturin" and needs.needs_msys2:
+        windows_target: str | None = MINGW
+        windows_why = "the Windows build needs MSYS2's libraries: " + "; ".join(needs.msys2_why)
+    elif backend == "maturin" and needs.windows_workflow is not None:
+        windows_target = MSVC
+        windows_why = (
+            f"{needs.windows_workflow} ships MSVC wheels from a Windows runner, and no MSYS2 "
+            "library is needed"
+        )
+    elif backend == "maturin":
+        # No Windows wheel shipped yet, so none changes: MinGW lets the dry run build it here.
+        windows_target, windows_why = MINGW, ""
+    else:
+        windows_target, windows_why = None, ""
+    sdist, sdist_why = _sdist(backend, path, package_dir, package)
     config = ReleaseConfig(
         project_root=root, pyproject=root / "pyproject.toml", package_dir=path, package=package,
         backend=backend, backend_inferred=False,
         table=ReleaseTable(package_dir=package_dir, backend=backend, sdist=sdist),
     )  # fmt: skip
     version, version_why = project_version(config)
+    from_tag = None
+    if version is None and version_from_tag(config) is not None:
+        from_tag = latest_tag_version(runner, root)
+    if from_tag is not None:
+        version, version_why = Version(from_tag[0]), f"{version_why} (now {from_tag[1]})"
     return Detected(
         package_dir=package_dir,
         name=package.name,
@@ -183,6 +250,13 @@ def detect(root: Path, package_dir: str, runner: Runner) -> Detected:
         sdist_why=sdist_why,
         version=str(version) if version is not None else None,
         version_why=version_why,
-        wheels_why=_wheels_why(config),
+        wheels_why=_wheels_why(config, native.wheels_why),
         github=github_repository(runner, root),
+        apt_packages=needs.apt,
+        msys2_packages=needs.msys2 if backend == "maturin" else (),
+        packages_why=needs.apt_why,
+        windows_target=windows_target,
+        windows_why=windows_why,
+        manylinux=needs.manylinux,
+        manylinux_why=needs.manylinux_why,
     )

@@ -8,13 +8,13 @@ import re
 import textwrap
 from pathlib import Path
 
-from ..config import manylinux_glibc
+from ..config import CIConfig, manylinux_glibc
 from ..errors import ConfigError, ConfigValueError
 from ..project.pyproject import read_package
 from ..project.toml import parse_toml
+from .adoption import NO_TAGS, Adoption
 from .detect import Detected
 
-WINDOWS_TARGET = "x86_64-pc-windows-gnu"
 ENVIRONMENT = "pypi"
 WORKFLOW = "release.yml"
 _IMAGE = re.compile(r"manylinux[_]?(?P<floor>2014|2010|1|2_\d+)")
@@ -29,23 +29,36 @@ def _q(value: str) -> str:
     return json.dumps(value)  # a TOML basic string is a JSON string for these values
 
 
+def _list(values: tuple[str, ...]) -> str:
+    return "[" + ", ".join(_q(v) for v in values) + "]"
+
+
 def manylinux_floor(root: Path, found: Detected) -> tuple[str, str]:
     """The floor the package already asks for (maturin's compatibility, cibuildwheel's
-    image), else manylinux2014, the floor of nearly every native package on PyPI."""
+    manylinux-*-image, what the old workflow builds for), else manylinux2014, the floor of
+    nearly every native package on PyPI."""
     package = read_package((root / found.package_dir).resolve())
-    asked = {
-        "maturin": package.tool("maturin").get("compatibility"),
-        "cibuildwheel": package.tool("cibuildwheel").get("manylinux-x86_64-image"),
-    }.get(found.backend)
-    match = _IMAGE.search(asked) if isinstance(asked, str) else None
-    if match:
-        key = "compatibility" if found.backend == "maturin" else "manylinux-x86_64-image"
-        return match["floor"], f"{key} = {json.dumps(asked)} in [tool.{found.backend}]"
+    cibuildwheel = package.tool("cibuildwheel")
+    images = [k for k in cibuildwheel if k.startswith("manylinux-") and k.endswith("-image")]
+    images.sort(key=lambda key: key != "manylinux-x86_64-image")  # the main arch first
+    asked = [("maturin", "compatibility", package.tool("maturin").get("compatibility"))]
+    asked += [("cibuildwheel", key, cibuildwheel[key]) for key in images]
+    for tool, key, value in asked:
+        match = _IMAGE.search(value) if isinstance(value, str) else None
+        if match:
+            return match["floor"], f"{key} = {json.dumps(value)} in [tool.{tool}]"
+    if found.manylinux is not None:
+        return found.manylinux, found.manylinux_why
     return "2014", "the floor of most native wheels on PyPI"
 
 
-def release_table(root: Path, found: Detected) -> str:
+def release_table(root: Path, found: Detected, adoption: Adoption | None = None) -> str:
     """``[tool.release]`` and its subtables as TOML text, every value with why it is so."""
+    tag_pattern, tag_why = (
+        (adoption.tag_pattern, adoption.tag_pattern_why) if adoption else ("v{version}", "")
+    )
+    tag_why = "" if tag_why == NO_TAGS else tag_why
+    old = adoption.publisher if adoption else None
     floor, floor_why = manylinux_floor(root, found)
     major, minor = manylinux_glibc(floor)
     lines = [
@@ -62,8 +75,12 @@ def release_table(root: Path, found: Detected) -> str:
     lines += [
         f"sdist = {str(found.sdist).lower()}",
         'dist-dir = "dist"',
-        *_comment(f"The version: {found.version_why}. A release is the tag v<version>."),
-        'tag-pattern = "v{version}"',
+        *_comment(
+            f"The version: {found.version_why}. A release is the tag "
+            f"{tag_pattern.replace('{version}', '<version>')}"
+            + (f", as in {tag_why}." if tag_why else ".")
+        ),
+        f"tag-pattern = {_q(tag_pattern)}",
         *_comment(f"The wheels: {found.wheels_why}."),
     ]
     if found.backend == "build":
@@ -82,24 +99,52 @@ def release_table(root: Path, found: Detected) -> str:
             *_comment(f"The glibc floor, {major}.{minor}: {floor_why}."),
             f"manylinux = {_q(floor)}",
         ]
-    if found.backend == "maturin":
+    if found.apt_packages:
+        if found.backend == "build":
+            lines += ["", "[tool.release.linux]"]
         lines += [
-            "",
-            "[tool.release.windows]",
-            *_comment(
-                "MinGW: Linux cross-compiles it (so the dry run builds it too), Windows "
-                "runners build it with MSYS2; x86_64-pc-windows-msvc builds on Windows "
-                "only."
-            ),
-            f"target = {_q(WINDOWS_TARGET)}",
+            *_comment(f"What the build needs from apt: {'; '.join(found.packages_why)}."),
+            f"apt-packages = {_list(found.apt_packages)}",
         ]
+    if found.backend == "maturin" and found.windows_target is not None:
+        if not found.windows_why:
+            why = (
+                "MinGW: Linux cross-compiles it (so the dry run builds it too), Windows "
+                "runners build it with MSYS2; x86_64-pc-windows-msvc builds on Windows only."
+            )
+        elif found.windows_target.endswith("-windows-gnu"):
+            why = f"MinGW, as {found.windows_why}. Windows runners build it with MSYS2."
+        else:
+            why = (
+                f"MSVC: {found.windows_why}. Windows runners build it; a dry run on Linux skips "
+                "it and names that runner."
+            )
+        target = f"target = {_q(found.windows_target)}"
+        lines += ["", "[tool.release.windows]", *_comment(why), target]
+        if found.msys2_packages:
+            lines.append(f"msys2-packages = {_list(found.msys2_packages)}")
     lines += [
         "",
         "[tool.release.publish]",
-        *_comment("PyPI's trusted publisher names both: keep them as registered there."),
-        f"environment = {_q(ENVIRONMENT)}",
-        f"workflow = {_q(WORKFLOW)}",
+        *_comment(
+            "PyPI's trusted publisher names both: keep them as registered there."
+            + (
+                f" Taken from {old.name}, the workflow that publishes today."
+                # Run again, init finds its own release workflow: the same words as the first time.
+                if old and (not old.generated or old.name != WORKFLOW)
+                else ""
+            )
+        ),
+        f"environment = {_q((old.environment if old else None) or ENVIRONMENT)}",
+        f"workflow = {_q(old.name if old else WORKFLOW)}",
     ]
+    if adoption is not None and adoption.branch != CIConfig.branch:
+        lines += [
+            "",
+            "[tool.release.ci]",
+            *_comment(f"The dry run runs on pushes to {adoption.branch}: {adoption.branch_why}."),
+            f"branch = {_q(adoption.branch)}",
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigTypeError
+from .setup_py import read_setup_py
 from .toml import read_toml
 
 
@@ -55,9 +56,13 @@ def read_package(package_dir: Path) -> PackageInfo:
     version = project.get("version")
     dynamic = project.get("dynamic", ())
     tools = data.get("tool", {})
+    name = project.get("name") if isinstance(project.get("name"), str) else None
+    if "project" not in data and (package_dir / "setup.py").is_file():
+        # Without [project], setuptools takes the name from setup.py's setup(name=...).
+        name = read_setup_py(package_dir / "setup.py").name
     return PackageInfo(
         pyproject=pyproject,
-        name=project.get("name") if isinstance(project.get("name"), str) else None,
+        name=name,
         version=version if isinstance(version, str) else None,
         dynamic=tuple(d for d in dynamic if isinstance(d, str))
         if isinstance(dynamic, list)

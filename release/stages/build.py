@@ -7,12 +7,25 @@ the reason), builds into a private directory, and moves the finished files into 
 
 from __future__ import annotations
 
+import shlex
+import sys
+import tarfile
+import time
+import zlib
+from collections.abc import Sequence
+from pathlib import Path, PurePosixPath
+from typing import Any
+
 from .. import system_packages
 from ..backends import Unavailable, backend_for
-from ..backends.reproducible import source_date, with_source_date
+from ..backends.reproducible import source_date, source_date_env, with_source_date
 from ..context import RunContext
+from ..diagnose import diagnose
+from ..errors import BuildOutputError, CommandFailedError, ReleaseError, SdistBuildError
 from ..host import host_os
+from ..project.toml import read_toml
 from ..records import NOT_SHIPPED, StageRecord
+from ..runner import child_env
 from ..staging import collect, deliver, staging_dir
 
 
@@ -75,8 +88,159 @@ def sdist(ctx: RunContext, record: StageRecord) -> None:
     with staging_dir(ctx.dist, record.stage) as out:
         backend.build_sdist(ctx, out)
         files = collect(out, ["*.tar.gz"], what="sdist", tool=backend.name)
+        if ctx.config.sdist_check:
+            for sdist_file in files:
+                scratch = out / "sdist-check" / sdist_file.name.removesuffix(".tar.gz")
+                _prove_sdist_builds(ctx, sdist_file, scratch, record)
+        else:
+            reason = f"sdist-check = false in {ctx.config.shown(ctx.config.pyproject)}"
+            record.details["sdist_builds"] = [
+                {"check": SDIST_CHECK, "result": "not checked", "reason": reason}
+            ]
+            ctx.console.line(f"Not proved that the sdist builds: {reason}.")
         record.artifacts, ledger_problem = deliver(files, ctx.dist)
     _note(ctx, ledger_problem)
+
+
+SDIST_CHECK = "a wheel built from the sdist alone, in isolation, as pip install from source does"
+
+
+def _prove_sdist_builds(ctx: RunContext, sdist: Path, scratch: Path, record: StageRecord) -> None:
+    """Build a wheel from the unpacked sdist, in an isolated environment (python -m build
+    installs build-system.requires into a fresh one, as pip does for a source install): a
+    user without a matching wheel gets exactly this. The wheel stays in the scratch dir."""
+    source = _unpack_sdist(sdist, scratch / "unpacked")
+    argv = [sys.executable, "-m", "build", "--wheel", "--outdir", str(scratch / "wheel"), "."]
+    started = time.monotonic()
+    result = ctx.runner.run(
+        argv,
+        cwd=source,
+        env=child_env(extra=source_date_env(ctx)),
+        why=f"proving that {sdist.name} builds",
+        check=False,
+    )
+    check = {
+        "check": SDIST_CHECK,
+        "command": list(result.argv),
+        "duration_s": round(time.monotonic() - started, 1),
+        "result": "ok" if result.returncode == 0 else "failed",
+    }
+    record.details.setdefault("sdist_builds", []).append(check)
+    if result.returncode == 0:
+        ctx.console.line(f"{sdist.name} builds: {SDIST_CHECK} ({check['duration_s']}s).")
+        return
+    if not (ctx.console.verbose or ctx.console.github):
+        for text in result.tail:  # the runner did not stream it
+            ctx.console.line(f"  | {text}")
+    failure = CommandFailedError(
+        f"{sdist.name} does not build.", "", result.argv, result.returncode, result.tail
+    )
+    named = diagnose(failure, result.tail)
+    if named is not failure:
+        raise named  # a tool or the disk of this host, not the sdist's contents
+    pyproject = ctx.config.shown(ctx.config.pyproject)
+    raise SdistBuildError(
+        f"{sdist.name} does not build, so it is not delivered: building a wheel from it alone, "
+        f"as pip install from source does, failed (exit status {result.returncode}; the end "
+        f"of the output is above). Likely cause: {_likely_cause(result.tail, source)}",
+        f"ship wheels only with sdist = false in [tool.release] ({pyproject}), or put what "
+        "the build needs into the sdist (under the package dir, or with the build backend's "
+        "sdist include option); to rerun the check by hand, unpack the sdist and run "
+        f"{shlex.join(['python', *argv[1:5], 'wheel-out', '.'])} in it.",
+        result.argv,
+        result.returncode,
+        result.tail,
+    )
+
+
+def _unpack_sdist(sdist: Path, into: Path) -> Path:
+    """The sdist's top directory (``name-version/``), unpacked under ``into``."""
+    try:
+        with tarfile.open(sdist) as archive:
+            members = archive.getmembers()
+            unsafe = [
+                m.name
+                for m in members
+                if PurePosixPath(m.name).is_absolute()
+                or ".." in PurePosixPath(m.name).parts
+                or not (m.isfile() or m.isdir())
+            ]
+            if unsafe:
+                raise BuildOutputError(
+                    f"{sdist.name} holds entries an installer will not unpack: "
+                    f"{', '.join(unsafe[:5])}.",
+                    "make the sdist hold only plain files and directories under name-version/.",
+                )
+            # The "data" filter (Python 3.12, and backported) refuses what pip's unpacking
+            # refuses; older Pythons have only the check above.
+            safe: dict[str, Any] = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+            archive.extractall(into, members=members, **safe)
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
+        raise BuildOutputError(
+            f"the sdist {sdist.name} cannot be unpacked ({exc}).",
+            "build it by hand and look at what the build backend prints; then rerun the stage.",
+        ) from exc
+    tops = [entry for entry in into.iterdir() if entry.is_dir()]
+    markers = ("pyproject.toml", "setup.py")
+    buildable = len(tops) == 1 and any((tops[0] / name).is_file() for name in markers)
+    if not buildable:
+        raise BuildOutputError(
+            f"{sdist.name} has no single top directory holding pyproject.toml or setup.py, "
+            "which pip needs to build it.",
+            "build the sdist with the package's build backend (python -m build --sdist).",
+        )
+    return tops[0]
+
+
+# What builds print when the sdist lacks files the checkout has.
+_MISSING_FILE_SIGNS = (
+    "Cannot find source file",
+    "No such file or directory",
+    "does not exist",
+    "failed to read",
+    "failed to load manifest",
+    "not found in",
+)
+
+
+def _likely_cause(tail: Sequence[str], source: Path) -> str:
+    text = "\n".join(tail)
+    outside = _scikit_build_source_dir_outside(source)
+    if "does not appear to contain CMakeLists.txt" in text or outside:
+        where = (
+            f'[tool.scikit-build] cmake.source-dir = "{outside}" points outside the package dir'
+            if outside
+            else "the CMake sources lie outside the package dir"
+        )
+        return (
+            f"{where}, and an sdist holds only the package dir, so it has no CMakeLists.txt "
+            "or C/C++ sources to build."
+        )
+    if any(sign in text for sign in _MISSING_FILE_SIGNS):
+        return (
+            "a file the build needs is not in the sdist: the build reaches outside the "
+            "package dir, or the build backend left the file out."
+        )
+    return (
+        "the build fails on what the sdist holds; when the same build works in the checkout, "
+        "the sdist lacks a file it needs."
+    )
+
+
+def _scikit_build_source_dir_outside(source: Path) -> str | None:
+    """scikit-build-core's ``cmake.source-dir``, when it leaves the unpacked sdist."""
+    try:
+        data = read_toml(source / "pyproject.toml")
+    except (ReleaseError, OSError):  # only an explanation; the failed build is the error
+        return None
+    tool = data.get("tool")
+    scikit = tool.get("scikit-build") if isinstance(tool, dict) else None
+    cmake = scikit.get("cmake") if isinstance(scikit, dict) else None
+    value = cmake.get("source-dir") if isinstance(cmake, dict) else None
+    if not isinstance(value, str):
+        return None
+    resolved = (source / value).resolve()
+    return None if resolved.is_relative_to(source.resolve()) else value
 
 
 def _dated(ctx: RunContext, record: StageRecord) -> RunContext:

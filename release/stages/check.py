@@ -7,7 +7,12 @@ what to change.
 - every workflow file is YAML GitHub can read;
 - the release workflow against ``[tool.release]`` (:mod:`release.workflows.audit`);
 - zizmor (offline, severity low and up) and check-jsonschema (GitHub's workflow schema)
-  judge every workflow file: they are the judges of their audits, not re-implemented here.
+  judge the workflows nox-release writes (``workflows --write``): they are the judges of
+  their audits, not re-implemented here. Their findings in the project's other workflows are
+  the project's to weigh: one line counts them and says how to see them (unless
+  ``[tool.release.check] audit-all-workflows = true`` makes them errors too);
+- the one judgement on the other workflows (:mod:`release.workflows.publishers`): one that
+  publishes this package too is an error, one that makes the tag's GitHub Release a warning.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ from ..records import ERROR, INFO, WARNING, Finding, StageRecord
 from ..report import print_findings
 from ..runner import child_env
 from ..workflows.audit import WORKFLOW_GLOB, audit, read_workflow, unreadable_remedy
+from ..workflows.generate import workflows as generated_workflows
+from ..workflows.publishers import other_workflows
 
 TOOLS = "tools"
 YAML = "yaml"
@@ -43,27 +50,69 @@ def check(ctx: RunContext, record: StageRecord) -> None:
         findings.append(Finding(ERROR, "version", None, exc.cause.rstrip("."), exc.remedy))
         version = None
     workflows = sorted((config.project_root / ".github" / "workflows").glob(WORKFLOW_GLOB))
-    readable = []
+    owned = set(generated_workflows(config))  # same directory: no resolving (links may loop)
+    audit_all = config.table.check.audit_all_workflows
+    readable: list[Path] = []
+    others: list[Path] = []
+    unreadable_others: list[str] = []
     for path in workflows:
+        mine = path in owned
         problem = read_workflow(path)[1]
         if problem is None:
-            readable.append(path)
-        else:
+            (readable if mine else others).append(path)
+        elif mine or audit_all:
             # Said here, once: the judges below would each say it their own way (or not at all,
             # as zizmor, which skips such a file with a log line).
             findings.append(Finding(
                 ERROR, YAML, config.shown(path), problem, unreadable_remedy(problem)
             ))  # fmt: skip
+        else:
+            unreadable_others.append(config.shown(path))
     findings += audit(config, str(version) if version else None)
-    if readable:
-        files = [str(p) for p in readable]
-        findings += _judge(ctx, ZIZMOR, ["zizmor", "--offline", "--min-severity", "low",
-                           "--format", "json", *files], "auditing the workflows with zizmor",
-                           zizmor_findings)  # fmt: skip
-        findings += _judge(ctx, SCHEMA, ["check-jsonschema", "--builtin-schema",
-                           "vendor.github-workflows", "-o", "json", *files],
-                           "checking the workflows against GitHub's workflow schema",
-                           schema_findings)  # fmt: skip
+    # The only judgement on the workflows nox-release does not own: do they publish this
+    # package too, or make its GitHub Release?
+    findings += other_workflows(config, str(version) if version else None, others)
+    if unreadable_others:
+        findings.append(Finding(INFO, YAML, None, f"{len(unreadable_others)} workflow(s) "
+                                "nox-release does not own are not YAML it can read, so they "
+                                f"were not searched for other publishers: "
+                                f"{', '.join(unreadable_others)}"))  # fmt: skip
+    if readable or others:
+        # Both judges see every workflow (one run each), and judge only nox-release's own:
+        # the others' findings are the project's to weigh, counted on one line.
+        files = [str(p) for p in [*readable, *others]]
+        mine_shown = {config.shown(p) for p in (readable + others if audit_all else readable)}
+        findings += _own(
+            mine_shown,
+            ZIZMOR,
+            "zizmor .github/workflows",
+            _judge(
+                ctx,
+                ZIZMOR,
+                ["zizmor", "--offline", "--min-severity", "low", "--format", "json", *files],
+                "auditing the workflows with zizmor",
+                zizmor_findings,
+            ),
+        )
+        findings += _own(
+            mine_shown,
+            SCHEMA,
+            "check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml",
+            _judge(
+                ctx,
+                SCHEMA,
+                [
+                    "check-jsonschema",
+                    "--builtin-schema",
+                    "vendor.github-workflows",
+                    "-o",
+                    "json",
+                    *files,
+                ],
+                "checking the workflows against GitHub's workflow schema",
+                schema_findings,
+            ),
+        )
     record.findings = findings
     record.tool_versions = {tool: ctx.runner.tool_version(tool) for tool in (
         "zizmor", "check-jsonschema")}  # fmt: skip
@@ -75,6 +124,20 @@ def check(ctx: RunContext, record: StageRecord) -> None:
             f"{len(errors)} problem(s) would stop or break the release.",
             "fix each one listed above; nox -s check runs in seconds.",
         )
+
+
+def _own(mine: set[str], judge: str, by_hand: str, found: list[Finding]) -> list[Finding]:
+    """A judge's findings on nox-release's workflows, and one line counting the rest."""
+    own = [f for f in found if f.file is None or f.file in mine]
+    rest = [f for f in found if f not in own]
+    if rest:
+        files = len({f.file for f in rest})
+        own.append(Finding(
+            INFO, judge, None, f"{len(rest)} finding(s) in {files} workflow(s) nox-release does "
+            f"not own (not errors of check); run `{by_hand}` to see them, or set "
+            "[tool.release.check] audit-all-workflows = true to make them errors of check",
+        ))  # fmt: skip
+    return own
 
 
 def _tools(ctx: RunContext) -> list[Finding]:

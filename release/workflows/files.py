@@ -28,6 +28,17 @@ def _in_the_way(config: ReleaseConfig, path: Path) -> InTheWayError | None:
             f"{shown} is a file, where the directory of {config.shown(path)} must be.",
             f"remove or rename {shown}, then run `nox-release workflows --write`.",
         )
+    twins = [
+        sibling for sibling in (path.parent.iterdir() if path.parent.is_dir() else ())
+        if sibling.name != path.name and sibling.name.lower() == path.name.lower()
+    ]  # fmt: skip
+    if twins:  # one file on macOS and Windows: writing one would replace the other
+        return InTheWayError(
+            f"{config.shown(twins[0])} differs from {config.shown(path)} only in case: on macOS "
+            "and Windows they are one file.",
+            f"rename or remove {config.shown(twins[0])}, or name the generated workflow apart "
+            "([tool.release.publish] workflow, [tool.release.ci] workflow).",
+        )
     if path.is_dir():
         shown = config.shown(path)
         return InTheWayError(

@@ -37,16 +37,31 @@ def tag_filter(tag_pattern: str) -> str:
     return "*".join(escaped)
 
 
+# A release dispatched by hand (or by the workflow that makes the project's tags: a tag pushed
+# with GITHUB_TOKEN starts no workflow) names its tag; a tag push leaves it empty. The stages
+# read it from the environment, never from a ${{ }} in a run: line (template injection).
+DISPATCH_TAG = "${{ inputs.tag }}"
+DISPATCH_REF = "${{ inputs.tag || github.ref }}"
+
+
 def _setup(
     nox_args: str,
     *,
     env: dict[str, str] | None = None,
     pythons: Sequence[str] = (PYTHON_VERSION,),
+    submodules: bool = False,
+    ref: str | None = None,
 ) -> list[str]:
     lines = [
         f"      - uses: {CHECKOUT.uses}",
         "        with:",
         "          persist-credentials: false",
+    ]
+    if ref:
+        lines.append(f"          ref: {_q(ref)}")
+    if submodules:  # the repository's .gitmodules: its sources are in them
+        lines.append("          submodules: recursive")
+    lines += [
         f"      - uses: {PYTHON.uses}",
         "        with:",
     ]
@@ -132,8 +147,22 @@ def built_platforms(config: ReleaseConfig) -> list[str]:
     return [p for p in RUNNERS if wheels is None or wheels.for_platform(p)]
 
 
+def has_submodules(config: ReleaseConfig) -> bool:
+    return (config.project_root / ".gitmodules").is_file()
+
+
 def release_workflow(config: ReleaseConfig) -> str:
     dist = config.table.dist_dir.rstrip("/")
+    submodules = has_submodules(config)
+
+    def setup(nox_args: str, env: dict[str, str] | None = None) -> list[str]:
+        return _setup(
+            nox_args,
+            env={"RELEASE_TAG": DISPATCH_TAG, **(env or {})},
+            submodules=submodules,
+            ref=DISPATCH_REF,
+        )
+
     builds = [f"build-{p}" for p in built_platforms(config)]
     if config.sdist:
         builds.append("sdist")
@@ -142,6 +171,12 @@ def release_workflow(config: ReleaseConfig) -> str:
         "on:",
         "  push:",
         f"    tags: [{_q(tag_filter(config.tag_pattern))}]",
+        "  workflow_dispatch:",
+        "    inputs:",
+        "      tag:",
+        f"        description: {_q('the tag to release, ' + config.tag_pattern)}",
+        "        required: true",
+        "        type: string",
         "",
         "permissions: {}",
         "",
@@ -149,10 +184,10 @@ def release_workflow(config: ReleaseConfig) -> str:
     ]
     for job in builds:
         runner = RUNNERS["windows"] if job == "build-windows" else RUNNERS["linux"]
-        lines += _job(job, runner, _setup(f"-s {job}") + _upload(f"dist-{job}", dist))
+        lines += _job(job, runner, setup(f"-s {job}") + _upload(f"dist-{job}", dist))
     # The builds' artifacts are dist-*; the validated set is named apart, so that a re-run of
     # validate never merges it into its input.
-    validate = _insert_download(_setup("-s validate"), _download(dist, pattern="dist-*")) + _upload(
+    validate = _insert_download(setup("-s validate"), _download(dist, pattern="dist-*")) + _upload(
         VALIDATED, dist
     )
     lines += _job("validate", RUNNERS["linux"], validate, needs=builds)
@@ -165,7 +200,7 @@ def release_workflow(config: ReleaseConfig) -> str:
     lines += _job(
         "publish",
         RUNNERS["linux"],
-        _insert_download(_setup("-s publish"), _download(dist, name=VALIDATED)),
+        _insert_download(setup("-s publish"), _download(dist, name=VALIDATED)),
         needs=["validate"],
         # id-token: trusted publishing, this job alone; contents: checking out a private repo
         permissions={"contents": "read", "id-token": "write"},
@@ -175,7 +210,7 @@ def release_workflow(config: ReleaseConfig) -> str:
         "github-release",
         RUNNERS["linux"],
         _insert_download(
-            _setup("-s github-release", env={"GITHUB_TOKEN": "${{ github.token }}"}),
+            setup("-s github-release", env={"GITHUB_TOKEN": "${{ github.token }}"}),
             _download(dist, name=VALIDATED),
         ),
         # After PyPI took the files (and the environment's reviewers approved): no release
@@ -187,30 +222,35 @@ def release_workflow(config: ReleaseConfig) -> str:
 
 
 def ci_workflow(config: ReleaseConfig) -> str:
-    """Pushes to main and pull requests: the configured sessions on Linux, then the dry run
-    of each configured project on Linux and Windows."""
+    """Pushes to the default branch and pull requests: the configured sessions on Linux, then
+    the dry run of each configured project on Linux and Windows."""
+    ci = config.ci
+    submodules = has_submodules(config)
     lines = [
-        "name: ci",
+        f"name: {_q(Path(ci.workflow).stem)}",
         "on:",
         "  push:",
-        "    branches: [main]",
+        f"    branches: [{_q(ci.branch)}]",
         "  pull_request:",
         "",
         "permissions: {}",
         "",
         "jobs:",
     ]
-    ci = config.ci
     names = _unique([job_id(sessions.split()[-1]) for sessions in ci.sessions])
     for name, sessions in zip(names, ci.sessions):
-        lines += _job(name, RUNNERS["linux"], _setup(f"-s {sessions}", pythons=ci.python))
+        lines += _job(
+            name,
+            RUNNERS["linux"],
+            _setup(f"-s {sessions}", pythons=ci.python, submodules=submodules),
+        )
     short = [Path(p).name for p in ci.dry_run]
     suffixes = short if len(set(short)) == len(short) else list(ci.dry_run)
     for project, suffix in zip(ci.dry_run, suffixes):
         name = "dry-run" if len(ci.dry_run) == 1 else job_id(f"dry-run-{suffix}")
         for platform, runner in RUNNERS.items():
             args = "-s release" + ("" if project == "." else f" -- --project {project}")
-            lines += _job(f"{name}-{platform}", runner, _setup(args))
+            lines += _job(f"{name}-{platform}", runner, _setup(args, submodules=submodules))
     return HEADER + "\n".join(lines).replace("jobs:\n\n", "jobs:\n") + "\n"
 
 
@@ -219,5 +259,5 @@ def workflows(config: ReleaseConfig) -> dict[Path, str]:
     directory = config.project_root / ".github" / "workflows"
     return {
         directory / config.publish.workflow: release_workflow(config),
-        directory / "ci.yml": ci_workflow(config),
+        directory / config.ci.workflow: ci_workflow(config),
     }
