@@ -165,7 +165,7 @@ def compat(session: nox.Session) -> None:
     """The unit tests on the oldest supported Python (tomli instead of tomllib)."""
     session.install(
         "-c", CONSTRAINTS, "pytest>=8", "pytest-timeout", "pypiserver>=2", "ruff>=0.6",
-        "-e", ALL_TOOLS,
+        "nox>=2024.3.2", "-e", ALL_TOOLS,
     )  # fmt: skip
     # zizmor is a binary that runs beside any Python, but its wheels ask for 3.10 or newer:
     # the check stage's tests need it here too, so uv installs the one pinned for 3.11 (as in

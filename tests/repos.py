@@ -1492,7 +1492,8 @@ def make(fixture: Fixture, directory: Path) -> Path:
     for relative, text in files.items():
         path = directory / relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8", newline="\n")
+        with path.open("w", encoding="utf-8", newline="\n") as file:
+            file.write(text)
     _git(directory, "init", "-q", "-b", fixture.branch)
     # The earlier releases' tags on an earlier commit, the current version's on the last one.
     *earlier, current = fixture.tags

@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 import repos
-import tomllib
 from conftest import REPO, run_release
 from ruamel.yaml import YAML
 
+from release.project.toml import read_toml
 from release.workflows.generate import HEADER
 from release.workflows.publishers import Ownership, fires_for, judge
 
@@ -259,7 +259,7 @@ def _changed(root: Path) -> set[str]:
 
 
 def _tag_pattern(root: Path) -> str:
-    table = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    table = read_toml(root / "pyproject.toml")
     return str(table["tool"]["release"].get("tag-pattern", "v{version}"))
 
 

@@ -99,6 +99,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     }
 
 
+@pytest.mark.skipif(
+    sys.version_info < (3, 10),
+    reason="auditwheel for Python 3.9 (6.4.2, the last) has no show --json: the manylinux "
+    "check runs on 3.10+, as the README says; the tests session runs this",
+)
 def test_each_wheel_gets_its_own_verdict_from_few_processes(
     built: dict[str, Path], tmp_path: Path
 ) -> None:
