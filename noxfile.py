@@ -180,12 +180,13 @@ BENCHMARKS = {
     "validate": "validate_scale.py",
     "publish": "publish.py",
     "adoption": "adoption.py",
+    "hunt": "hunt.py",
 }
 
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """A benchmark: -- overhead|validate|publish|adoption [its options]."""
+    """A benchmark: -- overhead|validate|publish|adoption|hunt [its options]."""
     name, *options = session.posargs or [""]
     if name not in BENCHMARKS:
         session.error(f"name a benchmark: nox -s bench -- {'|'.join(BENCHMARKS)} [--help]")
