@@ -88,6 +88,15 @@ class Case:
 
 
 @dataclass
+class Before:
+    """The case's dirs before the run."""
+
+    dot_entries: set[str]
+    tokens: set[Path]
+    adopted: dict[str, bytes]
+
+
+@dataclass
 class Result:
     case: Case
     code: int | None
@@ -357,8 +366,10 @@ def cases(pypi: PyPI) -> list[Case]:
                 signal_after(sig, at), quick=at == 2.0)  # fmt: skip
         add(f"validate {sig.name} at 0.7s", "signal", stage("validate"), signal_after(sig, 0.7),
             quick=False)  # fmt: skip
-        add(f"init {sig.name} at 0.3s", "signal", init, fresh_init_project,
-            signal_after(sig, 0.3), quick=False)  # fmt: skip
+        # init writes its files about 0.4 s in: around that, the roll-back is what is hunted.
+        for at in (0.25, 0.3, 0.35, 0.4, 0.45):
+            add(f"init {sig.name} at {at}s", "signal", init, fresh_init_project,
+                signal_after(sig, at), quick=at == 0.4)  # fmt: skip
 
     writers = [("validate", stage("validate")), ("sdist", stage("sdist")),
                ("build-linux", stage("build-linux")),
@@ -482,9 +493,18 @@ def dot_entries(*roots: Path) -> set[str]:
     found = set()
     for root in roots:
         with suppress(OSError):
-            # .github and .nox are what init and nox make on purpose.
-            found |= {str(p) for p in root.iterdir()
-                      if p.name.startswith(".") and p.name not in (".github", ".nox")}  # fmt: skip
+            found |= {str(p) for p in root.iterdir() if p.name.startswith(".")}
+    return found
+
+
+def adopted_files(project: Path) -> dict[str, bytes]:
+    """What init writes (pyproject.toml, noxfile.py, .github/): a run that fails must leave
+    them as they were (init is all or nothing)."""
+    found = {}
+    for path in [project / "pyproject.toml", project / "noxfile.py",
+                 *files_under(project / ".github")]:  # fmt: skip
+        with suppress(OSError):
+            found[str(path.relative_to(project))] = path.read_bytes()
     return found
 
 
@@ -499,7 +519,7 @@ def holding_tokens(work: Work) -> set[Path]:
 
 
 def look_after(
-    work: Work, marker: str, before: tuple[set[str], set[Path]], out: bytes, err: bytes
+    work: Work, marker: str, before: Before, out: bytes, err: bytes, *, failed: bool
 ) -> tuple[list[str], list[str]]:
     """What the case left behind, and where a token went: (debris, tokens)."""
     left = marked_processes(marker)
@@ -513,7 +533,14 @@ def look_after(
     for tmp in {work.tmp, Path(work.env.get("TMPDIR", work.tmp))}:
         with suppress(OSError):
             debris += [str(p) for p in tmp.iterdir() if p.name.startswith("nox-release")]
-    debris += sorted(dot_entries(work.project, work.dist) - before[0])
+    new_entries = dot_entries(work.project, work.dist) - before.dot_entries
+    if not failed:  # .github and .nox are what init and nox make on purpose
+        new_entries = {p for p in new_entries if Path(p).name not in (".github", ".nox")}
+    debris += sorted(new_entries)
+    if failed:
+        after = adopted_files(work.project)
+        debris += [f"{name} changed by a failed run" for name in sorted({*after, *before.adopted})
+                   if after.get(name) != before.adopted.get(name)]  # fmt: skip
     # Python's tempfile falls back to /tmp when TMPDIR is full: a scratch dir the output names.
     text = (out + err).decode(errors="replace")
     named = set(re.findall(r"(/tmp/nox-release-[A-Za-z0-9_]+-[A-Za-z0-9_]+)", text))
@@ -522,7 +549,7 @@ def look_after(
               if any(token.encode() in text for token in TOKENS)]  # fmt: skip
     # A file that held a token before the run (a URL with credentials the case wrote into
     # pyproject.toml) is the case's input, not a leak.
-    tokens += [str(p) for p in sorted(holding_tokens(work) - before[1])]
+    tokens += [str(p) for p in sorted(holding_tokens(work) - before.tokens)]
     return debris, tokens
 
 
@@ -545,7 +572,9 @@ def run_case(case: Case, index: int, template: Path, base: Path, env: dict[str, 
     with ExitStack() as stack:
         stack.callback(lambda: [cleanup() for cleanup in reversed(work.cleanups)])
         case.prepare(work)
-        before = (dot_entries(work.project, work.dist), holding_tokens(work))
+        before = Before(
+            dot_entries(work.project, work.dist), holding_tokens(work), adopted_files(work.project)
+        )
         child_env = {**env, "TMPDIR": str(tmp), MARKER: marker, **work.env}
         command = [sys.executable, "-m", "release", *case.argv(work)]
         if work.stdout == "closed":
@@ -575,7 +604,9 @@ def run_case(case: Case, index: int, template: Path, base: Path, env: dict[str, 
             code = None
         seconds = time.monotonic() - started
         time.sleep(0.3)  # a process the stage leaves may still be starting to exit
-        debris, tokens = look_after(work, marker, before, out or b"", err or b"")
+        # A negative code: a signal landed as the interpreter exited, its work done.
+        failed = code is None or code > 0
+        debris, tokens = look_after(work, marker, before, out or b"", err or b"", failed=failed)
         output = (out or b"").decode(errors="replace") + (err or b"").decode(errors="replace")
     shutil.rmtree(root, ignore_errors=True)
     return Result(case, code, seconds, "Traceback" in output, debris, tokens, output)
