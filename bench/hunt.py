@@ -50,12 +50,18 @@ from conftest import tiny_project  # noqa: E402
 from emulators.github_oidc import GitHubOIDC  # noqa: E402
 from emulators.pypi import PyPI  # noqa: E402
 
+# conftest gives the tests a cache dir of their own when imported; the hunt makes its own.
+_TEST_CACHE = Path(os.environ.get("NOX_RELEASE_CACHE", "/nonexistent"))
+if _TEST_CACHE.name.startswith("nox-release-test-cache-"):
+    shutil.rmtree(_TEST_CACHE, ignore_errors=True)
+
 RUN_ID = uuid.uuid4().hex[:12]
 MARKER = "NOX_RELEASE_HUNT_CASE"
 PYPI_TOKEN = f"pypi-hunt{RUN_ID}secret"
 GITHUB_TOKEN = f"ghp_hunt{RUN_ID}secret"
 TOKENS = (PYPI_TOKEN, GITHUB_TOKEN, PYPI_TOKEN.encode().hex())
 CASE_TIMEOUT = 150.0
+STOP_WITHIN = 10.0  # seconds a run may take to stop after SIGINT or SIGTERM
 IS_ROOT = os.geteuid() == 0
 
 
@@ -626,6 +632,12 @@ def reset(pypi: PyPI) -> None:
             path.unlink()
 
 
+def slow_stop(result: Result) -> bool:
+    """A signalled run that did not end soon after the signal: something held its exit."""
+    signalled = result.case.kind == "signal" and result.code is not None
+    return signalled and result.seconds > STOP_WITHIN + 5.0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer cases (about half)")
@@ -655,6 +667,7 @@ def main() -> None:
                 f"DEBRIS {result.debris}" * bool(result.debris),
                 f"TOKEN {result.tokens}" * bool(result.tokens),
                 "TIMEOUT" * (result.code is None and not result.skipped),
+                "SLOW-STOP" * slow_stop(result),
                 result.skipped,
             ]
             shown = " ".join(f for f in flags if f)
@@ -668,6 +681,9 @@ def main() -> None:
     print(f"\n{len(ran)} cases run ({skipped} skipped: not root) in "
           f"{time.monotonic() - started:.0f}s; the argv of child processes is not searched "
           "for tokens (out of reach here)")  # fmt: skip
+    hangs = [r.case.name for r in ran if slow_stop(r) or r.code is None]
+    print(f"hangs (no exit within {STOP_WITHIN:.0f}s of the signal, or a timeout): "
+          f"{len(hangs)} {hangs if hangs else ''}")  # fmt: skip
     print(f"hunt: {len(ran)} cases, {sum(r.traceback for r in ran)} tracebacks, "
           f"{sum(r.code == 70 for r in ran)} exit-70, {sum(bool(r.debris) for r in ran)} debris, "
           f"{sum(bool(r.tokens) for r in ran)} tokens")  # fmt: skip
