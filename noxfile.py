@@ -180,18 +180,21 @@ BENCHMARKS = {
     "validate": "validate_scale.py",
     "publish": "publish.py",
     "adoption": "adoption.py",
+    "hunt": "hunt.py",
 }
 
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """A benchmark: -- overhead|validate|publish|adoption [its options]."""
+    """A benchmark: -- overhead|validate|publish|adoption|hunt [its options]."""
     name, *options = session.posargs or [""]
     if name not in BENCHMARKS:
         session.error(f"name a benchmark: nox -s bench -- {'|'.join(BENCHMARKS)} [--help]")
     # Every stage's tools on PATH (the benchmarks run them directly too), and nox with uv:
     # overhead times `nox -s release` itself.
-    _install(session, "-c", CONSTRAINTS, "nox>=2024.3.2", "uv", "-e", ALL_TOOLS)
+    # hunt makes its projects with the tests' helpers, and tests/conftest.py imports pytest.
+    extra = ["pytest>=8"] if name == "hunt" else []
+    _install(session, "-c", CONSTRAINTS, "nox>=2024.3.2", "uv", *extra, "-e", ALL_TOOLS)
     session.run("python", str(ROOT / "bench" / BENCHMARKS[name]), *options)
 
 

@@ -384,9 +384,12 @@ class LocalProcesses:
             _stop_all([proc], 0.0)
 
         watchdog = threading.Timer(timeout, kill) if timeout is not None else None
-        if watchdog is not None:
-            watchdog.start()
         try:
+            # Started inside the try: Timer.start waits for its thread, and a signal landing
+            # in that wait must still cancel it (or the interpreter waits out the limit).
+            if watchdog is not None:
+                watchdog.daemon = True
+                watchdog.start()
             assert proc.stdout is not None
             for raw in proc.stdout:
                 on_line(raw.rstrip())

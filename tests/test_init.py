@@ -643,3 +643,27 @@ def test_a_failure_while_committing_restores_what_was_already_replaced(
     assert every_byte(root) == before
     assert (root / "noxfile.py").stat().st_mode & 0o777 == 0o600
     assert "nothing was written: every file is as it was" in capsys.readouterr().out
+
+
+def test_an_interrupt_just_after_a_directory_is_made_leaves_none_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by the fault hunt (bench/hunt.py): a SIGTERM landing between init's mkdir of
+    .github and its note of it left an empty .github behind an init that wrote nothing."""
+    from release import init as init_module
+    from release.errors import Interrupted
+
+    real_mkdir = Path.mkdir
+
+    def mkdir_then_interrupt(self: Path, *args: object, **kwargs: object) -> None:
+        real_mkdir(self, *args, **kwargs)  # type: ignore[arg-type]
+        if self.name == ".github":
+            raise Interrupted(15)
+
+    monkeypatch.setattr(Path, "mkdir", mkdir_then_interrupt)
+    planned = init_module.PlannedFile(
+        tmp_path / ".github" / "workflows" / "release.yml", "release.yml", None, "on: push\n"
+    )
+    with pytest.raises(Interrupted):
+        init_module.write_all(tmp_path, [planned])
+    assert list(tmp_path.iterdir()) == []

@@ -650,3 +650,31 @@ def test_an_interruption_while_a_child_starts_still_stops_it(
             proc.kill()
             proc.wait()
             assert not alive, "a child started as the interruption came outlived it"
+
+
+def test_an_interrupt_while_the_time_limit_starts_leaves_no_timer_behind(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Found by the fault hunt (bench/hunt.py): Ctrl-C during init took 60 s to exit, git's
+    time limit. The signal landed while the watchdog thread was starting (Timer.start waits
+    for it); the watchdog was never cancelled, and the interpreter waited for it to fire."""
+    from release.errors import Interrupted
+    from release.runner import LocalProcesses
+
+    real_start = threading.Timer.start
+
+    def start_then_interrupt(self: threading.Timer) -> None:
+        real_start(self)
+        raise Interrupted(signal.SIGINT)
+
+    monkeypatch.setattr(threading.Timer, "start", start_then_interrupt)
+    before = set(threading.enumerate())
+    with pytest.raises(Interrupted):
+        LocalProcesses().execute(
+            [sys.executable, "-c", "pass"], cwd=None, env=dict(os.environ),
+            on_line=lambda line: None, timeout=60,
+        )  # fmt: skip
+    timers = [t for t in set(threading.enumerate()) - before if isinstance(t, threading.Timer)]
+    for timer in timers:
+        timer.join(timeout=5)
+    assert not [t for t in timers if t.is_alive() and not t.daemon]

@@ -261,8 +261,9 @@ def _make_directories(root: Path, file: PlannedFile, made: list[Path]) -> None:
     if file.path.is_dir():
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(file.path))
     for directory in reversed(missing):
-        directory.mkdir()
+        # Noted first: an interrupt right after mkdir must still find it to remove.
         made.append(directory)
+        directory.mkdir()
 
 
 def _keep(path: Path) -> Path:
