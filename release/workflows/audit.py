@@ -139,7 +139,8 @@ def _finding(level: str, message: str, file: str, remedy: str | None = None) -> 
     return Finding(level, CHECK, file, message, remedy)
 
 
-def _triggers(data: Mapping[str, Any]) -> dict[str, Any]:
+def triggers(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A workflow's ``on:`` as a mapping of event to its filters, whatever form it takes."""
     on = data.get("on", data.get(True))  # type: ignore[call-overload]  # YAML 1.1: on -> True
     if isinstance(on, str):
         return {on: None}
@@ -221,14 +222,14 @@ def audit(config: ReleaseConfig, version: str | None) -> list[Finding]:
         return [_finding(ERROR, "not a workflow: its top level is not a mapping",
                          file, "start from `nox-release workflows --write`.")]  # fmt: skip
     found: list[Finding] = []
-    triggers = _triggers(data)
-    if "pull_request_target" in triggers:
+    events = triggers(data)
+    if "pull_request_target" in events:
         found.append(_finding(
             ERROR, "runs on pull_request_target: PyPI refuses to publish from it, and it "
             "runs pull-request code with the repository's secrets", file,
             "trigger the release workflow on tag pushes only (on: push: tags).",
         ))  # fmt: skip
-    if "workflow_call" in triggers:
+    if "workflow_call" in events:
         found.append(_finding(
             ERROR, "a reusable workflow (on: workflow_call): PyPI's trusted "
             "publisher must name the workflow that publishes, and a called workflow does "
@@ -236,7 +237,7 @@ def audit(config: ReleaseConfig, version: str | None) -> list[Finding]:
             "publish from a workflow started by the tag push itself.",
         ))  # fmt: skip
     tag = tag_for(config.tag_pattern, version or EXAMPLE_VERSION)
-    push = triggers.get("push") if isinstance(triggers.get("push"), Mapping) else None
+    push = events.get("push") if isinstance(events.get("push"), Mapping) else None
     tags, bad_tags = _filter(push, "tags")
     ignored, bad_ignored = _filter(push, "tags-ignore")
     wanted = f'on: push: tags: ["{tag_filter(config.tag_pattern)}"]'

@@ -38,7 +38,7 @@ from typing import Any, Literal
 from ..config import ReleaseConfig
 from ..records import ERROR, WARNING, Finding
 from ..tag import EXAMPLE_VERSION, tag_for
-from .audit import WORKFLOW_GLOB, filter_matches, read_workflow
+from .audit import WORKFLOW_GLOB, filter_matches, read_workflow, triggers
 
 Kind = Literal["publisher", "github-release"]
 
@@ -72,15 +72,6 @@ class Found:
     kind: Kind
     job: str
     where: str  # "job publish, step 3 uses pypa/gh-action-pypi-publish"
-
-
-def triggers(data: Mapping[str, Any]) -> dict[str, Any]:
-    on = data.get("on", data.get(True))  # type: ignore[call-overload]  # YAML 1.1: on -> True
-    if isinstance(on, str):
-        return {on: None}
-    if isinstance(on, list):
-        return {str(event): None for event in on}
-    return dict(on) if isinstance(on, Mapping) else {}
 
 
 def _patterns(value: Any) -> list[str]:
