@@ -248,11 +248,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             _record, error = run_stage(ctx, args.stage)
             return 0 if error is None else error.exit_code
     except Interrupted as stop:
+        # The commands have no dist dir; init puts back what it wrote (all or nothing).
+        if args.stage == "init":
+            outcome = " and every file is as it was"
+        elif args.stage in COMMAND_FUNCTIONS:
+            outcome = ""
+        else:
+            outcome = " and its scratch files removed; the dist dir holds only finished artifacts"
         console.error(
-            f"interrupted by {stop.name}: the running tool was stopped and its scratch files "
-            "removed; the dist dir holds only finished artifacts.",
+            f"interrupted by {stop.name}: the running tool was stopped{outcome}.",
             title=title,
-            remedy="run the stage again when you are ready.",
+            remedy=f"run {args.stage} again when you are ready.",
         )
         return stop.exit_code
     except ReleaseError as exc:

@@ -413,3 +413,24 @@ def test_no_container_engine_is_said_by_build_linux_not_by_check(
     assert cli.main(["check", "--project", str(project), "--dist", str(tmp_path / "d")]) == 0
     out = capsys.readouterr().out
     assert "Podman" not in out and "host build" not in out, out
+
+
+def test_an_interrupted_init_speaks_of_its_files_not_of_a_dist_dir(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """init has no dist dir: interrupted, it says what is true of init (it puts back what it
+    wrote), not a stage's "scratch files removed; the dist dir holds ..."."""
+    import signal
+
+    from release import init as init_module
+    from release.errors import Interrupted
+
+    def interrupted(*args: object, **kwargs: object) -> int:
+        raise Interrupted(signal.SIGINT)
+
+    monkeypatch.setattr(init_module, "init", interrupted)
+    assert cli.main(["init", "--project", str(tmp_path)]) == 130
+    out = capsys.readouterr().out
+    assert "interrupted by SIGINT: the running tool was stopped and every file is as it was" in out
+    assert "dist dir" not in out
+    assert "run init again when you are ready" in out
