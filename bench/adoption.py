@@ -112,23 +112,6 @@ def _changed_files(root: Path) -> set[str]:
     return {line[3:].strip().strip('"') for line in out.splitlines() if line.strip()}
 
 
-def _written(table: dict[str, Any] | None, key: str) -> Any:
-    """The value of a dotted [tool.release] key as written; ``repos.ABSENT`` when not."""
-    if table is None:
-        return repos.ABSENT
-    if key == "wheels":
-        wheels = table.get("wheels")
-        if not isinstance(wheels, dict):
-            return repos.ABSENT
-        return (tuple(wheels.get("linux", ())), tuple(wheels.get("windows", ())))
-    value: Any = table
-    for part in key.split("."):
-        if not isinstance(value, dict) or part not in value:
-            return repos.ABSENT
-        value = value[part]
-    return value
-
-
 def _default(key: str) -> Any:
     value: Any = ReleaseTable()
     for part in key.split("."):
@@ -169,7 +152,7 @@ def score(expected: repos.Expected, table: dict[str, Any] | None, version: str |
             got: Any = version if version is not None else repos.ABSENT
             right = got == wanted
         else:
-            written = _written(table, key)
+            written = repos.written(table, key)
             if table is None:
                 right, got = False, written
             elif wanted is repos.ABSENT:

@@ -19,7 +19,7 @@ import subprocess
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 LOCKS = Path(__file__).parent / "repo_locks"
 
@@ -32,6 +32,25 @@ class _Absent:
 
 
 ABSENT: Final = _Absent()
+
+
+def written(table: dict[str, Any] | None, key: str) -> Any:
+    """The value of a dotted ``[tool.release]`` key as init wrote it; ``ABSENT`` when not.
+    ``wheels`` is the pair (linux, windows)."""
+    if table is None:
+        return ABSENT
+    if key == "wheels":
+        wheels = table.get("wheels")
+        if not isinstance(wheels, dict):
+            return ABSENT
+        return (tuple(wheels.get("linux", ())), tuple(wheels.get("windows", ())))
+    value: Any = table
+    for part in key.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return ABSENT
+        value = value[part]
+    return value
+
 
 # The fields every fixture's answer names, as dotted [tool.release] keys. "version" is not a
 # key: it is the version init reports reading (statically, item 16).

@@ -57,22 +57,13 @@ def _workdir(tmp_path_factory: pytest.TempPathFactory) -> None:
 def written(table: dict[str, Any], key: str, *, default: bool = True) -> Any:
     """A dotted key as written, or (``default``) its default when init left it out; ABSENT
     for none."""
-    if key == "wheels":
-        wheels = table.get("wheels")
-        if not isinstance(wheels, dict):
-            return repos.ABSENT
-        return (tuple(wheels.get("linux", ())), tuple(wheels.get("windows", ())))
-    value: Any = table
-    for part in key.split("."):
-        if not isinstance(value, dict) or part not in value:
-            if not default:
-                return repos.ABSENT
-            fallback: Any = ReleaseTable()
-            for attribute in key.split("."):
-                fallback = getattr(fallback, attribute.replace("-", "_"))
-            return repos.ABSENT if fallback is None else fallback
-        value = value[part]
-    return value
+    value = repos.written(table, key)
+    if value is not repos.ABSENT or not default or key == "wheels":
+        return value
+    fallback: Any = ReleaseTable()
+    for attribute in key.split("."):
+        fallback = getattr(fallback, attribute.replace("-", "_"))
+    return repos.ABSENT if fallback is None else fallback
 
 
 def normal(key: str, value: Any) -> Any:
