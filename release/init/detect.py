@@ -130,16 +130,20 @@ def choose_package_dir(root: Path, given: str | None) -> str:
     return found[0]
 
 
+def _git_says(runner: Runner, root: Path, *args: str, why: str) -> str:
+    """What a read-only git command prints in ``root``; "" without git or on failure."""
+    if runner.which("git") is None:
+        return ""
+    result = runner.run(
+        ["git", "-C", str(root), *args], check=False, quiet=True, record=False, why=why
+    )
+    return result.output.strip() if result.returncode == 0 else ""
+
+
 def latest_tag_version(runner: Runner, root: Path) -> tuple[str, str] | None:
     """The version of the newest tag reachable from HEAD, as a plugin that versions from the
     tag (setuptools-scm, hatch-vcs) builds it on that tag."""
-    if runner.which("git") is None:
-        return None
-    result = runner.run(
-        ["git", "-C", str(root), "describe", "--tags", "--abbrev=0"],
-        check=False, quiet=True, record=False, why="reading the latest tag",
-    )  # fmt: skip
-    tag = result.output.strip() if result.returncode == 0 else ""
+    tag = _git_says(runner, root, "describe", "--tags", "--abbrev=0", why="reading the latest tag")
     candidate = tag.removeprefix("v").removeprefix("V")
     try:
         return str(Version(candidate)), tag
@@ -149,13 +153,8 @@ def latest_tag_version(runner: Runner, root: Path) -> tuple[str, str] | None:
 
 def github_repository(runner: Runner, root: Path) -> tuple[str, str] | None:
     """(owner, repository) of the ``origin`` remote when it is on github.com."""
-    if runner.which("git") is None:
-        return None
-    result = runner.run(
-        ["git", "-C", str(root), "remote", "get-url", "origin"],
-        check=False, quiet=True, record=False, why="reading the git remote",
-    )  # fmt: skip
-    match = _GITHUB_REMOTE.search(result.output.strip()) if result.returncode == 0 else None
+    url = _git_says(runner, root, "remote", "get-url", "origin", why="reading the git remote")
+    match = _GITHUB_REMOTE.search(url)
     return (match["owner"], match["repository"]) if match else None
 
 
