@@ -127,16 +127,22 @@ def test_only_the_missing_file_is_uploaded(release: Release, oidc: GitHubOIDC, p
     assert release.record()["details"]["files"] == {WHEEL: "already present", SDIST: "uploaded"}
 
 
-def test_a_conflicting_file_stops_everything(
-    release: Release, oidc: GitHubOIDC, pypi: PyPI
-) -> None:
-    token = "pypi-another-token"
-    pypi.api_tokens.add(token)
+def wheel_with_other_content(release: Release) -> Path:
+    """A wheel of the validated wheel's name whose bytes differ (a comment in each module)."""
     other = release.dist.parent / "other" / WHEEL
     other.parent.mkdir()
     with zipfile.ZipFile(release.dist / WHEEL) as src, zipfile.ZipFile(other, "w") as dst:
         for info in src.infolist():
             dst.writestr(info, src.read(info) + (b"#" if info.filename.endswith(".py") else b""))
+    return other
+
+
+def test_a_conflicting_file_stops_everything(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI
+) -> None:
+    token = "pypi-another-token"
+    pypi.api_tokens.add(token)
+    other = wheel_with_other_content(release)
     upload_by_hand(pypi, other, token)
     proc = publish(release, pypi, in_actions(oidc))
     output = refused(
@@ -734,11 +740,7 @@ def test_already_exists_with_other_content_is_still_a_conflict(
     # Someone else's wheel of the same name lands between the plan and the upload.
     token = "pypi-a-racing-token"
     pypi.api_tokens.add(token)
-    other = release.dist.parent / "other" / WHEEL
-    other.parent.mkdir()
-    with zipfile.ZipFile(release.dist / WHEEL) as src, zipfile.ZipFile(other, "w") as dst:
-        for info in src.infolist():
-            dst.writestr(info, src.read(info) + (b"#" if info.filename.endswith(".py") else b""))
+    other = wheel_with_other_content(release)
     original = pypi._upload
     raced: list[bool] = []
 
