@@ -73,8 +73,8 @@ class VersionCheck(Check):
             agreed = f"version {reference}" if reference is not None else "one version"
             found.append(
                 self.info(
-                    "no tag given (--tag or GITHUB_REF=refs/tags/...); checked that the "
-                    f"files agree with {agreed}"
+                    "no tag given (--tag, RELEASE_TAG or GITHUB_REF=refs/tags/...); checked "
+                    f"that the files agree with {agreed}"
                 )
             )
         for dist in dists:
