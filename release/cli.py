@@ -21,7 +21,7 @@ from . import __version__, system_packages
 from .config import find_project_root, load_config
 from .console import Console, in_github_actions
 from .context import RunContext, tag_from_environment
-from .errors import DistDirError, InternalError, Interrupted, ReleaseError
+from .errors import DistDirError, InternalError, Interrupted, OutputLostError, ReleaseError
 from .pipeline import run_release, run_stage
 from .publish.repository import resolve as resolve_repository
 from .runner import Runner, stop_all
@@ -209,6 +209,13 @@ def init_command(args: argparse.Namespace, console: Console) -> int:
 
 def constraints_command(args: argparse.Namespace, console: Console) -> int:
     console.line(str(Path(__file__).with_name("constraints.txt")))
+    if console.closed:
+        # The path is the whole answer; noxfiles pass it to pip. A stage's output is only a
+        # report of work done, so only here does a lost stdout fail.
+        raise OutputLostError(
+            "the path of the constraints file could not be written to stdout (closed or full).",
+            "run it with a working stdout: the caller would read an empty path.",
+        )
     return 0
 
 

@@ -167,6 +167,14 @@ class InTheWayError(ReleaseError):
     exit_code = 29
 
 
+class OutputLostError(ReleaseError):
+    """A command whose answer is what it prints (``constraints``) could not print it: a
+    caller reading its stdout would take an empty answer for one. (Code 35: the 20s were
+    taken when it came.)"""
+
+    exit_code = 35
+
+
 # --- validation: 30-39 ----------------------------------------------------------------------
 
 

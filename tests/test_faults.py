@@ -433,6 +433,17 @@ def test_init_without_stdout_writes_every_file(tmp_path: Path, how: str) -> None
         assert (root / written).is_file(), written
 
 
+@pytest.mark.parametrize("how", STDOUT_FAULTS)
+def test_constraints_without_stdout_fails_rather_than_answer_nothing(how: str) -> None:
+    """Its output is its answer (a noxfile passes it to pip -c): an empty one must not pass."""
+    proc = run_without_stdout(["constraints"], how)
+    assert proc.returncode == 35, proc.stderr
+    assert "Traceback" not in proc.stderr
+    answered = run_release("constraints")
+    assert answered.returncode == 0
+    assert Path(answered.stdout.strip()).is_file()
+
+
 def test_a_stage_failing_without_stdout_exits_with_its_own_code(tmp_path: Path) -> None:
     """Not 0, and not the exit code of a crash: validate's own 30 for a dist dir it refuses."""
     project = tiny_project(tmp_path)

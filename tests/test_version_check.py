@@ -332,7 +332,8 @@ def test_no_tag_checks_files_against_project(tmp_path: Path) -> None:
     stale = sdist(tmp_path / "old", "0.3.0")
     findings = check(config, None, [*files(tmp_path), stale])
     assert notes(findings) == [
-        "no tag given (--tag, RELEASE_TAG or GITHUB_REF=refs/tags/...); checked that the files agree "
+        "no tag given (--tag, RELEASE_TAG or GITHUB_REF=refs/tags/...); checked that the "
+        "files agree "
         "with version 0.3.1"
     ]
     (finding,) = errors(findings)
@@ -347,7 +348,8 @@ def test_no_tag_no_project_version_and_no_files(tmp_path: Path) -> None:
     findings = check(config, None, [])
     assert errors(findings) == []
     assert notes(findings)[-1] == (
-        "no tag given (--tag, RELEASE_TAG or GITHUB_REF=refs/tags/...); checked that the files agree "
+        "no tag given (--tag, RELEASE_TAG or GITHUB_REF=refs/tags/...); checked that the "
+        "files agree "
         "with one version"
     )
 
