@@ -557,6 +557,17 @@ def test_a_bad_github_api_url_is_named(
     assert "not-a-urlnot-a-url" not in output
 
 
+def test_the_dry_run_refuses_a_bad_github_api_url_as_the_real_run_would(
+    release: Release, github: GitHubAPI
+) -> None:
+    proc = run_release(
+        "github-release", "--project", str(release.project), "--dry-run",
+        env={**github.env(), "GITHUB_API_URL": "not-a-url"},
+    )  # fmt: skip
+    refused(proc, GitHubError.exit_code, "GITHUB_API_URL is 'not-a-url'")
+    assert github.requests == []
+
+
 def test_a_404_listing_releases_names_the_repository_and_the_token(
     release: Release, github: GitHubAPI
 ) -> None:

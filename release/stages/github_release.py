@@ -24,7 +24,7 @@ from ..errors import (
     ReleaseAssetConflictError,
     TagError,
 )
-from ..github.rest import GitHub, same_content
+from ..github.rest import DEFAULT_API_URL, GitHub, api_base, same_content
 from ..init.detect import github_repository
 from ..publish.index import query
 from ..publish.plan import version_of
@@ -63,6 +63,8 @@ def github_release(ctx: RunContext, record: StageRecord) -> None:
     details.update(tag=tag, repository=repository or None, prerelease=prerelease,
                    dry_run=ctx.dry_run)  # fmt: skip
     kind = "a pre-release" if prerelease else "the latest release"
+    # Read before the dry run returns: a rehearsal must fail where the real run would.
+    api_url = api_base(ctx.environ.get("GITHUB_API_URL", DEFAULT_API_URL))
     if ctx.dry_run:
         # Not compared here: before publish the index holds none of them. The real run stops
         # unless it holds exactly these, so the rehearsal says it will look.
@@ -84,8 +86,7 @@ def github_release(ctx: RunContext, record: StageRecord) -> None:
             "contents: write on the job; elsewhere export both (owner/name for the repository).",
         )
     details["index"] = _same_as_index(ctx, release)
-    api = GitHub(ctx.environ.get("GITHUB_API_URL", "https://api.github.com"), token, repository,
-                 ctx.console)  # fmt: skip
+    api = GitHub(api_url, token, repository, ctx.console)
     gh_release = _release_of(ctx, api, tag, prerelease=prerelease)
     details.update(release_id=gh_release.get("id"), url=gh_release.get("html_url"))
     details["assets"] = _put_assets(ctx, api, gh_release, files, repository)
