@@ -31,7 +31,13 @@ from ..project.version import project_version
 from ..records import ERROR, INFO, WARNING, Finding, StageRecord
 from ..report import print_findings
 from ..runner import child_env
-from ..workflows.audit import WORKFLOW_GLOB, audit, read_workflow, unreadable_remedy
+from ..workflows.audit import (
+    WORKFLOW_GLOB,
+    audit,
+    read_workflow,
+    said_by_audit,
+    unreadable_remedy,
+)
 from ..workflows.generate import workflows as generated_workflows
 from ..workflows.publishers import other_workflows
 
@@ -68,7 +74,8 @@ def check(ctx: RunContext, record: StageRecord) -> None:
             ))  # fmt: skip
         else:
             unreadable_others.append(config.shown(path))
-    findings += audit(config, str(version) if version else None)
+    audited = audit(config, str(version) if version else None)
+    findings += audited
     # The only judgement on the workflows nox-release does not own: do they publish this
     # package too, or make its GitHub Release?
     findings += other_workflows(config, str(version) if version else None, others)
@@ -113,6 +120,7 @@ def check(ctx: RunContext, record: StageRecord) -> None:
                 schema_findings,
             ),
         )
+        findings = [f for f in findings if f.check != SCHEMA or not said_by_audit(f, audited)]
     record.findings = findings
     record.tool_versions = {tool: ctx.runner.tool_version(tool) for tool in (
         "zizmor", "check-jsonschema")}  # fmt: skip
