@@ -169,10 +169,10 @@ class InTheWayError(ReleaseError):
 
 class OutputLostError(ReleaseError):
     """A command whose answer is what it prints (``constraints``) could not print it: a
-    caller reading its stdout would take an empty answer for one. (Code 35: the 20s were
-    taken when it came.)"""
+    caller reading its stdout would take an empty answer for one. (Code 39: the 20s were
+    taken when it came, and 35-38 are kept for the stages.)"""
 
-    exit_code = 35
+    exit_code = 39
 
 
 # --- validation: 30-39 ----------------------------------------------------------------------
