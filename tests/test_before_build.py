@@ -63,6 +63,7 @@ PyMODINIT_FUNC PyInit__answer(void) { return PyModule_Create(&module); }
 print("generated/_answer.c written")
 '''
 FAILING_GENERATOR = """\
+#!/usr/bin/env python3
 import sys
 
 print("generator: grammar file grammar.y not found")
@@ -79,6 +80,7 @@ def project(parent: Path, before_build: str) -> Path:
     (root / "MANIFEST.in").write_text("include generated/_answer.c\n")
     (root / "tools" / "generate.py").write_text(GENERATOR)
     (root / "tools" / "fail.py").write_text(FAILING_GENERATOR)
+    (root / "tools" / "fail.py").chmod(0o755)
     (root / "answer" / "__init__.py").write_text("from answer._answer import answer\n")
     return root
 
@@ -150,7 +152,9 @@ def test_the_sdist_ships_what_the_step_generated_and_builds(tmp_path: Path) -> N
 def test_a_failing_step_leaves_the_dist_dir_as_it_was(tmp_path: Path, stage: str) -> None:
     root = project(
         tmp_path,
-        before_build='before-build = ["python tools/generate.py", "python tools/fail.py"]',
+        # A script of the project runs as the program itself, found in the project root
+        # (the stage runs from elsewhere).
+        before_build='before-build = ["python tools/generate.py", "tools/fail.py --strict"]',
     )
     dist = tmp_path / "dist"
     dist.mkdir()
@@ -161,7 +165,7 @@ def test_a_failing_step_leaves_the_dist_dir_as_it_was(tmp_path: Path, stage: str
     out = proc.stdout + proc.stderr
     assert proc.returncode == BeforeBuildError.exit_code, out
     assert (
-        "python tools/fail.py, of [tool.release] before-build in pyproject.toml, exited with "
+        "tools/fail.py --strict, of [tool.release] before-build in pyproject.toml, exited with "
         "status 3" in out
     )
     assert "nothing was built, and the dist dir is as it was" in out
@@ -176,6 +180,6 @@ def test_a_failing_step_leaves_the_dist_dir_as_it_was(tmp_path: Path, stage: str
     assert record["error"]["kind"] == "BeforeBuildError"
     assert record["artifacts"] == []
     # The first command ran, the failing one stopped the stage: the backend never started.
-    ran = [c["argv"] for c in record["commands"] if c["argv"][0] == "python"]
-    assert ran == [["python", "tools/generate.py"], ["python", "tools/fail.py"]]
+    ran = [c["argv"] for c in record["commands"] if "build" not in c["argv"][1:3]]
+    assert ran == [["python", "tools/generate.py"], [str(root / "tools/fail.py"), "--strict"]]
     assert not any("build" in c["argv"][1:3] for c in record["commands"])

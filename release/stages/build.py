@@ -89,8 +89,12 @@ def _before_build(ctx: RunContext, platform: str | None, record: StageRecord) ->
     )
     record.details["before_build"] = {"key": step.key, "commands": [list(c) for c in step.commands]}
     for argv in step.commands:
+        program = argv[0]
+        if "/" in program and not Path(program).is_absolute():
+            # A script of the project (tools/gen.sh): found in the root, wherever we run from.
+            program = str(root / program)
         result = ctx.runner.run(
-            argv,
+            [program, *argv[1:]],
             cwd=root,
             env=child_env(extra=source_date_env(ctx)),
             why=f"running {step.key}",
