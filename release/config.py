@@ -324,7 +324,7 @@ _OPERATORS = frozenset(";&|<>()")
 _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 
 
-def _shell_syntax(command: str) -> str | None:
+def shell_syntax(command: str) -> str | None:
     """What in ``command`` only a shell would act on (nox-release starts the program itself,
     so it would reach the program as literal text, or be lost), or None."""
     quote = ""
@@ -376,7 +376,7 @@ def before_build_commands(raw: str | tuple[str, ...], key: str, pyproject: Path)
                 "write paths with / (Windows takes it too) and quote arguments with '...' "
                 "instead of escaping.",
             )
-        found = _shell_syntax(command)
+        found = shell_syntax(command)
         if found is not None:
             raise ConfigValueError(
                 f"{where}: {command!r} uses {found}; nox-release runs each command without "

@@ -14,9 +14,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import run_release
+from conftest import REPO, run_release
 
 from release.errors import BeforeBuildError, CommandFailedError
+from release.init.before_build import BeforeBuildFound, read_before_build
+from release.project.pyproject import read_package
 
 # A C extension whose source is generated, as Cython's C is by `make cython`: the checkout
 # holds the generator, not the C file, so nothing builds without the step.
@@ -183,3 +185,105 @@ def test_a_failing_step_leaves_the_dist_dir_as_it_was(tmp_path: Path, stage: str
     ran = [c["argv"] for c in record["commands"] if "build" not in c["argv"][1:3]]
     assert ran == [["python", "tools/generate.py"], [str(root / "tools/fail.py"), "--strict"]]
     assert not any("build" in c["argv"][1:3] for c in record["commands"])
+
+
+@pytest.mark.e2e
+def test_init_carries_the_old_workflows_step_and_the_sdist_stage_runs_it(tmp_path: Path) -> None:
+    """The Cython fixture's old workflow runs `make cython` before cibuildwheel; init writes
+    it as before-build, and the sdist stage then ships the generated C, which builds."""
+    import repos
+
+    fixture = repos.by_name("cython-bare-tags")
+    root = repos.make(fixture, tmp_path / "repo")
+    init = run_release("init", "--project", str(root), "--from", str(REPO), "--force")
+    assert init.returncode == 0, init.stdout + init.stderr
+    assert "before-build python -m pip install" in init.stdout
+    # `python` of the step is the first on PATH: a throwaway venv, which gets the Cython.
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    path = f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}"
+    dist = tmp_path / "dist"
+    proc = run_release("sdist", "--project", str(root), "--dist", str(dist), env={"PATH": path})
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    [sdist] = dist.glob("fastbloom-0.9.2.tar.gz")
+    with tarfile.open(sdist) as archive:
+        assert "fastbloom-0.9.2/fastbloom/_bits.c" in archive.getnames()
+    record = json.loads((dist / ".release" / "sdist.json").read_text())
+    assert [check["result"] for check in record["details"]["sdist_builds"]] == ["ok"]
+
+
+# --- what init reads ---------------------------------------------------------------------------
+
+BUILD_JOB = """\
+name: wheels
+on: {{push: {{tags: ["v*"]}}}}
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+{steps}
+      - uses: pypa/cibuildwheel@v2.21
+      - run: python -m build --sdist
+      - run: make docs
+"""
+
+
+def read(tmp_path: Path, steps: str, cibuildwheel: str = "") -> BeforeBuildFound:
+    root = tmp_path / "project"
+    workflows = root / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "wheels.yml").write_text(BUILD_JOB.format(steps=steps))
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "p"\nversion = "1"\n[tool.cibuildwheel]\n' + cibuildwheel
+    )
+    return read_before_build(root, read_package(root), ".")
+
+
+def test_init_reads_the_steps_before_the_build_and_leaves_runner_setup(tmp_path: Path) -> None:
+    found = read(tmp_path, (
+        "      - run: |\n"
+        "          python -m pip install -U pip cibuildwheel  # the build's own tools\n"
+        "          sudo apt-get install -y m4\n"
+        "          echo building ${{ github.ref }}\n"
+        "          python -m pip install cython && make cython\n"
+        "      - run: |\n"
+        "          python tools/gen.py --out src/ \\\n"
+        "            --fast\n"
+    ))  # fmt: skip
+    assert found.commands == (
+        "python -m pip install cython",
+        "make cython",
+        "python tools/gen.py --out src/ --fast",
+    )
+    assert found.why == "wheels.yml runs them before building"
+    assert found.left_out == ()
+
+
+def test_installs_alone_are_no_step(tmp_path: Path) -> None:
+    found = read(tmp_path, "      - run: pip install cibuildwheel==2.21 'cython>=3'\n")
+    assert found.commands == ()
+    assert found.why == ""
+
+
+def test_a_shell_line_is_named_not_carried(tmp_path: Path) -> None:
+    found = read(tmp_path, "      - run: python gen.py > src/table.c\n      - run: make cython\n")
+    assert found.commands == ("make cython",)
+    assert found.left_out == ("'python gen.py > src/table.c' (wheels.yml: needs a shell)",)
+
+
+def test_cibuildwheels_before_build_is_carried_for_the_sdist_and_host_builds(
+    tmp_path: Path,
+) -> None:
+    found = read(tmp_path, "", cibuildwheel=(
+        'before-build = ["pip install cython", "make -C {project} cython && python {package}/'
+        'tools/check.py", "rm -rf build/*"]\n'
+    ))  # fmt: skip
+    assert found.commands == (
+        "pip install cython",
+        "make -C . cython",
+        "python ./tools/check.py",
+    )
+    assert "[tool.cibuildwheel] before-build in pyproject.toml" in found.why
+    assert found.left_out == ("'rm -rf build/*' ([tool.cibuildwheel] before-build: needs a shell)",)

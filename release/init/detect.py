@@ -19,6 +19,7 @@ from ..project.pyproject import PackageInfo, read_package
 from ..project.toml import read_toml
 from ..project.version import project_version, version_from_tag
 from ..runner import Runner
+from .before_build import read_before_build
 from .native import native_build
 from .system_needs import building_workflows, system_needs
 
@@ -57,6 +58,10 @@ class Detected:
     windows_why: str = ""
     manylinux: str | None = None  # the floor the old workflow builds for, when it says
     manylinux_why: str = ""
+    before_build: tuple[str, ...] = ()  # the commands the project runs before building
+    before_build_why: str = ""
+    before_build_left_out: tuple[str, ...] = ()  # what only a shell can run, not carried
+    before_build_cibuildwheel: bool = False  # some come from [tool.cibuildwheel] before-build
 
 
 def is_package(pyproject: Path) -> bool:
@@ -240,6 +245,7 @@ def detect(root: Path, package_dir: str, runner: Runner) -> Detected:
         from_tag = latest_tag_version(runner, root)
     if from_tag is not None:
         version, version_why = Version(from_tag[0]), f"{version_why} (now {from_tag[1]})"
+    before_build = read_before_build(root, package, package_dir)
     return Detected(
         package_dir=package_dir,
         name=package.name,
@@ -258,4 +264,8 @@ def detect(root: Path, package_dir: str, runner: Runner) -> Detected:
         windows_why=windows_why,
         manylinux=needs.manylinux,
         manylinux_why=needs.manylinux_why,
+        before_build=before_build.commands,
+        before_build_why=before_build.why,
+        before_build_left_out=before_build.left_out,
+        before_build_cibuildwheel=before_build.cibuildwheel_too,
     )
