@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
@@ -48,6 +49,8 @@ class LinuxConfig:
     # Debian/Ubuntu packages the Linux build needs (m4 for GMP, a -dev library...): installed
     # with apt-get in GitHub Actions, checked (with the command to install them) elsewhere.
     apt_packages: tuple[str, ...] = ()
+    # Replaces [tool.release] before-build for Linux wheels (None: that one applies).
+    before_build: str | tuple[str, ...] | None = None
 
     @property
     def glibc(self) -> tuple[int, int]:
@@ -65,6 +68,8 @@ class WindowsConfig:
     target: str | None = None
     msys2_packages: tuple[str, ...] = ()
     allow_dlls: tuple[str, ...] = ()
+    # Replaces [tool.release] before-build for Windows wheels (None: that one applies).
+    before_build: str | tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +126,10 @@ class ReleaseTable:
     dist_dir: str = "dist"
     tag_pattern: str = "v{version}"
     prereleases: bool = False
+    # Commands run in the project root before each build stage's backend (make cython): one
+    # command, or a list run in order; cibuildwheel's form, without a shell (see
+    # before_build_commands).
+    before_build: str | tuple[str, ...] = ()
     linux: LinuxConfig = field(default_factory=LinuxConfig)
     windows: WindowsConfig = field(default_factory=WindowsConfig)
     wheels: WheelsConfig | None = None
@@ -185,6 +194,10 @@ class ReleaseConfig:
     @property
     def ci(self) -> CIConfig:
         return self.table.ci
+
+    def before_build(self, platform: str | None) -> BeforeBuild:
+        """What the build stage of ``platform`` runs first (None: the sdist stage)."""
+        return before_build(self.table, platform, self.pyproject)
 
     def shown(self, path: Path) -> str:
         """``path`` as messages show it: relative to the project root when inside it."""
@@ -294,6 +307,99 @@ def check_tag_pattern(pattern: str, pyproject: Path) -> None:
             f"{where} makes tags git refuses ({bad.group()!r} is not allowed in a tag name).",
             'use letters, digits, ".", "-", "_" and "/" around {version}, like "v{version}".',
         )
+
+
+# --- before-build: commands, not shell lines ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BeforeBuild:
+    """The commands a build stage runs before its backend, and the key they were read from."""
+
+    commands: tuple[tuple[str, ...], ...]
+    key: str  # "[tool.release] before-build", or a platform's table that replaces it
+
+
+_OPERATORS = frozenset(";&|<>()")
+_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+
+
+def shell_syntax(command: str) -> str | None:
+    """What in ``command`` only a shell would act on (nox-release starts the program itself,
+    so it would reach the program as literal text, or be lost), or None."""
+    quote = ""
+    word_start = True
+    for char in command:
+        if quote:
+            if char == quote:
+                quote = ""
+            elif char in "$`" and quote == '"':
+                return f"{char!r} (a shell would expand it inside double quotes)"
+            continue
+        if char in "'\"":
+            quote = char
+        elif char in _OPERATORS:
+            return f"{char!r} (a shell operator: pipe, redirection, list or subshell)"
+        elif char in "$`":
+            return f"{char!r} (a shell expansion: variable or command substitution)"
+        elif char in "*?":
+            return f"{char!r} (a shell glob)"
+        elif char == "~" and word_start:
+            return "'~' (a shell home-directory expansion)"
+        word_start = char.isspace()
+    first = command.split(maxsplit=1)[0] if command.split() else ""
+    if _ASSIGNMENT.match(first):
+        return f"{first!r} (a shell variable assignment)"
+    return None
+
+
+def before_build_commands(raw: str | tuple[str, ...], key: str, pyproject: Path) -> BeforeBuild:
+    """``before-build`` as cibuildwheel takes it (a command, or a list run in order), each
+    command split into its argv as a POSIX shell would, but run without one: the same argv
+    runs on Linux and Windows (cibuildwheel's would meet sh there and cmd here), the stage
+    record and the log show exactly what ran, and what only a shell does is refused here."""
+    commands = (raw,) if isinstance(raw, str) else raw
+    where = f"{key} in {pyproject}"
+    remedy = (
+        'write each command as a program and its arguments, like "make cython" or "python '
+        'tools/generate.py"; several commands are a list run in order; for pipes, variables '
+        "or globs, put the steps in a script and run the script."
+    )
+    parsed = []
+    for command in commands:
+        if not command.strip():
+            raise ConfigValueError(f"{where} has an empty command.", remedy)
+        if "\\" in command:
+            raise ConfigValueError(
+                f"{where}: {command!r} has a backslash, which the command would get or lose "
+                "depending on the system.",
+                "write paths with / (Windows takes it too) and quote arguments with '...' "
+                "instead of escaping.",
+            )
+        found = shell_syntax(command)
+        if found is not None:
+            raise ConfigValueError(
+                f"{where}: {command!r} uses {found}; nox-release runs each command without "
+                "a shell, the same way on Linux and Windows.",
+                remedy,
+            )
+        try:
+            argv = tuple(shlex.split(command))
+        except ValueError as exc:  # an unclosed quote
+            cause = f"{where}: {command!r} cannot be split into words: {exc}."
+            raise ConfigValueError(cause, remedy) from None
+        parsed.append(argv)
+    return BeforeBuild(tuple(parsed), key)
+
+
+def before_build(table: ReleaseTable, platform: str | None, pyproject: Path) -> BeforeBuild:
+    """The before-build of ``platform``'s wheels (its table's, when set, replaces the top
+    level one, as cibuildwheel's overrides do); the sdist (None) takes the top-level one."""
+    scoped = {"linux": table.linux.before_build, "windows": table.windows.before_build}
+    own = scoped.get(platform or "")
+    if own is not None:
+        return before_build_commands(own, f"[tool.release.{platform}] before-build", pyproject)
+    return before_build_commands(table.before_build, "[tool.release] before-build", pyproject)
 
 
 # --- loading -----------------------------------------------------------------------------------
@@ -516,6 +622,8 @@ def load_config(project: Path, pyproject_text: str | None = None) -> ReleaseConf
             f"dist-dir in {pyproject} is empty.", 'leave it out for "dist", or name a directory.'
         )
     check_ci(table.ci, pyproject)
+    for scope in (None, *PLATFORMS):
+        before_build(table, scope, pyproject)  # a shell line is refused before any build
     check_workflow_name(table.publish.workflow, pyproject)
     if table.ci.workflow.lower() == table.publish.workflow.lower():
         raise ConfigValueError(

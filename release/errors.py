@@ -153,6 +153,13 @@ class SdistBuildError(CommandFailedError):
     exit_code = 34
 
 
+class BeforeBuildError(CommandFailedError):
+    """A command of the project's ``before-build`` failed: nothing was built. (Code 35: the
+    20s were taken.)"""
+
+    exit_code = 35
+
+
 class SystemPackageError(ReleaseError):
     """A system package the build needs (apt-packages, msys2-packages) is missing."""
 

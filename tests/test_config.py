@@ -169,6 +169,38 @@ ERROR_CASES = [
         ("tag-pattern 'release'", "{version}", "{pyproject}"),
     ),
     ErrorCase(
+        "before-build-shell-line",
+        single('[tool.release]\nbefore-build = "make cython && make docs"\n'),
+        ConfigValueError,
+        ("[tool.release] before-build", "{pyproject}", "'&'", "without a shell"),
+        ("several commands are a list", "script"),
+    ),
+    ErrorCase(
+        "before-build-variable-in-platform-table",
+        single('[tool.release.windows]\nbefore-build = ["python gen.py --out $OUT"]\n'),
+        ConfigValueError,
+        ("[tool.release.windows] before-build", "'$'"),
+    ),
+    ErrorCase(
+        "before-build-backslash",
+        single('[tool.release]\nbefore-build = ["tools\\\\gen.bat"]\n'),
+        ConfigValueError,
+        ("before-build", "backslash"),
+        ("write paths with /",),
+    ),
+    ErrorCase(
+        "before-build-empty-command",
+        single('[tool.release.linux]\nbefore-build = ["make cython", " "]\n'),
+        ConfigValueError,
+        ("[tool.release.linux] before-build", "empty command"),
+    ),
+    ErrorCase(
+        "before-build-not-a-command",
+        single('[tool.release]\nbefore-build = [["make", "cython"]]\n'),
+        ConfigTypeError,
+        ("before-build", "a string or a list of strings"),
+    ),
+    ErrorCase(
         "invalid-toml",
         single("[tool.release\nsdist = true\n"),
         InvalidTomlError,
@@ -305,6 +337,28 @@ def test_every_key_is_read(tmp_path: Path) -> None:
     assert config.wheels.for_platform("windows") == ()
     assert (config.publish.repository, config.publish.environment) == ("testpypi", "pypi")
     assert config.publish.workflow == "publish.yml"
+
+
+def test_before_build_is_read_as_argv_lists(tmp_path: Path) -> None:
+    """cibuildwheel's forms (one command, or a list run in order), each split as a POSIX
+    shell splits words; a platform's table replaces the top-level list for its wheels, and
+    the sdist takes the top-level one."""
+    config = load(
+        tmp_path,
+        single(
+            "[tool.release]\n"
+            'before-build = ["python -m pip install \'cython>=3\'", "make cython"]\n'
+            "[tool.release.windows]\nbefore-build = \"python tools/gen.py --out 'gen dir'\"\n"
+        ),
+    )
+    top = (("python", "-m", "pip", "install", "cython>=3"), ("make", "cython"))
+    assert config.before_build(None).commands == top
+    assert config.before_build("linux").commands == top
+    assert config.before_build("linux").key == "[tool.release] before-build"
+    windows = config.before_build("windows")
+    assert windows.commands == (("python", "tools/gen.py", "--out", "gen dir"),)
+    assert windows.key == "[tool.release.windows] before-build"
+    assert load(tmp_path / "none", single("[tool.release]\n")).before_build("linux").commands == ()
 
 
 def test_package_dir_is_resolved_against_the_project_root(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -135,6 +136,17 @@ def test_builds_with_its_own_backend(fixture: repos.Fixture, tmp_path: Path) -> 
     root = repos.make(fixture, tmp_path / "repo")
     package = root / fixture.expected.package_dir
     wheels = tmp_path / "wheels"
+    if fixture.expected.before_build:
+        # Its step before building (make cython), as the build stages run it: in the root,
+        # with `python` the first on PATH (a throwaway venv, so its installs go there).
+        venv = tmp_path / "venv"
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        path = f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}"
+        for command in fixture.expected.before_build:
+            subprocess.run(
+                shlex.split(command), cwd=root, env={**os.environ, "PATH": path}, check=True,
+                capture_output=True,
+            )  # fmt: skip
     subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--outdir", str(wheels), str(package)],
         check=True, capture_output=True,

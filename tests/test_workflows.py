@@ -415,6 +415,26 @@ def test_check_names_a_missing_apt_package_with_the_command(
     assert f"apt-get install -y -q --no-install-recommends {ABSENT}" in finding["remedy"]
 
 
+def test_check_names_a_before_build_program_missing_here(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tiny_project(tmp_path)
+    write_text(
+        root / "pyproject.toml",
+        TINY_PYPROJECT.replace(
+            "[tool.release]\n",
+            f'[tool.release]\nbefore-build = ["python tools/gen.py", "{ABSENT} cython"]\n',
+        ),
+    )
+    code, record, _ = run_check(root, capsys)
+    assert code == CheckFailedError.exit_code
+    (finding,) = [f for f in record["findings"] if f["level"] == ERROR]
+    assert finding["check"] == "tools"
+    assert finding["message"] == (
+        f"{ABSENT} is not on PATH; [tool.release] before-build runs it before building"
+    )
+
+
 def test_in_github_actions_check_says_build_linux_installs_them(tmp_path: Path) -> None:
     config = load_config(apt_project(tmp_path, [ABSENT]))
     ctx = make_ctx(config, environ={"GITHUB_ACTIONS": "true"}, processes=FakeProcesses(

@@ -183,6 +183,12 @@ def init(
     console.line(f"  wheels: {found.wheels_why}")
     console.line(f"  sdist: {'yes' if found.sdist else 'no, ' + str(found.sdist_why)}")
     console.line(f"  tag pattern {adoption.tag_pattern}: {adoption.tag_pattern_why}")
+    if found.before_build:
+        steps = ", ".join(found.before_build)
+        console.line(f"  before-build {steps}: {found.before_build_why}")
+    if found.before_build_left_out:
+        left_out = "; ".join(found.before_build_left_out)
+        console.line(f"  not in before-build (only a shell runs it): {left_out}")
     console.line(f"  default branch {adoption.branch}: {adoption.branch_why}")
     changes = [f for f in planned if f.action == CHANGE]
     for file in changes if not force else [f for f in changes if f.takes_over]:

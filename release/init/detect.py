@@ -19,7 +19,9 @@ from ..project.pyproject import PackageInfo, read_package
 from ..project.toml import read_toml
 from ..project.version import project_version, version_from_tag
 from ..runner import Runner
+from .before_build import read_before_build
 from .native import native_build
+from .source_layout import cmake_reaches_outside, crate_reaches_outside
 from .system_needs import building_workflows, system_needs
 
 MSVC, MINGW = "x86_64-pc-windows-msvc", "x86_64-pc-windows-gnu"
@@ -28,9 +30,6 @@ MSVC, MINGW = "x86_64-pc-windows-msvc", "x86_64-pc-windows-gnu"
 # Cargo workspace (crates/foo-python) and the bindings of a C/C++ library (bindings/python).
 LAYOUTS = ("crates/*/pyproject.toml", "bindings/*/pyproject.toml")
 
-# A CMake build of a package dir that reads sources above it: an sdist of the package dir
-# would not contain them.
-_CMAKE_OUTSIDE = re.compile(r"\$\{CMAKE_CURRENT_(?:SOURCE|LIST)_DIR\}/\.\.[/\\][^\s\")]*")
 _GITHUB_REMOTE = re.compile(
     r"github\.com[:/](?P<owner>[\w.-]+)/(?P<repository>[\w.-]+?)(?:\.git)?/?$"
 )
@@ -57,6 +56,10 @@ class Detected:
     windows_why: str = ""
     manylinux: str | None = None  # the floor the old workflow builds for, when it says
     manylinux_why: str = ""
+    before_build: tuple[str, ...] = ()  # the commands the project runs before building
+    before_build_why: str = ""
+    before_build_left_out: tuple[str, ...] = ()  # what only a shell can run, not carried
+    before_build_cibuildwheel: bool = False  # some come from [tool.cibuildwheel] before-build
 
 
 def is_package(pyproject: Path) -> bool:
@@ -159,27 +162,37 @@ def github_repository(runner: Runner, root: Path) -> tuple[str, str] | None:
 
 
 def _sdist(
-    backend: str, package_dir: Path, shown: str, package: PackageInfo
+    backend: str, root: Path, package_dir: Path, shown: str, package: PackageInfo
 ) -> tuple[bool, str | None]:
+    """Whether an sdist of the package dir holds what its build reads (source_layout.py says
+    what each backend packs); no sdist, with the reason, when it cannot."""
+    lost = ", so the wheels are built from the checkout"
     cmake_table = package.tool("scikit-build").get("cmake")
     source_dir = cmake_table.get("source-dir") if isinstance(cmake_table, dict) else None
     source_dir = source_dir or package.tool("scikit-build").get("cmake.source-dir")
+    cmake_dir = package_dir
     if isinstance(source_dir, str):
         resolved = (package_dir / source_dir).resolve()
         if resolved != package_dir and package_dir not in resolved.parents:
             return False, (
                 f'cmake.source-dir = "{source_dir}" in [tool.scikit-build] builds from '
-                f"outside {shown}: an sdist of {shown} would not contain those sources, so the "
-                "wheels are built from the checkout"
+                f"outside {shown}: an sdist of {shown} would not contain those sources, and "
+                f"no sdist.include reaches above it{lost}"
             )
-    cmake = package_dir / "CMakeLists.txt"
-    if backend == "cibuildwheel" and shown != "." and cmake.is_file():
-        outside = _CMAKE_OUTSIDE.search(cmake.read_text(encoding="utf-8", errors="replace"))
-        if outside:
-            return False, (
-                f"{shown}/CMakeLists.txt builds from {outside[0]}, outside {shown}: an sdist "
-                f"of {shown} would not contain it, so the wheels are built from the checkout"
-            )
+        cmake_dir = resolved
+    if backend == "maturin":
+        manifest = package.tool("maturin").get("manifest-path")
+        crate = package_dir / manifest if isinstance(manifest, str) else package_dir / "Cargo.toml"
+        outside = crate_reaches_outside(crate.resolve(), root)
+        if outside is not None:
+            return False, f"{outside}{lost}"
+        return True, None
+    outside = cmake_reaches_outside(cmake_dir, package_dir, root)
+    if outside is not None:
+        return False, (
+            f"{outside}: an sdist of {shown} would not contain it, and no sdist.include "
+            f"reaches above it{lost}"
+        )
     return True, None
 
 
@@ -228,7 +241,7 @@ def detect(root: Path, package_dir: str, runner: Runner) -> Detected:
         windows_target, windows_why = MINGW, ""
     else:
         windows_target, windows_why = None, ""
-    sdist, sdist_why = _sdist(backend, path, package_dir, package)
+    sdist, sdist_why = _sdist(backend, root, path, package_dir, package)
     config = ReleaseConfig(
         project_root=root, pyproject=root / "pyproject.toml", package_dir=path, package=package,
         backend=backend, backend_inferred=False,
@@ -240,6 +253,7 @@ def detect(root: Path, package_dir: str, runner: Runner) -> Detected:
         from_tag = latest_tag_version(runner, root)
     if from_tag is not None:
         version, version_why = Version(from_tag[0]), f"{version_why} (now {from_tag[1]})"
+    before_build = read_before_build(root, package, package_dir)
     return Detected(
         package_dir=package_dir,
         name=package.name,
@@ -258,4 +272,8 @@ def detect(root: Path, package_dir: str, runner: Runner) -> Detected:
         windows_why=windows_why,
         manylinux=needs.manylinux,
         manylinux_why=needs.manylinux_why,
+        before_build=before_build.commands,
+        before_build_why=before_build.why,
+        before_build_left_out=before_build.left_out,
+        before_build_cibuildwheel=before_build.cibuildwheel_too,
     )

@@ -81,8 +81,27 @@ def release_table(root: Path, found: Detected, adoption: Adoption | None = None)
             + (f", as in {tag_why}." if tag_why else ".")
         ),
         f"tag-pattern = {_q(tag_pattern)}",
-        *_comment(f"The wheels: {found.wheels_why}."),
     ]
+    if found.before_build:
+        # The same words on every run of init: the workflow it was read from is then init's.
+        lines += _comment(
+            "What the project runs before building, run by each build stage first, in this "
+            "directory and without a shell"
+            + (
+                "; cibuildwheel also runs its own [tool.cibuildwheel] before-build in its "
+                "builds, this one runs on the host, before the sdist and host builds too."
+                if found.before_build_cibuildwheel
+                else "."
+            )
+        )
+        lines.append(f"before-build = {_list(found.before_build)}")
+    if found.before_build_left_out:
+        lines += _comment(
+            "Not carried into before-build, as nox-release runs commands without a shell: "
+            f"{'; '.join(found.before_build_left_out)}. If the build needs them, put them in "
+            "a script and list the script in before-build."
+        )
+    lines += _comment(f"The wheels: {found.wheels_why}.")
     if found.backend == "build":
         lines += [
             "",

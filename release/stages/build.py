@@ -21,7 +21,13 @@ from ..backends import Unavailable, backend_for
 from ..backends.reproducible import source_date, source_date_env, with_source_date
 from ..context import RunContext
 from ..diagnose import diagnose
-from ..errors import BuildOutputError, CommandFailedError, ReleaseError, SdistBuildError
+from ..errors import (
+    BeforeBuildError,
+    BuildOutputError,
+    CommandFailedError,
+    ReleaseError,
+    SdistBuildError,
+)
 from ..host import host_os
 from ..project.toml import read_toml
 from ..records import NOT_SHIPPED, StageRecord
@@ -55,6 +61,7 @@ def _build_wheels(platform: str, ctx: RunContext, record: StageRecord) -> None:
         )
         if installed:
             record.details["installed_apt_packages"] = installed
+    _before_build(ctx, platform, record)
     with staging_dir(ctx.dist, record.stage) as out:
         outcome = backend.build_wheels(platform, ctx, out)
         wheels = collect(out, ["*.whl"], what=f"{platform} wheels", tool=backend.name)
@@ -62,6 +69,58 @@ def _build_wheels(platform: str, ctx: RunContext, record: StageRecord) -> None:
     record.status = outcome.status
     record.reason = outcome.reason
     _note(ctx, ledger_problem)
+
+
+def _before_build(ctx: RunContext, platform: str | None, record: StageRecord) -> None:
+    """The project's own step before building (``make cython``), run on this host in the
+    project root, before the backend starts and before anything is staged: a failure leaves
+    the dist dir as it was. It runs here, not as cibuildwheel's CIBW_BEFORE_BUILD inside its
+    containers: that variable would replace the project's own [tool.cibuildwheel]
+    before-build, the maturin and build backends have no such hook, and a step that writes
+    sources (generated C) must run before cibuildwheel copies the project into its container
+    and before the sdist is packed."""
+    step = ctx.config.before_build(platform)
+    if not step.commands:
+        return
+    root = ctx.config.project_root
+    ctx.console.line(
+        f"{step.key} ({ctx.config.shown(ctx.config.pyproject)}): "
+        f"{len(step.commands)} command(s) in {root}, before the build."
+    )
+    record.details["before_build"] = {"key": step.key, "commands": [list(c) for c in step.commands]}
+    for argv in step.commands:
+        program = argv[0]
+        if "/" in program and not Path(program).is_absolute():
+            # A script of the project (tools/gen.sh): found in the root, wherever we run from.
+            program = str(root / program)
+        result = ctx.runner.run(
+            [program, *argv[1:]],
+            cwd=root,
+            env=child_env(extra=source_date_env(ctx)),
+            why=f"running {step.key}",
+            check=False,
+        )
+        if result.returncode == 0:
+            continue
+        if not (ctx.console.verbose or ctx.console.github):
+            for text in result.tail:  # the runner did not stream it
+                ctx.console.line(f"  | {text}")
+        failure = CommandFailedError(
+            f"{shlex.join(argv)} failed.", "", result.argv, result.returncode, result.tail
+        )
+        named = diagnose(failure, result.tail)
+        if named is not failure:
+            raise named  # the disk or a tool of this host, not the project's step
+        raise BeforeBuildError(
+            f"{shlex.join(argv)}, of {step.key} in {ctx.config.shown(ctx.config.pyproject)}, "
+            f"exited with status {result.returncode} (the end of its output is above); "
+            "nothing was built, and the dist dir is as it was.",
+            f"run it by hand in {root} and fix what it reports, or correct {step.key}; "
+            "then run the stage again.",
+            result.argv,
+            result.returncode,
+            result.tail,
+        )
 
 
 def _not_shipped(ctx: RunContext, platform: str) -> Unavailable | None:
@@ -85,6 +144,7 @@ def sdist(ctx: RunContext, record: StageRecord) -> None:
         return
     record.tool_versions = backend.tool_versions(None, ctx)
     ctx = _dated(ctx, record)
+    _before_build(ctx, None, record)
     with staging_dir(ctx.dist, record.stage) as out:
         backend.build_sdist(ctx, out)
         files = collect(out, ["*.tar.gz"], what="sdist", tool=backend.name)

@@ -168,6 +168,14 @@ def _tools(ctx: RunContext) -> list[Finding]:
         need("objdump", "validate reads the DLL imports of Windows wheels with it",
              "install binutils (Debian/Ubuntu: apt-get install binutils; Windows: MSYS2's "
              "mingw-w64-x86_64-binutils).")  # fmt: skip
+    programs: dict[str, str] = {}  # the wheels' step and the sdist's, each program once
+    for scope in (host_os(), None):
+        step = config.before_build(scope)
+        for argv in step.commands:
+            if "/" not in argv[0]:  # a script of the project's is found in its root
+                programs.setdefault(argv[0], step.key)
+    for program, key in programs.items():
+        need(program, f"{key} runs it before building", f"install {program}, or change {key}.")
     cibuildwheel_apt = config.backend == "cibuildwheel" and config.linux.apt_packages
     if cibuildwheel_apt and not system_packages.before_all(config):
         found.append(Finding(
