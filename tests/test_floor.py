@@ -417,3 +417,11 @@ def test_validate_refuses_a_real_wheel_of_a_newer_floor_and_accepts_the_floor(
     (finding,) = [f for f in record["findings"] if f["level"] == "error"]
     assert finding["file"] == retagged.name
     assert 'manylinux = "2_28"' in finding["remedy"] and "nox -s build-linux" in finding["remedy"]
+
+
+def test_check_says_the_disagreement_before_any_build(tmp_path: Path) -> None:
+    config = project(tmp_path, "2014", 'manylinux-x86_64-image = "manylinux_2_28"\n')
+    proc = run_release("check", "--project", str(config.project_root))
+    assert proc.returncode == 60, proc.stdout + proc.stderr
+    assert "manylinux-x86_64-image = 'manylinux_2_28' in [tool.cibuildwheel]" in proc.stdout
+    assert '[tool.release.linux] manylinux = "2_28"' in proc.stdout  # the remedy

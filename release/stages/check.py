@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .. import system_packages
+from ..backends.cibuildwheel import agreeing_images
 from ..checks.base import json_array_in, json_object_in
 from ..console import Console
 from ..context import RunContext
@@ -49,6 +50,11 @@ def check(ctx: RunContext, record: StageRecord) -> None:
     except ReleaseError as exc:
         findings.append(Finding(ERROR, "version", None, exc.cause.rstrip("."), exc.remedy))
         version = None
+    if config.backend == "cibuildwheel":
+        try:
+            agreeing_images(config, ctx.environ)  # the build refuses it; say it here first
+        except ReleaseError as exc:
+            findings.append(Finding(ERROR, "manylinux", None, exc.cause.rstrip("."), exc.remedy))
     workflows = sorted((config.project_root / ".github" / "workflows").glob(WORKFLOW_GLOB))
     owned = set(generated_workflows(config))  # same directory: no resolving (links may loop)
     audit_all = config.table.check.audit_all_workflows
