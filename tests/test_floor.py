@@ -24,6 +24,7 @@ from release.backends.cibuildwheel import (
     image_floor,
     pinned_images,
 )
+from release.backends.maturin import MaturinBackend
 from release.checks.manylinux import ManylinuxCheck
 from release.config import LinuxConfig, ReleaseConfig
 from release.dists import read_distribution
@@ -463,3 +464,54 @@ def test_an_expected_wheel_naming_the_floor_or_none_loads(tmp_path: Path, entry:
     release = f'[tool.release.wheels]\nlinux = ["{entry}"]\n'
     config = release_project(tmp_path / "p", release, PACKAGE)
     assert config.wheels is not None and config.wheels.linux == (entry,)
+
+
+# --- maturin: --compatibility is the floor; its own setting must agree --------------------------
+
+MATURIN = """\
+[build-system]
+requires = ["maturin>=1.5,<2"]
+build-backend = "maturin"
+
+[project]
+name = "demo"
+version = "1.0"
+"""
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        'compatibility = "manylinux_2_28"',
+        'manylinux = "2_28"',
+        'compatibility = ["manylinux_2_28", "musllinux_1_2"]',
+    ],
+)
+def test_maturins_own_compatibility_of_another_floor_is_refused_before_building(
+    tmp_path: Path, setting: str
+) -> None:
+    config = release_project(tmp_path / "p", "", MATURIN + f"\n[tool.maturin]\n{setting}\n")
+    ctx = make_ctx(config, processes=FakeProcesses())
+    with pytest.raises(ConfigValueError) as info:
+        MaturinBackend(config).build_wheels("linux", ctx, tmp_path / "out")
+    key = setting.split(" ", maxsplit=1)[0]
+    assert f"but {key} = 'manylinux_2_28'" in info.value.cause or f"but {key} = '2_28'" in (
+        info.value.cause
+    )
+    assert "[tool.maturin] of pkg/pyproject.toml asks for manylinux_2_28" in info.value.cause
+    assert '[tool.release.linux] manylinux = "2_28"' in info.value.remedy
+    assert [c.tool for c in fake_calls(ctx)] == []  # nothing built
+
+
+@pytest.mark.parametrize(
+    "setting",
+    ['compatibility = "manylinux2014"', 'compatibility = "linux"', 'manylinux = "off"', ""],
+)
+def test_maturin_builds_with_the_floor_when_its_setting_agrees_or_names_none(
+    tmp_path: Path, setting: str
+) -> None:
+    config = release_project(tmp_path / "p", "", MATURIN + f"\n[tool.maturin]\n{setting}\n")
+    ctx = make_ctx(config, processes=FakeProcesses())
+    MaturinBackend(config).build_wheels("linux", ctx, tmp_path / "out")
+    (build,) = [c for c in fake_calls(ctx) if c.tool == "maturin"]
+    assert build.args[build.args.index("--compatibility") + 1] == "manylinux_2_17"
