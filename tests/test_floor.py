@@ -80,6 +80,7 @@ def test_the_installed_cibuildwheels_images_are_read_from_its_own_list() -> None
         ("quay.io/pypa/manylinux_2_34_x86_64@sha256:834a2a31", (2, 34)),
         ("ghcr.io/example/builder:3", None),
         ("quay.io/manylinux2014/builder", None),  # a floor in a registry path is not a name
+        ("ghcr.io/me/manylinux_2_99_x86_64", None),  # no such glibc
     ],
 )
 def test_the_floor_an_image_names(image: str, glibc: tuple[int, int] | None) -> None:

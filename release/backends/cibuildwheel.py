@@ -75,7 +75,10 @@ def image_floor(image: str) -> tuple[int, int] | None:
     match = _IMAGE_FLOOR.search(image.rsplit("/", 1)[-1])
     if match is None:
         return None
-    return manylinux_glibc(match["pep600"] or match["legacy"])
+    try:
+        return manylinux_glibc(match["pep600"] or match["legacy"])
+    except ConfigValueError:
+        return None  # a glibc that does not exist (manylinux_2_99): no floor it could meet
 
 
 def floor_name(glibc: tuple[int, int]) -> str:
