@@ -253,31 +253,6 @@ def check_wheel_pattern(entry: str, platform: str, pyproject: Path) -> None:
             )
 
 
-# A manylinux platform a pattern names outright: manylinux_2_17_x86_64, manylinux2014_x86_64.
-_PATTERN_FLOOR = re.compile(r"manylinux(?:_(?P<pep600>\d+_\d+)|(?P<legacy>1|2010|2014))_[a-z0-9_]+")
-
-
-def check_pattern_floor(entry: str, linux: LinuxConfig, pyproject: Path) -> None:
-    """A [tool.release.wheels] linux entry naming another manylinux floor than
-    [tool.release.linux] manylinux: validate requires the floor, so the entry could never
-    match a wheel it takes."""
-    for alternative in entry.split("|"):
-        match = _PATTERN_FLOOR.fullmatch(alternative.rsplit("-", 1)[-1])
-        if match is None:
-            continue  # a wildcard floor, musllinux, or another platform
-        named = manylinux_glibc(match["pep600"] or match["legacy"])
-        if named != linux.glibc:
-            raise ConfigValueError(
-                f"[tool.release.wheels] linux entry {entry!r} in {pyproject} names the floor "
-                f"manylinux_{named[0]}_{named[1]}, but [tool.release.linux] manylinux = "
-                f'"{linux.manylinux}" is {linux.policy}: the wheels are built for, and must '
-                "name, that one.",
-                f"write the entry with {linux.policy} (or manylinux*), or, if "
-                f"manylinux_{named[0]}_{named[1]} is the floor you mean, set "
-                f'[tool.release.linux] manylinux = "{named[0]}_{named[1]}".',
-            )
-
-
 # A {...} field of a tag-pattern; only {version} is one.
 _FIELD = re.compile(r"\{([^{}]*)\}")
 # Characters git refuses in a tag name (git check-ref-format).
@@ -536,8 +511,6 @@ def load_config(project: Path, pyproject_text: str | None = None) -> ReleaseConf
         for platform in PLATFORMS:
             for entry in table.wheels.for_platform(platform):
                 check_wheel_pattern(entry, platform, pyproject)
-        for entry in table.wheels.linux:
-            check_pattern_floor(entry, table.linux, pyproject)
     if not table.dist_dir.strip():
         raise ConfigValueError(
             f"dist-dir in {pyproject} is empty.", 'leave it out for "dist", or name a directory.'

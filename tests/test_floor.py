@@ -429,44 +429,6 @@ def test_check_says_the_disagreement_before_any_build(tmp_path: Path) -> None:
     assert '[tool.release.linux] manylinux = "2_28"' in proc.stdout  # the remedy
 
 
-@pytest.mark.parametrize(
-    ("entry", "floor", "named"),
-    [
-        ("cp39-abi3-manylinux_2_17_x86_64", "2_28", "manylinux_2_17"),
-        ("cp39-abi3-manylinux2014_x86_64", "2_28", "manylinux_2_17"),
-        ("cp39-abi3-manylinux_2_28_x86_64|cp311-cp311-manylinux_2_28_x86_64", "2014", None),
-    ],
-)
-def test_an_expected_wheel_naming_another_floor_is_refused_at_load(
-    tmp_path: Path, entry: str, floor: str, named: str | None
-) -> None:
-    release = (
-        f'[tool.release.linux]\nmanylinux = "{floor}"\n[tool.release.wheels]\nlinux = ["{entry}"]\n'
-    )
-    with pytest.raises(ConfigValueError) as info:
-        release_project(tmp_path / "p", release, PACKAGE)
-    named = named or "manylinux_2_28"
-    assert f"names the floor {named}, but [tool.release.linux] manylinux" in info.value.cause
-    assert f'set [tool.release.linux] manylinux = "{named.removeprefix("manylinux_")}"' in (
-        info.value.remedy
-    )
-
-
-@pytest.mark.parametrize(
-    "entry",
-    [
-        "cp39-abi3-manylinux_2_17_x86_64",
-        "cp39-abi3-manylinux2014_x86_64",
-        "cp39-abi3-manylinux*_x86_64",
-        "cp39-abi3-musllinux_1_2_x86_64",
-    ],
-)
-def test_an_expected_wheel_naming_the_floor_or_none_loads(tmp_path: Path, entry: str) -> None:
-    release = f'[tool.release.wheels]\nlinux = ["{entry}"]\n'
-    config = release_project(tmp_path / "p", release, PACKAGE)
-    assert config.wheels is not None and config.wheels.linux == (entry,)
-
-
 # --- maturin: --compatibility is the floor; its own setting must agree --------------------------
 
 MATURIN = """\
