@@ -89,7 +89,12 @@ INTERPRETERS: tuple[tuple[str, str, str | None], ...] = (
     *((f"py3{m}", "none", None) for m in range(8, 15)),
     ("py3", "none", None),
 )
-LINUX_PLATFORMS = ("manylinux_2_17_x86_64.manylinux2014_x86_64", "manylinux_2_28_x86_64")
+# Each names the project's floor (2014: validate requires it) and one tag of its own, so one
+# [tool.release.wheels] entry matches each wheel alone.
+LINUX_PLATFORMS = (
+    "manylinux_2_17_x86_64.manylinux2014_x86_64",
+    "manylinux_2_17_x86_64.manylinux_2_28_x86_64",
+)
 WINDOWS_PLATFORMS = {"win_amd64": "x86_64", "win32": "i686"}
 MAX_WHEELS = len(INTERPRETERS) * (len(LINUX_PLATFORMS) + len(WINDOWS_PLATFORMS))
 LINUX_EXTENSIONS = 4  # + the bundled core library = 5 binaries per Linux wheel
@@ -115,8 +120,9 @@ class WheelSpec:
 
     @property
     def pattern(self) -> str:
-        """The one exact ``[tool.release.wheels]`` entry that matches this wheel alone."""
-        return f"{self.python}-{self.abi}-{self.platform.split('.')[0]}"
+        """The one exact ``[tool.release.wheels]`` entry that matches this wheel alone: by
+        the last tag of its set (the first, the floor, is every Linux wheel's)."""
+        return f"{self.python}-{self.abi}-{self.platform.split('.')[-1]}"
 
     @property
     def file_name(self) -> str:
@@ -322,15 +328,21 @@ def build_windows_binaries(spec: WheelSpec, work: Path) -> dict[str, Path]:
 
 # --- tiny wheels (--tiny) ------------------------------------------------------------------
 
-# 25 interpreter/ABI tags x 12 manylinux floors: 300 distinct tags, all x86_64.
+# 25 interpreter/ABI tags x 12 manylinux tag sets: 300 distinct tags, all x86_64, each
+# naming the project's floor (manylinux_2_17) and one tag of its own (2014, 2_18 ... 2_28).
 TINY_FLOORS = range(17, 29)
 MAX_TINY = len(INTERPRETERS) * len(TINY_FLOORS)
+
+
+def tiny_platform(floor: int) -> str:
+    own = "manylinux2014_x86_64" if floor == 17 else f"manylinux_2_{floor}_x86_64"
+    return f"manylinux_2_17_x86_64.{own}"
 
 
 def tiny_specs(count: int) -> list[WheelSpec]:
     chosen = [(f, interp) for f in TINY_FLOORS for interp in INTERPRETERS][:count]
     return [
-        WheelSpec(index, "linux", python, abi, f"manylinux_2_{floor}_x86_64", dll)
+        WheelSpec(index, "linux", python, abi, tiny_platform(floor), dll)
         for index, (floor, (python, abi, dll)) in enumerate(chosen)
     ]
 

@@ -600,8 +600,9 @@ def test_maturin_expects_one_abi3_wheel_per_platform(tmp_path: Path) -> None:
     write_text(config.package_dir / "Cargo.toml", CRATE.format(features='"abi3-py39"'))
     ctx = make_ctx(config)
     expected = MaturinBackend(config).expected_wheels(ctx)
+    # Any floor is the wheel expected; the manylinux check judges its floor, once.
     assert expected.wheels == (
-        ExpectedWheel("linux", ("cp39-abi3-manylinux_2_17_x86_64",)),
+        ExpectedWheel("linux", ("cp39-abi3-manylinux*_x86_64",), "cp39-abi3-manylinux_2_17_x86_64"),
         ExpectedWheel("windows", ("cp39-abi3-win_amd64",)),
     )
     assert expected.source == (
@@ -621,13 +622,14 @@ def test_maturin_expects_version_specific_wheels_without_abi3(tmp_path: Path) ->
     write_text(config.package_dir / "Cargo.toml", CRATE.format(features='"extension-module"'))
     expected = MaturinBackend(config).expected_wheels(make_ctx(config))
     assert expected.for_platform("linux") == (
-        ExpectedWheel("linux", ("cp3*-cp3*-manylinux_2_28_x86_64",)),
+        ExpectedWheel("linux", ("cp3*-cp3*-manylinux*_x86_64",), "cp3*-cp3*-manylinux_2_28_x86_64"),
     )
     assert expected.for_platform("windows") == (ExpectedWheel("windows", ("cp3*-cp3*-win32",)),)
     assert expected.source.startswith("maturin: no pyo3 abi3 feature in pkg/Cargo.toml")
     [linux] = expected.for_platform("linux")
     assert linux.matches(["cp312-cp312-manylinux_2_28_x86_64"])
-    assert not linux.matches(["cp312-cp312-manylinux_2_17_x86_64"])
+    assert linux.describe() == "cp3*-cp3*-manylinux_2_28_x86_64"
+    assert not linux.matches(["cp312-cp312-musllinux_1_2_x86_64"])
 
 
 def test_maturin_expected_wheels_without_the_crate(tmp_path: Path) -> None:
@@ -730,15 +732,20 @@ def test_cibuildwheel_windows_on_linux_without_cibuildwheel(tmp_path: Path) -> N
 
 def test_cibuildwheel_in_containers(tmp_path: Path) -> None:
     config = cibw_config(tmp_path)
-    processes = FakeProcesses(tools={"docker": None, "podman": f"{FAKE_BIN}/podman"})
+    processes = FakeProcesses(
+        tools={"docker": None, "podman": f"{FAKE_BIN}/podman"},
+        respond=cibuildwheel(linux="cp311-manylinux_x86_64"),
+    )
     ctx = make_ctx(config, processes=processes)
     out = tmp_path / "out"
     outcome = CibuildwheelBackend(config).build_wheels("linux", ctx, out)
     assert outcome.status == OK
-    engine, call = calls(ctx)
+    engine, query, call = calls(ctx)
     # the engine itself is asked (a client without a daemon is no engine), with a time limit
     assert engine.argv == ("podman", "info")
     assert engine.timeout is not None
+    # the architectures built decide which images are given
+    assert query.argv == identifier_query(config, "linux")
     assert call.argv == (
         "cibuildwheel",
         "--platform",
@@ -748,9 +755,15 @@ def test_cibuildwheel_in_containers(tmp_path: Path) -> None:
         str(config.package_dir),
     )
     assert call.cwd == config.project_root
-    assert call.env == {**os.environ, "CIBW_CONTAINER_ENGINE": "podman"}
+    # the image of the floor (default 2014): cibuildwheel's own default is manylinux_2_28
+    assert call.env == {
+        **os.environ,
+        "CIBW_MANYLINUX_X86_64_IMAGE": "manylinux2014",
+        "CIBW_CONTAINER_ENGINE": "podman",
+    }
+    assert "the manylinux_2_17 floor: CIBW_MANYLINUX_X86_64_IMAGE=manylinux2014" in printed(ctx)
     assert call.timeout is not None and call.timeout >= 3 * 3600  # a build gets hours
-    assert recorded(ctx) == [engine.argv, call.argv]
+    assert recorded(ctx) == [engine.argv, query.argv, call.argv]
 
 
 DOCKER_DOWN = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock."

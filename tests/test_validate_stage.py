@@ -168,17 +168,30 @@ def test_linux_x86_64_tag_is_refused_with_the_tag_it_could_have(
     )
 
 
-def test_claimed_glibc_older_than_the_symbols_need(tally_release: Built, tmp_path: Path) -> None:
+def test_a_wheel_tagged_another_floor_than_configured(tally_release: Built, tmp_path: Path) -> None:
+    """tally's floor is 2014. Tagged 2010 (older than its symbols need) or 2_28 (newer than
+    the floor): one error each, from the manylinux check, naming the tag and the floor; the
+    wheel-set takes the wheel, and auditwheel's own verdict says nothing else to fix."""
     _, built = tally_release
-    dist = tmp_path / "d"
-    dist.mkdir()
     (wheel,) = built.glob("*manylinux*.whl")
-    retag(wheel, "manylinux2010_x86_64", dist)
-    proc, record = validate(TALLY, dist)
-    assert proc.returncode == 30
-    (error,) = findings(record, "manylinux")
-    assert "claims manylinux2010_x86_64" in error["message"]
-    assert "manylinux_2_17" in error["message"]
+    for platform, said in [
+        ("manylinux2010_x86_64", "it is tagged manylinux2010_x86_64, not the floor of"),
+        ("manylinux_2_28_x86_64", "it is tagged manylinux_2_28_x86_64, a newer floor than"),
+    ]:
+        dist = tmp_path / platform
+        dist.mkdir()
+        retagged = retag(wheel, platform, dist)
+        proc, record = validate(TALLY, dist)
+        assert proc.returncode == 30
+        errors = [f for f in record["findings"] if f["level"] == "error"]
+        # the Windows wheel is missing (only the Linux one is here), and nothing else
+        assert [f["message"] for f in errors if f["check"] == "wheel-set"] == [
+            "the windows wheel cp39-abi3-win_amd64 is missing"
+        ]
+        (error,) = [f for f in errors if f["check"] != "wheel-set"]
+        assert (error["check"], error["file"]) == ("manylinux", retagged.name)
+        assert error["message"].startswith(said)
+        assert '[tool.release.linux] manylinux = "2014" (manylinux_2_17)' in error["message"]
 
 
 def build_so(tmp: Path, name: str, source: str, *args: str) -> bytes:

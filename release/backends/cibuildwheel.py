@@ -1,21 +1,25 @@
 """The ``cibuildwheel`` backend: the cibuildwheel CLI, as the cibuildwheel action runs it.
 
-On Linux cibuildwheel builds inside manylinux containers. Without a working container
-engine (laptops without Docker, sandboxes) the stage falls back to a host build of the
-running interpreter's wheel and says so in its record as ``host build``.
+On Linux cibuildwheel builds inside manylinux containers, each the image of the floor in
+``[tool.release.linux] manylinux``. Without a working container engine (laptops without
+Docker, sandboxes) the stage falls back to a host build of the running interpreter's wheel,
+repaired to that floor, and says so in its record as ``host build``.
 """
 
 from __future__ import annotations
 
+import configparser
+import importlib.metadata
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..config import PLATFORMS, ReleaseConfig
+from ..config import PLATFORMS, ReleaseConfig, manylinux_glibc
 from ..context import RunContext
-from ..errors import HostBuildError, ToolNotFoundError
+from ..errors import ConfigValueError, HostBuildError, ToolNotFoundError
 from ..expected import ExpectedSet, ExpectedWheel
 from ..host import container_engine, host_os, machine, python_tag
 from ..project.pyproject import read_package
@@ -54,6 +58,189 @@ def _environment_pass(table: Mapping[str, Any]) -> list[str]:
         if isinstance(value, list):
             return [str(name) for name in value]
     return []
+
+
+# --- the manylinux image of the floor ---------------------------------------------------------
+
+# A floor in an image's name: cibuildwheel's shortcuts (manylinux2014, manylinux_2_28) and
+# pypa's images (quay.io/pypa/manylinux_2_28_x86_64:2026.10.26-1).
+_IMAGE_FLOOR = re.compile(r"manylinux(?:_(?P<pep600>\d+_\d+)|(?P<legacy>1|2010|2014))(?![\d])")
+_IMAGE_KEY = re.compile(r"manylinux-(?P<arch>\w+)-image")
+_IMAGE_VARIABLE = re.compile(r"CIBW_MANYLINUX_(?P<arch>\w+?)_IMAGE(?:_LINUX)?")
+
+
+def image_floor(image: str) -> tuple[int, int] | None:
+    """The glibc floor an image's name says (``manylinux2014`` -> (2, 17)); None for an image
+    whose name says none (a project's own builder image)."""
+    match = _IMAGE_FLOOR.search(image.rsplit("/", 1)[-1])
+    if match is None:
+        return None
+    try:
+        return manylinux_glibc(match["pep600"] or match["legacy"])
+    except ConfigValueError:
+        return None  # a glibc that does not exist (manylinux_2_99): no floor it could meet
+
+
+def floor_name(glibc: tuple[int, int]) -> str:
+    return f"manylinux_{glibc[0]}_{glibc[1]}"
+
+
+@dataclass(frozen=True)
+class ImageChoice:
+    """A manylinux image the project itself gives cibuildwheel, and where."""
+
+    arch: str  # cibuildwheel's build platform: x86_64, pypy_x86_64, armv7l...
+    image: str
+    where: str
+
+    @property
+    def floor(self) -> tuple[int, int] | None:
+        return image_floor(self.image)
+
+
+def project_images(config: ReleaseConfig, environ: Mapping[str, str]) -> list[ImageChoice]:
+    """Every ``manylinux-*-image`` the project sets: in [tool.cibuildwheel], its ``linux``
+    table and its overrides, and as ``CIBW_MANYLINUX_*_IMAGE`` in the environment, which
+    cibuildwheel prefers to them all."""
+    table = config.package.tool("cibuildwheel")
+    pyproject = config.shown(config.package.pyproject)
+    linux = table.get("linux")
+    scopes: list[tuple[str, Any]] = [("[tool.cibuildwheel]", table)]
+    scopes.append(("[tool.cibuildwheel.linux]", linux))
+    overrides = table.get("overrides")
+    for override in overrides if isinstance(overrides, list) else []:
+        select = override.get("select") if isinstance(override, dict) else None
+        scopes.append((f"[[tool.cibuildwheel.overrides]] select = {select!r}", override))
+    found: list[ImageChoice] = []
+    for scope, values in scopes:
+        for key, value in values.items() if isinstance(values, dict) else ():
+            match = _IMAGE_KEY.fullmatch(key)
+            if match and isinstance(value, str) and value.strip():
+                where = f"{key} = {value!r} in {scope} of {pyproject}"
+                found.append(ImageChoice(match["arch"], value.strip(), where))
+    for name, value in sorted(environ.items()):
+        match = _IMAGE_VARIABLE.fullmatch(name)
+        if match and value.strip():
+            arch = match["arch"].lower()
+            found.append(ImageChoice(arch, value.strip(), f"{name}={value} in the environment"))
+    return found
+
+
+def pinned_images() -> tuple[str, dict[str, dict[tuple[int, int], str]]]:
+    """The installed cibuildwheel's version and, per build platform, the floors it has an
+    image for with the shortcut naming it (``{"x86_64": {(2, 17): "manylinux2014"}}``), from
+    its own list (resources/pinned_docker_images.cfg): cibuildwheel 2.x and 4.x differ."""
+    try:
+        dist = importlib.metadata.distribution("cibuildwheel")
+    except importlib.metadata.PackageNotFoundError:
+        raise ToolNotFoundError(
+            f"cibuildwheel is not installed in the Python that runs nox-release "
+            f"({sys.executable}); the manylinux images it has are read from it.",
+            f"{sys.executable} -m pip install cibuildwheel, or run nox -s build-linux, which "
+            "installs it.",
+        ) from None
+    listing = Path(str(dist.locate_file("cibuildwheel/resources/pinned_docker_images.cfg")))
+    parser = configparser.ConfigParser(inline_comment_prefixes="#")
+    try:
+        parser.read_string(listing.read_text(encoding="utf-8"))
+    except (OSError, configparser.Error) as exc:
+        raise ToolNotFoundError(
+            f"cibuildwheel {dist.version} has no readable list of its manylinux images "
+            f"({listing}: {exc}).",
+            "install the cibuildwheel nox-release is tested with (release/constraints.txt).",
+        ) from None
+    images: dict[str, dict[tuple[int, int], str]] = {}
+    for arch in parser.sections():
+        images[arch] = {
+            floor: shortcut
+            for shortcut in parser[arch]
+            if shortcut.startswith("manylinux") and (floor := image_floor(shortcut)) is not None
+        }
+    return dist.version, images
+
+
+def _built_arches(identifiers: Sequence[str]) -> list[str]:
+    """The build platforms whose images build ``identifiers``: ``cp312-manylinux_x86_64`` ->
+    x86_64; PyPy's also ``pypy_x86_64`` (cibuildwheel 2.x gives PyPy images of its own)."""
+    arches: list[str] = []
+    for identifier in identifiers:
+        python, _, plat = identifier.partition("-")
+        if not plat.startswith("manylinux_"):
+            continue  # musllinux has its own images and floors
+        arch = plat.removeprefix("manylinux_")
+        for wanted in (arch, f"pypy_{arch}") if python.startswith("pp") else (arch,):
+            if wanted not in arches:
+                arches.append(wanted)
+    return arches
+
+
+def agreeing_images(config: ReleaseConfig, environ: Mapping[str, str]) -> list[ImageChoice]:
+    """The project's own manylinux images, once none names another floor than the
+    configured one: such an image would make wheels of another floor than validate requires
+    (and cibuildwheel prefers it to any default), so it is refused before the build."""
+    floor = config.linux.glibc
+    own = project_images(config, environ)
+    others = [choice for choice in own if choice.floor not in (None, floor)]
+    if others:
+        asked = "; ".join(f"{c.where} ({floor_name(c.floor or floor)})" for c in others)
+        suggested = others[0].floor or floor
+        raise ConfigValueError(
+            f'[tool.release.linux] manylinux = "{config.linux.manylinux}" in '
+            f"{config.shown(config.pyproject)} is the manylinux floor the wheels are built "
+            f"for ({floor_name(floor)}), but the project's cibuildwheel configuration asks "
+            f"for another: {asked}.",
+            "make them agree: remove that image setting (nox-release gives cibuildwheel the "
+            f"image of its floor), or, if {floor_name(suggested)} is the floor you mean, set "
+            f'[tool.release.linux] manylinux = "{suggested[0]}_{suggested[1]}".',
+        )
+    return own
+
+
+def floor_images(
+    config: ReleaseConfig,
+    environ: Mapping[str, str],
+    identifiers: Sequence[str],
+    pinned: tuple[str, Mapping[str, Mapping[tuple[int, int], str]]],
+) -> tuple[dict[str, str], list[ImageChoice]]:
+    """The ``CIBW_MANYLINUX_<ARCH>_IMAGE`` variables that make cibuildwheel build
+    ``identifiers`` in the images of the configured floor, and the project's own images
+    whose names say no floor (kept: validate judges the floor of what they build). A build
+    platform cibuildwheel has no image of the floor for is refused before the build."""
+    floor = config.linux.glibc
+    own = agreeing_images(config, environ)
+    # An image the project names itself (a pinned digest, its own builder) stays.
+    kept = {choice.arch for choice in own}
+    version, images = pinned
+    env: dict[str, str] = {}
+    lacking: list[str] = []
+    for arch in _built_arches(identifiers):
+        if arch in kept:
+            continue
+        if arch not in images:
+            if arch.startswith("pypy_"):
+                continue  # cibuildwheel 4 builds PyPy in the CPython images
+            lacking.append(f"{arch} (it has no manylinux image for {arch} at all)")
+            continue
+        shortcut = images[arch].get(floor)
+        if shortcut is None:
+            has = ", ".join(floor_name(f) for f in sorted(images[arch])) or "none"
+            lacking.append(f"{arch} (it has {has})")
+            continue
+        env[f"CIBW_MANYLINUX_{arch.upper()}_IMAGE"] = shortcut
+    if lacking:
+        raise ConfigValueError(
+            f"cibuildwheel {version} has no {floor_name(floor)} image, the floor of "
+            f'[tool.release.linux] manylinux = "{config.linux.manylinux}", for what the '
+            f"project builds: {'; '.join(lacking)}.",
+            "set [tool.release.linux] manylinux to a floor it has an image for, leave those "
+            "architectures out of the build ([tool.cibuildwheel] archs or skip), or give "
+            f"cibuildwheel an image of that floor (manylinux-<arch>-image naming "
+            f"{floor_name(floor)}).",
+        )
+    return env, [choice for choice in own if choice.floor is None]
+
+
+# --- build identifiers and the wheels they make -------------------------------------------------
 
 
 _IDENTIFIER = re.compile(
@@ -160,27 +347,39 @@ class CibuildwheelBackend:
             str(out),
             str(self.config.package_dir),
         ]
-        if platform != "linux" or host_os() != "linux":
-            ctx.runner.run(
-                argv,
-                cwd=self.config.project_root,
-                env=cibuildwheel_env(ctx, {}),
-                why=f"building {platform} wheels",
+        extra: dict[str, str] = {}
+        why = f"building {platform} wheels"
+        if platform == "linux" and host_os() == "linux":
+            engine = container_engine(ctx.runner)
+            if engine.name is None:
+                return self._host_build(ctx, out, engine.problem)
+            extra["CIBW_CONTAINER_ENGINE"] = engine.name
+            why = "building Linux wheels in manylinux containers"
+        if platform == "linux":
+            extra.update(self._floor_images(ctx))
+        ctx.runner.run(
+            argv, cwd=self.config.project_root, env=cibuildwheel_env(ctx, extra), why=why
+        )
+        return BuildOutcome()
+
+    def _floor_images(self, ctx: RunContext) -> dict[str, str]:
+        """cibuildwheel's image variables for the configured floor, each said in the output."""
+        identifiers = build_identifiers(self.config, ctx.runner, "linux")
+        images, unknown = floor_images(self.config, ctx.environ, identifiers, pinned_images())
+        floor = self.config.linux.policy
+        for name, image in images.items():
+            ctx.console.line(f"the {floor} floor: {name}={image}")
+        for choice in unknown:
+            ctx.console.line(
+                f"{choice.where} names no manylinux floor; cibuildwheel builds {choice.arch} "
+                f"in it, and validate requires the wheels to name {floor}."
             )
-            return BuildOutcome()
-        engine = container_engine(ctx.runner)
-        if engine.name is not None:
-            env = cibuildwheel_env(ctx, {"CIBW_CONTAINER_ENGINE": engine.name})
-            ctx.runner.run(
-                argv,
-                cwd=self.config.project_root,
-                env=env,
-                why="building Linux wheels in manylinux containers",
-            )
-            return BuildOutcome()
-        return self._host_build(ctx, out, engine.problem)
+        return images
 
     def _host_build(self, ctx: RunContext, out: Path, problem: str) -> BuildOutcome:
+        # The host build repairs to the floor itself, but the project's cibuildwheel images
+        # are what its containers use in CI: a disagreement is refused here too.
+        agreeing_images(self.config, ctx.environ)
         wanted = build_identifiers(self.config, ctx.runner, "linux")
         arch = machine()
         buildable = [ident for ident in wanted if _host_python(ident, arch) is not None]

@@ -16,9 +16,9 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..config import ReleaseConfig
+from ..config import ReleaseConfig, manylinux_glibc
 from ..context import RunContext
-from ..errors import ToolNotFoundError
+from ..errors import ConfigValueError, ToolNotFoundError
 from ..expected import ExpectedSet, ExpectedWheel
 from ..host import glibc_version, host_os
 from ..project.cargo import abi3_python_tag
@@ -31,6 +31,37 @@ DEFAULT_WINDOWS_TARGET = "x86_64-pc-windows-msvc"
 # maintainer's arm64 laptop), so the host's architecture must not decide.
 LINUX_ARCH = "x86_64"
 _WINDOWS_PLATFORMS = {"x86_64": "win_amd64", "i686": "win32", "aarch64": "win_arm64"}
+
+
+def agreeing_compatibility(config: ReleaseConfig) -> None:
+    """``[tool.maturin] compatibility`` (or its alias ``manylinux``) naming another manylinux
+    floor than ``[tool.release.linux] manylinux`` is refused: the build passes the floor on
+    the command line, which maturin prefers, so the project's own setting would be ignored
+    without a word."""
+    table = config.package.tool("maturin")
+    for key in ("compatibility", "manylinux"):
+        value = table.get(key)
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if not isinstance(item, str):
+                continue
+            try:  # maturin's spellings are ours: "manylinux2014", "2014", "2_28"...
+                floor = manylinux_glibc(item)
+            except ConfigValueError:
+                continue  # linux, off, pypi, musllinux_*: no manylinux floor
+            if floor != config.linux.glibc:
+                wanted = f"{floor[0]}_{floor[1]}"
+                raise ConfigValueError(
+                    f'[tool.release.linux] manylinux = "{config.linux.manylinux}" in '
+                    f"{config.shown(config.pyproject)} is the manylinux floor the wheels are "
+                    f"built for ({config.linux.policy}), but {key} = {item!r} in "
+                    f"[tool.maturin] of {config.shown(config.package.pyproject)} asks for "
+                    f"manylinux_{wanted}.",
+                    f"make them agree: remove {key} from [tool.maturin] (nox-release passes "
+                    f"--compatibility {config.linux.policy}), or, if manylinux_{wanted} is the "
+                    f'floor you mean, set [tool.release.linux] manylinux = "{wanted}".',
+                )
+
 
 # MSYS2 package prefix -> the environment's directory under the MSYS2 root.
 _MSYS2_ENVIRONMENTS = (
@@ -227,6 +258,7 @@ class MaturinBackend:
         cwd = self.config.package_dir
         ctx.runner.require("cargo", why="maturin compiles the Rust crate with cargo")
         if platform == "linux":
+            agreeing_compatibility(self.config)
             argv = self.linux_command(out, glibc_version())
             if "--zig" in argv and not zig_available(ctx.environ):
                 raise ToolNotFoundError(
@@ -295,12 +327,15 @@ class MaturinBackend:
         """One Linux and one Windows wheel: abi3 from the pyo3 features, the floor, the target."""
         abi3, why = abi3_python_tag(self.config)
         python_abi = f"{abi3}-abi3" if abi3 is not None else "cp3*-cp3*"
-        major, minor = self.config.linux.glibc
-        linux = f"{python_abi}-manylinux_{major}_{minor}_{LINUX_ARCH}"
+        # Any manylinux floor matches here: the manylinux check says once, naming the floor,
+        # when the wheel's is not the configured one.
+        linux = f"{python_abi}-manylinux*_{LINUX_ARCH}"
+        linux_shown = f"{python_abi}-{self.config.linux.policy}_{LINUX_ARCH}"
         target = self.windows_target
         windows_platform = _WINDOWS_PLATFORMS.get(target.split("-", 1)[0], "win_amd64")
         windows = f"{python_abi}-{windows_platform}"
         source = f"maturin: {why}; Linux floor {self.config.linux.policy}; Windows target {target}"
         return ExpectedSet(
-            (ExpectedWheel("linux", (linux,)), ExpectedWheel("windows", (windows,))), source
+            (ExpectedWheel("linux", (linux,), linux_shown), ExpectedWheel("windows", (windows,))),
+            source,
         )

@@ -1,4 +1,10 @@
-"""manylinux: the Linux wheels' binaries meet the manylinux floor they claim.
+"""manylinux: the Linux wheels name the configured floor, and their binaries meet it.
+
+A manylinux wheel's tags must name the floor of ``[tool.release.linux] manylinux`` (a
+compressed tag set may name more, as auditwheel writes them: ``manylinux_2_17_x86_64.
+manylinux2014_x86_64``); a wheel of another floor was built against another glibc than the
+release promises. This is read from the name, on every host; musllinux wheels have floors of
+their own and are not judged by it.
 
 ``auditwheel show --json`` reports the most compatible tag the binaries allow
 (``overall_tag``) and the libraries they need that are neither bundled nor allowed by any
@@ -18,11 +24,11 @@ import importlib.util
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from ..auditwheel_batch import MARKER
-from ..config import manylinux_glibc
+from ..config import LinuxConfig, manylinux_glibc
 from ..dists import LINUX, Distribution
 from ..errors import ToolNotFoundError
 from ..records import Finding
@@ -58,6 +64,50 @@ class ManylinuxCheck(Check):
         return dist.is_wheel and readable(dist) and LINUX in dist.families
 
     def run(self, dists: Sequence[Distribution], ctx: CheckContext) -> list[Finding]:
+        floors = {d.filename: f for d in dists if (f := self.judge_floor(d, ctx.config.linux))}
+        off_floor = dict.fromkeys(floors, ctx.config.linux.glibc)
+        return [*floors.values(), *self.audit(dists, ctx, off_floor)]
+
+    def judge_floor(self, dist: Distribution, linux: LinuxConfig) -> Finding | None:
+        """An error when the wheel's manylinux tags do not name the configured floor."""
+        named: dict[tuple[int, int], list[str]] = {}
+        for platform in sorted(dist.platforms):
+            claimed = policy_version(platform)
+            if claimed is not None and claimed[0] == "manylinux":
+                named.setdefault(claimed[1], []).append(platform)
+        floor = linux.glibc
+        if not named or floor in named:
+            return None
+        tags = ", ".join(p for found in sorted(named) for p in named[found])
+        config = f'[tool.release.linux] manylinux = "{linux.manylinux}" ({linux.policy})'
+        oldest = min(named)
+        if oldest > floor:
+            glibc = f"{floor[0]}.{floor[1]} to {oldest[0]}.{oldest[1] - 1}"
+            return self.error(
+                f"it is tagged {tags}, a newer floor than {config}: users with glibc "
+                f"{glibc} cannot install it",
+                dist.filename,
+                f"build it with nox -s build-linux, which builds in the {linux.policy} image "
+                f"(or repairs to {linux.policy}); or, if glibc {oldest[0]}.{oldest[1]} is the "
+                f'floor you mean, set [tool.release.linux] manylinux = "{oldest[0]}_{oldest[1]}".',
+            )
+        return self.error(
+            f"it is tagged {tags}, not the floor of {config}: it was built for another glibc "
+            "than the release is configured for",
+            dist.filename,
+            f"build it with nox -s build-linux, which builds in the {linux.policy} image (or "
+            f"repairs to {linux.policy}); or, if glibc {oldest[0]}.{oldest[1]} is the floor "
+            f'you mean, set [tool.release.linux] manylinux = "{oldest[0]}_{oldest[1]}".',
+        )
+
+    def audit(
+        self,
+        dists: Sequence[Distribution],
+        ctx: CheckContext,
+        off_floor: Mapping[str, tuple[int, int]],
+    ) -> list[Finding]:
+        """auditwheel's judgement of the binaries; ``off_floor``: the wheels whose tags miss
+        the configured floor (said already), with that floor."""
         if ctx.host != "linux":
             return [
                 self.warning(
@@ -92,7 +142,11 @@ class ManylinuxCheck(Check):
             results = [r for judged in pool.map(show, chunks) for r in judged]
         order = {d.filename: i for i, d in enumerate(dists)}
         results.sort(key=lambda r: order[r[0].filename])
-        return [f for dist, code, output in results for f in self.judge(dist, code, output)]
+        return [
+            finding
+            for dist, code, output in results
+            for finding in self.judge(dist, code, output, off_floor.get(dist.filename))
+        ]
 
     def tool_version(self, tool: str, runner: Runner) -> str:
         # The auditwheel that judged the files is the one this Python imports, which need
@@ -102,7 +156,13 @@ class ManylinuxCheck(Check):
         except importlib.metadata.PackageNotFoundError:
             return "not found"
 
-    def judge(self, dist: Distribution, returncode: int, output: str) -> list[Finding]:
+    def judge(
+        self,
+        dist: Distribution,
+        returncode: int,
+        output: str,
+        off_floor: tuple[int, int] | None = None,
+    ) -> list[Finding]:
         name = dist.filename
         report = json_object_in(output) or {}
         linux_platforms = sorted(
@@ -190,6 +250,9 @@ class ManylinuxCheck(Check):
                     )
                 )
                 continue
+            needed = possible_policy[1] if possible_policy is not None else None
+            if family == "manylinux" and off_floor and needed and version < needed <= off_floor:
+                continue  # its floor finding says the one fix: build it for the floor
             if possible_policy is None or possible_policy[1] > version:
                 need = (
                     f"its binaries need at least {possible}"

@@ -22,6 +22,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .. import system_packages
+from ..backends.cibuildwheel import agreeing_images
+from ..backends.maturin import agreeing_compatibility
 from ..checks.base import json_array_in, json_object_in
 from ..console import Console
 from ..context import RunContext
@@ -55,6 +57,13 @@ def check(ctx: RunContext, record: StageRecord) -> None:
     except ReleaseError as exc:
         findings.append(Finding(ERROR, "version", None, exc.cause.rstrip("."), exc.remedy))
         version = None
+    try:  # the build refuses another floor than the configured one; say it here first
+        if config.backend == "cibuildwheel":
+            agreeing_images(config, ctx.environ)
+        elif config.backend == "maturin":
+            agreeing_compatibility(config)
+    except ReleaseError as exc:
+        findings.append(Finding(ERROR, "manylinux", None, exc.cause.rstrip("."), exc.remedy))
     workflows = sorted((config.project_root / ".github" / "workflows").glob(WORKFLOW_GLOB))
     owned = set(generated_workflows(config))  # same directory: no resolving (links may loop)
     audit_all = config.table.check.audit_all_workflows
