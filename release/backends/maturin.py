@@ -71,6 +71,12 @@ def msys2_environment(target: str, packages: tuple[str, ...]) -> str:
     return "mingw32" if target.startswith("i686") else "mingw64"
 
 
+def cross_compiled_on_linux(target: str, msys2_packages: tuple[str, ...]) -> bool:
+    """Whether Linux builds this Windows target itself (the dry run does): a GNU target
+    that links nothing from MSYS2, which exists only on Windows."""
+    return target.endswith("-windows-gnu") and not msys2_packages
+
+
 def mingw_linker(target: str) -> str:
     arch = target.split("-", 1)[0]
     return f"{arch}-w64-mingw32-gcc"

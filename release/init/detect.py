@@ -11,10 +11,11 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
+from ..backends.maturin import cross_compiled_on_linux
 from ..config import ReleaseConfig, ReleaseTable
 from ..errors import AmbiguousPackageError, ConfigError, NoPackageError, PackageDirError
 from ..fsio import directory_in_the_way
-from ..project.cargo import abi3_python_tag
+from ..project.cargo import ImportLibFix, abi3_python_tag, missing_import_lib
 from ..project.pyproject import PackageInfo, read_package
 from ..project.toml import read_toml
 from ..project.version import project_version, version_from_tag
@@ -57,6 +58,8 @@ class Detected:
     windows_why: str = ""
     manylinux: str | None = None  # the floor the old workflow builds for, when it says
     manylinux_why: str = ""
+    # A MinGW target that Linux cross-compiles, and a PyO3 that cannot link it there yet.
+    import_lib: ImportLibFix | None = None
 
 
 def is_package(pyproject: Path) -> bool:
@@ -234,6 +237,9 @@ def detect(root: Path, package_dir: str, runner: Runner) -> Detected:
         backend=backend, backend_inferred=False,
         table=ReleaseTable(package_dir=package_dir, backend=backend, sdist=sdist),
     )  # fmt: skip
+    msys2 = needs.msys2 if backend == "maturin" else ()
+    cross = windows_target is not None and cross_compiled_on_linux(windows_target, msys2)
+    import_lib = missing_import_lib(config) if cross else None
     version, version_why = project_version(config)
     from_tag = None
     if version is None and version_from_tag(config) is not None:
@@ -252,10 +258,11 @@ def detect(root: Path, package_dir: str, runner: Runner) -> Detected:
         wheels_why=_wheels_why(config, native.wheels_why),
         github=github_repository(runner, root),
         apt_packages=needs.apt,
-        msys2_packages=needs.msys2 if backend == "maturin" else (),
+        msys2_packages=msys2,
         packages_why=needs.apt_why,
         windows_target=windows_target,
         windows_why=windows_why,
         manylinux=needs.manylinux,
         manylinux_why=needs.manylinux_why,
+        import_lib=import_lib,
     )

@@ -1,10 +1,12 @@
-"""Cargo manifests as maturin reads them: the crate's Cargo.toml, its workspace, its version
-and the pyo3 features that decide whether the wheel is abi3."""
+"""Cargo manifests as maturin reads them: the crate's Cargo.toml, its workspace, its version,
+the pyo3 features that decide whether the wheel is abi3, and whether PyO3 makes the import
+library a Windows link needs."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -214,3 +216,64 @@ def abi3_python_tag(config: ReleaseConfig) -> tuple[str | None, str]:
     if bare:
         return "cp3*", f"pyo3 feature abi3 in {manifest}"
     return None, f"no pyo3 abi3 feature in {manifest}"
+
+
+# --- the import library a Windows link needs -----------------------------------------------
+
+# PyO3 (0.16.5 and up; 0.16.4 called it generate-abi3-import-lib) makes the import library of
+# python3.dll itself with this feature. Without it, a Windows link takes the one in a
+# Windows Python's libs directory: a build on Windows has it, a cross build on Linux does not.
+IMPORT_LIB_FEATURE = "generate-import-lib"
+_IMPORT_LIB_FEATURES = (IMPORT_LIB_FEATURE, "generate-abi3-import-lib")
+
+
+@dataclass(frozen=True)
+class ImportLibFix:
+    """A PyO3 crate without the import-library feature, and the one line that adds it."""
+
+    crate: str  # pyo3 or pyo3-ffi
+    manifest: str  # the Cargo.toml to edit, as shown
+    table: str  # the TOML table the line goes in
+    line: str  # the dependency line (or its features line) with the feature added
+
+    def instruction(self) -> str:
+        return f"in {self.table} of {self.manifest}, write: {self.line}"
+
+
+def missing_import_lib(config: ReleaseConfig) -> ImportLibFix | None:
+    """What to add when the crate links PyO3 without ``generate-import-lib`` (directly, from
+    ``[workspace.dependencies]``, through its own features or ``[tool.maturin] features``);
+    None when it has it or does not use PyO3."""
+    import tomlkit  # the line as the project wrote it, with the feature added
+    from tomlkit.items import Array, InlineTable, Table
+
+    features, shown = pyo3_features(config)
+    if any(feature in _IMPORT_LIB_FEATURES for feature in features):
+        return None
+    manifest = manifest_path(config)
+    document = tomlkit.parse(manifest.read_text(encoding="utf-8"))
+    dependencies = document.get("dependencies")
+    if not isinstance(dependencies, dict):
+        return None
+    crate = next((c for c in _PYO3_CRATES if c in dependencies), None)
+    if crate is None:
+        return None
+    dependency = dependencies[crate]
+    if isinstance(dependency, Table):  # [dependencies.pyo3]
+        listed = dependency.get("features")
+        if isinstance(listed, Array):
+            listed.append(IMPORT_LIB_FEATURE)
+            line = f"features = {listed.as_string()}"
+        else:
+            line = f'features = ["{IMPORT_LIB_FEATURE}"]'
+        return ImportLibFix(crate, shown, f"[dependencies.{crate}]", line)
+    if isinstance(dependency, InlineTable):
+        listed = dependency.get("features")
+        if isinstance(listed, Array):
+            listed.append(IMPORT_LIB_FEATURE)
+        else:
+            dependency.append("features", [IMPORT_LIB_FEATURE])
+        return ImportLibFix(crate, shown, "[dependencies]", f"{crate} = {dependency.as_string()}")
+    version = str(dependency)  # pyo3 = "0.23"
+    line = f'{crate} = {{ version = "{version}", features = ["{IMPORT_LIB_FEATURE}"] }}'
+    return ImportLibFix(crate, shown, "[dependencies]", line)
