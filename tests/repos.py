@@ -92,6 +92,9 @@ class Expected:
     foreign_workflows: tuple[str, ...] = ()
     # The workflow that publishes this package today: the one init may take over.
     old_publisher: str | None = None
+    # maturin + PyO3 without generate-import-lib: the Cargo.toml line that adds it, which a
+    # Windows wheel cross-compiled on Linux needs (init and check give it then, item 11).
+    windows_import_lib: str | None = None
 
     def fields(self) -> dict[str, object]:
         """The answer per field of ``FIELDS``; ABSENT where the key must stay unwritten."""
@@ -450,6 +453,9 @@ BIGCOUNT = Fixture(
         publish_environment="pypi",
         foreign_workflows=(".github/workflows/ci.yml",),
         old_publisher=".github/workflows/wheels.yml",
+        # Without the feature, but built on Windows with MSYS2: init and check say nothing.
+        windows_import_lib='pyo3 = { version = "0.30.1", features = ["abi3-py39", '
+        '"generate-import-lib"] }',
     ),
 )
 
@@ -826,6 +832,8 @@ ROWHASH = Fixture(
         publish_workflow="release.yml",
         publish_environment="pypi",
         old_publisher=".github/workflows/release.yml",
+        windows_import_lib='pyo3 = { version = "0.23.5", features = ["extension-module", '
+        '"abi3-py38", "generate-import-lib"] }',
     ),
 )
 
@@ -1452,6 +1460,8 @@ TINYGLOB = Fixture(
         publish_workflow="CI.yml",
         publish_environment="pypi",
         old_publisher=".github/workflows/CI.yml",
+        windows_import_lib='pyo3 = { version = "0.30.1", features = ["abi3-py39", '
+        '"generate-import-lib"] }',
     ),
 )
 

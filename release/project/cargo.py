@@ -271,9 +271,13 @@ def missing_import_lib(config: ReleaseConfig) -> ImportLibFix | None:
         listed = dependency.get("features")
         if isinstance(listed, Array):
             listed.append(IMPORT_LIB_FEATURE)
-        else:
-            dependency.append("features", [IMPORT_LIB_FEATURE])
-        return ImportLibFix(crate, shown, "[dependencies]", f"{crate} = {dependency.as_string()}")
+            table = dependency.as_string()
+        else:  # tomlkit's own append spaces it oddly: written as the project would
+            written = dependency.as_string().strip()
+            end = " }" if written.startswith("{ ") else "}"
+            added = f'features = ["{IMPORT_LIB_FEATURE}"]'
+            table = f"{written[:-1].rstrip().rstrip(',')}, {added}{end}"
+        return ImportLibFix(crate, shown, "[dependencies]", f"{crate} = {table}")
     version = str(dependency)  # pyo3 = "0.23"
     line = f'{crate} = {{ version = "{version}", features = ["{IMPORT_LIB_FEATURE}"] }}'
     return ImportLibFix(crate, shown, "[dependencies]", line)

@@ -29,6 +29,7 @@ from ..checks.base import json_array_in, json_object_in
 from ..config import ReleaseConfig
 from ..console import Console
 from ..context import RunContext
+from ..diagnose import import_lib_remedy
 from ..errors import CheckFailedError, ReleaseError
 from ..host import host_os
 from ..project.cargo import IMPORT_LIB_FEATURE, missing_import_lib
@@ -212,8 +213,7 @@ def _windows_import_lib(config: ReleaseConfig) -> list[Finding]:
         f"the Windows wheel ({target}) is cross-compiled on Linux, and {fix.crate} links it "
         f"there only with its {IMPORT_LIB_FEATURE} feature, which {fix.manifest} does not "
         "enable, so that build fails",
-        f"{fix.instruction()}; or build the Windows wheel on a Windows runner with "
-        '[tool.release.windows] target = "x86_64-pc-windows-msvc".',
+        import_lib_remedy(fix),
     )]  # fmt: skip
 
 
