@@ -89,9 +89,9 @@ def diagnose(failure: CommandFailedError, tail: Sequence[str]) -> ReleaseError:
     if names_missing_import_lib(tail):
         return _named(
             failure,
-            "a Windows build links python3.dll through its import library, which PyO3 makes "
-            "only with its generate-import-lib feature (no Windows Python is here to take "
-            "it from)",
+            "a Windows build links python3.dll through its import library, which PyO3 before "
+            "0.29 makes only with its generate-import-lib feature (no Windows Python is here "
+            "to take it from)",
             import_lib_remedy(None),
         )
     library = _LINK_LIBRARY.search(text)
@@ -115,8 +115,9 @@ def import_lib_remedy(fix: ImportLibFix | None) -> str:
         '"generate-import-lib"] }'
     )  # fmt: skip
     return (
-        f"{add}; or build the Windows wheel on a Windows runner: [tool.release.windows] "
-        'target = "x86_64-pc-windows-msvc".'
+        f"{add}; or move to PyO3 0.29 or later, which links python3.dll without one; or "
+        "build the Windows wheel on a Windows runner: [tool.release.windows] target = "
+        '"x86_64-pc-windows-msvc".'
     )
 
 

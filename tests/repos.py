@@ -92,8 +92,9 @@ class Expected:
     foreign_workflows: tuple[str, ...] = ()
     # The workflow that publishes this package today: the one init may take over.
     old_publisher: str | None = None
-    # maturin + PyO3 without generate-import-lib: the Cargo.toml line that adds it, which a
-    # Windows wheel cross-compiled on Linux needs (init and check give it then, item 11).
+    # maturin + PyO3 before 0.29 without generate-import-lib: the Cargo.toml line that adds it,
+    # which a Windows wheel cross-compiled on Linux needs (init and check give it then, item 11).
+    # PyO3 0.29 and later link python3.dll by raw-dylib and need no import library.
     windows_import_lib: str | None = None
 
     def fields(self) -> dict[str, object]:
@@ -453,9 +454,6 @@ BIGCOUNT = Fixture(
         publish_environment="pypi",
         foreign_workflows=(".github/workflows/ci.yml",),
         old_publisher=".github/workflows/wheels.yml",
-        # Without the feature, but built on Windows with MSYS2: init and check say nothing.
-        windows_import_lib='pyo3 = { version = "0.30.1", features = ["abi3-py39", '
-        '"generate-import-lib"] }',
     ),
 )
 
@@ -1460,8 +1458,6 @@ TINYGLOB = Fixture(
         publish_workflow="CI.yml",
         publish_environment="pypi",
         old_publisher=".github/workflows/CI.yml",
-        windows_import_lib='pyo3 = { version = "0.30.1", features = ["abi3-py39", '
-        '"generate-import-lib"] }',
     ),
 )
 

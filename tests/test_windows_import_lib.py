@@ -76,11 +76,6 @@ def crate(
             'pyo3 = { version = "0.23.5", features = ["generate-import-lib"] }',
         ),
         (
-            "[dependencies]\npyo3 = {workspace = true}\n",
-            "[dependencies]",
-            'pyo3 = {workspace = true, features = ["generate-import-lib"]}',
-        ),
-        (
             '[dependencies.pyo3]\nversion = "0.23.5"\nfeatures = ["abi3"]\n',
             "[dependencies.pyo3]",
             'features = ["abi3", "generate-import-lib"]',
@@ -118,6 +113,44 @@ def test_no_fix_when_pyo3_makes_it_or_is_not_used(dependencies: str, tmp_path: P
     assert missing_import_lib(crate(tmp_path, dependencies)) is None
 
 
+LOCKED = """\
+version = 4
+
+[[package]]
+name = "pyo3"
+version = "{version}"
+
+[[package]]
+name = "pyo3-ffi"
+version = "{version}"
+"""
+
+
+@pytest.mark.parametrize(
+    ("requirement", "locked", "needs_it"),
+    [
+        # 0.29 and later link python3.dll by raw-dylib (maturin 1.16 cross-builds 0.30.1
+        # without the feature, tried here): nothing to add.
+        ('"0.30.1"', None, False),
+        ('"^0.29"', None, False),
+        ('"=0.28.2"', None, True),
+        # Cargo.lock says what is linked, whatever the requirement allows.
+        ('">=0.20"', "0.23.5", True),
+        ('">=0.20"', "0.30.1", False),
+        ('"0.23"', "0.23.5", True),
+        # a range and no lock: nothing here says which PyO3 it gets, so no claim
+        ('">=0.20"', None, False),
+    ],
+)
+def test_only_pyo3_before_raw_dylib_needs_the_feature(
+    requirement: str, locked: str | None, needs_it: bool, tmp_path: Path
+) -> None:
+    config = crate(tmp_path, f"[dependencies]\npyo3 = {{ version = {requirement} }}\n")
+    if locked is not None:
+        write_text(config.package_dir / "Cargo.lock", LOCKED.format(version=locked))
+    assert (missing_import_lib(config) is not None) == needs_it
+
+
 def test_the_feature_from_maturins_own_features(tmp_path: Path) -> None:
     config = crate(tmp_path, '[dependencies]\npyo3 = "0.23"\n')
     write_text(
@@ -137,6 +170,10 @@ def test_a_dependency_inherited_from_the_workspace(tmp_path: Path) -> None:
     without = WORKSPACE + 'pyo3 = { version = "0.23", features = ["extension-module"] }\n'
     fix = missing_import_lib(crate(tmp_path / "b", inherited, workspace=without))
     assert fix is not None
+    # the workspace's Cargo.lock, beside its root manifest, decides the version
+    config = crate(tmp_path / "c", inherited, workspace=without)
+    write_text(config.project_root / "Cargo.lock", LOCKED.format(version="0.30.1"))
+    assert missing_import_lib(config) is None
     # The member's line: features add up with the workspace's.
     assert fix.line == (
         'pyo3 = { workspace = true, features = ["abi3-py39", "generate-import-lib"] }'
@@ -252,7 +289,8 @@ def test_init_names_the_feature_only_for_a_linux_cross_build(
     config = load_config(root)
     fix = missing_import_lib(config)
     assert (fix.line if fix else None) == fixture.expected.windows_import_lib
-    # Each of them builds its Windows wheel on Windows (MSVC, or MinGW with MSYS2's GMP).
+    # Each of them builds its Windows wheel on Windows (MSVC, or MinGW with MSYS2's GMP), or
+    # links PyO3 0.30, which needs no import library.
     assert FEATURE not in done.stdout
     assert FEATURE not in (root / "pyproject.toml").read_text(encoding="utf-8")
     assert _windows_import_lib(config) == []
@@ -289,15 +327,20 @@ def test_init_gives_the_line_and_promises_no_cross_build(tmp_path: Path) -> None
     assert checked.returncode != 0
     assert f"[{IMPORT_LIB}] Cargo.toml:" in checked.stdout + checked.stderr
     assert expected in checked.stdout + checked.stderr
-    cargo = root / "Cargo.toml"
-    lines = cargo.read_text(encoding="utf-8").splitlines()
-    cargo.write_text(
-        "\n".join(expected if line.startswith("pyo3 = ") else line for line in lines) + "\n",
-        encoding="utf-8",
-    )
+    _write_line(root, expected)
     config = load_config(root)
     assert missing_import_lib(config) is None
     assert _windows_import_lib(config) == []
+
+
+def _write_line(root: Path, line: str) -> None:
+    """The pyo3 line of the fixture's Cargo.toml replaced by ``line``, as a maintainer would."""
+    cargo = root / "Cargo.toml"
+    lines = cargo.read_text(encoding="utf-8").splitlines()
+    cargo.write_text(
+        "\n".join(line if old.startswith("pyo3 = ") else old for old in lines) + "\n",
+        encoding="utf-8",
+    )
 
 
 # --- a real cross build ------------------------------------------------------------------------
@@ -317,7 +360,7 @@ def test_the_failed_cross_build_names_the_feature_in_its_record(tmp_path: Path) 
     assert built.returncode == 21, built.stdout + built.stderr
     expected = repos.by_name("pyo3-no-import-lib").expected.windows_import_lib
     said = built.stdout + built.stderr
-    assert f"which PyO3 makes only with its {FEATURE} feature" in said
+    assert f"which PyO3 before 0.29 makes only with its {FEATURE} feature" in said
     assert f"in [dependencies] of Cargo.toml, write: {expected}" in said
     record = json.loads((root / "dist" / ".release" / "build-windows.json").read_text())
     error = record["error"]
@@ -325,6 +368,17 @@ def test_the_failed_cross_build_names_the_feature_in_its_record(tmp_path: Path) 
     assert expected in error["remedy"]
     assert "above" not in error["cause"] + error["remedy"]
     assert any(FEATURE in line for line in error["tail"])  # maturin's own words, kept
+
+    # The line as given is the fix: the same cross build now makes the wheel.
+    _write_line(root, expected)
+    built = subprocess.run(
+        [sys.executable, "-m", "release", "build-windows", "--project", str(root)],
+        cwd=root, capture_output=True, text=True, timeout=1200, check=False,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stdout + built.stderr
+    assert [p.name for p in (root / "dist").glob("*.whl")] == [
+        "rowhash-1.0.0-cp38-abi3-win_amd64.whl"
+    ]
 
 
 def _context(root: Path) -> RunContext:

@@ -362,7 +362,8 @@ def _import_lib_step(found: Detected) -> str:
   Before step 3: Linux cross-compiles the Windows wheel ({found.windows_target}), and {fix.crate}
      links it only with its {IMPORT_LIB_FEATURE} feature, which {fix.manifest} does not
      enable yet. In {fix.table} of {fix.manifest}, write:
-       {fix.line}"""
+       {fix.line}
+     (or move to PyO3 0.29 or later, which links python3.dll without it)."""
 
 
 def next_steps(

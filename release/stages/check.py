@@ -210,9 +210,9 @@ def _windows_import_lib(config: ReleaseConfig) -> list[Finding]:
         return []
     return [Finding(
         ERROR, IMPORT_LIB, fix.manifest,
-        f"the Windows wheel ({target}) is cross-compiled on Linux, and {fix.crate} links it "
-        f"there only with its {IMPORT_LIB_FEATURE} feature, which {fix.manifest} does not "
-        "enable, so that build fails",
+        f"the Windows wheel ({target}) is cross-compiled on Linux, and {fix.crate} (before "
+        f"0.29) links it there only with its {IMPORT_LIB_FEATURE} feature, which "
+        f"{fix.manifest} does not enable, so that build fails",
         import_lib_remedy(fix),
     )]  # fmt: skip
 
