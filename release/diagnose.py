@@ -4,15 +4,20 @@ A build that fails deep inside cargo or CMake prints the reason somewhere in hun
 lines. The common causes are recognised in the tail the runner keeps, and the failure is
 reported as what it is, with its own remedy: a full disk; a tool the build runs that is not
 installed (m4 for GMP, cmake, a C compiler, pkg-config), a pkg-config module or a library
-(``-lfoo``) it links, with the ``[tool.release]`` key that installs it.
+(``-lfoo``) it links, with the ``[tool.release]`` key that installs it; a PyO3 crate linked
+for Windows without the import library of python3.dll, with the feature that makes it.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from .errors import CommandFailedError, DiskFullError, ReleaseError
+
+if TYPE_CHECKING:
+    from .project.cargo import ImportLibFix
 
 # cibuildwheel's Linux builds run in manylinux containers, which the host's packages never reach.
 CONTAINERS = "; cibuildwheel's container builds: [tool.cibuildwheel.linux] before-all"
@@ -36,6 +41,15 @@ _MISSING = (
 _PKG_CONFIG_MODULE = re.compile(
     r"Package '?(?P<module>[\w.+-]+)'?,? (required by '[^']*', )?(was )?not found"
     r"|No package '(?P<module2>[\w.+-]+)' found"
+)
+# PyO3 without generate-import-lib, built for Windows where no Windows Python is: maturin
+# (1.x) refuses ("Need a Python interpreter to compile for Windows without PyO3's
+# `generate-import-lib` feature"); given an interpreter, the MinGW linker finds no
+# libpython3 ("x86_64-w64-mingw32-ld: cannot find -lpython3"), MSVC's no python3.lib.
+_NO_IMPORT_LIB = re.compile(
+    r"(?:without|requires) PyO3's `generate-import-lib` feature"
+    r"|cannot find -lpython3\d*(?![\w.])"
+    r"|cannot open input file '?python3\d*\.lib"
 )
 _LINK_LIBRARY = re.compile(
     r"cannot find -l(?P<lib>[\w.+-]+)|library not found for -l(?P<lib2>[\w.+-]+)"
@@ -72,6 +86,14 @@ def diagnose(failure: CommandFailedError, tail: Sequence[str]) -> ReleaseError:
             "apt-packages; for maturin on Windows, its MSYS2 package to [tool.release.windows] "
             f"msys2-packages{CONTAINERS}.",
         )
+    if names_missing_import_lib(tail):
+        return _named(
+            failure,
+            "a Windows build links python3.dll through its import library, which PyO3 before "
+            "0.29 makes only with its generate-import-lib feature (no Windows Python is here "
+            "to take it from)",
+            import_lib_remedy(None),
+        )
     library = _LINK_LIBRARY.search(text)
     if library is not None:
         name = library["lib"] or library["lib2"]
@@ -83,6 +105,25 @@ def diagnose(failure: CommandFailedError, tail: Sequence[str]) -> ReleaseError:
             f"(mingw-w64-x86_64-{name}){CONTAINERS}.",
         )
     return failure
+
+
+def import_lib_remedy(fix: ImportLibFix | None) -> str:
+    """How to give PyO3 the import library: the exact line when the manifest was read."""
+    add = fix.instruction() if fix is not None else (
+        'add "generate-import-lib" to the features of the pyo3 dependency (of pyo3-ffi, if '
+        'the crate uses it alone) in Cargo.toml: pyo3 = { version = "...", features = [..., '
+        '"generate-import-lib"] }'
+    )  # fmt: skip
+    return (
+        f"{add}; or move to PyO3 0.29 or later, which links python3.dll without one; or "
+        "build the Windows wheel on a Windows runner: [tool.release.windows] target = "
+        '"x86_64-pc-windows-msvc".'
+    )
+
+
+def names_missing_import_lib(tail: Sequence[str]) -> bool:
+    """Whether a failed build's output is PyO3 missing the Windows import library."""
+    return _NO_IMPORT_LIB.search("\n".join(tail)) is not None
 
 
 def _named(failure: CommandFailedError, what: str, remedy: str) -> CommandFailedError:

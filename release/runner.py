@@ -43,6 +43,12 @@ from .errors import CommandFailedError, TimeLimitError, ToolNotFoundError
 from .records import CommandRun
 
 TAIL_LINES = 40
+# Where a failed command's last lines are, said so that it holds on the console and in the
+# stage record alike (where "above" would point at nothing).
+TAIL_SAYS_WHY = (
+    f"its last lines (up to {TAIL_LINES}) say why: printed before this message, and kept in "
+    "the stage record as error.tail"
+)
 # How long a stopped tool may take to exit after SIGTERM before it is killed.
 STOP_GRACE_S = 5.0
 
@@ -529,8 +535,9 @@ class Runner:
                 for text in tail:
                     self.console.line(f"  | {text}")
             failure = self._failure(
-                argv[0], returncode, why=why, remedy=remedy, argv=redacted_argv, tail=tail
-            )
+                argv[0], returncode, why=why, remedy=remedy, argv=redacted_argv, tail=tail,
+                where=where,
+            )  # fmt: skip
             raise diagnose(failure, tail)
         return result
 
@@ -568,6 +575,7 @@ class Runner:
         remedy: str | None,
         argv: tuple[str, ...],
         tail: list[str],
+        where: str,
     ) -> CommandFailedError:
         during = f" while {why}" if why else ""
         killer = _signal_name(returncode)
@@ -580,8 +588,8 @@ class Runner:
         else:
             cause = f"{tool} exited with status {returncode}{during}."
             default = (
-                "read the output above; rerun with --verbose to see all of it, or run the "
-                "command by hand in the directory shown."
+                f"{TAIL_SAYS_WHY}; to see all of its output, rerun with --verbose, or run the "
+                f"command by hand in {where}."
             )
         return CommandFailedError(
             self.console.redact(cause), remedy or default, argv, returncode, list(tail)
@@ -636,7 +644,7 @@ class Runner:
                     how = f"exited with status {returncode}" if returncode else "never got ready"
                     raise CommandFailedError(
                         f"{argv[0]} did not start{' for ' + why if why else ''} (it {how}).",
-                        "read its output above.",
+                        f"{TAIL_SAYS_WHY}.",
                         tuple(self.console.redact(a) for a in argv),
                         returncode,
                         lines[-TAIL_LINES:],

@@ -95,6 +95,10 @@ class Expected:
     old_publisher: str | None = None
     # What the project runs before building (item 18), as [tool.release] before-build.
     before_build: tuple[str, ...] = ()
+    # maturin + PyO3 before 0.29 without generate-import-lib: the Cargo.toml line that adds it,
+    # which a Windows wheel cross-compiled on Linux needs (init and check give it then, item 11).
+    # PyO3 0.29 and later link python3.dll by raw-dylib and need no import library.
+    windows_import_lib: str | None = None
 
     def fields(self) -> dict[str, object]:
         """The answer per field of ``FIELDS``; ABSENT where the key must stay unwritten."""
@@ -830,6 +834,8 @@ ROWHASH = Fixture(
         publish_workflow="release.yml",
         publish_environment="pypi",
         old_publisher=".github/workflows/release.yml",
+        windows_import_lib='pyo3 = { version = "0.23.5", features = ["extension-module", '
+        '"abi3-py38", "generate-import-lib"] }',
     ),
 )
 

@@ -312,16 +312,32 @@ def test_pacman_command(tmp_path: Path) -> None:
     ]
 
 
-def test_windows_env_puts_the_msys2_bin_first(
+def test_windows_env_puts_the_msys2_bin_first_then_its_own_tools(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """MinGW's compilers first, then MSYS2's usr/bin (sh, make, m4: GMP's configure runs
+    them), then the rest. Never run on Windows: this is the environment the build gets."""
     monkeypatch.setenv("PATH", os.pathsep.join(["/usr/bin", "/bin"]))
     backend = MaturinBackend(make_config(tmp_path, GMP_WINDOWS))
     root = tmp_path / "msys64"
     ctx = make_ctx(backend.config)
     env = backend.windows_env(ctx, root)
-    assert env["PATH"].split(os.pathsep) == [str(root / "mingw64" / "bin"), "/usr/bin", "/bin"]
+    assert env["PATH"].split(os.pathsep) == [
+        str(root / "mingw64" / "bin"), str(root / "usr" / "bin"), "/usr/bin", "/bin",
+    ]  # fmt: skip
     assert backend.windows_env(ctx, None)["PATH"] == os.pathsep.join(["/usr/bin", "/bin"])
+
+
+def test_windows_env_for_msvc_keeps_msys2s_tools_off_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MSYS2's usr/bin holds a coreutils link.exe, which must not stand in for MSVC's."""
+    monkeypatch.setenv("PATH", "/bin")
+    msvc = '[tool.release.windows]\ntarget = "x86_64-pc-windows-msvc"\n'
+    backend = MaturinBackend(make_config(tmp_path, msvc))
+    root = tmp_path / "msys64"
+    env = backend.windows_env(make_ctx(backend.config), root)
+    assert str(root / "usr" / "bin") not in env["PATH"].split(os.pathsep)
 
 
 def windows_processes(*, rustup: bool = False, libdir: Path | None = None) -> FakeProcesses:
@@ -353,7 +369,7 @@ def test_windows_build_on_windows_installs_msys2_packages_first(
     assert value_after(maturin.argv, "--target") == "x86_64-pc-windows-gnu"
     assert maturin.cwd == config.package_dir
     mingw_bin = str(root / "mingw64" / "bin")
-    assert maturin.env["PATH"].split(os.pathsep)[0] == mingw_bin
+    assert maturin.env["PATH"].split(os.pathsep)[:2] == [mingw_bin, str(root / "usr" / "bin")]
     # the executable is found through the child's PATH, MSYS2's bin first
     maturin_paths = [path for tool, path in fake(ctx).lookups if tool == "maturin"]
     assert maturin_paths

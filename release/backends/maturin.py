@@ -4,7 +4,8 @@ Linux: the manylinux floor is met without a container by linking with zig whenev
 glibc is newer than the floor, and the wheel is repaired with ``--auditwheel repair``.
 Windows: on a Windows host, the configured target, with MSYS2 packages installed by the
 runner's own pacman and MSYS2's MinGW ``bin`` first on PATH so that maturin's repair finds and
-bundles the DLLs the extension links (libgmp-10.dll and what it pulls in). On Linux, a GNU
+bundles the DLLs the extension links (libgmp-10.dll and what it pulls in); for a GNU target,
+MSYS2's ``usr/bin`` next, for the tools build scripts run (sh, make, m4). On Linux, a GNU
 target is cross-compiled when the Rust target and a MinGW linker are installed.
 """
 
@@ -18,10 +19,11 @@ from pathlib import Path
 
 from ..config import ReleaseConfig, manylinux_glibc
 from ..context import RunContext
-from ..errors import ConfigValueError, ToolNotFoundError
+from ..diagnose import import_lib_remedy, names_missing_import_lib
+from ..errors import CommandFailedError, ConfigValueError, ToolNotFoundError
 from ..expected import ExpectedSet, ExpectedWheel
 from ..host import glibc_version, host_os
-from ..project.cargo import abi3_python_tag
+from ..project.cargo import abi3_python_tag, missing_import_lib
 from ..runner import child_env
 from .base import BuildOutcome, Unavailable
 from .reproducible import append_rustflags, source_date_env
@@ -100,6 +102,12 @@ def msys2_environment(target: str, packages: tuple[str, ...]) -> str:
             if package.startswith(prefix):
                 return environment
     return "mingw32" if target.startswith("i686") else "mingw64"
+
+
+def cross_compiled_on_linux(target: str, msys2_packages: tuple[str, ...]) -> bool:
+    """Whether Linux builds this Windows target itself (the dry run does): a GNU target
+    that links nothing from MSYS2, which exists only on Windows."""
+    return target.endswith("-windows-gnu") and not msys2_packages
 
 
 def mingw_linker(target: str) -> str:
@@ -245,6 +253,11 @@ class MaturinBackend:
         if msys2 is not None:
             environment = msys2_environment(self.windows_target, self.config.windows.msys2_packages)
             prepend.append(msys2 / environment / "bin")
+            if self.windows_target.endswith("-windows-gnu"):
+                # MSYS2's own tools, which build scripts run (GMP's configure needs sh, make
+                # and m4), after the environment's compilers. Not for MSVC: MSYS2's
+                # coreutils link.exe would stand in for the MSVC linker.
+                prepend.append(msys2 / "usr" / "bin")
         env = child_env(prepend_path=prepend, extra=source_date_env(ctx))
         if self.windows_target.endswith("-windows-gnu"):
             env = append_rustflags(env, self.windows_target, NO_PE_TIMESTAMP)
@@ -271,12 +284,15 @@ class MaturinBackend:
             ctx.runner.run(argv, cwd=cwd, env=self.build_env(ctx), why=why)
             return BuildOutcome()
         if host_os() != "windows":
-            ctx.runner.run(
-                self.windows_command(out),
-                cwd=cwd,
-                env=self.windows_env(ctx, None),
-                why=f"cross-compiling for {self.windows_target}",
-            )
+            try:
+                ctx.runner.run(
+                    self.windows_command(out),
+                    cwd=cwd,
+                    env=self.windows_env(ctx, None),
+                    why=f"cross-compiling for {self.windows_target}",
+                )
+            except CommandFailedError as failure:
+                raise self._with_import_lib_line(failure) from None
             return BuildOutcome()
         target = self.windows_target
         if ctx.runner.which("rustup") and not rust_target_installed(ctx, target):
@@ -300,6 +316,22 @@ class MaturinBackend:
             why=f"building the Windows wheel for {self.windows_target}",
         )
         return BuildOutcome()
+
+    def _with_import_lib_line(self, failure: CommandFailedError) -> CommandFailedError:
+        """A link that failed for want of python3.dll's import library, with the exact
+        Cargo.toml line that makes PyO3 generate it."""
+        if not names_missing_import_lib(failure.tail):
+            return failure
+        fix = missing_import_lib(self.config)
+        if fix is None:
+            return failure
+        return CommandFailedError(
+            failure.cause,
+            import_lib_remedy(fix),
+            failure.argv,
+            failure.returncode,
+            failure.tail,
+        )
 
     def build_sdist(self, ctx: RunContext, out: Path) -> None:
         ctx.runner.require("cargo", why="maturin sdist reads the crate graph with cargo metadata")

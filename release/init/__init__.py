@@ -37,6 +37,7 @@ from ..errors import (
     WouldOverwriteError,
 )
 from ..fsio import directory_in_the_way, in_the_way
+from ..project.cargo import IMPORT_LIB_FEATURE
 from ..runner import Runner
 from ..tag import tag_for
 from ..workflows import publishers
@@ -358,6 +359,19 @@ def takeover_note(file: PlannedFile, adoption: Adoption) -> str:
     return "\n".join(lines)
 
 
+def _import_lib_step(found: Detected) -> str:
+    """The one edit without which the Windows wheel cannot be cross-compiled here."""
+    fix = found.import_lib
+    if fix is None:
+        return ""
+    return f"""
+  Before step 3: Linux cross-compiles the Windows wheel ({found.windows_target}), and {fix.crate}
+     links it only with its {IMPORT_LIB_FEATURE} feature, which {fix.manifest} does not
+     enable yet. In {fix.table} of {fix.manifest}, write:
+       {fix.line}
+     (or move to PyO3 0.29 or later, which links python3.dll without it)."""
+
+
 def next_steps(
     found: Detected, adoption: Adoption | None = None, config: ReleaseConfig | None = None
 ) -> str:
@@ -398,12 +412,13 @@ def next_steps(
                 f"\n     ({old.name} uploaded with a token: remove that secret once the trusted"
                 " publisher works.)"
             )
+    import_lib = _import_lib_step(found)
     return f"""
 next steps:
 {register}
   2. Create the GitHub environment {environment}:
        {environments}
-     with required reviewers there if a release should wait for someone's approval.
+     with required reviewers there if a release should wait for someone's approval.{import_lib}
   3. Run the preflight and the whole release as a dry run here:
        nox -s check
        nox -s release

@@ -11,10 +11,11 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
+from ..backends.maturin import cross_compiled_on_linux
 from ..config import ReleaseConfig, ReleaseTable
 from ..errors import AmbiguousPackageError, ConfigError, NoPackageError, PackageDirError
 from ..fsio import directory_in_the_way
-from ..project.cargo import abi3_python_tag
+from ..project.cargo import ImportLibFix, abi3_python_tag, missing_import_lib
 from ..project.pyproject import PackageInfo, read_package
 from ..project.toml import read_toml
 from ..project.version import project_version, version_from_tag
@@ -60,6 +61,8 @@ class Detected:
     before_build_why: str = ""
     before_build_left_out: tuple[str, ...] = ()  # what only a shell can run, not carried
     before_build_cibuildwheel: bool = False  # some come from [tool.cibuildwheel] before-build
+    # A MinGW target that Linux cross-compiles, and a PyO3 that cannot link it there yet.
+    import_lib: ImportLibFix | None = None
 
 
 def is_package(pyproject: Path) -> bool:
@@ -247,6 +250,9 @@ def detect(root: Path, package_dir: str, runner: Runner) -> Detected:
         backend=backend, backend_inferred=False,
         table=ReleaseTable(package_dir=package_dir, backend=backend, sdist=sdist),
     )  # fmt: skip
+    msys2 = needs.msys2 if backend == "maturin" else ()
+    cross = windows_target is not None and cross_compiled_on_linux(windows_target, msys2)
+    import_lib = missing_import_lib(config) if cross else None
     version, version_why = project_version(config)
     from_tag = None
     if version is None and version_from_tag(config) is not None:
@@ -266,7 +272,7 @@ def detect(root: Path, package_dir: str, runner: Runner) -> Detected:
         wheels_why=_wheels_why(config, native.wheels_why),
         github=github_repository(runner, root),
         apt_packages=needs.apt,
-        msys2_packages=needs.msys2 if backend == "maturin" else (),
+        msys2_packages=msys2,
         packages_why=needs.apt_why,
         windows_target=windows_target,
         windows_why=windows_why,
@@ -276,4 +282,5 @@ def detect(root: Path, package_dir: str, runner: Runner) -> Detected:
         before_build_why=before_build.why,
         before_build_left_out=before_build.left_out,
         before_build_cibuildwheel=before_build.cibuildwheel_too,
+        import_lib=import_lib,
     )

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..config import CIConfig, manylinux_glibc
 from ..errors import ConfigError, ConfigValueError
+from ..project.cargo import IMPORT_LIB_FEATURE
 from ..project.pyproject import read_package
 from ..project.toml import parse_toml
 from .adoption import NO_TAGS, Adoption
@@ -126,7 +127,15 @@ def release_table(root: Path, found: Detected, adoption: Adoption | None = None)
             f"apt-packages = {_list(found.apt_packages)}",
         ]
     if found.backend == "maturin" and found.windows_target is not None:
-        if not found.windows_why:
+        if not found.windows_why and found.import_lib is not None:
+            fix = found.import_lib
+            why = (
+                f"MinGW: Windows runners build it with MSYS2. Linux cross-compiles it (the dry "
+                f"run too) only once {fix.crate} has the {IMPORT_LIB_FEATURE} feature, which "
+                f"{fix.manifest} does not enable: until then that build fails (init's next "
+                "steps say the line to add). x86_64-pc-windows-msvc builds on Windows only."
+            )
+        elif not found.windows_why:
             why = (
                 "MinGW: Linux cross-compiles it (so the dry run builds it too), Windows "
                 "runners build it with MSYS2; x86_64-pc-windows-msvc builds on Windows only."

@@ -1,10 +1,12 @@
-"""Cargo manifests as maturin reads them: the crate's Cargo.toml, its workspace, its version
-and the pyo3 features that decide whether the wheel is abi3."""
+"""Cargo manifests as maturin reads them: the crate's Cargo.toml, its workspace, its version,
+the pyo3 features that decide whether the wheel is abi3, and whether PyO3 makes the import
+library a Windows link needs."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -214,3 +216,116 @@ def abi3_python_tag(config: ReleaseConfig) -> tuple[str | None, str]:
     if bare:
         return "cp3*", f"pyo3 feature abi3 in {manifest}"
     return None, f"no pyo3 abi3 feature in {manifest}"
+
+
+# --- the import library a Windows link needs -----------------------------------------------
+
+# PyO3 (0.16.5 and up; 0.16.4 called it generate-abi3-import-lib) makes the import library of
+# python3.dll itself with this feature. Without it, a Windows link takes the one in a
+# Windows Python's libs directory: a build on Windows has it, a cross build on Linux does not.
+# From 0.29 on, pyo3-ffi links python3.dll by raw-dylib and needs no import library (the
+# feature is a deprecated no-op there): maturin 1.16 cross-builds PyO3 0.30 without it.
+IMPORT_LIB_FEATURE = "generate-import-lib"
+_IMPORT_LIB_FEATURES = (IMPORT_LIB_FEATURE, "generate-abi3-import-lib")
+RAW_DYLIB_PYO3 = Version("0.29")
+_REQUIREMENT_FLOOR = re.compile(r"^\s*(?:\^|~|=)?\s*(\d+\.\d+(?:\.\d+)?)\s*$")
+
+
+def _locked_pyo3(manifest: Path, data: Mapping[str, Any]) -> Version | None:
+    """The oldest pyo3-ffi (else pyo3) Cargo.lock resolves, beside the workspace root or
+    the crate; None without a lock that names one."""
+    root = find_workspace_root(manifest, data)
+    for directory in ([root.parent] if root is not None else []) + [manifest.parent]:
+        lock = directory / "Cargo.lock"
+        if not lock.is_file():
+            continue
+        packages = read_toml(lock).get("package", [])
+        for crate in ("pyo3-ffi", "pyo3"):
+            versions = []
+            for package in packages if isinstance(packages, list) else []:
+                if isinstance(package, dict) and package.get("name") == crate:
+                    try:
+                        versions.append(Version(str(package.get("version"))))
+                    except InvalidVersion:
+                        continue
+            if versions:
+                return min(versions)
+    return None
+
+
+def _required_pyo3(
+    crate: str, manifest_data: Mapping[str, Any], workspace_data: Mapping[str, Any]
+) -> Version | None:
+    """The version a requirement like "0.23.5", "^0.23" or "=0.22.1" resolves to at least
+    (for 0.x crates, its minor version decides); None for ranges (">=0.20") or none."""
+    dependency = manifest_data.get("dependencies", {}).get(crate)
+    if inherits_from_workspace(dependency):
+        dependency = workspace_data.get("workspace", {}).get("dependencies", {}).get(crate)
+    requirement = dependency.get("version") if isinstance(dependency, dict) else dependency
+    match = _REQUIREMENT_FLOOR.match(requirement) if isinstance(requirement, str) else None
+    return Version(match[1]) if match else None
+
+
+@dataclass(frozen=True)
+class ImportLibFix:
+    """A PyO3 crate without the import-library feature, and the one line that adds it."""
+
+    crate: str  # pyo3 or pyo3-ffi
+    manifest: str  # the Cargo.toml to edit, as shown
+    table: str  # the TOML table the line goes in
+    line: str  # the dependency line (or its features line) with the feature added
+
+    def instruction(self) -> str:
+        return f"in {self.table} of {self.manifest}, write: {self.line}"
+
+
+def missing_import_lib(config: ReleaseConfig) -> ImportLibFix | None:
+    """What to add when the crate links PyO3 before 0.29 (by Cargo.lock, else the
+    requirement) without ``generate-import-lib`` (directly, from ``[workspace.dependencies]``,
+    through its own features or ``[tool.maturin] features``); None when it has it, does not
+    need it, or does not use PyO3."""
+    import tomlkit  # the line as the project wrote it, with the feature added
+    from tomlkit.items import Array, InlineTable, Table
+
+    features, shown = pyo3_features(config)
+    if any(feature in _IMPORT_LIB_FEATURES for feature in features):
+        return None
+    manifest = manifest_path(config)
+    data = read_manifest(manifest, config)
+    root = find_workspace_root(manifest, data)
+    workspace = read_toml(root) if root is not None else {}
+    linked = _locked_pyo3(manifest, data)
+    for name in _PYO3_CRATES:
+        linked = linked or _required_pyo3(name, data, workspace)
+    if linked is None or linked >= RAW_DYLIB_PYO3:
+        return None  # raw-dylib, or a version nothing here pins: no claim either way
+    document = tomlkit.parse(manifest.read_text(encoding="utf-8"))
+    dependencies = document.get("dependencies")
+    if not isinstance(dependencies, dict):
+        return None
+    crate = next((c for c in _PYO3_CRATES if c in dependencies), None)
+    if crate is None:
+        return None
+    dependency = dependencies[crate]
+    if isinstance(dependency, Table):  # [dependencies.pyo3]
+        listed = dependency.get("features")
+        if isinstance(listed, Array):
+            listed.append(IMPORT_LIB_FEATURE)
+            line = f"features = {listed.as_string()}"
+        else:
+            line = f'features = ["{IMPORT_LIB_FEATURE}"]'
+        return ImportLibFix(crate, shown, f"[dependencies.{crate}]", line)
+    if isinstance(dependency, InlineTable):
+        listed = dependency.get("features")
+        if isinstance(listed, Array):
+            listed.append(IMPORT_LIB_FEATURE)
+            table = dependency.as_string()
+        else:  # tomlkit's own append spaces it oddly: written as the project would
+            written = dependency.as_string().strip()
+            end = " }" if written.startswith("{ ") else "}"
+            added = f'features = ["{IMPORT_LIB_FEATURE}"]'
+            table = f"{written[:-1].rstrip().rstrip(',')}, {added}{end}"
+        return ImportLibFix(crate, shown, "[dependencies]", f"{crate} = {table}")
+    version = str(dependency)  # pyo3 = "0.23"
+    line = f'{crate} = {{ version = "{version}", features = ["{IMPORT_LIB_FEATURE}"] }}'
+    return ImportLibFix(crate, shown, "[dependencies]", line)

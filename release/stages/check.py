@@ -4,6 +4,8 @@ what to change.
 - the configuration loads (it did, or this stage would not run);
 - the tools the stages need are here: cargo and rustc for maturin, objdump for Windows
   wheels, the configured apt-packages;
+- a Windows wheel that Linux cross-compiles can be linked there: PyO3 makes python3.dll's
+  import library only with its generate-import-lib feature;
 - every workflow file is YAML GitHub can read;
 - the release workflow against ``[tool.release]`` (:mod:`release.workflows.audit`);
 - zizmor (offline, severity low and up) and check-jsonschema (GitHub's workflow schema)
@@ -23,12 +25,15 @@ from pathlib import Path
 
 from .. import system_packages
 from ..backends.cibuildwheel import agreeing_images
-from ..backends.maturin import agreeing_compatibility
+from ..backends.maturin import MaturinBackend, agreeing_compatibility, cross_compiled_on_linux
 from ..checks.base import json_array_in, json_object_in
+from ..config import ReleaseConfig
 from ..console import Console
 from ..context import RunContext
+from ..diagnose import import_lib_remedy
 from ..errors import CheckFailedError, ReleaseError
 from ..host import host_os
+from ..project.cargo import IMPORT_LIB_FEATURE, missing_import_lib
 from ..project.version import project_version
 from ..records import ERROR, INFO, WARNING, Finding, StageRecord
 from ..report import print_findings
@@ -47,11 +52,12 @@ TOOLS = "tools"
 YAML = "yaml"
 ZIZMOR = "zizmor"
 SCHEMA = "workflow-schema"
+IMPORT_LIB = "windows-import-lib"
 
 
 def check(ctx: RunContext, record: StageRecord) -> None:
     config = ctx.config
-    findings = _tools(ctx)
+    findings = _tools(ctx) + _windows_import_lib(config)
     try:
         version, _ = project_version(config)
     except ReleaseError as exc:
@@ -210,6 +216,29 @@ def _tools(ctx: RunContext) -> list[Finding]:
                 "apt-packages), not installed here", f"install them: {command}",
             ))  # fmt: skip
     return found
+
+
+def _windows_import_lib(config: ReleaseConfig) -> list[Finding]:
+    """A MinGW target Linux cross-compiles, and a PyO3 that cannot link it there. (A build
+    on Windows links the import library of the Windows Python it runs with.)"""
+    if config.backend != "maturin" or (config.wheels is not None and not config.wheels.windows):
+        return []
+    target = MaturinBackend(config).windows_target
+    if not cross_compiled_on_linux(target, config.windows.msys2_packages):
+        return []
+    try:
+        fix = missing_import_lib(config)
+    except ReleaseError:
+        return []  # no Cargo.toml to read: the version check says so, once
+    if fix is None:
+        return []
+    return [Finding(
+        ERROR, IMPORT_LIB, fix.manifest,
+        f"the Windows wheel ({target}) is cross-compiled on Linux, and {fix.crate} (before "
+        f"0.29) links it there only with its {IMPORT_LIB_FEATURE} feature, which "
+        f"{fix.manifest} does not enable, so that build fails",
+        import_lib_remedy(fix),
+    )]  # fmt: skip
 
 
 def _judge(
