@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, Release, check_context, run_release, tiny_project
+from conftest import EXAMPLES, Built, Release, check_context, run_release, tiny_project
 
 from release.checks.build_record import BuildRecordCheck
 from release.config import load_config
@@ -156,3 +156,33 @@ def test_cvec_wheel_survives_a_refused_build(tmp_path: Path, refusal: str) -> No
         assert "$ " not in proc.stdout  # refused before any build command
     assert tree(dist) == before
     validate_passes(project, dist)
+
+
+# --- the Rust example: the build whose rebuild the maintainer waited for -----------
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("refusal", ["wrong tag", "no maturin"])
+def test_tally_wheels_survive_a_refused_build(
+    tally_release: Built, tmp_path: Path, refusal: str
+) -> None:
+    built, original = tally_release
+    assert built.returncode == 0, built.stdout
+    dist = tmp_path / "dist"
+    shutil.copytree(original, dist)
+    project = EXAMPLES / "tally"
+    validate_passes(project, dist)
+    before = tree(dist)
+    if refusal == "wrong tag":
+        args, env, code = ["--tag", "v9.9.9"], {}, TagError.exit_code
+    else:
+        args, env = [], {"PATH": path_without(tmp_path, "maturin")}
+        code = ToolNotFoundError.exit_code
+    outputs = []
+    for stage in ("build-linux", "build-windows", "sdist"):
+        proc = run_release(stage, "--project", str(project), "--dist", str(dist), *args, env=env)
+        assert proc.returncode == code, proc.stdout
+        outputs.append(proc.stdout)
+    assert tree(dist) == before
+    validate_passes(project, dist)
+    assert all("record stands" in output for output in outputs)
