@@ -24,6 +24,7 @@ from .errors import (
     NotWritableError,
     ReleaseError,
     StagesFailedError,
+    ToolNotFoundError,
 )
 from .fsio import faults_reported
 from .ledger import delivered_here
@@ -33,6 +34,8 @@ from .records import (
     NOT_RUN,
     RECORD_DIR,
     StageRecord,
+    guards,
+    read_record,
     sha256_of,
     write_record,
 )
@@ -52,7 +55,8 @@ def run_stage(ctx: RunContext, name: str) -> tuple[StageRecord, ReleaseError | N
         remove_stale_scratch(ctx.dist)
     try:
         if ctx.tag is not None and name in PRODUCING_STAGES:
-            require_release_tag(ctx.config, ctx.tag)
+            with guards(record):
+                require_release_tag(ctx.config, ctx.tag)
         stage_function(name)(ctx, record)
     except Interrupted as stop:
         record.status = INTERRUPTED
@@ -63,6 +67,10 @@ def run_stage(ctx: RunContext, name: str) -> tuple[StageRecord, ReleaseError | N
         error = exc if isinstance(exc, ReleaseError) else InternalError.of(exc)
         if ctx.verbose:
             ctx.console.line(traceback.format_exc())
+    if isinstance(error, ToolNotFoundError) and name in PRODUCING_STAGES:
+        # Wherever it stops a build, the missing tool never ran: nothing of the sources was
+        # tried, so this says nothing of the files an earlier build made.
+        record.refused = True
     if error is not None:
         record.status = FAILED
         record.error = error.as_dict()
@@ -97,6 +105,10 @@ def _write_record(
     """The record where it belongs; where it cannot go there (a read-only download folder),
     into the cache directory, saying where: the verdict is never lost. The error, when it
     could be written nowhere."""
+    standing = _standing_record(ctx, record)
+    if standing is not None:
+        ctx.console.line(f"note: {standing}")
+        return None
     try:
         if ctx.record_dir is None:
             ensure_dist(ctx.dist)
@@ -130,6 +142,37 @@ def _write_record(
         f"{path} (choose the place with --record-dir)."
     )
     return None
+
+
+def _standing_record(ctx: RunContext, record: StageRecord) -> str | None:
+    """Why an earlier record of the stage stands, when this run was refused: it changed
+    nothing in the dist dir, so the record of the run that made the files there still tells
+    validate what they are. None when this run's record is to be written."""
+    if not record.refused:
+        return None
+    path = (ctx.record_dir or ctx.dist / RECORD_DIR) / f"{record.stage}.json"
+    if not path.is_file():
+        return None
+    try:
+        earlier = read_record(ctx.dist, record.stage, directory=ctx.record_dir)
+    except ReleaseError:
+        earlier = None  # damaged: validate says so, with its remedy; not replaced unseen
+    else:
+        if earlier is None or earlier.refused:
+            return None  # an earlier refusal speaks of no file either: the newer one says more
+    shown = (
+        f" ({earlier.status}, {earlier.started}, {_files(len(earlier.artifacts))})"
+        if earlier is not None
+        else ""
+    )
+    return (
+        f"{record.stage} was refused, so it changed nothing in {ctx.dist}; the earlier run's "
+        f"record stands, and validate judges the files by it: {path}{shown}."
+    )
+
+
+def _files(count: int) -> str:
+    return f"{count} file" + ("" if count == 1 else "s")
 
 
 def clear_dist_for_release(ctx: RunContext) -> None:

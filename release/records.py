@@ -13,14 +13,15 @@ import hashlib
 import json
 import os
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import __version__
 from .datamodel import FieldError, from_dict, to_dict
-from .errors import DamagedRecordError
+from .errors import DamagedRecordError, ReleaseError
 from .fsio import records_dir_is_a_file, write_text_atomic
 
 RECORD_DIR = ".release"
@@ -101,6 +102,11 @@ class StageRecord:
     artifacts: list[Artifact] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     error: dict[str, Any] | None = None
+    # Refused before it built anything: by a guard (the tag, whether this host can build) or
+    # for want of a tool, which then never ran. It tried nothing of the sources and changed
+    # nothing in the dist dir, so it does not supersede the record of the run that made the
+    # files there.
+    refused: bool = False
     details: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -110,6 +116,17 @@ class StageRecord:
     def from_dict(cls, data: object) -> StageRecord:
         # Newer nox-release versions may add keys; what this version knows must still fit.
         return from_dict(cls, data, allow_unknown=True)
+
+
+@contextmanager
+def guards(record: StageRecord) -> Iterator[None]:
+    """The checks a stage makes before it builds anything (the tag, its tools, whether this
+    host can build): an error in here refuses the stage (``record.refused``)."""
+    try:
+        yield
+    except ReleaseError:
+        record.refused = True
+        raise
 
 
 def record_path(dist: Path, stage: str) -> Path:

@@ -1,9 +1,12 @@
 """build-record: the files are the ones their build stages made, and those stages succeeded.
 
 Each build stage records the sha256 of what it delivered. A file whose bytes differ changed
-after it was built; a build stage that failed (or was interrupted) means the files of its
-platform in the dist dir may be left over from an earlier build. A record that cannot be read
-is said, since the checks that lean on it (this one, wheel-set's skipped platforms) cannot.
+after it was built; a build stage that failed once it had started (or was interrupted) means
+the files of its platform in the dist dir may be left over from an earlier build. A stage
+refused (a wrong tag, a missing tool) changed nothing: the earlier build's record stays, and
+the files are judged by it; the refusal's own record is there only where no earlier one was.
+A record that cannot be read is said, since the checks that lean on it (this one, wheel-set's
+skipped platforms) cannot.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..dists import Distribution
-from ..records import FAILED, INTERRUPTED, RECORD_DIR, Finding
+from ..records import FAILED, INTERRUPTED, RECORD_DIR, Finding, StageRecord
 from .base import Check, CheckContext, NotRun
 
 
@@ -33,7 +36,10 @@ class BuildRecordCheck(Check):
         ]
         built: dict[str, tuple[str, str]] = {}
         for stage, record in ctx.build_records.items():
-            if record.status in (FAILED, INTERRUPTED):
+            if record.refused:
+                # Written only where no earlier run's record was (that one would stand).
+                found.append(self._refused(stage, record))
+            elif record.status in (FAILED, INTERRUPTED):
                 cause = (record.error or {}).get("cause", "no cause recorded")
                 found.append(
                     self.error(
@@ -59,3 +65,13 @@ class BuildRecordCheck(Check):
                     )
                 )
         return found
+
+    def _refused(self, stage: str, record: StageRecord) -> Finding:
+        error = record.error or {}
+        cause = str(error.get("cause") or "no cause recorded").rstrip(".")
+        first = str(error.get("remedy") or f"fix what refused {stage}").rstrip(".")
+        return self.error(
+            f"{stage} was refused ({cause}); it built none of the files of its platform in "
+            "the dist dir",
+            remedy=f"{first}; then run {stage} again (nox -s {stage}), then validate.",
+        )

@@ -30,7 +30,7 @@ from ..errors import (
 )
 from ..host import host_os
 from ..project.toml import read_toml
-from ..records import NOT_SHIPPED, StageRecord
+from ..records import NOT_SHIPPED, StageRecord, guards
 from ..runner import child_env
 from ..staging import collect, deliver, staging_dir
 
@@ -44,23 +44,27 @@ def build_windows(ctx: RunContext, record: StageRecord) -> None:
 
 
 def _build_wheels(platform: str, ctx: RunContext, record: StageRecord) -> None:
-    backend = backend_for(ctx.config)
-    record.backend = backend.name
-    blocker = _not_shipped(ctx, platform) or backend.unavailable(platform, ctx)
-    if blocker is not None:
-        record.status = blocker.status
-        record.reason = str(blocker)
-        return
-    record.tool_versions = backend.tool_versions(platform, ctx)
-    ctx = _dated(ctx, record)
-    if platform == "linux" and host_os() == "linux":
-        installed = system_packages.ensure(
-            ctx.runner,
-            system_packages.host_packages(ctx.config, ctx.runner),
-            install=system_packages.install_wanted(ctx.environ),
-        )
-        if installed:
-            record.details["installed_apt_packages"] = installed
+    # Until the scratch directory is made, the stage only asks (its tools, this host): what
+    # stops it there says nothing of the files an earlier run built.
+    with guards(record):
+        backend = backend_for(ctx.config)
+        record.backend = backend.name
+        blocker = _not_shipped(ctx, platform) or backend.unavailable(platform, ctx)
+        if blocker is not None:
+            record.status = blocker.status
+            record.reason = str(blocker)
+            return
+        record.tool_versions = backend.tool_versions(platform, ctx)
+        ctx = _dated(ctx, record)
+        if platform == "linux" and host_os() == "linux":
+            installed = system_packages.ensure(
+                ctx.runner,
+                system_packages.host_packages(ctx.config, ctx.runner),
+                install=system_packages.install_wanted(ctx.environ),
+            )
+            if installed:
+                record.details["installed_apt_packages"] = installed
+    # The project's own step runs its code: its failure, like the build's, is the sources'.
     _before_build(ctx, platform, record)
     with staging_dir(ctx.dist, record.stage) as out:
         outcome = backend.build_wheels(platform, ctx, out)
@@ -136,14 +140,15 @@ def _not_shipped(ctx: RunContext, platform: str) -> Unavailable | None:
 
 
 def sdist(ctx: RunContext, record: StageRecord) -> None:
-    backend = backend_for(ctx.config)
-    record.backend = backend.name
-    if not ctx.config.sdist:
-        record.status = NOT_SHIPPED
-        record.reason = f"sdist = false in {ctx.config.shown(ctx.config.pyproject)}."
-        return
-    record.tool_versions = backend.tool_versions(None, ctx)
-    ctx = _dated(ctx, record)
+    with guards(record):
+        backend = backend_for(ctx.config)
+        record.backend = backend.name
+        if not ctx.config.sdist:
+            record.status = NOT_SHIPPED
+            record.reason = f"sdist = false in {ctx.config.shown(ctx.config.pyproject)}."
+            return
+        record.tool_versions = backend.tool_versions(None, ctx)
+        ctx = _dated(ctx, record)
     _before_build(ctx, None, record)
     with staging_dir(ctx.dist, record.stage) as out:
         backend.build_sdist(ctx, out)
