@@ -805,6 +805,8 @@ def test_host_build_when_the_host_is_selected(tmp_path: Path) -> None:
     assert "no working container engine" in outcome.reason
     assert DOCKER_DOWN in outcome.reason
     assert f"Not built here: cp399-manylinux_{machine()}" in outcome.reason
+    # ... and says it as a fact, for validate to excuse that wheel and no other.
+    assert outcome.not_built == (f"cp399-manylinux_{machine()}",)
     _engine, query, build_call, repair = calls(ctx)
     assert query.argv == identifier_query(config, "linux")
     assert build_call.argv[:4] == (sys.executable, "-m", "build", "--wheel")
@@ -850,7 +852,8 @@ def test_host_build_with_an_interpreter_the_selectors_name(tmp_path: Path) -> No
     assert outcome.reason is not None
     assert f"built cp313-manylinux_{arch} (pip wheel with {python}, from pyenv)" in outcome.reason
     assert f"Not built here: cp399-manylinux_{arch}" in outcome.reason
-    assert "No Python 3.99 installed" in outcome.reason
+    assert "Not installed to build with: Python 3.99;" in outcome.reason
+    assert outcome.not_built == (f"cp399-manylinux_{arch}",)
     assert "pyenv install 3.99" in outcome.reason
     _engine, _query, probe, pip, repair = calls(ctx)
     assert probe.executable == str(python)
@@ -920,7 +923,7 @@ def test_cibuildwheel_expects_the_wheels_of_its_build_identifiers(tmp_path: Path
     assert cpython == wheel_for_identifier("cp311-manylinux_x86_64", "linux")
     assert pypy.patterns == ("pp310-*-manylinux*_x86_64",)
     assert expected.for_platform("windows") == (
-        ExpectedWheel("windows", ("cp313-cp313t-win_amd64",)),
+        ExpectedWheel("windows", ("cp313-cp313t-win_amd64",), build="cp313t-win_amd64"),
     )
 
 
