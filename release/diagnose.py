@@ -9,6 +9,7 @@ installed (m4 for GMP, cmake, a C compiler, pkg-config), a pkg-config module or 
 
 from __future__ import annotations
 
+import platform
 import re
 from collections.abc import Sequence
 
@@ -36,6 +37,11 @@ _MISSING = (
 _PKG_CONFIG_MODULE = re.compile(
     r"Package '?(?P<module>[\w.+-]+)'?,? (required by '[^']*', )?(was )?not found"
     r"|No package '(?P<module2>[\w.+-]+)' found"
+)
+# auditwheel repair, when the wheel links versioned glibc symbols newer than the floor.
+_TOO_RECENT = re.compile(
+    r'cannot repair .* to "(?P<policy>[\w]+)" ABI because of the presence of too-recent '
+    r"versioned symbols"
 )
 _LINK_LIBRARY = re.compile(
     r"cannot find -l(?P<lib>[\w.+-]+)|library not found for -l(?P<lib2>[\w.+-]+)"
@@ -71,6 +77,20 @@ def diagnose(failure: CommandFailedError, tail: Sequence[str]) -> ReleaseError:
             f"add its Debian -dev package (apt-cache search {name}) to [tool.release.linux] "
             "apt-packages; for maturin on Windows, its MSYS2 package to [tool.release.windows] "
             f"msys2-packages{CONTAINERS}.",
+        )
+    too_recent = _TOO_RECENT.search(text)
+    if too_recent is not None:
+        libc, version = platform.libc_ver()
+        host = f"{libc} {version}" if libc else "its C library"
+        return _named(
+            failure,
+            f"built on this host ({host}), the wheel uses C library symbols newer than "
+            f"{too_recent['policy']} allows: the host's C library is newer than the floor, "
+            "and what the code links (pthread, stat, ...) takes the host's symbol versions",
+            "build where the floor's C library is: in its manylinux container (cibuildwheel "
+            "builds there once Docker or Podman is installed), or in CI's build-linux. Keep "
+            "[tool.release.linux] manylinux: it is what your users' systems need, not what "
+            "this host has.",
         )
     library = _LINK_LIBRARY.search(text)
     if library is not None:

@@ -546,7 +546,9 @@ RINGBUF = Fixture(
             build-backend = "scikit_build_core.build"
 
             [project]
-            name = "ringbuf"
+            # Not "ringbuf": PyPI has a project of that name with a 2.1.0 of its own, and
+            # the dry run rightly refuses to publish a version that is already there.
+            name = "tailring"
             version = "2.1.0"
             description = "Windowed means over a ring buffer (C++ core)."
             requires-python = ">=3.9"
@@ -626,7 +628,7 @@ RINGBUF = Fixture(
                 runs-on: ubuntu-latest
                 environment:
                   name: publish
-                  url: https://pypi.org/p/ringbuf
+                  url: https://pypi.org/p/tailring
                 permissions:
                   id-token: write
                 steps:
@@ -1000,6 +1002,8 @@ SPLITLINE = Fixture(
             pyo3 = "0.30.1"
         """),
         "src/lib.rs": _pyo3_module("_splitline"),
+        # setuptools-rust puts no Rust sources into the sdist itself: its README's MANIFEST.in.
+        "MANIFEST.in": "include Cargo.toml Cargo.lock\nrecursive-include src *\n",
         "python/splitline/__init__.py": _d("""
             from splitline._splitline import digit_sum
 
@@ -1118,6 +1122,9 @@ FASTBLOOM = Fixture(
                     count += 1
                 return count
         """),
+        # setuptools puts the generated _bits.c into the sdist, not the .pyx that setup.py
+        # cythonizes: a Cython project that ships an sdist lists its sources here.
+        "MANIFEST.in": "include fastbloom/*.pyx\n",
         ".gitignore": "build/\n*.c\n",
         ".github/workflows/build.yml": _d("""
             name: build
