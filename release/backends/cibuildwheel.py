@@ -224,8 +224,10 @@ class CibuildwheelBackend:
                 "install Docker or Podman so cibuildwheel can build in its containers, or "
                 f"get Python {newest}: {how_to_install(newest)}.",
             )
-        for _ident, interpreter in builds:
+        notes = {
             host_build_linux_wheels(ctx, out, None if interpreter is None else interpreter.path)
+            for _ident, interpreter in builds
+        }
         built = ", ".join(
             f"{ident} (python -m build)" if interpreter is None
             else f"{ident} (pip wheel with {interpreter.path}, from {interpreter.source})"
@@ -236,6 +238,8 @@ class CibuildwheelBackend:
             f"auditwheel repair --plat {self.config.linux.policy}_{arch}, instead of "
             "cibuildwheel's containers."
         )
+        said = sorted(note for note in notes if note is not None)
+        reason += "".join(f" {note[0].upper()}{note[1:]}." for note in said)
         left_out = [ident for ident in wanted if ident not in dict(builds)]
         if left_out:
             reason += f" Not built here: {', '.join(left_out)}."
