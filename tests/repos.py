@@ -1192,7 +1192,9 @@ QUICKSTATS = Fixture(
             build-backend = "mesonpy"
 
             [project]
-            name = "quickstats"
+            # Not "quickstats": PyPI has a quickstats 0.2.0 of its own, and the dry run
+            # rightly refuses to publish other files under its names.
+            name = "bytetally"
             version = "0.2.0"
             requires-python = ">=3.9"
         """),
