@@ -10,6 +10,7 @@ for Windows without the import library of python3.dll, with the feature that mak
 
 from __future__ import annotations
 
+import platform
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -50,6 +51,11 @@ _NO_IMPORT_LIB = re.compile(
     r"(?:without|requires) PyO3's `generate-import-lib` feature"
     r"|cannot find -lpython3\d*(?![\w.])"
     r"|cannot open input file '?python3\d*\.lib"
+)
+# auditwheel repair, when the wheel links versioned glibc symbols newer than the floor.
+_TOO_RECENT = re.compile(
+    r'cannot repair .* to "(?P<policy>[\w]+)" ABI because of the presence of too-recent '
+    r"versioned symbols"
 )
 _LINK_LIBRARY = re.compile(
     r"cannot find -l(?P<lib>[\w.+-]+)|library not found for -l(?P<lib2>[\w.+-]+)"
@@ -93,6 +99,20 @@ def diagnose(failure: CommandFailedError, tail: Sequence[str]) -> ReleaseError:
             "0.29 makes only with its generate-import-lib feature (no Windows Python is here "
             "to take it from)",
             import_lib_remedy(None),
+        )
+    too_recent = _TOO_RECENT.search(text)
+    if too_recent is not None:
+        libc, version = platform.libc_ver()
+        host = f"{libc} {version}" if libc else "its C library"
+        return _named(
+            failure,
+            f"built on this host ({host}), the wheel uses C library symbols newer than "
+            f"{too_recent['policy']} allows: the host's C library is newer than the floor, "
+            "and what the code links (pthread, stat, ...) takes the host's symbol versions",
+            "build where the floor's C library is: in its manylinux container (cibuildwheel "
+            "builds there once Docker or Podman is installed), or in CI's build-linux. Keep "
+            "[tool.release.linux] manylinux: it is what your users' systems need, not what "
+            "this host has.",
         )
     library = _LINK_LIBRARY.search(text)
     if library is not None:

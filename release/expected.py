@@ -26,6 +26,9 @@ class ExpectedWheel:
     platform: str  # "linux" | "windows"
     patterns: tuple[str, ...]
     shown: str = ""  # how messages name the entry when the patterns alone read badly
+    # The build that makes it, as the backend names it (a cibuildwheel identifier): a host
+    # build's record names the builds it could not make, and validate excuses those wheels.
+    build: str = ""
 
     def matches(self, tags: Iterable[str]) -> bool:
         return any(fnmatch.fnmatchcase(tag, p) for tag in tags for p in self.patterns)

@@ -35,6 +35,8 @@ NOT_SHIPPED = "not shipped"  # the configuration says the project has none (sdis
 INTERRUPTED = "interrupted"
 # The dry run did not start the stage: one it needs failed (no record is written).
 NOT_RUN = "not run"
+# The key of a host build record's details that names the builds it could not make.
+NOT_BUILT = "not_built"
 
 ERROR = "error"
 WARNING = "warning"

@@ -554,7 +554,9 @@ RINGBUF = Fixture(
             build-backend = "scikit_build_core.build"
 
             [project]
-            name = "ringbuf"
+            # Not "ringbuf": PyPI has a project of that name with a 2.1.0 of its own, and
+            # the dry run rightly refuses to publish a version that is already there.
+            name = "tailring"
             version = "2.1.0"
             description = "Windowed means over a ring buffer (C++ core)."
             requires-python = ">=3.9"
@@ -634,7 +636,7 @@ RINGBUF = Fixture(
                 runs-on: ubuntu-latest
                 environment:
                   name: publish
-                  url: https://pypi.org/p/ringbuf
+                  url: https://pypi.org/p/tailring
                 permissions:
                   id-token: write
                 steps:
@@ -1010,6 +1012,8 @@ SPLITLINE = Fixture(
             pyo3 = "0.30.1"
         """),
         "src/lib.rs": _pyo3_module("_splitline"),
+        # setuptools-rust puts no Rust sources into the sdist itself: its README's MANIFEST.in.
+        "MANIFEST.in": "include Cargo.toml Cargo.lock\nrecursive-include src *\n",
         "python/splitline/__init__.py": _d("""
             from splitline._splitline import digit_sum
 
@@ -1120,7 +1124,8 @@ FASTBLOOM = Fixture(
 
             .PHONY: cython
         """),
-        "MANIFEST.in": "include fastbloom/_bits.c\n",
+        # The generated C, which the sdist's build compiles, and its Cython source beside it.
+        "MANIFEST.in": "include fastbloom/_bits.c fastbloom/*.pyx\n",
         "fastbloom/__init__.py": _d("""
             __version__ = "0.9.2"
 
@@ -1213,7 +1218,9 @@ QUICKSTATS = Fixture(
             build-backend = "mesonpy"
 
             [project]
-            name = "quickstats"
+            # Not "quickstats": PyPI has a quickstats 0.2.0 of its own, and the dry run
+            # rightly refuses to publish other files under its names.
+            name = "bytetally"
             version = "0.2.0"
             requires-python = ">=3.9"
         """),

@@ -8,7 +8,10 @@ default branch; submodules are checked out; no file name differs from another on
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,7 @@ from release import cli
 from release.config import load_config, read_toml
 from release.context import tag_from_environment
 from release.errors import ConfigValueError, InTheWayError, WouldOverwriteError
+from release.expected import NOT_BUILT_HERE
 from release.workflows.audit import filter_matches, read_workflow
 
 IDS = [fixture.name for fixture in repos.FIXTURES]
@@ -197,3 +201,57 @@ def test_workflows_write_refuses_a_name_that_differs_only_in_case(tmp_path: Path
     code = cli.main(["workflows", "--write", "--project", str(root)])
     assert code == InTheWayError.exit_code
     assert hashes(root) == before
+
+
+# The shapes this machine builds in reasonable time: setuptools C (host build with every
+# installed CPython), CMake + scikit-build-core (one identifier, no sdist), the maturin
+# workspace with GMP (m4 and libgmp-dev are among the tests' system packages).
+DRY_RUN_SHAPES = ["setuptools-c", "cmake-bindings", "gmp-workspace"]
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("name", DRY_RUN_SHAPES)
+def test_the_dry_run_passes_where_this_machine_can_build_the_shape(
+    name: str, tmp_path: Path
+) -> None:
+    """init --force, then ``python -m release release`` as a new user runs it, outside CI.
+    It passes; what this machine could not build (Windows, the identifiers no installed
+    CPython or container can make) is named in the output and in validate's record as not
+    built here, one note per wheel the build records name, and nothing else is excused."""
+    root = repos.make(repos.by_name(name), tmp_path / name)
+    assert init(root, "--force") == 0
+    outside = ("GITHUB_", "RUNNER_", "RELEASE_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(outside) and k != "CI"}
+    done = subprocess.run(
+        [sys.executable, "-m", "release", "release", "--project", str(root)],
+        cwd=root, env=env, capture_output=True, text=True, check=False, timeout=1500,
+    )  # fmt: skip
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-4000:]
+
+    records = root / "dist" / ".release"
+
+    def record(stage: str) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads((records / f"{stage}.json").read_text("utf-8"))
+        return data
+
+    linux = record("build-linux")
+    assert linux["status"] in ("ok", "host build")
+    assert [a for a in linux["artifacts"] if a["name"].endswith(".whl")], "a Linux wheel"
+    validate = record("validate")
+    assert validate["status"] == "ok"
+    notes = [f["message"] for f in validate["findings"] if NOT_BUILT_HERE in f["message"]]
+    assert all(f["level"] != "error" for f in validate["findings"])
+    not_built = linux.get("details", {}).get("not_built", [])
+    linux_notes = [n for n in notes if n.startswith("the linux wheel ")]
+    assert len(linux_notes) == len(not_built)
+    for build in not_built:
+        assert any(f"could not make {build};" in n for n in linux_notes), build
+        assert build in output  # said plainly, where the user reads
+    if notes:  # counted where the dry run ends, as well as named one by one
+        assert f"{len(notes)} expected wheel(s) not built here" in output
+    if record("build-windows")["status"] == "skipped":
+        assert all(n.startswith(("the linux wheel ", "the windows wheel ")) for n in notes)
+    else:
+        assert notes == linux_notes
+    assert record("publish")["status"] == "ok"

@@ -834,6 +834,8 @@ def test_host_build_when_the_host_is_selected(tmp_path: Path) -> None:
     assert "no working container engine" in outcome.reason
     assert DOCKER_DOWN in outcome.reason
     assert f"Not built here: cp399-manylinux_{machine()}" in outcome.reason
+    # ... and says it as a fact, for validate to excuse that wheel and no other.
+    assert outcome.not_built == (f"cp399-manylinux_{machine()}",)
     _engine, query, build_call, repair = calls(ctx)
     assert query.argv == identifier_query(config, "linux")
     assert build_call.argv[:4] == (sys.executable, "-m", "build", "--wheel")
@@ -843,6 +845,57 @@ def test_host_build_when_the_host_is_selected(tmp_path: Path) -> None:
     assert value_after(repair.argv, "--wheel-dir") == str(out)
     assert repair.argv[-1] == str(out / "raw" / wheel)
     assert recorded(ctx) == [call.argv for call in calls(ctx)]
+
+
+SETUPTOOLS_RUST_PACKAGE = (
+    SETUPTOOLS_PACKAGE.replace('"setuptools>=68"', '"setuptools>=68", "setuptools-rust>=1.9"')
+    + '\n[tool.cibuildwheel]\nbuild = ["cp311-*"]\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("package", "host_glibc", "zig"),
+    [(SETUPTOOLS_RUST_PACKAGE, (2, 36), True), (SETUPTOOLS_RUST_PACKAGE, (2, 17), False),
+     (CIBUILDWHEEL_PACKAGE, (2, 36), False)],
+    ids=["rust-newer-host", "rust-host-at-the-floor", "c-newer-host"],
+)  # fmt: skip
+def test_a_host_build_links_rust_with_zig_at_the_floor(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    package: str,
+    host_glibc: tuple[int, int],
+    zig: bool,
+) -> None:
+    """setuptools-rust built on a glibc 2.36 host links pthread_key_create@GLIBC_2.34, which
+    auditwheel cannot bring down to 2.17: cargo gets zig, targeting the floor's glibc, as its
+    linker (as maturin --zig). Not on a host at the floor, and not for a build without Rust."""
+    monkeypatch.setattr("release.backends.build.glibc_version", lambda: host_glibc)
+    monkeypatch.setattr("release.backends.build.zig_available", lambda environ: True)
+    monkeypatch.delenv("CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER", raising=False)
+    here = f"{python_tag()}-manylinux_{machine()}"
+    wheel = f"demo-1.0-{python_tag()}-{python_tag()}-linux_{machine()}.whl"
+
+    def build(call: Call) -> Reply:
+        if "--outdir" in call.args:
+            (Path(value_after(call.args, "--outdir")) / wheel).write_bytes(b"PK")
+        return ""
+
+    config = make_config(tmp_path, "", package)
+    ctx = make_ctx(config, processes=no_engine(cibuildwheel(linux=here, otherwise=build)))
+    out = tmp_path / "out"
+    out.mkdir()
+    outcome = CibuildwheelBackend(config).build_wheels("linux", ctx, out)
+    (build_call,) = [c for c in calls(ctx) if "--outdir" in c.args]
+    variable = f"CARGO_TARGET_{machine().upper()}_UNKNOWN_LINUX_GNU_LINKER"
+    assert outcome.reason is not None
+    if not zig:
+        assert variable not in build_call.env
+        assert "zig" not in outcome.reason
+        return
+    linker = Path(build_call.env[variable])
+    assert os.access(linker, os.X_OK)
+    assert f" cc -target {machine()}-linux-gnu.2.17 " in linker.read_text()
+    assert "Cargo linked with zig against glibc 2.17, the floor" in outcome.reason
 
 
 def fake_pyenv(tmp_path: Path, version: str) -> Path:
@@ -879,7 +932,8 @@ def test_host_build_with_an_interpreter_the_selectors_name(tmp_path: Path) -> No
     assert outcome.reason is not None
     assert f"built cp313-manylinux_{arch} (pip wheel with {python}, from pyenv)" in outcome.reason
     assert f"Not built here: cp399-manylinux_{arch}" in outcome.reason
-    assert "No Python 3.99 installed" in outcome.reason
+    assert "Not installed to build with: Python 3.99;" in outcome.reason
+    assert outcome.not_built == (f"cp399-manylinux_{arch}",)
     assert "pyenv install 3.99" in outcome.reason
     _engine, _query, probe, pip, repair = calls(ctx)
     assert probe.executable == str(python)
@@ -949,7 +1003,7 @@ def test_cibuildwheel_expects_the_wheels_of_its_build_identifiers(tmp_path: Path
     assert cpython == wheel_for_identifier("cp311-manylinux_x86_64", "linux")
     assert pypy.patterns == ("pp310-*-manylinux*_x86_64",)
     assert expected.for_platform("windows") == (
-        ExpectedWheel("windows", ("cp313-cp313t-win_amd64",)),
+        ExpectedWheel("windows", ("cp313-cp313t-win_amd64",), build="cp313t-win_amd64"),
     )
 
 

@@ -9,10 +9,13 @@ rustc) are the lines they print, quoted from their sources.
 from __future__ import annotations
 
 import io
+import platform
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
+from wheel_factory import write_wheel
 
 from release.console import Console
 from release.diagnose import diagnose
@@ -100,3 +103,41 @@ def test_a_tool_the_shell_does_not_find_is_named(tool: str, named: str, tmp_path
             why=f"running {tool}",
         )
     assert f"the build needs {named}, which is not installed" in info.value.cause
+
+
+def test_a_wheel_newer_than_its_floor_is_said_to_be_the_hosts_doing(tmp_path: Path) -> None:
+    """A real extension, built here with gcc, that links pthread_key_create: on a host whose
+    glibc is 2.34 or newer that symbol's version is GLIBC_2.34, and the real auditwheel
+    refuses to repair the wheel to manylinux_2_17. The cause is the host, not the floor."""
+    libc, version = platform.libc_ver()
+    assert libc == "glibc"
+    if tuple(map(int, version.split(".")[:2])) < (2, 34):
+        pytest.skip(f"glibc {version} links pthread_key_create at a version 2.17 allows")
+    source = tmp_path / "ext.c"
+    source.write_text(
+        "#include <pthread.h>\n"
+        "static pthread_key_t key;\n"
+        "int make_key(void) { return pthread_key_create(&key, 0); }\n"
+    )
+    library = tmp_path / "ext.so"
+    runner().run(["gcc", "-shared", "-fPIC", str(source), "-o", str(library)], why="compiling")
+    tag = f"cp{sys.version_info[0]}{sys.version_info[1]}"
+    (tmp_path / "raw").mkdir()
+    wheel = write_wheel(
+        tmp_path / "raw", "demo", "1.0", f"{tag}-{tag}-linux_x86_64",
+        files={"demo/__init__.py": b"", "demo/ext.so": library.read_bytes()},
+    )  # fmt: skip
+    with pytest.raises(CommandFailedError) as info:
+        runner().run(
+            ["auditwheel", "repair", "--plat", "manylinux_2_17_x86_64", "--only-plat",
+             "--wheel-dir", str(tmp_path / "out"), str(wheel)],
+            why="repairing the wheel",
+        )  # fmt: skip
+    cause = info.value.cause
+    assert (
+        f"built on this host (glibc {version}), the wheel uses C library symbols newer "
+        "than manylinux_2_17_x86_64 allows" in cause
+    )
+    assert "Docker or Podman" in info.value.remedy
+    assert "Keep [tool.release.linux] manylinux" in info.value.remedy
+    assert info.value.argv[:2] == ["auditwheel", "repair"]

@@ -319,6 +319,47 @@ def test_only_a_skipped_build_excuses_a_missing_wheel(tmp_path: Path, status: st
     assert error.message == "the windows wheel cp39-abi3-win_amd64 is missing"
 
 
+def test_a_host_build_excuses_only_the_builds_its_record_names(tmp_path: Path) -> None:
+    """No container engine: the host build made cp313 and said it could not make cp314.
+    cp314 is not built here (a note; publish refuses it, --strict too); cp312, which the
+    host build did not name, is missing."""
+    config = release_project(tmp_path, "", PLAIN_PACKAGE)
+    entries = tuple(
+        wheel_for_identifier(f"cp3{minor}-manylinux_x86_64", "linux") for minor in (12, 13, 14)
+    )
+    expected = ExpectedSet(entries, "cibuildwheel --print-build-identifiers")
+    record = StageRecord("build-linux", status=HOST_BUILD, reason="no container engine.")
+    record.details["not_built"] = ["cp314-manylinux_x86_64"]
+    built = wheels(tmp_path / "d", "tally-0.3.1-cp313-cp313-manylinux_2_17_x86_64.whl")
+    check = WheelSetCheck()
+
+    def findings(strict: bool) -> list[Finding]:
+        ctx = check_context(
+            config, strict=strict, expected=expected, build_records={"build-linux": record}
+        )
+        return check.run(built, ctx)
+
+    lenient = findings(strict=False)
+    (error,) = by_level(lenient, ERROR)
+    assert error.message.startswith("the linux wheel cp312-cp312-manylinux*_x86_64 ")
+    assert error.message.endswith(" is missing")
+    (note,) = [f for f in lenient if "cp314" in f.message]
+    assert note.level == INFO
+    assert note.message == (
+        "the linux wheel cp314-cp314-manylinux*_x86_64 (or cp3Y-abi3-manylinux*_x86_64, "
+        "Y <= 14) was not built here (build-linux was a host build, which could not make "
+        "cp314-manylinux_x86_64; its record says why)"
+    )
+    strict = findings(strict=True)
+    assert len(by_level(strict, ERROR)) == 2
+    (refused,) = [f for f in strict if "cp314" in f.message]
+    assert refused.level == ERROR
+    assert (
+        "build-linux was a host build, which could not make cp314-manylinux_x86_64 where "
+        "it ran, and --strict needs every wheel" in refused.message
+    )
+
+
 def test_with_no_wheels_at_all_every_wheel_is_missing(tmp_path: Path) -> None:
     config = release_project(tmp_path, EXPLICIT, PLAIN_PACKAGE)
     assert WheelSetCheck.runs_without_files

@@ -36,14 +36,17 @@ class Unavailable:
 
 @dataclass(frozen=True)
 class BuildOutcome:
-    """``host build`` when the backend fell back from its normal way of building."""
+    """``host build`` when the backend fell back from its normal way of building;
+    ``not_built`` names the builds (as :attr:`ExpectedWheel.build` does) that this host
+    could not make, which the build record keeps for validate."""
 
     status: str = OK
     reason: str | None = None
+    not_built: tuple[str, ...] = ()
 
     @classmethod
-    def host_build(cls, reason: str) -> BuildOutcome:
-        return cls(HOST_BUILD, reason)
+    def host_build(cls, reason: str, not_built: tuple[str, ...] = ()) -> BuildOutcome:
+        return cls(HOST_BUILD, reason, not_built)
 
 
 class Backend(Protocol):

@@ -295,20 +295,22 @@ def wheel_for_identifier(identifier: str, platform: str) -> ExpectedWheel:
     match = _IDENTIFIER.fullmatch(identifier)
     if match is None:
         plat = identifier.split("-", 1)[-1]
-        return ExpectedWheel(platform, (f"*-*-{_identifier_platform(plat)}",), identifier)
+        return ExpectedWheel(
+            platform, (f"*-*-{_identifier_platform(plat)}",), identifier, identifier
+        )
     plat = _identifier_platform(match["plat"])
     version = match["major"] + match["minor"]
     if match["impl"] == "pp":
-        return ExpectedWheel(platform, (f"pp{version}-*-{plat}",))
+        return ExpectedWheel(platform, (f"pp{version}-*-{plat}",), build=identifier)
     if match["impl"] == "gp":
-        return ExpectedWheel(platform, (f"graalpy{version}-*-{plat}",))
+        return ExpectedWheel(platform, (f"graalpy{version}-*-{plat}",), build=identifier)
     native = f"cp{version}-cp{version}{match['ft']}-{plat}"
     if match["ft"]:
-        return ExpectedWheel(platform, (native,))
+        return ExpectedWheel(platform, (native,), build=identifier)
     major, minor = match["major"], int(match["minor"])
     abi3 = tuple(f"cp{major}{m}-abi3-{plat}" for m in range(minor, 1, -1))
     shown = f"{native} (or cp{major}Y-abi3-{plat}, Y <= {minor})"
-    return ExpectedWheel(platform, (native, *abi3), shown)
+    return ExpectedWheel(platform, (native, *abi3), shown, identifier)
 
 
 class CibuildwheelBackend:
@@ -421,8 +423,10 @@ class CibuildwheelBackend:
                 "install Docker or Podman so cibuildwheel can build in its containers, or "
                 f"get Python {newest}: {how_to_install(newest)}.",
             )
-        for _ident, interpreter in builds:
+        notes = {
             host_build_linux_wheels(ctx, out, None if interpreter is None else interpreter.path)
+            for _ident, interpreter in builds
+        }
         built = ", ".join(
             f"{ident} (python -m build)" if interpreter is None
             else f"{ident} (pip wheel with {interpreter.path}, from {interpreter.source})"
@@ -433,16 +437,18 @@ class CibuildwheelBackend:
             f"auditwheel repair --plat {self.config.linux.policy}_{arch}, instead of "
             "cibuildwheel's containers."
         )
+        said = sorted(note for note in notes if note is not None)
+        reason += "".join(f" {note[0].upper()}{note[1:]}." for note in said)
         left_out = [ident for ident in wanted if ident not in dict(builds)]
         if left_out:
             reason += f" Not built here: {', '.join(left_out)}."
         if missing:
-            versions = ", ".join(s.version for s in missing)
+            pythons = ", ".join(s.wanted for s in missing)
             reason += (
-                f" No Python {versions} installed to build with; to build it here: "
+                f" Not installed to build with: {pythons}; to build it here: "
                 f"{how_to_install(missing[-1].version)}."
             )
-        return BuildOutcome.host_build(reason)
+        return BuildOutcome.host_build(reason, tuple(left_out))
 
     def build_sdist(self, ctx: RunContext, out: Path) -> None:
         python_build(ctx, "sdist", out)

@@ -2,7 +2,9 @@
 
 The expected set is ``[tool.release.wheels]`` or what the backend says it builds; validate
 hands it over in the context. A wheel a build stage could not make on this machine (its record
-says ``skipped``) is a note, not an error, unless ``--strict``: the stage said why, once.
+says ``skipped``, or it was a host build whose record names that wheel's build as not made)
+is a note, not an error, unless ``--strict``: the stage said why, once. Publish refuses a
+release with such a note; the dry run passes with it, as it does with a skipped platform.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Sequence
 from ..dists import ANY, RELEASE_PLATFORMS, UNKNOWN, Distribution
 from ..errors import ConfigError
 from ..expected import NOT_BUILT_HERE, ExpectedWheel
-from ..records import SKIPPED, Finding
+from ..records import HOST_BUILD, NOT_BUILT, SKIPPED, Finding
 from .base import Check, CheckContext
 
 
@@ -28,18 +30,29 @@ class WheelSetCheck(Check):
         expected = ctx.expected
         if expected is None:
             return [self._unknown_set(ctx, len(wheels)), *self._unchecked(wheels)]
-        skipped = {
-            platform
-            for stage, record in ctx.build_records.items()
-            if record.status == SKIPPED and (platform := stage.removeprefix("build-")) != stage
-        }
+        skipped: set[str] = set()
+        host_not_built: dict[str, set[str]] = {}  # platform: builds its host build did not make
+        for stage, record in ctx.build_records.items():
+            platform = stage.removeprefix("build-")
+            if platform == stage:
+                continue
+            if record.status == SKIPPED:
+                skipped.add(platform)
+            elif record.status == HOST_BUILD:
+                listed = record.details.get(NOT_BUILT)
+                host_not_built[platform] = set(listed) if isinstance(listed, list) else set()
         found: list[Finding] = []
         matched: set[str] = set()
         for entry in expected.wheels:
             hits = [w.filename for w in wheels if entry.matches(w.tag_strings)]
             matched.update(hits)
             if not hits:
-                found.append(self._missing(entry, entry.platform in skipped, ctx.strict))
+                excuse = None
+                if entry.platform in skipped:
+                    excuse = "was skipped"
+                elif entry.build and entry.build in host_not_built.get(entry.platform, ()):
+                    excuse = f"was a host build, which could not make {entry.build}"
+                found.append(self._missing(entry, excuse, ctx.strict))
             elif len(hits) > 1:
                 found.append(
                     self.error(
@@ -96,10 +109,11 @@ class WheelSetCheck(Check):
             if wheel.platform not in (*RELEASE_PLATFORMS, ANY, UNKNOWN)
         ]
 
-    def _missing(self, entry: ExpectedWheel, skipped: bool, strict: bool) -> Finding:
+    def _missing(self, entry: ExpectedWheel, excuse: str | None, strict: bool) -> Finding:
+        """``excuse``: how the build stage said it could not make this wheel here."""
         what = f"the {entry.platform} wheel {entry.describe()}"
         stage = f"build-{entry.platform}"
-        if not skipped:
+        if excuse is None:
             return self.error(
                 f"{what} is missing",
                 remedy=f"check the {stage} output and record, or change the expected set "
@@ -107,12 +121,11 @@ class WheelSetCheck(Check):
             )
         if strict:
             return self.error(
-                f"{what} is missing: {stage} was skipped where it ran, and --strict needs "
-                "every wheel",
+                f"{what} is missing: {stage} {excuse} where it ran, and --strict needs every wheel",
                 remedy=f"run {stage} where it can build (its record says where) and put its "
                 "wheels in the dist dir.",
             )
-        return self.info(f"{what} {NOT_BUILT_HERE} ({stage} was skipped; its record says why)")
+        return self.info(f"{what} {NOT_BUILT_HERE} ({stage} {excuse}; its record says why)")
 
     def _unexpected(self, wheel: Distribution) -> Finding:
         platform = wheel.platform or UNKNOWN

@@ -30,7 +30,7 @@ from ..errors import (
 )
 from ..host import host_os
 from ..project.toml import read_toml
-from ..records import NOT_SHIPPED, StageRecord, guards
+from ..records import NOT_BUILT, NOT_SHIPPED, StageRecord, guards
 from ..runner import child_env
 from ..staging import collect, deliver, staging_dir
 
@@ -72,6 +72,8 @@ def _build_wheels(platform: str, ctx: RunContext, record: StageRecord) -> None:
         record.artifacts, ledger_problem = deliver(wheels, ctx.dist)
     record.status = outcome.status
     record.reason = outcome.reason
+    if outcome.not_built:
+        record.details[NOT_BUILT] = list(outcome.not_built)
     _note(ctx, ledger_problem)
 
 

@@ -34,7 +34,7 @@ from ..errors import (
     ReleaseError,
     ValidationFailedError,
 )
-from ..expected import ExpectedSet, configured_set
+from ..expected import NOT_BUILT_HERE, ExpectedSet, configured_set
 from ..host import host_os
 from ..project.version import project_version
 from ..records import ERROR, WARNING, Artifact, Finding, StageRecord, read_record
@@ -84,9 +84,13 @@ def validate(ctx: RunContext, record: StageRecord) -> None:
     )
     errors = [f for f in record.findings if f.level == ERROR]
     warnings = [f for f in record.findings if f.level == WARNING]
-    if warnings:
+    not_here = [f for f in record.findings if NOT_BUILT_HERE in f.message]
+    counted = [f"{len(warnings)} warning(s)"] if warnings else []
+    if not_here:
+        counted.append(f"{len(not_here)} expected wheel(s) not built here")
+    if counted:
         # The dry-run summary shows a stage's reason; it points here rather than repeating.
-        record.reason = f"{len(warnings)} warning(s), listed under validate above"
+        record.reason = f"{', '.join(counted)}, listed under validate above"
     _report(ctx, record, outcome)
     if outcome.bugs:
         # The bug is the stage's error: exit 70 says "nox-release failed", not "your files did".
@@ -244,7 +248,12 @@ def _report(ctx: RunContext, record: StageRecord, outcome: _Outcome) -> None:
     print_findings(console, record.findings)
     errors = sum(f.level == ERROR for f in record.findings)
     warnings = sum(f.level == WARNING for f in record.findings)
-    console.line(f"{len(record.artifacts)} file(s), {errors} error(s), {warnings} warning(s)")
+    not_here = sum(NOT_BUILT_HERE in f.message for f in record.findings)
+    console.line(
+        f"{len(record.artifacts)} file(s), {errors} error(s), {warnings} warning(s)"
+        + (f"; {not_here} expected wheel(s) not built here (a release needs every one: "
+           "publish refuses it without them)" if not_here else "")
+    )  # fmt: skip
     console.step_summary(
         findings_markdown(f"validate: {errors} error(s), {warnings} warning(s)", headers, rows,
                           record.findings)
