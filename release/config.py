@@ -37,7 +37,11 @@ from .publish.repository import resolve as resolve_repository
 __all__ = ["ReleaseConfig", "load_config", "parse_toml", "read_toml"]
 
 BACKENDS = ("maturin", "cibuildwheel", "build")
+# The platforms nox-release builds: the build stages and the generated workflows follow this.
 PLATFORMS = ("linux", "windows")
+# The platforms whose wheels [tool.release.wheels] lists and validate judges: macOS wheels are
+# built on GitHub's macOS runners, not by a stage here, and validate judges them all the same.
+WHEEL_PLATFORMS = (*PLATFORMS, "macos")
 
 
 # --- the table, as written ------------------------------------------------------------------
@@ -78,9 +82,11 @@ class WheelsConfig:
 
     linux: tuple[str, ...] = ()
     windows: tuple[str, ...] = ()
+    macos: tuple[str, ...] = ()
 
     def for_platform(self, platform: str) -> tuple[str, ...]:
-        return self.linux if platform == "linux" else self.windows
+        lists = {"linux": self.linux, "windows": self.windows, "macos": self.macos}
+        return lists[platform]
 
 
 @dataclass(frozen=True)
@@ -240,12 +246,18 @@ def manylinux_glibc(value: str) -> tuple[int, int]:
 _PATTERN_PART = re.compile(r"[A-Za-z0-9_.*]+")
 _WINDOWS_PLATFORM = re.compile(r"win[_a-z0-9]*|\*")
 _LINUX_PLATFORM = re.compile(r"(many|musl)?linux[_a-z0-9*]*|\*")
+_MACOS_PLATFORM = re.compile(r"macosx[_a-z0-9*]*|\*")
+_PLATFORM_TAGS = {"linux": _LINUX_PLATFORM, "windows": _WINDOWS_PLATFORM, "macos": _MACOS_PLATFORM}
 
 
 def check_wheel_pattern(entry: str, platform: str, pyproject: Path) -> None:
     """One ``[tool.release.wheels]`` entry: ``python-abi-platform`` alternatives, ``a|b``."""
     where = f"[tool.release.wheels] {platform} entry {entry!r} in {pyproject}"
-    example = {"linux": "cp39-abi3-manylinux_2_17_x86_64", "windows": "cp39-abi3-win_amd64"}
+    example = {
+        "linux": "cp39-abi3-manylinux_2_17_x86_64",
+        "windows": "cp39-abi3-win_amd64",
+        "macos": "cp39-abi3-macosx_11_0_arm64",
+    }
     remedy = (
         f'write each entry as python-abi-platform, like "{example[platform]}" ("*" matches '
         'anything, "a|b" gives alternatives).'
@@ -257,8 +269,7 @@ def check_wheel_pattern(entry: str, platform: str, pyproject: Path) -> None:
                 f"{where}: {alternative!r} is not a python-abi-platform pattern.", remedy
             )
         plat = parts[2]
-        family = _WINDOWS_PLATFORM if platform == "windows" else _LINUX_PLATFORM
-        if "*" not in plat and plat != "any" and not family.fullmatch(plat):
+        if "*" not in plat and plat != "any" and not _PLATFORM_TAGS[platform].fullmatch(plat):
             raise ConfigValueError(
                 f"{where}: platform {plat!r} is not a {platform} platform tag.",
                 f"list {plat} wheels under the platform they are built for, or fix the tag; "
@@ -614,7 +625,7 @@ def load_config(project: Path, pyproject_text: str | None = None) -> ReleaseConf
     table.linux.glibc  # noqa: B018 - a bad floor is refused now, not mid-build
     check_tag_pattern(table.tag_pattern, pyproject)
     if table.wheels is not None:
-        for platform in PLATFORMS:
+        for platform in WHEEL_PLATFORMS:
             for entry in table.wheels.for_platform(platform):
                 check_wheel_pattern(entry, platform, pyproject)
     if not table.dist_dir.strip():

@@ -49,7 +49,8 @@ WINDOWS = "windows"
 MACOS = "macos"
 ANY = "any"
 UNKNOWN = "unknown"
-RELEASE_PLATFORMS = (LINUX, WINDOWS)
+# The families a release ships, each a key of [tool.release.wheels].
+RELEASE_PLATFORMS = (LINUX, WINDOWS, MACOS)
 
 # Metadata files are kept whole in memory; no honest METADATA, WHEEL, RECORD or PKG-INFO comes
 # near this, and a hostile archive must not make us allocate gigabytes.

@@ -12,7 +12,7 @@ import fnmatch
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .config import PLATFORMS, ReleaseConfig
+from .config import WHEEL_PLATFORMS, ReleaseConfig
 
 # How validate names a wheel that a skipped build could not make on its machine; publish
 # refuses a release whose validate record has one.
@@ -23,7 +23,7 @@ NOT_BUILT_HERE = "was not built here"
 class ExpectedWheel:
     """One wheel the release must contain: any of ``patterns`` may match it."""
 
-    platform: str  # "linux" | "windows"
+    platform: str  # "linux" | "windows" | "macos"
     patterns: tuple[str, ...]
     shown: str = ""  # how messages name the entry when the patterns alone read badly
     # The build that makes it, as the backend names it (a cibuildwheel identifier): a host
@@ -52,7 +52,7 @@ def configured_set(config: ReleaseConfig) -> ExpectedSet | None:
         return None
     wheels = tuple(
         ExpectedWheel(platform, tuple(pattern.split("|")))
-        for platform in PLATFORMS
+        for platform in WHEEL_PLATFORMS
         for pattern in config.wheels.for_platform(platform)
     )
     return ExpectedSet(wheels, f"[tool.release.wheels] in {config.shown(config.pyproject)}")

@@ -95,6 +95,20 @@ ERROR_CASES = [
         ("'macos'", "[tool.release]"),
     ),
     ErrorCase(
+        "wheels-key-typo",
+        single('[tool.release.wheels]\nmacso = ["cp39-abi3-macosx_11_0_arm64"]\n'),
+        UnknownKeyError,
+        ("'macso'", "[tool.release.wheels]", "{pyproject}"),
+        ("did you mean 'macos'", "linux, macos, windows"),
+    ),
+    ErrorCase(
+        "macos-wheel-of-another-platform",
+        single('[tool.release.wheels]\nmacos = ["cp39-abi3-win_arm64"]\n'),
+        ConfigValueError,
+        ("[tool.release.wheels] macos entry", "platform 'win_arm64' is not a macos platform tag"),
+        ("cp39-abi3-macosx_11_0_arm64",),
+    ),
+    ErrorCase(
         "sdist-string",
         single('[tool.release]\nsdist = "yes"\n'),
         ConfigTypeError,
@@ -320,6 +334,7 @@ def test_every_key_is_read(tmp_path: Path) -> None:
             '[tool.release.windows]\ntarget = "x86_64-pc-windows-gnu"\n'
             'msys2-packages = ["mingw-w64-x86_64-gmp"]\nallow-dlls = ["libfoo.dll"]\n'
             '[tool.release.wheels]\nlinux = ["cp39-abi3-manylinux_2_17_x86_64"]\nwindows = []\n'
+            'macos = ["cp39-abi3-macosx_10_12_x86_64|cp39-abi3-macosx_10_12_universal2"]\n'
             '[tool.release.publish]\nrepository = "testpypi"\nenvironment = "pypi"\n'
             'workflow = "publish.yml"\n'
         ),
@@ -335,6 +350,9 @@ def test_every_key_is_read(tmp_path: Path) -> None:
     assert config.wheels is not None
     assert config.wheels.for_platform("linux") == ("cp39-abi3-manylinux_2_17_x86_64",)
     assert config.wheels.for_platform("windows") == ()
+    assert config.wheels.for_platform("macos") == (
+        "cp39-abi3-macosx_10_12_x86_64|cp39-abi3-macosx_10_12_universal2",
+    )
     assert (config.publish.repository, config.publish.environment) == ("testpypi", "pypi")
     assert config.publish.workflow == "publish.yml"
 

@@ -229,7 +229,7 @@ def test_unexpected_windows_wheel_may_be_added_to_the_windows_list(tmp_path: Pat
     )
 
 
-def test_macos_wheel_is_to_be_removed_not_listed(tmp_path: Path) -> None:
+def test_unlisted_macos_wheel_is_to_be_listed_or_removed(tmp_path: Path) -> None:
     config = release_project(tmp_path, EXPLICIT, PLAIN_PACKAGE)
     mac = "tally-0.3.1-cp39-abi3-macosx_11_0_arm64.whl"
     findings = run(config, wheels(tmp_path / "d", LINUX_ABI3, WINDOWS_ABI3, mac))
@@ -240,11 +240,23 @@ def test_macos_wheel_is_to_be_removed_not_listed(tmp_path: Path) -> None:
         == "unexpected wheel: no expected wheel matches its tags (cp39-abi3-macosx_11_0_arm64)"
     )
     assert error.remedy == (
-        "remove it from the dist dir: nox-release releases Linux and Windows wheels, and "
-        "this is a macos wheel."
+        "remove it from the dist dir, or add it to [tool.release.wheels] macos."
     )
-    # [tool.release.wheels] has no macOS list to add it to
-    assert "[tool.release.wheels]" not in str(error.remedy)
+
+
+def test_listed_macos_wheels_make_the_set(tmp_path: Path) -> None:
+    config = release_project(
+        tmp_path,
+        '[tool.release.wheels]\nlinux = ["cp39-abi3-manylinux_2_17_x86_64"]\n'
+        'macos = ["cp39-abi3-macosx_*_arm64", "cp39-abi3-macosx_*_x86_64"]\n',
+        PLAIN_PACKAGE,
+    )
+    arm = "tally-0.3.1-cp39-abi3-macosx_11_0_arm64.whl"
+    findings = run(config, wheels(tmp_path / "d", LINUX_ABI3, arm))
+    (error,) = by_level(findings, ERROR)
+    assert error.message == "the macos wheel cp39-abi3-macosx_*_x86_64 is missing"
+    assert error.remedy is not None and "[tool.release.wheels] macos" in error.remedy
+    assert "expected 3 wheels, found 2" in findings[-1].message
 
 
 def test_wheel_of_an_unknown_platform_is_to_be_removed(tmp_path: Path) -> None:
@@ -789,10 +801,12 @@ def test_pypi_tags_judges_only_wheels_with_valid_names(tmp_path: Path) -> None:
     assert [check.applies_to(d) for d in (odd, sdist, good)] == [False, False, True]
 
 
-def test_a_macos_wheel_without_an_expected_set_is_not_passed_in_silence(tmp_path: Path) -> None:
+def test_an_ios_wheel_without_an_expected_set_is_not_passed_in_silence(tmp_path: Path) -> None:
     config = release_project(tmp_path / "p", 'backend = "build"\n', PLAIN_PACKAGE)
-    dists = wheels(tmp_path / "d", "tally-0.3.1-cp39-abi3-macosx_11_0_arm64.whl")
-    findings = run(config, dists)
+    ios = "tally-0.3.1-cp313-cp313-ios_13_0_arm64_iphoneos.whl"
+    mac = "tally-0.3.1-cp39-abi3-macosx_11_0_arm64.whl"
+    findings = run(config, wheels(tmp_path / "d", ios, mac))
+    # macos-dylibs reads a macOS wheel's binaries; nothing reads an iOS wheel's.
     (warning,) = [f for f in findings if f.level == "warning"]
-    assert warning.file == "tally-0.3.1-cp39-abi3-macosx_11_0_arm64.whl"
-    assert "a macos wheel" in warning.message
+    assert warning.file == ios
+    assert "a wheel for ios" in warning.message

@@ -94,13 +94,13 @@ class WheelSetCheck(Check):
         )
 
     def _unchecked(self, wheels: Sequence[Distribution]) -> list[Finding]:
-        """Without an expected set nothing says a macOS wheel is out of place; and no check
-        reads its binaries. That must not pass in silence (an unknown platform tag is the
-        pypi-tags check's error)."""
+        """Without an expected set nothing says an iOS or Android wheel is out of place; and
+        no check reads its binaries. That must not pass in silence (an unknown platform tag
+        is the pypi-tags check's error)."""
         return [
             self.warning(
-                f"a {wheel.platform} wheel: nox-release checks the binaries of Linux and "
-                "Windows wheels only, so nothing here shows this one loads",
+                f"a wheel for {wheel.platform}: nox-release checks the binaries of Linux, "
+                "Windows and macOS wheels only, so nothing here shows this one loads",
                 wheel.filename,
                 "remove it from the dist dir, or list the expected wheels in "
                 "[tool.release.wheels] to have the set checked.",
@@ -146,7 +146,8 @@ class WheelSetCheck(Check):
             remedy = "remove it from the dist dir: its platform tag is not one any installer knows."
         else:
             remedy = (
-                f"remove it from the dist dir: nox-release releases Linux and Windows wheels, "
+                f"remove it from the dist dir: nox-release releases Linux, Windows and macOS "
+                "wheels, "
                 f"and this is a {platform} wheel."
             )
         return self.error(
