@@ -10,6 +10,7 @@ from .abi3 import Abi3Check
 from .base import Check, CheckContext
 from .build_record import BuildRecordCheck
 from .integrity import Integrity
+from .macos_dylibs import MacosDylibsCheck
 from .manylinux import ManylinuxCheck
 from .metadata import MetadataCheck
 from .pypi_tags import PypiTagsCheck
@@ -25,6 +26,7 @@ REGISTRY: tuple[Check, ...] = (
     PypiTagsCheck(),
     MetadataCheck(),
     WindowsDllsCheck(),
+    MacosDylibsCheck(),
     ManylinuxCheck(),
     Abi3Check(),
 )
