@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..config import PLATFORMS
 from ..dists import ANY, RELEASE_PLATFORMS, UNKNOWN, Distribution
 from ..errors import ConfigError
 from ..expected import NOT_BUILT_HERE, ExpectedWheel
@@ -113,6 +114,14 @@ class WheelSetCheck(Check):
         """``excuse``: how the build stage said it could not make this wheel here."""
         what = f"the {entry.platform} wheel {entry.describe()}"
         stage = f"build-{entry.platform}"
+        if entry.platform not in PLATFORMS:
+            # No stage of nox-release builds it: it comes from the machines that can.
+            return self.error(
+                f"{what} is missing",
+                remedy=f"put the {entry.platform} wheels built on {entry.platform} machines "
+                "(their CI job's artifact) in the dist dir, or change the expected set "
+                f"([tool.release.wheels] {entry.platform}).",
+            )
         if excuse is None:
             return self.error(
                 f"{what} is missing",
