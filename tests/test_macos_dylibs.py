@@ -416,3 +416,27 @@ def test_a_file_named_like_a_binary_that_is_not_one(tmp_path: Path) -> None:
     (finding,) = scan_wheels([read_distribution(wheel)])
     assert finding.message.startswith(f"{SPEEDUPS} is not a Mach-O file macholib can read")
     assert finding.message.endswith("macOS cannot load it")
+
+
+def test_an_arm64e_slice_is_not_arm64(tmp_path: Path) -> None:
+    """arm64e (pointer authentication) is its own architecture: an arm64 Python cannot load
+    it, so it does not meet an arm64 tag."""
+    source = pypi_file(MARKUPSAFE_ARM64)
+
+    def to_arm64e(header: Any) -> None:
+        header.header.cpusubtype = 2  # CPU_SUBTYPE_ARM64E
+
+    so = edited(member_of(source, SPEEDUPS), to_arm64e)
+    wheel = rebuilt(source, tmp_path / "bad", replace={SPEEDUPS: so})
+    (finding,) = scan_wheels([read_distribution(wheel)])
+    assert finding.message.startswith(f"{SPEEDUPS} has no arm64 slice (it holds arm64e)")
+
+
+def test_a_bundled_libpython_is_refused(tmp_path: Path) -> None:
+    source = pypi_file(MARKUPSAFE_ARM64)
+    copy = member_of(source, SPEEDUPS)  # any Mach-O file will do: the name is the error
+    bundled = "markupsafe/.dylibs/libpython3.12.dylib"
+    wheel = rebuilt(source, tmp_path / "bad", replace={bundled: copy, "libpython3_notes.py": b""})
+    (finding,) = scan_wheels([read_distribution(wheel)])
+    assert finding.message.startswith(f"{bundled} is a Python library bundled in the wheel")
+    assert finding.remedy is not None and "-undefined dynamic_lookup" in finding.remedy

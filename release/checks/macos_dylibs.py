@@ -7,8 +7,8 @@ file), and three things are judged, per slice:
   is a system library (``/usr/lib/``, ``/System/``) or a file of the wheel, reached through
   ``@loader_path`` or through ``@rpath`` and the binary's own ``LC_RPATH`` entries;
   ``@executable_path`` is the interpreter for an extension, and libpython or
-  Python.framework must never be linked (the interpreter that imports the module is the one
-  it must use);
+  Python.framework must never be linked nor bundled (the interpreter that imports the module
+  is the one it must use);
 - its minimum macOS (``LC_BUILD_VERSION`` ``minos``, or ``LC_VERSION_MIN_MACOSX``) is not
   newer than the tag's version for that architecture (arm64 Macs start at macOS 11, so a
   ``universal2`` tag of 10.x asks 11.0 of the arm64 slice);
@@ -46,6 +46,9 @@ CHECK = "macos-dylibs"
 BINARY_SUFFIXES = (".so", ".dylib")
 # Mach-O CPU types (mach/machine.h): CPU_ARCH_ABI64 | CPU_TYPE_X86 and | CPU_TYPE_ARM.
 CPU_ARCHES = {0x01000007: "x86_64", 0x0100000C: "arm64"}
+# An arm64e slice (pointer authentication, CPU_SUBTYPE_ARM64E) is another architecture: an
+# arm64 Python cannot load it.
+_ARM64E_SUBTYPE = 2
 TAG_ARCHES = {"x86_64": ("x86_64",), "arm64": ("arm64",), "universal2": ("x86_64", "arm64")}
 # The first macOS that runs on Apple silicon.
 ARM64_FIRST_MACOS = (11, 0)
@@ -135,6 +138,16 @@ def scan_wheels(dists: Sequence[Distribution]) -> list[Finding]:
                 if not m.is_dir and m.name.lower().endswith(BINARY_SUFFIXES) and m.sha256
             ]  # fmt: skip
             _read_new(dist.path, [m for m in binaries if m.sha256 not in read], read, scratch)
+            for name in sorted(wheel.names):
+                shipped = name.lower().endswith(BINARY_SUFFIXES) or ".framework/" in name
+                if shipped and _LIBPYTHON.search(name):
+                    wheel.error(
+                        f"{name} is a Python library bundled in the wheel: an extension module "
+                        "must use the interpreter that imports it, never a copy",
+                        "leave it out: link the extension with -undefined dynamic_lookup "
+                        "(setuptools, maturin and PyO3 do) so that no repair step bundles "
+                        "libpython, then rebuild.",
+                    )
             for member in binaries:
                 assert member.sha256 is not None
                 judge_binary(wheel, member.name, read[member.sha256], requirements)
@@ -238,6 +251,8 @@ def _slice(header: Any, mach_o: Any) -> Slice:
         elif load.cmd == mach_o.LC_VERSION_MIN_MACOSX and minos is None:
             minos = _version(int(command.version))
     arch = CPU_ARCHES.get(cputype, f"CPU type {cputype:#x}")
+    if arch == "arm64" and int(header.header.cpusubtype) & 0xFF == _ARM64E_SUBTYPE:
+        arch = "arm64e"
     return Slice(arch, minos, platform, tuple(dylibs), tuple(rpaths))
 
 
