@@ -25,7 +25,7 @@ from wheel_factory import write_wheel
 
 from release.checks.macos_dylibs import dylib_problem, read_macho, scan_wheels, tag_requirements
 from release.dists import read_distribution
-from release.errors import ValidationFailedError
+from release.errors import ToolNotFoundError, ValidationFailedError
 from release.records import ERROR
 
 FILES = "https://files.pythonhosted.org/packages"
@@ -440,3 +440,20 @@ def test_a_bundled_libpython_is_refused(tmp_path: Path) -> None:
     (finding,) = scan_wheels([read_distribution(wheel)])
     assert finding.message.startswith(f"{bundled} is a Python library bundled in the wheel")
     assert finding.remedy is not None and "-undefined dynamic_lookup" in finding.remedy
+
+
+def test_without_macholib_the_check_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from release.checks import macos_dylibs
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        macos_dylibs.importlib.util,
+        "find_spec",
+        lambda name, *args: None if name == "macholib" else real(name, *args),
+    )
+    with pytest.raises(ToolNotFoundError) as info:
+        scan_wheels([read_distribution(pypi_file(MSGPACK_ARM64))])
+    assert "macholib is not installed" in info.value.cause
+    assert "-m pip install macholib" in info.value.remedy
