@@ -41,7 +41,8 @@ def pypi_file(pinned: PypiFile) -> Path:
         try:
             response = requests.get(pinned.url, timeout=60)
         except requests.ConnectionError as exc:
-            pytest.skip(f"cannot reach PyPI's files to download {pinned.filename}: {exc}")
+            # A skip would pass CI without the check ever running: unreachable PyPI fails.
+            pytest.fail(f"cannot reach PyPI's files to download {pinned.filename}: {exc}")
         response.raise_for_status()
         partial = path.with_name(path.name + ".part")
         partial.write_bytes(response.content)
