@@ -8,14 +8,16 @@ The wheels (tests/pypi_wheels.py) are pinned by version and sha256 and cached be
 
 from __future__ import annotations
 
+import io
 import json
+import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import check_context, run_release, write_text
+from conftest import check_context, run_context, run_release, write_text
 from packaging.utils import parse_wheel_filename
 from pypi_wheels import GLIBC_2_34_AARCH64, WHEELS, PinnedWheel, by_project, copy_wheels, fetch
 from wheel_factory import write_wheel
@@ -28,6 +30,7 @@ from release.console import Console
 from release.dists import read_distribution
 from release.records import Finding
 from release.runner import Runner
+from release.stages.check import _tools
 
 VERSIONS = {"markupsafe": "3.0.4", "msgpack": "1.2.4", "bcrypt": "5.0.0"}
 
@@ -195,7 +198,7 @@ def test_an_arm64_pe_tagged_win_amd64_is_refused(tmp_path: Path) -> None:
 
 
 def test_arm64_binaries_are_read_by_llvm_objdump_as_pefile_reads_them(tmp_path: Path) -> None:
-    runner = Runner(Console(github=False, stream=__import__("io").StringIO()))
+    runner = Runner(Console(github=False, stream=io.StringIO()))
     binaries: dict[str, bytes] = {}
     for pinned in WHEELS:
         if pinned.filename.endswith("win_arm64.whl"):
@@ -287,3 +290,22 @@ def test_tags_no_installer_or_binary_can_meet_are_refused(
 def test_modules_named_for_their_tag_pass(tag: str, module: str, tmp_path: Path) -> None:
     wheel = write_wheel(tmp_path, "demo_pkg", "1.0", tag, files={f"demo_pkg/{module}": b"x"})
     assert abi_findings(wheel) == []
+
+
+def test_check_names_llvm_objdump_when_win_arm64_wheels_are_expected(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    only_binutils = tmp_path / "bin"
+    only_binutils.mkdir()
+    objdump = shutil.which("objdump")
+    assert objdump, "binutils' objdump is needed (Debian/Ubuntu: apt-get install binutils)"
+    (only_binutils / "objdump").symlink_to(objdump)
+    monkeypatch.setenv("PATH", str(only_binutils))
+    arm64 = ["markupsafe-3.0.4-cp314-cp314-win_arm64.whl"]
+    amd64 = ["markupsafe-3.0.4-cp314-cp314-win_amd64.whl"]
+    found = _tools(run_context(load_config(project(tmp_path / "arm64", "markupsafe", arm64))))
+    (error,) = [f for f in found if "llvm-objdump" in f.message]
+    assert error.message.startswith("llvm-objdump is not on PATH; validate reads the DLL imports")
+    assert error.remedy is not None and "apt-get install llvm" in error.remedy
+    found = _tools(run_context(load_config(project(tmp_path / "amd64", "markupsafe", amd64))))
+    assert not [f for f in found if "llvm-objdump" in f.message]
