@@ -194,6 +194,34 @@ def test_an_arm64_pe_tagged_win_amd64_is_refused(tmp_path: Path) -> None:
     assert error["remedy"].startswith("build it for x86-64, or give the wheel the platform tag")
 
 
+def test_an_arm64_module_named_for_win_amd64_is_refused(tmp_path: Path) -> None:
+    """What setuptools cross-compiling on x64 without SETUPTOOLS_EXT_SUFFIX makes: the right
+    machine, the build host's module name, which CPython on arm64 never imports."""
+    arm64 = fetch(wheel_named("markupsafe-3.0.4-cp314-cp314-win_arm64"))
+    with zipfile.ZipFile(arm64) as archive:
+        members = {n: archive.read(n) for n in archive.namelist()}
+    dist_info = "markupsafe-3.0.4.dist-info"
+    files = {
+        n.replace("win_arm64.pyd", "win_amd64.pyd"): data
+        for n, data in members.items()
+        if not n.startswith(dist_info)
+    }
+    (tmp_path / "dist").mkdir()
+    bad = write_wheel(tmp_path / "dist", "markupsafe", "3.0.4", "cp314-cp314-win_arm64",
+                      files=files, metadata=members[f"{dist_info}/METADATA"].decode())  # fmt: skip
+    root = project(tmp_path / "project", "markupsafe", [bad.name])
+    proc, record = validate(root, tmp_path / "dist")
+    assert proc.returncode == 30, proc.stdout
+    (error,) = errors(record)
+    assert error["check"] == "windows-dlls" and error["file"] == bad.name
+    assert error["message"] == (
+        "markupsafe/_speedups.cp314-win_amd64.pyd is named for win_amd64, but the wheel is "
+        "tagged win_arm64: CPython there imports .cp314-win_arm64.pyd or a plain .pyd, so the "
+        "module is never found (ModuleNotFoundError)"
+    )
+    assert "SETUPTOOLS_EXT_SUFFIX=.cp314-win_arm64.pyd" in error["remedy"]
+
+
 # --- ARM64 PE files are read by an objdump ---------------------------------------------------
 
 

@@ -257,8 +257,8 @@ def _check_wheel(wheel: _Wheel, allow_dlls: Sequence[str]) -> None:
                 "up here), or leave the file out; then rebuild.",
             )
             continue
-        if blob.facts is not None:
-            _check_machine(wheel, member, blob.facts.machine)
+        if blob.facts is not None and _check_machine(wheel, member, blob.facts.machine):
+            _check_module_platform(wheel, member)
         if blob.import_problems:
             wheel.error(
                 f"{member}: {'; '.join(blob.import_problems)}, so the DLLs it needs are unknown "
@@ -268,10 +268,11 @@ def _check_wheel(wheel: _Wheel, allow_dlls: Sequence[str]) -> None:
     _check_closure(wheel, allow_dlls)
 
 
-def _check_machine(wheel: _Wheel, member: str, machine: int) -> None:
+def _check_machine(wheel: _Wheel, member: str, machine: int) -> bool:
+    """Whether the binary's machine is one the wheel's tags name; an error if not."""
     expected = set(wheel.machines.values())
     if machine in expected:
-        return
+        return True
     wanted = " or ".join(sorted(pe_imports.machine_name(m) for m in expected))
     platforms = ", ".join(sorted(wheel.machines))
     wheel.error(
@@ -280,6 +281,28 @@ def _check_machine(wheel: _Wheel, member: str, machine: int) -> None:
         f"{platforms}, which needs {wanted}: Windows will refuse to load it",
         f"build it for {wanted}, or give the wheel the platform tag of the machine it was "
         "built for.",
+    )
+    return False
+
+
+# ``_m.cp314-win_amd64.pyd``: CPython on win_arm64 imports ``.cp314-win_arm64.pyd`` and
+# ``.pyd`` only, so a module named for another platform is never found, whatever its machine.
+_MODULE_PLATFORM = re.compile(r"\.cp3(\d+t?)-(win32|win_amd64|win_arm64)\.pyd$", re.IGNORECASE)
+
+
+def _check_module_platform(wheel: _Wheel, member: str) -> None:
+    named = _MODULE_PLATFORM.search(member)
+    if named is None or named[2].lower() in wheel.machines:
+        return
+    version, platform = named[1], named[2].lower()
+    wanted = " or ".join(f".cp3{version}-{p}.pyd" for p in sorted(wheel.machines))
+    wheel.error(
+        f"{member} is named for {platform}, but the wheel is tagged "
+        f"{', '.join(sorted(wheel.machines))}: CPython there imports {wanted} or a plain .pyd, "
+        "so the module is never found (ModuleNotFoundError)",
+        f"name it {wanted}: building on another machine than the target, set "
+        f"SETUPTOOLS_EXT_SUFFIX={wanted.split(' or ')[0]} (cibuildwheel does), or build on the "
+        "target's own runner (windows-11-arm for win_arm64).",
     )
 
 
