@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -85,21 +86,19 @@ def errors(record: dict) -> list[dict]:
     return [f for f in record["findings"] if f["level"] == "error"]
 
 
-def retag(wheel: Path, tag: str, out: Path) -> Path:
-    """The same wheel, consistently re-tagged: file name, WHEEL tags and RECORD, as someone
-    renaming a built wheel makes it; the binaries untouched."""
+def retag(
+    wheel: Path, tag: str, out: Path, rename: Callable[[str], str] = lambda member: member
+) -> Path:
+    """The same wheel, consistently re-tagged (file name, WHEEL tags, RECORD) and its members
+    renamed by ``rename``, as someone editing a built wheel makes it; the binaries untouched."""
     name, version, _, _ = parse_wheel_filename(wheel.name)
     with zipfile.ZipFile(wheel) as archive:
         members = {n: archive.read(n) for n in archive.namelist()}
     dist_info = next(n.split("/")[0] for n in members if n.endswith(".dist-info/METADATA"))
+    written = {f"{dist_info}/{base}" for base in ("METADATA", "WHEEL", "RECORD")}
+    # maturin writes directory entries, which RECORD does not list.
     files = {
-        n: data
-        for n, data in members.items()
-        if not n.endswith("/")  # maturin writes directory entries; RECORD lists none
-        and (
-            not n.startswith(f"{dist_info}/")
-            or n.split("/")[-1] not in ("METADATA", "WHEEL", "RECORD")
-        )
+        rename(n): data for n, data in members.items() if not n.endswith("/") and n not in written
     }
     out.mkdir(parents=True, exist_ok=True)
     return write_wheel(
@@ -179,6 +178,27 @@ def test_an_aarch64_elf_needing_a_newer_glibc_than_its_tag_is_refused(tmp_path: 
     assert bad.name in proc.stdout
 
 
+@needs_auditwheel_json
+def test_an_aarch64_module_named_for_x86_64_is_refused(tmp_path: Path) -> None:
+    """An aarch64 ELF under the name the build machine's x86_64 Python gave it: auditwheel
+    passes the ELF, and CPython on aarch64 never finds the module."""
+    real = fetch(wheel_named("msgpack-1.2.4-cp314-cp314-manylinux"))
+    tag = "cp314-cp314-manylinux2014_aarch64.manylinux_2_17_aarch64"
+    bad = retag(real, tag, tmp_path / "dist", lambda n: n.replace("-aarch64-", "-x86_64-"))
+    root = project(tmp_path / "project", "msgpack", [bad.name])
+    proc, record = validate(root, tmp_path / "dist")
+    assert proc.returncode == 30, proc.stdout
+    (error,) = errors(record)
+    assert error["check"] == "manylinux" and error["file"] == bad.name
+    assert error["message"] == (
+        "msgpack/_cmsgpack.cpython-314-x86_64-linux-gnu.so is named for x86_64, but the wheel "
+        "is tagged manylinux2014_aarch64, manylinux_2_17_aarch64: CPython there imports "
+        ".cpython-314-aarch64-linux-gnu.so, .abi3.so or .so, so the module is never found "
+        "(ModuleNotFoundError)"
+    )
+    assert "ubuntu-24.04-arm" in error["remedy"]
+
+
 def test_an_arm64_pe_tagged_win_amd64_is_refused(tmp_path: Path) -> None:
     arm64 = fetch(wheel_named("markupsafe-3.0.4-cp314-cp314-win_arm64"))
     bad = retag(arm64, "cp314-cp314-win_amd64", tmp_path / "dist")
@@ -198,17 +218,8 @@ def test_an_arm64_module_named_for_win_amd64_is_refused(tmp_path: Path) -> None:
     """What setuptools cross-compiling on x64 without SETUPTOOLS_EXT_SUFFIX makes: the right
     machine, the build host's module name, which CPython on arm64 never imports."""
     arm64 = fetch(wheel_named("markupsafe-3.0.4-cp314-cp314-win_arm64"))
-    with zipfile.ZipFile(arm64) as archive:
-        members = {n: archive.read(n) for n in archive.namelist()}
-    dist_info = "markupsafe-3.0.4.dist-info"
-    files = {
-        n.replace("win_arm64.pyd", "win_amd64.pyd"): data
-        for n, data in members.items()
-        if not n.startswith(dist_info)
-    }
-    (tmp_path / "dist").mkdir()
-    bad = write_wheel(tmp_path / "dist", "markupsafe", "3.0.4", "cp314-cp314-win_arm64",
-                      files=files, metadata=members[f"{dist_info}/METADATA"].decode())  # fmt: skip
+    bad = retag(arm64, "cp314-cp314-win_arm64", tmp_path / "dist",
+                lambda n: n.replace("win_arm64.pyd", "win_amd64.pyd"))  # fmt: skip
     root = project(tmp_path / "project", "markupsafe", [bad.name])
     proc, record = validate(root, tmp_path / "dist")
     assert proc.returncode == 30, proc.stdout

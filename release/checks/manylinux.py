@@ -284,6 +284,7 @@ class ManylinuxCheck(Check):
                     "glibc; or claim a newer floor ([tool.release.linux] manylinux).",
                 )
             )
+        found += self._module_names(dist, linux_platforms)
         if not found and any(p.startswith("linux_") for p in linux_platforms):
             found.append(
                 self.info(f"auditwheel says it could be tagged {possible}: auditwheel repair "
@@ -291,8 +292,44 @@ class ManylinuxCheck(Check):
             )  # fmt: skip
         return found
 
+    def _module_names(self, dist: Distribution, platforms: Sequence[str]) -> list[Finding]:
+        """Extension modules named for another CPU than the tag's. auditwheel judged the
+        ELF headers (their CPU is the tag's, or it said so already); CPython finds a module
+        by its name, which a cross-compiling build takes from the build machine's Python."""
+        cpus = {
+            _MULTIARCH_CPU.get(m["arch"], m["arch"]) for p in platforms if (m := _TAG_ARCH.match(p))
+        }
+        found = []
+        for member in dist.binaries:
+            named = _LINUX_MODULE.search(member.name)
+            if named is None or not cpus or named["cpu"] in cpus:
+                continue
+            wanted = sorted(cpus)[0]
+            suffix = f".cpython-{named['version']}-{wanted}-linux-{named['libc']}.so"
+            found.append(
+                self.error(
+                    f"{member.name} is named for {named['cpu']}, but the wheel is tagged "
+                    f"{', '.join(platforms)}: CPython there imports {suffix}, .abi3.so or "
+                    ".so, so the module is never found (ModuleNotFoundError)",
+                    dist.filename,
+                    "cross-compiling, build with the target's Python (cibuildwheel on the "
+                    "target's runner, ubuntu-24.04-arm for aarch64; maturin names the module "
+                    "for its target), so the module is named for the CPU it runs on.",
+                )
+            )
+        return found
+
 
 _BY_HAND = "run `auditwheel show {}` by hand and read what it says."
+# The CPU of a policy tag (manylinux2014_aarch64, musllinux_1_2_x86_64), and the name
+# CPython's multiarch triple gives it (sysconfig MULTIARCH: i386-linux-gnu, arm-linux-gnueabihf).
+_TAG_ARCH = re.compile(r"^(?:many|musl)linux(?:_\d+_\d+|1|2010|2014)_(?P<arch>\w+)$")
+_MULTIARCH_CPU = {"i686": "i386", "armv7l": "arm", "ppc64le": "powerpc64le"}
+# _m.cpython-314t-aarch64-linux-gnu.so; the libc part is not judged: before 3.13, CPython on
+# musl named its modules linux-gnu too.
+_LINUX_MODULE = re.compile(
+    r"\.cpython-(?P<version>3\d+t?d?)-(?P<cpu>[a-z0-9_]+)-linux-(?P<libc>\w+)\.so$"
+)
 _GLIBC = re.compile(r"GLIBC_(\d+)\.(\d+)")
 
 
