@@ -126,12 +126,13 @@ def release(session: nox.Session) -> None:
 
 # What the tests run besides Python tools: MinGW-w64 (cross builds, PE fixtures), objdump,
 # a C compiler for the C example, patchelf for auditwheel, pkg-config (its failure messages),
-# musl-gcc (musl-linked binaries for the manylinux check); the Windows Rust target.
+# musl-gcc (musl-linked binaries for the manylinux check), llvm-objdump (LLVM: the ARM64 PE
+# files of real win_arm64 wheels, which binutils' objdump cannot read); the Windows Rust target.
 # m4 and libgmp-dev: the gmp-workspace fixture's dry run (tests/test_adoption.py), whose
 # [tool.release.linux] apt-packages name them.
 TEST_SYSTEM_PACKAGES = [
-    "binutils", "gcc", "libc6-dev", "libgmp-dev", "m4", "mingw-w64", "musl-tools", "patchelf",
-    "pkg-config",
+    "binutils", "gcc", "libc6-dev", "libgmp-dev", "llvm", "m4", "mingw-w64", "musl-tools",
+    "patchelf", "pkg-config",
 ]  # fmt: skip
 
 

@@ -65,6 +65,8 @@ INSTALL_HINTS: dict[str, str] = {
     "rustup": "install Rust with rustup (https://rustup.rs), then open a new shell",
     "objdump": "install binutils (Debian/Ubuntu: apt-get install binutils; "
     "Windows: MSYS2's mingw-w64-x86_64-binutils, on PATH)",
+    "llvm-objdump": "install LLVM (Debian/Ubuntu: apt-get install llvm; Windows: LLVM from "
+    "llvm.org or MSYS2's mingw-w64-x86_64-llvm, on PATH)",
     "x86_64-w64-mingw32-gcc": "install the MinGW-w64 cross compiler "
     "(Debian/Ubuntu: apt-get install mingw-w64)",
     "docker": "install Docker or Podman, or let the host build run",
@@ -83,6 +85,7 @@ TIME_LIMITS: dict[str, float] = {
     "zizmor": 2 * _MINUTE,
     "twine": 5 * _MINUTE,
     "objdump": 2 * _MINUTE,
+    "llvm-objdump": 2 * _MINUTE,
     "auditwheel": 5 * _MINUTE,
     "abi3audit": 5 * _MINUTE,
     "git": 1 * _MINUTE,
@@ -103,7 +106,9 @@ TIME_LIMITS: dict[str, float] = {
 DEFAULT_TIME_LIMIT = 10 * _MINUTE
 # Multiplies every limit, for a machine that is merely slow.
 TIME_LIMIT_FACTOR_VARIABLE = "NOX_RELEASE_TIME_LIMIT_FACTOR"
-_JUDGES = {"check-jsonschema", "zizmor", "twine", "objdump", "auditwheel", "abi3audit"}
+_JUDGES = {
+    "check-jsonschema", "zizmor", "twine", "objdump", "llvm-objdump", "auditwheel", "abi3audit",
+}  # fmt: skip
 
 
 def tool_name(argv: Sequence[str]) -> str:

@@ -117,7 +117,10 @@ def test_each_wheel_gets_its_own_verdict_from_few_processes(
     verdict = {key: by_file.get(path.name, []) for key, path in built.items()}
     assert verdict["ok"] == []
     (error,) = verdict["glibc"]
-    assert error.message.startswith("claims manylinux2014_x86_64, but its binaries need at least")
+    assert error.message == (
+        "claims manylinux2014_x86_64, but its binaries (demo_pkg/_rand.abi3.so) need at least "
+        "manylinux_2_26_x86_64 (libc.so.6 GLIBC_2.25)"
+    )
     (error,) = verdict["outer"]
     assert error.message.startswith("needs libouter.so,")
     (error,) = verdict["isa"]

@@ -151,7 +151,8 @@ def test_auditwheel_glibc_newer_than_claimed() -> None:
     )
     (error,) = findings
     assert error.message == (
-        "claims manylinux2010_x86_64, but its binaries need at least manylinux_2_26_x86_64"
+        "claims manylinux2010_x86_64, but its binaries need at least manylinux_2_26_x86_64 "
+        "(libc.so.6 GLIBC_2.25)"
     )
 
 

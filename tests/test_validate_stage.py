@@ -93,10 +93,10 @@ def test_clean_release_passes_and_record_lists_every_file(
         checks[linux]
     )
     # The table per artifact: file, size, checks passed, findings.
-    assert "checks passed" in proc.stdout and "8/8" in proc.stdout
+    assert "checks passed" in proc.stdout and "9/9" in proc.stdout
     # The versions of the tools that judged the files are part of the evidence.
     versions = record["tool_versions"]
-    assert set(versions) == {"twine", "objdump", "auditwheel", "abi3audit"}
+    assert set(versions) == {"twine", "objdump", "llvm-objdump", "auditwheel", "abi3audit"}
     assert re.fullmatch(r"twine \d+\.\d+\S*", versions["twine"]), versions
     assert all(v[:1].isalpha() and "not found" not in v for v in versions.values()), versions
 

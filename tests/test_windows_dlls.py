@@ -397,7 +397,8 @@ def test_i386_dll_in_amd64_wheel_is_a_machine_mismatch(
     dist = wheel(tmp_path, {"pkg/_ext.pyd": builds.ext, "pkg/libfoo.dll": builds.libfoo_i386})
     finding = only_error(scan_one(dist, runner))
     assert finding.message.startswith(
-        "pkg/libfoo.dll is a i386 binary, but the wheel is tagged win_amd64, which needs x86-64"
+        "pkg/libfoo.dll is built for i386 (PE machine 0x014c), but the wheel is tagged win_amd64, "
+        "which needs x86-64"
     )
     assert "Windows will refuse to load it" in finding.message
     assert finding.remedy is not None and finding.remedy.startswith("build it for x86-64")
@@ -425,7 +426,8 @@ def test_a_wheel_tagged_for_two_machines_takes_binaries_of_either(
     wrong = wheel(tmp_path / "wrong", {"pkg/_ext.pyd": builds.ext, "pkg/libfoo.dll": arm64}, tag)
     message = only_error(scan_one(wrong, runner)).message
     assert message.startswith(
-        "pkg/libfoo.dll is a arm64 binary, but the wheel is tagged win32, win_amd64, "
+        "pkg/libfoo.dll is built for arm64 (PE machine 0xaa64), but the wheel is tagged win32, "
+        "win_amd64, "
         "which needs i386 or x86-64"
     )
 
@@ -934,7 +936,8 @@ def test_a_shared_binary_is_judged_against_each_wheels_platform(
     assert objdump_argvs == [["objdump", "-p", "0.bin"]]
     assert of(findings, amd64) == []
     assert only_error(of(findings, win32)).message.startswith(
-        "pkg/libfoo.dll is a x86-64 binary, but the wheel is tagged win32, which needs i386"
+        "pkg/libfoo.dll is built for x86-64 (PE machine 0x8664), but the wheel is tagged win32, "
+        "which needs i386"
     )
 
 

@@ -7,6 +7,7 @@ turns them into findings. ``REGISTRY`` is the order validate runs and reports th
 from __future__ import annotations
 
 from .abi3 import Abi3Check
+from .abi_tags import AbiTagsCheck
 from .base import Check, CheckContext
 from .build_record import BuildRecordCheck
 from .integrity import Integrity
@@ -29,6 +30,7 @@ REGISTRY: tuple[Check, ...] = (
     MacosDylibsCheck(),
     ManylinuxCheck(),
     Abi3Check(),
+    AbiTagsCheck(),
 )
 
 __all__ = ["REGISTRY", "Check", "CheckContext"]

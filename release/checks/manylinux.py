@@ -233,40 +233,58 @@ class ManylinuxCheck(Check):
         found: list[Finding] = []
         possible = str(report["overall_tag"])
         possible_policy = policy_version(possible)
+        # A compressed tag set names one floor several ways (manylinux2014_aarch64.
+        # manylinux_2_17_aarch64): each cause is one finding naming every tag it concerns.
+        other_libc: list[str] = []
+        too_old: dict[str, tuple[str, tuple[int, int]]] = {}
         for platform in linux_platforms:
             claimed = policy_version(platform)
             if claimed is None:
                 continue  # linux_*: the pypi-tags check reports it
             family, version = claimed
             if possible_policy is not None and possible_policy[0] != family:
-                libc = "musl" if family == "manylinux" else "glibc"
-                found.append(
-                    self.error(
-                        f"claims {platform}, but its binaries link {libc} libc "
-                        f"(auditwheel: {possible})",
-                        name,
-                        f"build it against {'glibc' if libc == 'musl' else 'musl'} for a "
-                        f"{family} tag, or tag it {possible_policy[0]} only.",
-                    )
-                )
+                other_libc.append(platform)
+                continue
+            if family == "musllinux" and possible_policy is not None:
+                # musl versions no symbols, so auditwheel cannot say which musl the binaries
+                # need: its musllinux tag is the host's musl, or the newest it knows (6.4-6.8).
                 continue
             needed = possible_policy[1] if possible_policy is not None else None
             if family == "manylinux" and off_floor and needed and version < needed <= off_floor:
                 continue  # its floor finding says the one fix: build it for the floor
             if possible_policy is None or possible_policy[1] > version:
-                need = (
-                    f"its binaries need at least {possible}"
-                    if possible_policy
-                    else f"auditwheel finds it compatible with no {family} policy ({possible})"
+                too_old[platform] = (family, version)
+        if other_libc and possible_policy is not None:
+            family = possible_policy[0]
+            claimed_family = "musllinux" if family == "manylinux" else "manylinux"
+            libc = "musl" if claimed_family == "manylinux" else "glibc"
+            found.append(
+                self.error(
+                    f"claims {', '.join(other_libc)}, but its binaries link {libc} libc "
+                    f"(auditwheel: {possible})",
+                    name,
+                    f"build it against {'glibc' if libc == 'musl' else 'musl'} for a "
+                    f"{claimed_family} tag, or tag it {family} only.",
                 )
-                found.append(
-                    self.error(
-                        f"claims {platform}, but {need}",
-                        name,
-                        "rebuild against an older glibc (zig, or the manylinux container), "
-                        "or claim a newer floor ([tool.release.linux] manylinux).",
-                    )
+            )
+        if too_old:
+            family, version = min(too_old.values())
+            need = (
+                f"need at least {possible}{_newest_glibc(report)}"
+                if possible_policy
+                else f"are compatible with no {family} policy (auditwheel: {possible})"
+            )
+            policy = f"{family}_{version[0]}_{version[1]}"
+            found.append(
+                self.error(
+                    f"claims {', '.join(too_old)}, but its binaries{_elf_members(dist)} {need}",
+                    name,
+                    f"rebuild it in the {policy} image of its architecture (cibuildwheel, or "
+                    f"maturin's --zig or --compatibility {policy}), so it links an older "
+                    "glibc; or claim a newer floor ([tool.release.linux] manylinux).",
                 )
+            )
+        found += self._module_names(dist, linux_platforms)
         if not found and any(p.startswith("linux_") for p in linux_platforms):
             found.append(
                 self.info(f"auditwheel says it could be tagged {possible}: auditwheel repair "
@@ -274,8 +292,67 @@ class ManylinuxCheck(Check):
             )  # fmt: skip
         return found
 
+    def _module_names(self, dist: Distribution, platforms: Sequence[str]) -> list[Finding]:
+        """Extension modules named for another CPU than the tag's. auditwheel judged the
+        ELF headers (their CPU is the tag's, or it said so already); CPython finds a module
+        by its name, which a cross-compiling build takes from the build machine's Python."""
+        cpus = {
+            _MULTIARCH_CPU.get(m["arch"], m["arch"]) for p in platforms if (m := _TAG_ARCH.match(p))
+        }
+        found = []
+        for member in dist.binaries:
+            named = _LINUX_MODULE.search(member.name)
+            if named is None or not cpus or named["cpu"] in cpus:
+                continue
+            wanted = sorted(cpus)[0]
+            suffix = f".cpython-{named['version']}-{wanted}-linux-{named['libc']}.so"
+            found.append(
+                self.error(
+                    f"{member.name} is named for {named['cpu']}, but the wheel is tagged "
+                    f"{', '.join(platforms)}: CPython there imports {suffix}, .abi3.so or "
+                    ".so, so the module is never found (ModuleNotFoundError)",
+                    dist.filename,
+                    "cross-compiling, build with the target's Python (cibuildwheel on the "
+                    "target's runner, ubuntu-24.04-arm for aarch64; maturin names the module "
+                    "for its target), so the module is named for the CPU it runs on.",
+                )
+            )
+        return found
+
 
 _BY_HAND = "run `auditwheel show {}` by hand and read what it says."
+# The CPU of a policy tag (manylinux2014_aarch64, musllinux_1_2_x86_64), and the name
+# CPython's multiarch triple gives it (sysconfig MULTIARCH: i386-linux-gnu, arm-linux-gnueabihf).
+_TAG_ARCH = re.compile(r"^(?:many|musl)linux(?:_\d+_\d+|1|2010|2014)_(?P<arch>\w+)$")
+_MULTIARCH_CPU = {"i686": "i386", "armv7l": "arm", "ppc64le": "powerpc64le"}
+# _m.cpython-314t-aarch64-linux-gnu.so; the libc part is not judged: before 3.13, CPython on
+# musl named its modules linux-gnu too.
+_LINUX_MODULE = re.compile(
+    r"\.cpython-(?P<version>3\d+t?d?)-(?P<cpu>[a-z0-9_]+)-linux-(?P<libc>\w+)\.so$"
+)
+_GLIBC = re.compile(r"GLIBC_(\d+)\.(\d+)")
+
+
+def _newest_glibc(report: Mapping[str, object]) -> str:
+    """``" (libc.so.6 GLIBC_2.34)"``: the newest glibc symbol version the binaries use, or ""."""
+    newest: tuple[tuple[int, int], str] | None = None
+    symbols = report.get("versioned_symbols")
+    for library, versions in symbols.items() if isinstance(symbols, dict) else ():
+        for version in versions if isinstance(versions, list) else ():
+            found = _GLIBC.fullmatch(str(version))
+            if found and (newest is None or newest[0] < (int(found[1]), int(found[2]))):
+                newest = (int(found[1]), int(found[2])), f"{library} {version}"
+    return f" ({newest[1]})" if newest else ""
+
+
+def _elf_members(dist: Distribution) -> str:
+    """``" (pkg/_ext.so)"``: the wheel's shared objects, the files auditwheel judged."""
+    suffixes = (".dll", ".pyd", ".dylib")
+    names = [m.name for m in dist.binaries if not m.name.lower().endswith(suffixes)]
+    if not names:
+        return ""
+    more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+    return f" ({', '.join(names[:5])}{more})"
 
 
 def split_batch(

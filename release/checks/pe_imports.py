@@ -1,6 +1,10 @@
 """The DLLs a Windows binary imports, read twice: with objdump, and with pefile.
 
-objdump is the first reader, the tool a maintainer would run by hand. It is not enough on its
+objdump is the first reader, the tool a maintainer would run by hand. GNU objdump reads only
+the PE machines its build targets (Debian's and MSYS2's: i386 and x86-64; ARM64 is "file
+format not recognized"), so ARM binaries are read by llvm-objdump, which reads every COFF
+machine and prints the import tables as GNU objdump does (its ``-p`` prints no delay-import
+table: pefile reads that one). It is not enough on its
 own: it lists nothing from a table it cannot read, and it stops listing, without a word, at
 the first DLL name stored outside the import section, which is where repair tools (maturin's
 among them) write the names of the DLLs they rename. So every binary is also read with
@@ -65,6 +69,15 @@ _OBJDUMP_LINES = re.compile(
 
 def machine_name(machine: int) -> str:
     return _MACHINE_NAMES.get(machine, f"unknown machine 0x{machine:04x}")
+
+
+LLVM_OBJDUMP = "llvm-objdump"
+_GNU_OBJDUMP_MACHINES = frozenset({MACHINE_I386, MACHINE_AMD64})
+
+
+def objdump_for(machine: int) -> str:
+    """The objdump that reads binaries of ``machine``."""
+    return "objdump" if machine in _GNU_OBJDUMP_MACHINES else LLVM_OBJDUMP
 
 
 class NotPE(ValueError):
@@ -203,15 +216,16 @@ def _chunks(names: Sequence[str]) -> list[list[str]]:
 
 
 def run_objdump(
-    names: Sequence[str], scratch: Path, runner: Runner, workers: int
+    names: Sequence[str], scratch: Path, runner: Runner, workers: int, program: str = "objdump"
 ) -> dict[str, ObjdumpImports]:
-    """``objdump -p`` over the scratch files ``names``, many per process, chunks in parallel."""
+    """``objdump -p`` (or ``program -p``: llvm-objdump) over the scratch files ``names``,
+    many per process, chunks in parallel."""
 
     def dump(chunk: list[str]) -> str:
         # A file objdump cannot read makes it exit non-zero after dumping the others; pefile
         # reads that one.
         result = runner.run(
-            ["objdump", "-p", *chunk],
+            [program, "-p", *chunk],
             cwd=scratch,
             why="reading the DLL imports of Windows binaries",
             check=False,

@@ -16,6 +16,7 @@ per process, the processes in parallel.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import zipfile
 import zlib
@@ -80,7 +81,17 @@ def _workers(jobs: int) -> int:
 
 class WindowsDllsCheck(Check):
     name = CHECK
-    tools = ("objdump",)
+    tools = ("objdump", pe_imports.LLVM_OBJDUMP)
+
+    def tool_version(self, tool: str, runner: Runner) -> str:
+        if tool != pe_imports.LLVM_OBJDUMP:
+            return super().tool_version(tool, runner)
+        # Its first line is "LLVM (http://llvm.org/):"; the version is on a later one.
+        if runner.which(tool) is None:
+            return "not found"
+        output = runner.run([tool, "--version"], check=False, quiet=True, record=False).output
+        found = re.search(r"LLVM version (\S+)", output)
+        return f"{tool} {found[1]}" if found else runner.version_of([tool, "--version"])
 
     def applies_to(self, dist: Distribution) -> bool:
         return dist.is_wheel and readable(dist) and WINDOWS in dist.families
@@ -118,13 +129,21 @@ def scan_wheels(
         scratch = Path(tmp)
         _extract(blobs, scratch)
         ready = [blob for blob in blobs if blob.facts is not None]
+        by_reader: dict[str, list[str]] = {}
+        for blob in ready:
+            assert blob.facts is not None
+            reader = pe_imports.objdump_for(blob.facts.machine)
+            by_reader.setdefault(reader, []).append(blob.scratch_name)
         dumps: dict[str, pe_imports.ObjdumpImports] = {}
-        if ready:
+        for reader, names in sorted(by_reader.items()):
+            arm = "ARM64 " if reader == pe_imports.LLVM_OBJDUMP else ""
             runner.require(
-                "objdump", why="the windows-dlls check reads the DLL imports of Windows wheels"
+                reader,
+                why=f"the windows-dlls check reads the DLL imports of {arm}Windows "
+                "binaries with it",
             )
-            dumps = pe_imports.run_objdump(
-                [blob.scratch_name for blob in ready], scratch, runner, _workers(len(ready))
+            dumps |= pe_imports.run_objdump(
+                names, scratch, runner, _workers(len(names)), program=reader
             )
         for blob in ready:
             _merge_imports(blob, dumps.get(blob.scratch_name))
@@ -238,8 +257,8 @@ def _check_wheel(wheel: _Wheel, allow_dlls: Sequence[str]) -> None:
                 "up here), or leave the file out; then rebuild.",
             )
             continue
-        if blob.facts is not None:
-            _check_machine(wheel, member, blob.facts.machine)
+        if blob.facts is not None and _check_machine(wheel, member, blob.facts.machine):
+            _check_module_platform(wheel, member)
         if blob.import_problems:
             wheel.error(
                 f"{member}: {'; '.join(blob.import_problems)}, so the DLLs it needs are unknown "
@@ -249,17 +268,41 @@ def _check_wheel(wheel: _Wheel, allow_dlls: Sequence[str]) -> None:
     _check_closure(wheel, allow_dlls)
 
 
-def _check_machine(wheel: _Wheel, member: str, machine: int) -> None:
+def _check_machine(wheel: _Wheel, member: str, machine: int) -> bool:
+    """Whether the binary's machine is one the wheel's tags name; an error if not."""
     expected = set(wheel.machines.values())
     if machine in expected:
-        return
+        return True
     wanted = " or ".join(sorted(pe_imports.machine_name(m) for m in expected))
     platforms = ", ".join(sorted(wheel.machines))
     wheel.error(
-        f"{member} is a {pe_imports.machine_name(machine)} binary, but the wheel is tagged "
+        f"{member} is built for {pe_imports.machine_name(machine)} (PE machine "
+        f"0x{machine:04x}), but the wheel is tagged "
         f"{platforms}, which needs {wanted}: Windows will refuse to load it",
         f"build it for {wanted}, or give the wheel the platform tag of the machine it was "
         "built for.",
+    )
+    return False
+
+
+# ``_m.cp314-win_amd64.pyd``: CPython on win_arm64 imports ``.cp314-win_arm64.pyd`` and
+# ``.pyd`` only, so a module named for another platform is never found, whatever its machine.
+_MODULE_PLATFORM = re.compile(r"\.cp3(\d+t?)-(win32|win_amd64|win_arm64)\.pyd$", re.IGNORECASE)
+
+
+def _check_module_platform(wheel: _Wheel, member: str) -> None:
+    named = _MODULE_PLATFORM.search(member)
+    if named is None or named[2].lower() in wheel.machines:
+        return
+    version, platform = named[1], named[2].lower()
+    wanted = " or ".join(f".cp3{version}-{p}.pyd" for p in sorted(wheel.machines))
+    wheel.error(
+        f"{member} is named for {platform}, but the wheel is tagged "
+        f"{', '.join(sorted(wheel.machines))}: CPython there imports {wanted} or a plain .pyd, "
+        "so the module is never found (ModuleNotFoundError)",
+        f"name it {wanted}: building on another machine than the target, set "
+        f"SETUPTOOLS_EXT_SUFFIX={wanted.split(' or ')[0]} (cibuildwheel does), or build on the "
+        "target's own runner (windows-11-arm for win_arm64).",
     )
 
 

@@ -37,7 +37,7 @@ from ..project.cargo import IMPORT_LIB_FEATURE, missing_import_lib
 from ..project.version import project_version
 from ..records import ERROR, INFO, WARNING, Finding, StageRecord
 from ..report import print_findings
-from ..runner import child_env
+from ..runner import INSTALL_HINTS, child_env
 from ..workflows.audit import (
     WORKFLOW_GLOB,
     audit,
@@ -183,6 +183,13 @@ def _tools(ctx: RunContext) -> list[Finding]:
         need("objdump", "validate reads the DLL imports of Windows wheels with it",
              "install binutils (Debian/Ubuntu: apt-get install binutils; Windows: MSYS2's "
              "mingw-w64-x86_64-binutils).")  # fmt: skip
+    if config.wheels is not None and any("arm64" in p for p in config.wheels.windows):
+        need(
+            "llvm-objdump",
+            "validate reads the DLL imports of ARM64 Windows binaries with it (binutils' "
+            "objdump cannot read them)",
+            INSTALL_HINTS["llvm-objdump"] + ".",
+        )
     programs: dict[str, str] = {}  # the wheels' step and the sdist's, each program once
     for scope in (host_os(), None):
         step = config.before_build(scope)
