@@ -13,6 +13,7 @@ from .integrity import Integrity
 from .manylinux import ManylinuxCheck
 from .metadata import MetadataCheck
 from .pypi_tags import PypiTagsCheck
+from .regression import RegressionCheck
 from .version import VersionCheck
 from .wheel_set import WheelSetCheck
 from .windows_dlls import WindowsDllsCheck
@@ -22,6 +23,7 @@ REGISTRY: tuple[Check, ...] = (
     VersionCheck(),
     BuildRecordCheck(),
     WheelSetCheck(),
+    RegressionCheck(),
     PypiTagsCheck(),
     MetadataCheck(),
     WindowsDllsCheck(),

@@ -11,8 +11,10 @@ machine (:mod:`release.publish.rehearsal`).
 
 from __future__ import annotations
 
+from packaging.version import Version
+
 from ..context import RunContext
-from ..errors import IndexUnavailableError, UploadConflictError
+from ..errors import IndexUnavailableError, PlatformRegressionError, UploadConflictError
 from ..http import Http, retry_line
 from ..publish import credentials as creds
 from ..publish.index import Listing, query
@@ -32,6 +34,15 @@ from ..publish.repository import Repository, resolve
 from ..publish.upload import Outcome, upload
 from ..publish.verify import verify
 from ..records import StageRecord
+from ..regression import (
+    Comparison,
+    by_platform,
+    compare,
+    describe_dropped,
+    describe_lost,
+    remedy,
+    requires_python_of,
+)
 from ..validated import Release, validated_release
 
 
@@ -61,7 +72,7 @@ def publish(ctx: RunContext, record: StageRecord) -> None:
         return query(repository.index_url, release.project, http)
 
     listing = ask()
-    steps = _plan(ctx, release, listing, repository)
+    steps = _plan(ctx, release, listing, repository, details)
     details["plan"] = {s.artifact.name: s.action for s in steps}
     for step in steps:
         if step.action == PRESENT:
@@ -101,7 +112,11 @@ def publish(ctx: RunContext, record: StageRecord) -> None:
 
 
 def _plan(
-    ctx: RunContext, release: Release, listing: Listing, repository: Repository
+    ctx: RunContext,
+    release: Release,
+    listing: Listing,
+    repository: Repository,
+    details: dict[str, object],
 ) -> list[Step]:
     where = repository.index_url
     closes_old = closes_old_releases(repository.upload_url)
@@ -111,6 +126,12 @@ def _plan(
         steps,
         f"{where} ({'new project' if listing.form == 'absent' else listing.form})",
     )
+    comparison = _compare_with_last_release(ctx, release, listing, where)
+    details["regression"] = {
+        "compared_with": str(comparison.previous) if comparison.previous else None,
+        "lost": [lost.slot.identifier for lost in comparison.regressions],
+        "dropped": [lost.slot.identifier for lost in comparison.dropped],
+    }
     conflicts = [s for s in steps if s.action == CONFLICT]
     if conflicts:
         raise _conflict(ctx, conflicts, where)
@@ -126,7 +147,56 @@ def _plan(
             "release a new version with these files (bump the version, tag, build); the "
             f"files {release.version} has on the index stay as they are.",
         )
+    if comparison.regressions:
+        raise _regression(release, comparison, where)
     return steps
+
+
+def _compare_with_last_release(
+    ctx: RunContext, release: Release, listing: Listing, where: str
+) -> Comparison:
+    """The regression guard, said before anything is uploaded: what it compared with, what
+    is dropped on purpose, which floors rose. The regressions themselves are the error."""
+    comparison = compare(
+        [d.filename for d in release.dists if d.is_wheel],
+        Version(release.version),
+        listing.files,
+        yanked=listing.yanked,
+        dropped=ctx.config.dropped,
+        requires_python=requires_python_of(ctx.config.package.raw),
+    )
+    console = ctx.console
+    if comparison.previous is None:
+        if listing.form == "absent":
+            first = f"{release.project} is a new project on {where}"
+        else:
+            first = f"{where} has no release before {release.version} with wheels"
+        console.line(f"regression guard: {first}: nothing to compare the wheels with")
+        return comparison
+    console.line(
+        f"regression guard: compared with {release.project} {comparison.previous} on {where} "
+        f"({len(comparison.previous_wheels)} wheel(s))"
+    )
+    for platform, losts in by_platform(comparison.dropped).items():
+        console.line(f"  note: {describe_dropped(platform, losts)}")
+    for raised in comparison.floors_raised:
+        console.line(f"  note: {raised.describe(comparison.previous)}")
+    return comparison
+
+
+def _regression(release: Release, comparison: Comparison, where: str) -> PlatformRegressionError:
+    assert comparison.previous is not None
+    lost = [
+        describe_lost(platform, losts, comparison.previous)
+        for platform, losts in by_platform(comparison.regressions).items()
+    ]
+    return PlatformRegressionError(
+        f"{release.project} {release.version} leaves out what the last release on {where}, "
+        f"{comparison.previous}, served: " + "; ".join(lost) + f". Users there would get no "
+        f"wheel of {release.version}: pip would build it from the sdist, or find none to "
+        "install. Nothing was uploaded.",
+        remedy(comparison),
+    )
 
 
 def _conflict(ctx: RunContext, conflicts: list[Step], where: str) -> UploadConflictError:
@@ -166,7 +236,7 @@ def _dry_run(
             "cannot say what the real upload would find there."
         )
     else:
-        steps = _plan(ctx, release, listing, repository)
+        steps = _plan(ctx, release, listing, repository, record.details)
         record.details["plan"] = {s.artifact.name: s.action for s in steps}
     result = rehearse(ctx, release.dists, release.project, release.version)
     record.details["rehearsal"] = {
