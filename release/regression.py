@@ -135,15 +135,25 @@ def platform_words(platform: str) -> str:
     return "every platform (pure wheel)" if platform == ANY else platform
 
 
-def python_words(python: str) -> str:
-    """``cp314t`` -> "CPython 3.14 free-threaded"."""
-    cpython = re.fullmatch(r"cp3(\d+)(t?)", python)
-    if cpython:
-        return f"CPython 3.{cpython.group(1)}" + (" free-threaded" if cpython.group(2) else "")
-    pypy = _PYPY.fullmatch(python)
-    if pypy:
-        return f"PyPy 3.{pypy.group(1)}"
-    return "any Python 3 (PyPy, the next CPython)" if python == GENERIC else python
+def _kind_and_version(python: str) -> tuple[str, str]:
+    """``cp314t`` -> ("free-threaded CPython", "3.14"); ("", words) for the others."""
+    found = re.fullmatch(r"(cp|pp)3(\d+)(t?)", python)
+    if found is None:
+        return "", "any Python 3 (PyPy, the next CPython)" if python == GENERIC else python
+    implementation = "CPython" if found.group(1) == "cp" else "PyPy"
+    kind = f"free-threaded {implementation}" if found.group(3) else implementation
+    return kind, f"3.{found.group(2)}"
+
+
+def python_words(pythons: Sequence[str]) -> str:
+    """``["cp39", "cp310", "cp314t"]`` -> "CPython 3.9, 3.10, free-threaded CPython 3.14"."""
+    said: list[str] = []
+    last_kind = None
+    for python in pythons:
+        kind, version = _kind_and_version(python)
+        said.append(f"{kind} {version}" if kind and kind != last_kind else version)
+        last_kind = kind or None
+    return ", ".join(said)
 
 
 def python_version(python: str) -> Version | None:
@@ -386,7 +396,7 @@ def by_platform(losts: Sequence[Lost]) -> dict[str, list[Lost]]:
 def describe_lost(platform: str, losts: Sequence[Lost], previous: Version) -> str:
     """One platform's lost slots in words, with the previous release's wheels that served
     them: 'Linux aarch64 (manylinux), CPython 3.12: the last release, 1.2.0, had ...'."""
-    pythons = ", ".join(python_words(lost.slot.python) for lost in losts)
+    pythons = python_words([lost.slot.python for lost in losts])
     files = sorted({f for lost in losts for f in lost.had})
     had = _shown_files(files)
     return f"{platform_words(platform)}, {pythons}: the last release, {previous}, had {had}"
@@ -394,7 +404,7 @@ def describe_lost(platform: str, losts: Sequence[Lost], previous: Version) -> st
 
 def describe_dropped(platform: str, losts: Sequence[Lost]) -> str:
     reasons = sorted({str(lost.dropped_by) for lost in losts})
-    pythons = ", ".join(python_words(lost.slot.python) for lost in losts)
+    pythons = python_words([lost.slot.python for lost in losts])
     return f"{platform_words(platform)}, {pythons}: dropped on purpose ({'; '.join(reasons)})"
 
 

@@ -22,10 +22,13 @@ from wheel_factory import write_sdist, write_wheel
 
 from release.config import load_config
 from release.errors import ConfigValueError, UnknownKeyError
+from release.publish.index import _html_files, _json_yanked
 from release.records import OK, Artifact, StageRecord, sha256_of, write_record
 from release.regression import (
     Comparison,
+    by_platform,
     compare,
+    describe_lost,
     interpreters,
     previous_release,
     suggested_patterns,
@@ -411,3 +414,32 @@ def test_a_first_release_has_nothing_to_compare_with(pypi: PyPI, tmp_path: Path)
         f"regression guard: tiny is a new project on {pypi.index_url}: nothing to compare the "
         "wheels with" in publish_proc.stdout
     )
+
+
+def test_lost_pythons_are_said_once_per_kind() -> None:
+    old = ["cp39-abi3-manylinux_2_17_aarch64", "cp314-cp314t-manylinux_2_17_aarch64", X86_64]
+    comparison = against(old, [X86_64])
+    ((platform, losts),) = by_platform(comparison.regressions).items()
+    assert describe_lost(platform, losts, Version("1.0")) == (
+        "Linux aarch64 (manylinux), CPython 3.9, 3.10, 3.11, 3.12, 3.13, 3.14, 3.15, "
+        "free-threaded CPython 3.14: the last release, 1.0, had "
+        "tiny-1.0-cp314-cp314t-manylinux_2_17_aarch64.whl, "
+        "tiny-1.0-cp39-abi3-manylinux_2_17_aarch64.whl"
+    )
+    assert suggested_patterns(comparison) == ["*-manylinux_aarch64"]
+
+
+def test_the_index_listing_reads_yanked_files_in_html_and_json() -> None:
+    """PEP 592 as Warehouse writes it: data-yanked (a reason, or empty); JSON's yanked is
+    true or the reason, and false for a file that is not yanked."""
+    page = (
+        '<a href="/f/tiny-1.0-py3-none-any.whl#sha256=aa" data-yanked="">tiny-1.0</a>'
+        '<a href="/f/tiny-1.1-py3-none-any.whl#sha256=bb" data-yanked="broken">x</a>'
+        '<a href="/f/tiny-1.2-py3-none-any.whl#sha256=cc">tiny-1.2-py3-none-any.whl</a>'
+    )
+    files, yanked = _html_files(page, "https://example.org/simple/tiny/")
+    assert set(files) == {f"tiny-1.{n}-py3-none-any.whl" for n in range(3)}
+    assert yanked == {"tiny-1.0-py3-none-any.whl", "tiny-1.1-py3-none-any.whl"}
+    data = {"files": [{"filename": "a.whl", "yanked": True}, {"filename": "b.whl", "yanked": "why"},
+                      {"filename": "c.whl", "yanked": False}, {"filename": "d.whl"}]}  # fmt: skip
+    assert _json_yanked(data) == {"a.whl", "b.whl"}
