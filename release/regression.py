@@ -39,6 +39,8 @@ from packaging.tags import Tag, compatible_tags, cpython_tags
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import Version
 
+from .records import HOST_BUILD, NOT_BUILT, SKIPPED, StageRecord
+
 # The newest CPython released (3.15.0: October 2026). An abi3 wheel serves it; when a newer
 # CPython ships, this moves with the nox-release that knows it.
 NEWEST_CPYTHON = 15
@@ -378,6 +380,31 @@ def _dropped_by(slot: Slot, dropped: Sequence[str], allowed: SpecifierSet | None
     return None
 
 
+# --- a dist dir that is not the whole release ------------------------------------------------
+
+_BUILD_PLATFORMS = {"manylinux": "linux", "musllinux": "linux", "linux": "linux", "macosx": "macos"}
+
+
+def build_platform(platform: str) -> str:
+    """The build stage's platform of a slot platform: ``manylinux_aarch64`` -> linux."""
+    if platform.startswith("win"):
+        return "windows"
+    return _BUILD_PLATFORMS.get(platform.partition("_")[0], platform)
+
+
+def incomplete_builds(records: Mapping[str, StageRecord]) -> set[str]:
+    """The platforms whose build stage could not make every wheel where it ran (skipped, or
+    a host build that names builds it did not make): their lost slots may be wheels that
+    only CI's build jobs make, as the wheel-set check says of the wheels themselves."""
+    platforms = set()
+    for stage, record in records.items():
+        platform = stage.removeprefix("build-")
+        host_missed = record.status == HOST_BUILD and record.details.get(NOT_BUILT)
+        if platform != stage and (record.status == SKIPPED or host_missed):
+            platforms.add(platform)
+    return platforms
+
+
 # --- saying it ------------------------------------------------------------------------------
 
 
@@ -408,7 +435,7 @@ def describe_dropped(platform: str, losts: Sequence[Lost]) -> str:
     return f"{platform_words(platform)}, {pythons}: dropped on purpose ({'; '.join(reasons)})"
 
 
-def suggested_patterns(comparison: Comparison) -> list[str]:
+def suggested_patterns(comparison: Comparison, lost: Sequence[Lost] | None = None) -> list[str]:
     """``dropped`` patterns that name the regressions, as broadly as they are true: a Python
     lost on every platform that had it is ``cpXY-*``, a platform lost for every Python it had
     is ``*-<platform>``, else one identifier each."""
@@ -417,7 +444,7 @@ def suggested_patterns(comparison: Comparison) -> list[str]:
     for slot in comparison.had:
         platforms_of[slot.python].add(slot.platform)
         pythons_of[slot.platform].add(slot.python)
-    lost = comparison.regressions
+    lost = comparison.regressions if lost is None else lost
     patterns: list[str] = []
     covered: set[Slot] = set()
     for python in sorted({x.slot.python for x in lost}):
@@ -489,9 +516,10 @@ def requires_python_of(pyproject: Mapping[str, object]) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def remedy(comparison: Comparison) -> str:
-    """What to do about the regressions: build them, or say they are dropped on purpose."""
-    patterns = ", ".join(f'"{p}"' for p in suggested_patterns(comparison))
+def remedy(comparison: Comparison, lost: Sequence[Lost] | None = None) -> str:
+    """What to do about the regressions (``lost``, default all): build them, or say they are
+    dropped on purpose."""
+    patterns = ", ".join(f'"{p}"' for p in suggested_patterns(comparison, lost))
     return (
         "build the missing wheels (the expected wheel set and the release workflow's jobs), "
         "or, if the release leaves them out on purpose, say so in pyproject.toml: "

@@ -219,11 +219,18 @@ def release(validated: Release, tmp_path: Path) -> Release:
     return Release(root, root / "dist")
 
 
+# The examples' names are other people's projects on pypi.org ("cvec" has pure wheels there),
+# whose releases the dry run's plan and regression guard would compare with: the examples'
+# dry runs ask no index (the plan says it could not), so that pypi.org decides nothing here.
+NO_INDEX = ("--repository", "http://127.0.0.1:9/legacy/")
+
+
 @pytest.fixture(scope="session")
 def tally_release(tmp_path_factory: pytest.TempPathFactory) -> Built:
     """The dry run of the Rust example, once per test session: (process, dist dir)."""
     dist = tmp_path_factory.mktemp("tally") / "dist"
-    proc = run_release("release", "--project", str(EXAMPLES / "tally"), "--dist", str(dist))
+    proc = run_release("release", "--project", str(EXAMPLES / "tally"), "--dist", str(dist),
+                       *NO_INDEX)  # fmt: skip
     return proc, dist
 
 
@@ -231,7 +238,8 @@ def tally_release(tmp_path_factory: pytest.TempPathFactory) -> Built:
 def cvec_release(tmp_path_factory: pytest.TempPathFactory) -> Built:
     """The dry run of the C example, once per test session: (process, dist dir)."""
     dist = tmp_path_factory.mktemp("cvec") / "dist"
-    proc = run_release("release", "--project", str(EXAMPLES / "cvec"), "--dist", str(dist))
+    proc = run_release("release", "--project", str(EXAMPLES / "cvec"), "--dist", str(dist),
+                       *NO_INDEX)  # fmt: skip
     return proc, dist
 
 

@@ -15,15 +15,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from conftest import Release, run_release, tiny_project
+from conftest import Release, check_context, run_release, tiny_project
 from emulators.pypi import PyPI
 from packaging.version import Version
 from wheel_factory import write_sdist, write_wheel
 
+from release.checks.regression import RegressionCheck
 from release.config import load_config
+from release.dists import read_distribution
 from release.errors import ConfigValueError, UnknownKeyError
-from release.publish.index import _html_files, _json_yanked
-from release.records import OK, Artifact, StageRecord, sha256_of, write_record
+from release.publish.index import Listing, _html_files, _json_yanked
+from release.records import OK, SKIPPED, Artifact, StageRecord, sha256_of, write_record
 from release.regression import (
     Comparison,
     by_platform,
@@ -309,6 +311,7 @@ def test_publish_refuses_a_release_that_drops_aarch64_before_any_upload(
     assert record["details"]["regression"] == {
         "compared_with": "1.0",
         "lost": ["cp312-manylinux_aarch64"],
+        "not_built_here": [],
         "dropped": [],
     }
 
@@ -443,3 +446,40 @@ def test_the_index_listing_reads_yanked_files_in_html_and_json() -> None:
     data = {"files": [{"filename": "a.whl", "yanked": True}, {"filename": "b.whl", "yanked": "why"},
                       {"filename": "c.whl", "yanked": False}, {"filename": "d.whl"}]}  # fmt: skip
     assert _json_yanked(data) == {"a.whl", "b.whl"}
+
+
+def test_a_dry_run_notes_a_platform_only_ci_builds_and_the_real_run_refuses_it(
+    pypi: PyPI, tmp_path: Path
+) -> None:
+    """On Linux build-windows is skipped: the dry run cannot have the Windows wheel, and says
+    the last release's Windows wheel must come from CI's build; without it publish refuses."""
+    previous_release_on(pypi, tmp_path)
+    release = this_release(tmp_path / "new", [X86_64, AARCH64])
+    write_record(release.dist, StageRecord("build-windows", status=SKIPPED, reason="Linux"))
+    proc = publish(release, pypi, "--dry-run")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (
+        f"note: Windows AMD64, CPython 3.12: the last release, 1.0, had tiny-1.0-{WIN}.whl; "
+        "build-windows did not make every wheel here: CI's must" in proc.stdout
+    )
+    assert release.record()["details"]["regression"]["not_built_here"] == ["cp312-win_amd64"]
+    proc = publish(release, pypi)
+    assert proc.returncode == 59, proc.stdout + proc.stderr
+    assert "Windows AMD64, CPython 3.12" in proc.stdout + proc.stderr
+
+
+def test_validate_notes_a_lost_platform_whose_build_did_not_run_here(tmp_path: Path) -> None:
+    """Unless --strict: then the dist dir is the whole release."""
+    root = tiny_project(tmp_path)
+    dist = root / "dist"
+    dist.mkdir()
+    dists = [read_distribution(write_wheel(dist, "tiny", "1.0", X86_64))]
+    config = load_config(root)
+    listing = Listing("u", dict.fromkeys(wheels("0.9", X86_64, WIN)), "json")
+    skipped = {"build-windows": StageRecord("build-windows", status=SKIPPED)}
+    found = RegressionCheck().run(dists, check_context(config, index_listing=listing,
+                                                       build_records=skipped))  # fmt: skip
+    assert [f.level for f in found] == ["info", "info"]
+    assert "build-windows did not make every wheel here" in found[0].message
+    strict = check_context(config, index_listing=listing, build_records=skipped, strict=True)
+    assert [f.level for f in RegressionCheck().run(dists, strict)] == ["error", "info"]

@@ -16,25 +16,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..dists import Distribution
-from ..records import HOST_BUILD, NOT_BUILT, SKIPPED, Finding
+from ..records import Finding
 from ..regression import (
+    build_platform,
     by_platform,
     compare,
     describe_dropped,
     describe_lost,
+    incomplete_builds,
     remedy,
     requires_python_of,
 )
 from .base import Check, CheckContext
-
-_FAMILIES = {"manylinux": "linux", "musllinux": "linux", "linux": "linux", "macosx": "macos"}
-
-
-def family(platform: str) -> str:
-    """The build stage's platform of a slot platform: ``manylinux_aarch64`` -> linux."""
-    if platform.startswith("win"):
-        return "windows"
-    return _FAMILIES.get(platform.partition("_")[0], platform)
 
 
 class RegressionCheck(Check):
@@ -69,17 +62,20 @@ class RegressionCheck(Check):
             else:
                 first = f"{ctx.index_url} has no release before {version} with wheels"
             return [self.info(f"{first}: nothing to compare the wheels with")]
-        not_here = set() if ctx.strict else self._not_built_here(ctx)
+        not_here = set() if ctx.strict else incomplete_builds(ctx.build_records)
+        blocking = [
+            x for x in comparison.regressions if build_platform(x.slot.platform) not in not_here
+        ]
         found: list[Finding] = []
         for platform, losts in by_platform(comparison.regressions).items():
             text = f"{describe_lost(platform, losts, previous)}; this release has no wheel for it"
-            stage = f"build-{family(platform)}"
-            if family(platform) in not_here:
+            stage = f"build-{build_platform(platform)}"
+            if build_platform(platform) in not_here:
                 text += (f", and {stage} did not make every wheel here (see wheel-set): publish "
                          "compares again, with every wheel")  # fmt: skip
                 found.append(self.info(text))
             else:
-                found.append(self.error(text, remedy=remedy(comparison)))
+                found.append(self.error(text, remedy=remedy(comparison, blocking)))
         for platform, losts in by_platform(comparison.dropped).items():
             found.append(self.info(describe_dropped(platform, losts)))
         found += [self.info(raised.describe(previous)) for raised in comparison.floors_raised]
@@ -90,13 +86,3 @@ class RegressionCheck(Check):
             )
         )
         return found
-
-    def _not_built_here(self, ctx: CheckContext) -> set[str]:
-        """The platforms whose build stage could not make every wheel where it ran."""
-        families = set()
-        for stage, record in ctx.build_records.items():
-            platform = stage.removeprefix("build-")
-            listed = record.details.get(NOT_BUILT)
-            if record.status == SKIPPED or (record.status == HOST_BUILD and listed):
-                families.add(platform)
-        return families
