@@ -59,8 +59,18 @@ KNOWN_PLATFORMS = (
     *(f"musllinux_{a}" for a in MUSL_ARCHS),
     *(f"macosx_{a}" for a in MACOS_ARCHS),
     *WINDOWS,
+    *(f"linux_{a}" for a in LINUX_ARCHS),  # not on PyPI, but on other indexes
+    # cibuildwheel's mobile and web platforms, their OS or toolchain version left out.
+    "ios_arm64_iphoneos",
+    "ios_arm64_iphonesimulator",
+    "ios_x86_64_iphonesimulator",
+    "android_arm64_v8a",
+    "android_x86_64",
+    "pyodide_wasm32",
     ANY,
 )
+# What a typo is taken for: a plain linux tag is never what "linux-aarch64" meant.
+_SUGGESTED_PLATFORMS = [p for p in KNOWN_PLATFORMS if not p.startswith("linux_")]
 KNOWN_PYTHONS = (
     *(f"cp3{m}" for m in range(NEWEST_CPYTHON + 5)),
     *(f"cp3{m}t" for m in range(FIRST_FREE_THREADED, NEWEST_CPYTHON + 5)),
@@ -72,6 +82,8 @@ _LINUX = re.compile(r"(manylinux|musllinux)_(\d+)_(\d+)_(\w+)")
 _LEGACY_MANYLINUX = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
 _LEGACY = re.compile(r"(manylinux1|manylinux2010|manylinux2014)_(\w+)")
 _MACOS = re.compile(r"macosx_(\d+)_(\d+)_(\w+)")
+# ios_13_0_arm64_iphoneos, android_21_arm64_v8a, pyodide_2024_0_wasm32: version, then the rest.
+_VERSIONED = re.compile(r"(ios|android|pyodide|emscripten)_(?:\d+_)+([a-z]\w*)")
 # A macOS tag's binary format -> the architectures it holds (packaging.tags' formats, turned
 # around: universal2 is arm64 + x86_64).
 _MAC_FORMATS = {
@@ -86,6 +98,7 @@ _MAC_FORMATS = {
 _CPYTHON = re.compile(r"cp3(\d+)")
 _PYPY = re.compile(r"pp3(\d+)")
 _THREADED_ABI = re.compile(r"cp3\d+t")
+_CPYTHON_SLOT = re.compile(r"cp3\d+t?")
 _FLOOR_NAMES = {"manylinux": "glibc", "musllinux": "musl", "macosx": "macOS"}
 
 
@@ -119,6 +132,9 @@ def platform_slots(platform_tag: str) -> list[tuple[str, tuple[int, int] | None]
         archs = _MAC_FORMATS.get(binary_format, (binary_format,))
         # An arm64 slice cannot run before macOS 11, whatever a universal2 tag says.
         return [(f"macosx_{a}", max(floor, (11, 0)) if a == "arm64" else floor) for a in archs]
+    versioned = _VERSIONED.fullmatch(platform_tag)
+    if versioned:
+        return [(f"{versioned.group(1)}_{versioned.group(2)}", None)]
     return [(platform_tag, None)]
 
 
@@ -191,7 +207,7 @@ def serves(tag: Tag, python: str) -> bool:
     """Whether a wheel with ``tag`` installs on ``python`` (its platform apart)."""
     if python == GENERIC:
         return _generic(tag)
-    if python.startswith("cp"):
+    if _CPYTHON_SLOT.fullmatch(python):
         return (tag.interpreter, tag.abi) in _accepted(python)
     pypy = _PYPY.fullmatch(python)
     if pypy and _generic(tag):
@@ -467,7 +483,7 @@ def dropped_problem(entry: str) -> str | None:
     """Why a ``dropped`` entry is not a cibuildwheel-style ``python-platform`` pattern that
     matches a slot, with the closest valid form; None when it is one."""
     python, dash, platform = entry.partition("-")
-    close = _closest(entry.replace("-", "_"), [*KNOWN_PLATFORMS, *KNOWN_PYTHONS], 0.6)
+    close = _closest(entry.replace("-", "_"), [*_SUGGESTED_PLATFORMS, *KNOWN_PYTHONS], 0.6)
     if close is None:
         hint = ""
     elif close in KNOWN_PYTHONS:
@@ -483,7 +499,7 @@ def dropped_problem(entry: str) -> str | None:
             f'; did you mean "{near}-{platform}"?' if near else hint
         )
     if not any(fnmatch.fnmatchcase(p, platform) for p in KNOWN_PLATFORMS):
-        near = _closest(platform, KNOWN_PLATFORMS, 0.5)
+        near = _closest(platform, _SUGGESTED_PLATFORMS, 0.5)
         why = ""
         if platform.endswith("universal2"):
             why = " (a universal2 wheel serves macosx_x86_64 and macosx_arm64: name those)"

@@ -483,3 +483,12 @@ def test_validate_notes_a_lost_platform_whose_build_did_not_run_here(tmp_path: P
     assert "build-windows did not make every wheel here" in found[0].message
     strict = check_context(config, index_listing=listing, build_records=skipped, strict=True)
     assert [f.level for f in RegressionCheck().run(dists, strict)] == ["error", "info"]
+
+
+def test_pypy_and_mobile_platforms_are_slots_of_their_own() -> None:
+    pypy = "pp310-pypy310_pp73-manylinux_2_17_x86_64"
+    assert lost(against([X86_64, pypy], [X86_64])) == ["pp310-manylinux_x86_64"]
+    assert lost(against([X86_64, pypy], [X86_64, pypy.replace("2_17", "2_28")])) == []
+    ios = "cp313-cp313-ios_13_0_arm64_iphoneos"
+    assert lost(against([ios], [ios.replace("13_0", "14_0")])) == []
+    assert lost(against([ios], [X86_64.replace("312", "313")])) == ["cp313-ios_arm64_iphoneos"]
