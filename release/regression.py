@@ -319,7 +319,7 @@ class FloorRaised:
         old, new = ".".join(map(str, self.before)), ".".join(map(str, self.now))
         return (
             f"{platform_words(self.platform)}: the {kind} floor rose from {old} ({previous}) to "
-            f"{new}; systems older than {kind} {new} now get no wheel of this release"
+            f"{new}; systems with {kind} older than {new} now get no wheel of this release"
         )
 
 

@@ -121,10 +121,10 @@ def test_a_raised_floor_is_a_note_not_a_lost_platform() -> None:
     assert lost(comparison) == []
     said = [raised.describe(Version("1.0")) for raised in comparison.floors_raised]
     assert said == [
-        "macOS x86_64: the macOS floor rose from 10.13 (1.0) to 14.0; systems older than "
-        "macOS 14.0 now get no wheel of this release",
-        "Linux x86_64 (manylinux): the glibc floor rose from 2.17 (1.0) to 2.28; systems older "
-        "than glibc 2.28 now get no wheel of this release",
+        "macOS x86_64: the macOS floor rose from 10.13 (1.0) to 14.0; systems with macOS "
+        "older than 14.0 now get no wheel of this release",
+        "Linux x86_64 (manylinux): the glibc floor rose from 2.17 (1.0) to 2.28; systems with "
+        "glibc older than 2.28 now get no wheel of this release",
     ]
 
 
