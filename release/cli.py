@@ -104,7 +104,8 @@ def add_stage_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--repository",
         default=None,
-        help="publish: pypi, testpypi or an upload URL (default: [tool.release.publish])",
+        help="publish: pypi, testpypi or an upload URL (default: [tool.release.publish]); "
+        "validate compares with the last release on its index",
     )
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="show tool output and tracebacks"

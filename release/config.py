@@ -33,6 +33,7 @@ from .errors import (
 from .project.pyproject import PackageInfo, infer_backend, read_package, type_name
 from .project.toml import parse_toml, read_toml
 from .publish.repository import resolve as resolve_repository
+from .regression import dropped_patterns, dropped_problem
 
 __all__ = ["ReleaseConfig", "load_config", "parse_toml", "read_toml"]
 
@@ -132,6 +133,10 @@ class ReleaseTable:
     dist_dir: str = "dist"
     tag_pattern: str = "v{version}"
     prereleases: bool = False
+    # What the last release on the index had and this one leaves out on purpose, as
+    # cibuildwheel's skip patterns ("*-manylinux_aarch64", "cp38-*"): the regression guard
+    # notes these instead of refusing the release (release/regression.py).
+    dropped: str | tuple[str, ...] = ()
     # Commands run in the project root before each build stage's backend (make cython): one
     # command, or a list run in order; cibuildwheel's form, without a shell (see
     # before_build_commands).
@@ -180,6 +185,11 @@ class ReleaseConfig:
     @property
     def prereleases(self) -> bool:
         return self.table.prereleases
+
+    @property
+    def dropped(self) -> list[str]:
+        """``[tool.release] dropped``, one pattern each."""
+        return dropped_patterns(self.table.dropped)
 
     @property
     def linux(self) -> LinuxConfig:
@@ -274,6 +284,22 @@ def check_wheel_pattern(entry: str, platform: str, pyproject: Path) -> None:
                 f"{where}: platform {plat!r} is not a {platform} platform tag.",
                 f"list {plat} wheels under the platform they are built for, or fix the tag; "
                 + remedy,
+            )
+
+
+def check_dropped(value: str | tuple[str, ...], pyproject: Path) -> None:
+    """Each ``dropped`` pattern names a slot: a typo would excuse nothing, and the release
+    it was meant for would be refused with the pattern seemingly there."""
+    for pattern in dropped_patterns(value):
+        problem = dropped_problem(pattern)
+        if problem is not None:
+            raise ConfigValueError(
+                f"[tool.release] dropped entry {pattern!r} in {pyproject} {problem}"
+                + ("" if problem.endswith("?") else "."),
+                'write each entry as cibuildwheel names builds, python-platform with "*" '
+                'wildcards: "*-manylinux_aarch64" (a platform, every Python), "cp38-*" (a '
+                'Python, every platform), "cp313t-*" (free-threaded), "*-musllinux_*", '
+                '"*-win32", "*-macosx_x86_64".',
             )
 
 
@@ -624,6 +650,7 @@ def load_config(project: Path, pyproject_text: str | None = None) -> ReleaseConf
         )
     table.linux.glibc  # noqa: B018 - a bad floor is refused now, not mid-build
     check_tag_pattern(table.tag_pattern, pyproject)
+    check_dropped(table.dropped, pyproject)
     if table.wheels is not None:
         for platform in WHEEL_PLATFORMS:
             for entry in table.wheels.for_platform(platform):

@@ -36,7 +36,8 @@ class RunContext:
     record_dir: Path | None = None
     # publish / github-release only rehearse (always so inside the `release` dry run).
     dry_run: bool = False
-    # --repository: where publish uploads, instead of [tool.release.publish] repository.
+    # --repository: where publish uploads, instead of [tool.release.publish] repository
+    # (and whose index validate's regression check asks).
     repository: str | None = None
 
     @property

@@ -263,6 +263,13 @@ class RehearsalError(ReleaseError):
     exit_code = 57
 
 
+class PlatformRegressionError(ReleaseError):
+    """The release leaves out a platform, architecture, libc or Python that the project's
+    last release on the index served, and ``[tool.release] dropped`` does not name it."""
+
+    exit_code = 59
+
+
 class CredentialsInUrlError(ConfigError):
     """A repository or index URL carries a user name or password: it would be printed and
     recorded. Tokens belong in PYPI_API_TOKEN (or trusted publishing)."""

@@ -35,6 +35,9 @@ EXAMPLES = REPO / "examples"
 # nox-release keeps a per-user cache (the delivery ledger); the tests, and every nox-release
 # they start, use one of their own instead of the user's.
 os.environ["NOX_RELEASE_CACHE"] = tempfile.mkdtemp(prefix="nox-release-test-cache-")
+# validate's regression check asks the configured index (pypi.org by default) for the last
+# release: the tests ask only the emulated index, where a test sets one up and unsets this.
+os.environ["NOX_RELEASE_OFFLINE"] = "1"
 
 
 # pytest-timeout's limit ([tool.pytest.ini_options] timeout) counts the session fixtures a test
@@ -131,7 +134,7 @@ def run_context(
         runner=runner or Runner(console),
         tag=tag,
         strict=strict,
-        environ={},
+        environ={"NOX_RELEASE_OFFLINE": "1"},
     )
 
 
@@ -216,11 +219,18 @@ def release(validated: Release, tmp_path: Path) -> Release:
     return Release(root, root / "dist")
 
 
+# The examples' names are other people's projects on pypi.org ("cvec" has pure wheels there),
+# whose releases the dry run's plan and regression guard would compare with: the examples'
+# dry runs ask no index (the plan says it could not), so that pypi.org decides nothing here.
+NO_INDEX = ("--repository", "http://127.0.0.1:9/legacy/")
+
+
 @pytest.fixture(scope="session")
 def tally_release(tmp_path_factory: pytest.TempPathFactory) -> Built:
     """The dry run of the Rust example, once per test session: (process, dist dir)."""
     dist = tmp_path_factory.mktemp("tally") / "dist"
-    proc = run_release("release", "--project", str(EXAMPLES / "tally"), "--dist", str(dist))
+    proc = run_release("release", "--project", str(EXAMPLES / "tally"), "--dist", str(dist),
+                       *NO_INDEX)  # fmt: skip
     return proc, dist
 
 
@@ -228,7 +238,8 @@ def tally_release(tmp_path_factory: pytest.TempPathFactory) -> Built:
 def cvec_release(tmp_path_factory: pytest.TempPathFactory) -> Built:
     """The dry run of the C example, once per test session: (process, dist dir)."""
     dist = tmp_path_factory.mktemp("cvec") / "dist"
-    proc = run_release("release", "--project", str(EXAMPLES / "cvec"), "--dist", str(dist))
+    proc = run_release("release", "--project", str(EXAMPLES / "cvec"), "--dist", str(dist),
+                       *NO_INDEX)  # fmt: skip
     return proc, dist
 
 

@@ -15,6 +15,7 @@ from .macos_dylibs import MacosDylibsCheck
 from .manylinux import ManylinuxCheck
 from .metadata import MetadataCheck
 from .pypi_tags import PypiTagsCheck
+from .regression import RegressionCheck
 from .version import VersionCheck
 from .wheel_set import WheelSetCheck
 from .windows_dlls import WindowsDllsCheck
@@ -24,6 +25,7 @@ REGISTRY: tuple[Check, ...] = (
     VersionCheck(),
     BuildRecordCheck(),
     WheelSetCheck(),
+    RegressionCheck(),
     PypiTagsCheck(),
     MetadataCheck(),
     WindowsDllsCheck(),

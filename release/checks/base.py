@@ -16,6 +16,7 @@ from ..config import ReleaseConfig
 from ..dists import Distribution, Stray
 from ..errors import DamagedRecordError, ReleaseError
 from ..expected import ExpectedSet
+from ..publish.index import Listing
 from ..records import ERROR, INFO, WARNING, Finding, StageRecord
 from ..runner import Runner
 
@@ -47,6 +48,11 @@ class CheckContext:
     project_version_source: str
     project_problem: ReleaseError | None
     strays: Sequence[Stray] = ()
+    # The regression check's view of the index: where, what it lists for the project, or
+    # why it could not be asked (offline, no answer).
+    index_url: str = ""
+    index_listing: Listing | None = None
+    index_problem: str = ""
 
 
 class NotRun(Exception):

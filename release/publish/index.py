@@ -30,31 +30,38 @@ class Listing:
     form: str  # "json" | "html" | "absent" (404: a new project)
     # When each file was uploaded, where the index says (PEP 700, JSON only).
     upload_times: dict[str, datetime.datetime] = field(default_factory=dict)
+    # The files yanked (PEP 592): still there, but installers pass over them.
+    yanked: frozenset[str] = frozenset()
 
 
 class _Links(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
-        self.hrefs: list[str] = []
+        self.hrefs: list[tuple[str, bool]] = []  # (href, yanked)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "a":
-            href = dict(attrs).get("href")
+            found = dict(attrs)
+            href = found.get("href")
             if href:
-                self.hrefs.append(href)
+                # PEP 592: data-yanked, with or without a reason, marks a yanked file.
+                self.hrefs.append((href, "data-yanked" in found))
 
 
-def _html_files(text: str, base: str) -> dict[str, str | None]:
+def _html_files(text: str, base: str) -> tuple[dict[str, str | None], frozenset[str]]:
     parser = _Links()
     parser.feed(text)
     files: dict[str, str | None] = {}
-    for href in parser.hrefs:
+    yanked = set()
+    for href, is_yanked in parser.hrefs:
         url = urljoin(base, href)
         parts = urlsplit(url)
         name = unquote(parts.path.rsplit("/", 1)[-1])
         algorithm, _, digest = parts.fragment.partition("=")
         files[name] = digest.lower() if algorithm == "sha256" and digest else None
-    return files
+        if is_yanked:
+            yanked.add(name)
+    return files, frozenset(yanked)
 
 
 def _json_files(data: object) -> dict[str, str | None]:
@@ -65,6 +72,16 @@ def _json_files(data: object) -> dict[str, str | None]:
         hashes = entry.get("hashes") or {}
         files[str(entry["filename"])] = hashes.get("sha256")
     return files
+
+
+def _json_yanked(data: object) -> frozenset[str]:
+    """The files PEP 691 marks ``yanked``: true, or a reason (a string); false is not."""
+    entries = data.get("files") if isinstance(data, dict) else None
+    return frozenset(
+        str(entry.get("filename"))
+        for entry in (entries if isinstance(entries, list) else [])
+        if isinstance(entry, dict) and entry.get("yanked") not in (None, False)
+    )
 
 
 def _json_upload_times(data: object) -> dict[str, datetime.datetime]:
@@ -109,9 +126,11 @@ def query(index_url: str, project: str, http: Http | None = None) -> Listing:
         try:
             if answer.content_type in (JSON_TYPE, "application/json"):
                 data = answer.json()
-                return Listing(url, _json_files(data), "json", _json_upload_times(data))
+                return Listing(url, _json_files(data), "json", _json_upload_times(data),
+                               _json_yanked(data))  # fmt: skip
             if answer.content_type in ("text/html", "application/vnd.pypi.simple.v1+html"):
-                return Listing(url, _html_files(answer.text, answer.final_url or url), "html")
+                files, yanked = _html_files(answer.text, answer.final_url or url)
+                return Listing(url, files, "html", yanked=yanked)
             problem = f"{answer.what_it_is()}, not a simple index page"
         except UnexpectedAnswer as exc:
             problem = f"{exc.found}, not a simple index page"

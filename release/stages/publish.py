@@ -11,8 +11,16 @@ machine (:mod:`release.publish.rehearsal`).
 
 from __future__ import annotations
 
+from packaging.version import Version
+
+from ..checks.base import BUILD_STAGES
 from ..context import RunContext
-from ..errors import IndexUnavailableError, UploadConflictError
+from ..errors import (
+    DamagedRecordError,
+    IndexUnavailableError,
+    PlatformRegressionError,
+    UploadConflictError,
+)
 from ..http import Http, retry_line
 from ..publish import credentials as creds
 from ..publish.index import Listing, query
@@ -31,7 +39,19 @@ from ..publish.rehearsal import rehearse
 from ..publish.repository import Repository, resolve
 from ..publish.upload import Outcome, upload
 from ..publish.verify import verify
-from ..records import StageRecord
+from ..records import StageRecord, read_record
+from ..regression import (
+    Comparison,
+    Lost,
+    build_platform,
+    by_platform,
+    compare,
+    describe_dropped,
+    describe_lost,
+    incomplete_builds,
+    remedy,
+    requires_python_of,
+)
 from ..validated import Release, validated_release
 
 
@@ -61,7 +81,7 @@ def publish(ctx: RunContext, record: StageRecord) -> None:
         return query(repository.index_url, release.project, http)
 
     listing = ask()
-    steps = _plan(ctx, release, listing, repository)
+    steps = _plan(ctx, release, listing, repository, details)
     details["plan"] = {s.artifact.name: s.action for s in steps}
     for step in steps:
         if step.action == PRESENT:
@@ -101,7 +121,11 @@ def publish(ctx: RunContext, record: StageRecord) -> None:
 
 
 def _plan(
-    ctx: RunContext, release: Release, listing: Listing, repository: Repository
+    ctx: RunContext,
+    release: Release,
+    listing: Listing,
+    repository: Repository,
+    details: dict[str, object],
 ) -> list[Step]:
     where = repository.index_url
     closes_old = closes_old_releases(repository.upload_url)
@@ -111,6 +135,13 @@ def _plan(
         steps,
         f"{where} ({'new project' if listing.form == 'absent' else listing.form})",
     )
+    comparison, blocking = _compare_with_last_release(ctx, release, listing, where)
+    details["regression"] = {
+        "compared_with": str(comparison.previous) if comparison.previous else None,
+        "lost": [lost.slot.identifier for lost in blocking],
+        "not_built_here": [x.slot.identifier for x in comparison.regressions if x not in blocking],
+        "dropped": [lost.slot.identifier for lost in comparison.dropped],
+    }
     conflicts = [s for s in steps if s.action == CONFLICT]
     if conflicts:
         raise _conflict(ctx, conflicts, where)
@@ -126,7 +157,81 @@ def _plan(
             "release a new version with these files (bump the version, tag, build); the "
             f"files {release.version} has on the index stay as they are.",
         )
+    if blocking:
+        raise _regression(release, comparison, blocking, where)
     return steps
+
+
+def _compare_with_last_release(
+    ctx: RunContext, release: Release, listing: Listing, where: str
+) -> tuple[Comparison, list[Lost]]:
+    """The regression guard, said before anything is uploaded: what it compared with, what
+    is dropped on purpose, which floors rose; and the regressions that stop the release. In
+    a dry run, one of a platform whose build could not make every wheel here is a note, as
+    the wheel is to validate: only CI's build jobs make it."""
+    comparison = compare(
+        [d.filename for d in release.dists if d.is_wheel],
+        Version(release.version),
+        listing.files,
+        yanked=listing.yanked,
+        dropped=ctx.config.dropped,
+        requires_python=requires_python_of(ctx.config.package.raw),
+    )
+    console = ctx.console
+    if comparison.previous is None:
+        if listing.form == "absent":
+            first = f"{release.project} is a new project on {where}"
+        else:
+            first = f"{where} has no release before {release.version} with wheels"
+        console.line(f"regression guard: {first}: nothing to compare the wheels with")
+        return comparison, []
+    console.line(
+        f"regression guard: compared with {release.project} {comparison.previous} on {where} "
+        f"({len(comparison.previous_wheels)} wheel(s))"
+    )
+    for platform, losts in by_platform(comparison.dropped).items():
+        console.line(f"  note: {describe_dropped(platform, losts)}")
+    for raised in comparison.floors_raised:
+        console.line(f"  note: {raised.describe(comparison.previous)}")
+    blocking = comparison.regressions
+    if ctx.dry_run:
+        not_here = incomplete_builds(_build_records(ctx))
+        for platform, losts in by_platform(comparison.regressions).items():
+            stage = f"build-{build_platform(platform)}"
+            if build_platform(platform) in not_here:
+                console.line(f"  note: {describe_lost(platform, losts, comparison.previous)}; "
+                             f"{stage} did not make every wheel here: CI's must")  # fmt: skip
+                blocking = [x for x in blocking if x not in losts]
+    return comparison, blocking
+
+
+def _build_records(ctx: RunContext) -> dict[str, StageRecord]:
+    records = {}
+    for stage in BUILD_STAGES:
+        try:
+            found = read_record(ctx.dist, stage, directory=ctx.record_dir)
+        except DamagedRecordError:
+            continue  # validate said so; nothing here excuses a lost platform
+        if found is not None:
+            records[stage] = found
+    return records
+
+
+def _regression(
+    release: Release, comparison: Comparison, blocking: list[Lost], where: str
+) -> PlatformRegressionError:
+    assert comparison.previous is not None
+    lost = [
+        describe_lost(platform, losts, comparison.previous)
+        for platform, losts in by_platform(blocking).items()
+    ]
+    return PlatformRegressionError(
+        f"{release.project} {release.version} leaves out what the last release on {where}, "
+        f"{comparison.previous}, served: " + "; ".join(lost) + f". Users there would get no "
+        f"wheel of {release.version}: pip would build it from the sdist, or find none to "
+        "install. Nothing was uploaded.",
+        remedy(comparison, blocking),
+    )
 
 
 def _conflict(ctx: RunContext, conflicts: list[Step], where: str) -> UploadConflictError:
@@ -166,7 +271,7 @@ def _dry_run(
             "cannot say what the real upload would find there."
         )
     else:
-        steps = _plan(ctx, release, listing, repository)
+        steps = _plan(ctx, release, listing, repository, record.details)
         record.details["plan"] = {s.artifact.name: s.action for s in steps}
     result = rehearse(ctx, release.dists, release.project, release.version)
     record.details["rehearsal"] = {

@@ -17,7 +17,7 @@ import traceback
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..backends import backend_for
@@ -30,13 +30,17 @@ from ..dists import Distribution, Stray, read_distribution, scan_dist_dir
 from ..errors import (
     DamagedRecordError,
     DistDirError,
+    IndexUnavailableError,
     InternalError,
     ReleaseError,
     ValidationFailedError,
 )
 from ..expected import NOT_BUILT_HERE, ExpectedSet, configured_set
 from ..host import host_os
+from ..http import OFFLINE, Http, Policy
 from ..project.version import project_version
+from ..publish.index import Listing, query
+from ..publish.repository import resolve
 from ..records import ERROR, WARNING, Artifact, Finding, StageRecord, read_record
 from ..report import findings_markdown, print_findings
 
@@ -56,7 +60,7 @@ def validate(ctx: RunContext, record: StageRecord) -> None:
         )
     dists = _read_all(paths)
     record.artifacts = [Artifact(d.filename, d.size, d.sha256) for d in dists]
-    context = check_context(ctx, strays)
+    context = check_context(ctx, strays, dists)
 
     plan = [(check, [d for d in dists if check.applies_to(d)]) for check in REGISTRY]
     plan = [(check, chosen) for check, chosen in plan if chosen or check.runs_without_files]
@@ -113,9 +117,12 @@ def _read_all(paths: Sequence[Path]) -> list[Distribution]:
         return list(pool.map(read_distribution, paths))
 
 
-def check_context(ctx: RunContext, strays: Sequence[Stray] = ()) -> CheckContext:
+def check_context(
+    ctx: RunContext, strays: Sequence[Stray] = (), dists: Sequence[Distribution] = ()
+) -> CheckContext:
     """What the checks know beyond the files, gathered once: the build records (damaged ones
-    apart), the project version or why it cannot be read, the expected wheel set."""
+    apart), the project version or why it cannot be read, the expected wheel set, what the
+    index lists of the project (for the regression check)."""
     records: dict[str, StageRecord] = {}
     damaged: dict[str, DamagedRecordError] = {}
     for stage in BUILD_STAGES:
@@ -132,6 +139,7 @@ def check_context(ctx: RunContext, strays: Sequence[Stray] = ()) -> CheckContext
     except ReleaseError as exc:
         project_problem = exc
     expected, expected_problem = _expected(ctx)
+    index_url, listing, index_problem = _index_listing(ctx, dists)
     return CheckContext(
         config=ctx.config,
         dist_dir=ctx.dist,
@@ -147,7 +155,38 @@ def check_context(ctx: RunContext, strays: Sequence[Stray] = ()) -> CheckContext
         project_version_source=source,
         project_problem=project_problem,
         strays=tuple(strays),
+        index_url=index_url,
+        index_listing=listing,
+        index_problem=index_problem,
     )
+
+
+def _index_listing(
+    ctx: RunContext, dists: Sequence[Distribution]
+) -> tuple[str, Listing | None, str]:
+    """The configured index's listing of the project, or why it was not read. Asked twice at
+    most: the comparison is publish's gate, and validate says when it could not make it."""
+    config = ctx.config
+    try:
+        repository = resolve(ctx.repository or config.publish.repository, config.publish.index_url)
+    except ReleaseError as exc:
+        return "", None, exc.cause.rstrip(".")
+    where = repository.index_url
+    if ctx.environ.get(OFFLINE, "").strip().lower() not in ("", "0", "false", "no"):
+        return where, None, f"{OFFLINE} is set, so {where} was not asked"
+    names = [str(d.name) for d in dists if d.name is not None] or [config.package.name or ""]
+    if not names[0]:
+        return where, None, "the project's name is unknown"
+    try:
+        http = Http(replace(Policy.from_environ(ctx.environ), attempts=2))
+    except ReleaseError as exc:
+        return where, None, exc.cause.rstrip(".")
+    try:
+        return where, query(where, names[0], http), ""
+    except IndexUnavailableError as exc:
+        return where, None, exc.cause.rstrip(".")
+    finally:
+        http.close()
 
 
 def _expected(ctx: RunContext) -> tuple[ExpectedSet | None, ReleaseError | None]:

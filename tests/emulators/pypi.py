@@ -424,6 +424,7 @@ class PyPI:
         self.used_jtis: set[str] = set()
         self.projects: set[str] = set()  # made by a pending publisher, maybe without files yet
         self.deleted: set[str] = set()  # file names deleted: never usable again
+        self.yanked: dict[str, str] = {}  # file name -> the reason it was yanked ("": none)
         self._faults: dict[str, list[int]] = {"fail": [], "drop_before": [], "drop_after": [],
                                               "html_ok": [], "index": [], "mint": [],
                                                "echo": []}  # fmt: skip
@@ -590,6 +591,11 @@ class PyPI:
         for path in self.packages.rglob(filename):
             path.unlink()
         self.deleted.add(filename)
+
+    def yank(self, filename: str, reason: str = "") -> None:
+        """Yank a file as a project owner can (PEP 592): it stays listed, marked yanked
+        (``data-yanked`` in HTML, ``yanked`` in JSON: the reason, or true)."""
+        self.yanked[filename] = reason
 
     def project_exists(self, name: str) -> bool:
         name = canonicalize_name(name)
@@ -996,12 +1002,20 @@ class PyPI:
         if chosen != SIMPLE_JSON:
             if chosen == SIMPLE_HTML:
                 content_type = SIMPLE_HTML
-            h.send(status, body, content_type, reason=reason, headers=vary)
+            h.send(status, self._mark_yanked(body), content_type, reason=reason, headers=vary)
             return
         page = body.decode("utf-8", "replace")
         name = urlsplit(h.path).path.strip("/").split("/")[-1]
         data = self._project_json(name, page) if project else self._root_json(page)
         h.send_json(200, data, content_type=SIMPLE_JSON, headers=vary)
+
+    def _mark_yanked(self, page: bytes) -> bytes:
+        """Warehouse's PEP 592 attribute on each yanked file's link."""
+        text = page.decode("utf-8", "replace")
+        for name, why in self.yanked.items():
+            text = re.sub(r"<a (?=[^>]*>" + re.escape(html.escape(name)) + r"</a>)",
+                          f'<a data-yanked="{html.escape(why)}" ', text)  # fmt: skip
+        return text.encode()
 
     def _lagging(self, page: bytes) -> tuple[int, bytes]:
         """The page without the files stored less than ``listing_lag`` seconds ago; 404 when
@@ -1040,6 +1054,8 @@ class PyPI:
                 # PEP 700; the file's time is when it was stored (age_release moves it).
                 uploaded = datetime.datetime.fromtimestamp(stat.st_mtime, datetime.timezone.utc)
                 entry["upload-time"] = uploaded.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            if filename in self.yanked:
+                entry["yanked"] = self.yanked[filename] or True
             files.append(entry)
             info = dist_info(filename)
             if info:
