@@ -219,9 +219,9 @@ def release(validated: Release, tmp_path: Path) -> Release:
     return Release(root, root / "dist")
 
 
-# The examples' names are other people's projects on pypi.org ("cvec" has pure wheels there),
-# whose releases the dry run's plan and regression guard would compare with: the examples'
-# dry runs ask no index (the plan says it could not), so that pypi.org decides nothing here.
+# What pypi.org holds decides nothing here ("tally" is another project's name there, with
+# sdists only): the examples' dry runs in the tests ask no index, and the plan says it could
+# not. README's dry run does ask pypi.org, as a maintainer's would.
 NO_INDEX = ("--repository", "http://127.0.0.1:9/legacy/")
 
 

@@ -480,7 +480,7 @@ def test_cvec_example() -> None:
     assert config.backend == "cibuildwheel"
     assert config.backend_inferred is False  # init writes it down
     assert config.package_dir == ROOT / "examples" / "cvec" / "bindings" / "python"
-    assert config.package.name == "cvec"
+    assert config.package.name == "cvec-demo"
     assert config.sdist is False
     assert config.linux.policy == "manylinux_2_17"
 

@@ -139,7 +139,7 @@ def test_cvec_wheel_survives_a_refused_build(tmp_path: Path, refusal: str) -> No
     for stage in ("build-linux", "build-windows"):  # build-windows: skipped here, said why
         proc = run_release(stage, "--project", str(project), "--dist", str(dist))
         assert proc.returncode == 0, proc.stdout
-    assert list(dist.glob("cvec-*-manylinux*.whl")), proc.stdout
+    assert list(dist.glob("cvec_demo-*-manylinux*.whl")), proc.stdout
     validate_passes(project, dist)
     before = tree(dist)
     if refusal == "wrong tag":
