@@ -30,6 +30,17 @@ from .errors import (
     UnknownBackendError,
     UnknownKeyError,
 )
+from .platforms import (
+    ARCH_WORDS,
+    ARCHS,
+    OS,
+    ArchError,
+    Libc,
+    Platform,
+    canonical_arch,
+    macos_version,
+    musllinux_floor,
+)
 from .project.pyproject import PackageInfo, infer_backend, read_package, type_name
 from .project.toml import parse_toml, read_toml
 from .publish.repository import resolve as resolve_repository
@@ -56,6 +67,11 @@ class LinuxConfig:
     apt_packages: tuple[str, ...] = ()
     # Replaces [tool.release] before-build for Linux wheels (None: that one applies).
     before_build: str | tuple[str, ...] | None = None
+    # maturin: the architectures built, in cibuildwheel's words (None: x86_64). cibuildwheel
+    # says it itself ([tool.cibuildwheel.linux] archs), so it is refused there.
+    archs: tuple[str, ...] | None = None
+    # maturin: also musllinux wheels, at this floor ("1_2"); None: manylinux only.
+    musllinux: str | None = None
 
     @property
     def glibc(self) -> tuple[int, int]:
@@ -75,6 +91,17 @@ class WindowsConfig:
     allow_dlls: tuple[str, ...] = ()
     # Replaces [tool.release] before-build for Windows wheels (None: that one applies).
     before_build: str | tuple[str, ...] | None = None
+    # maturin: AMD64, x86, ARM64 (None: the architecture of target, AMD64 by default).
+    archs: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class MacosConfig:
+    # maturin: x86_64, arm64, universal2 (None: no macOS wheels; cibuildwheel: its archs).
+    archs: tuple[str, ...] | None = None
+    # maturin: MACOSX_DEPLOYMENT_TARGET, the oldest macOS the wheels load on ("11.0");
+    # None: each Rust target's own (10.12 for x86_64, 11.0 for arm64).
+    deployment_target: str | None = None
 
 
 @dataclass(frozen=True)
@@ -141,8 +168,12 @@ class ReleaseTable:
     # command, or a list run in order; cibuildwheel's form, without a shell (see
     # before_build_commands).
     before_build: str | tuple[str, ...] = ()
+    # maturin: also free-threaded wheels (3.14t on; None: none). cibuildwheel builds them
+    # unless its skip says otherwise ("cp3??t-*"), so it is refused there.
+    free_threaded: bool | None = None
     linux: LinuxConfig = field(default_factory=LinuxConfig)
     windows: WindowsConfig = field(default_factory=WindowsConfig)
+    macos: MacosConfig = field(default_factory=MacosConfig)
     wheels: WheelsConfig | None = None
     publish: PublishConfig = field(default_factory=PublishConfig)
     ci: CIConfig = field(default_factory=CIConfig)
@@ -198,6 +229,21 @@ class ReleaseConfig:
     @property
     def windows(self) -> WindowsConfig:
         return self.table.windows
+
+    @property
+    def macos(self) -> MacosConfig:
+        return self.table.macos
+
+    @property
+    def free_threaded(self) -> bool:
+        return bool(self.table.free_threaded)
+
+    @property
+    def platforms(self) -> tuple[Platform, ...]:
+        """The platforms ``[tool.release]`` selects for the backends that cannot say it
+        themselves (maturin): Linux archs x libcs, Windows archs, macOS archs. cibuildwheel
+        derives its own from its configuration (release/backends/cibuildwheel.py)."""
+        return configured_platforms(self.table)
 
     @property
     def wheels(self) -> WheelsConfig | None:
@@ -344,6 +390,116 @@ def check_tag_pattern(pattern: str, pyproject: Path) -> None:
             f"{where} makes tags git refuses ({bad.group()!r} is not allowed in a tag name).",
             'use letters, digits, ".", "-", "_" and "/" around {version}, like "v{version}".',
         )
+
+
+# --- platforms: OS x architecture (x libc) -------------------------------------------------------
+
+
+def _arch_lists(table: ReleaseTable) -> dict[OS, tuple[str, ...] | None]:
+    return {"linux": table.linux.archs, "macos": table.macos.archs, "windows": table.windows.archs}
+
+
+def check_archs(table: ReleaseTable, pyproject: Path) -> None:
+    """Each ``archs`` entry is an architecture of its OS, named as cibuildwheel names it."""
+    for os, archs in _arch_lists(table).items():
+        key = f"[tool.release.{os}] archs in {pyproject}"
+        valid = ", ".join(ARCHS[os])
+        for word in archs or ():
+            if word.lower() in ARCH_WORDS:
+                raise ConfigValueError(
+                    f"{key} has {word!r}, which means what the building machine is: the "
+                    "release builds on several machines, so the wheels it must contain would "
+                    "depend on which one asks.",
+                    f"name the architectures to ship: {valid}.",
+                )
+            try:
+                canonical_arch(os, word)
+            except ArchError as exc:
+                hint = f"did you mean {exc.close!r}? " if exc.close else ""
+                raise ConfigValueError(
+                    f"{key} has {word!r}, which is not a {os} architecture.",
+                    f"{hint}valid architectures (cibuildwheel's names): {valid}.",
+                ) from None
+
+
+def check_platform_values(table: ReleaseTable, pyproject: Path) -> None:
+    check_archs(table, pyproject)
+    if table.linux.musllinux is not None and musllinux_floor(table.linux.musllinux) is None:
+        raise ConfigValueError(
+            f"[tool.release.linux] musllinux = {table.linux.musllinux!r} in {pyproject} is not "
+            "a musllinux floor.",
+            'use "1_2" (musl 1.2, what Alpine and every musllinux image has) or "1_1".',
+        )
+    target = table.macos.deployment_target
+    if target is not None and macos_version(target) is None:
+        raise ConfigValueError(
+            f"[tool.release.macos] deployment-target = {target!r} in {pyproject} is not a "
+            "macOS version a wheel tag can name.",
+            'write it as MACOSX_DEPLOYMENT_TARGET takes it: "10.13" (10.9 to 10.15), or '
+            '"11.0" to "15.0" and "26.0" (minor 0 from macOS 11 on).',
+        )
+
+
+# The keys that say what cibuildwheel's own configuration says, and where it says it.
+_CIBUILDWHEEL_SAYS = {
+    "[tool.release.linux] archs": "[tool.cibuildwheel.linux] archs",
+    "[tool.release.linux] musllinux": '[tool.cibuildwheel] build/skip ("*-musllinux_*")',
+    "[tool.release.windows] archs": "[tool.cibuildwheel.windows] archs",
+    "[tool.release.macos] archs": "[tool.cibuildwheel.macos] archs",
+    "[tool.release.macos] deployment-target": (
+        "[tool.cibuildwheel.macos] environment (MACOSX_DEPLOYMENT_TARGET)"
+    ),
+    "[tool.release] free-threaded": '[tool.cibuildwheel] skip ("cp3??t-*" to leave them out)',
+}
+
+
+def check_platform_keys(table: ReleaseTable, backend: str, pyproject: Path) -> None:
+    """The platform keys are maturin's: cibuildwheel says each itself (and is asked), and
+    the build backend builds the host's wheel only; there, such a key would be ignored."""
+    if backend == "maturin":
+        return
+    given = {
+        "[tool.release.linux] archs": table.linux.archs,
+        "[tool.release.linux] musllinux": table.linux.musllinux,
+        "[tool.release.windows] archs": table.windows.archs,
+        "[tool.release.macos] archs": table.macos.archs,
+        "[tool.release.macos] deployment-target": table.macos.deployment_target,
+        "[tool.release] free-threaded": table.free_threaded,
+    }
+    for key, value in given.items():
+        if value is None:
+            continue
+        if backend == "cibuildwheel":
+            raise ConfigValueError(
+                f"{key} in {pyproject} repeats what cibuildwheel's own configuration says, "
+                f"and nox-release reads it from there ({_CIBUILDWHEEL_SAYS[key]}).",
+                f"remove {key}, and say it in {_CIBUILDWHEEL_SAYS[key]} of the package's "
+                "pyproject.toml.",
+            )
+        raise ConfigValueError(
+            f"{key} in {pyproject} selects platforms, but the {backend} backend builds the "
+            "wheel of the machine it runs on only.",
+            f"remove {key}; list the wheels each platform ships in [tool.release.wheels].",
+        )
+
+
+def configured_platforms(table: ReleaseTable) -> tuple[Platform, ...]:
+    """The platforms of the table's ``archs``, ``musllinux`` and Windows ``target``, with
+    the defaults of what nox-release built before they were configurable."""
+    linux = table.linux.archs if table.linux.archs is not None else ("x86_64",)
+    libcs: tuple[Libc, ...] = (
+        ("manylinux", "musllinux") if table.linux.musllinux else ("manylinux",)
+    )
+    windows = table.windows.archs
+    if windows is None:
+        target_arch = (table.windows.target or "x86_64").split("-", 1)[0]
+        windows = (target_arch,)
+    found: list[Platform] = []
+    for libc in libcs:
+        found += [Platform("linux", canonical_arch("linux", a), libc) for a in linux]
+    found += [Platform("macos", canonical_arch("macos", a)) for a in table.macos.archs or ()]
+    found += [Platform("windows", canonical_arch("windows", a)) for a in windows]
+    return tuple(dict.fromkeys(found))
 
 
 # --- before-build: commands, not shell lines ----------------------------------------------------
@@ -563,7 +719,7 @@ def _type_error(exc: WrongType, table: dict[str, Any], pyproject: Path) -> Confi
         path.pop()
     *parents, key = path
     name = ".".join(["tool.release", *parents])
-    subtables = {toml_key(f) for f in ("linux", "windows", "wheels", "publish", "ci")}
+    subtables = {toml_key(f) for f in ("linux", "windows", "macos", "wheels", "publish", "ci")}
     if not parents and key in subtables:
         return ConfigTypeError(
             f"[tool.release] {key} in {pyproject} must be a table, got {type_name(exc.value)}.",
@@ -649,6 +805,7 @@ def load_config(project: Path, pyproject_text: str | None = None) -> ReleaseConf
             f"{hint}use one of: {', '.join(BACKENDS)}; or remove the key to infer it.",
         )
     table.linux.glibc  # noqa: B018 - a bad floor is refused now, not mid-build
+    check_platform_values(table, pyproject)
     check_tag_pattern(table.tag_pattern, pyproject)
     check_dropped(table.dropped, pyproject)
     if table.wheels is not None:
@@ -673,12 +830,14 @@ def load_config(project: Path, pyproject_text: str | None = None) -> ReleaseConf
     resolve_repository(table.publish.repository, table.publish.index_url)
     package_dir = _package_dir(project, table, pyproject)
     package = read_package(package_dir)
+    backend = table.backend or infer_backend(package)
+    check_platform_keys(table, backend, pyproject)
     return ReleaseConfig(
         project_root=project,
         pyproject=pyproject,
         package_dir=package_dir,
         package=package,
-        backend=table.backend or infer_backend(package),
+        backend=backend,
         backend_inferred=table.backend is None,
         table=table,
     )

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .config import WHEEL_PLATFORMS, ReleaseConfig
+from .platforms import Platform
 
 # How validate names a wheel that a skipped build could not make on its machine; publish
 # refuses a release whose validate record has one.
@@ -29,6 +30,9 @@ class ExpectedWheel:
     # The build that makes it, as the backend names it (a cibuildwheel identifier): a host
     # build's record names the builds it could not make, and validate excuses those wheels.
     build: str = ""
+    # The OS, architecture and libc it is for, when the backend knows (the build stages and
+    # the workflow's jobs are per platform).
+    build_platform: Platform | None = None
 
     def matches(self, tags: Iterable[str]) -> bool:
         return any(fnmatch.fnmatchcase(tag, p) for tag in tags for p in self.patterns)
@@ -44,6 +48,12 @@ class ExpectedSet:
 
     def for_platform(self, platform: str) -> tuple[ExpectedWheel, ...]:
         return tuple(w for w in self.wheels if w.platform == platform)
+
+    @property
+    def platforms(self) -> tuple[Platform, ...]:
+        """Every (OS, architecture, libc) some expected wheel is for, in order."""
+        found = (w.build_platform for w in self.wheels if w.build_platform is not None)
+        return tuple(sorted(set(found), key=lambda p: p.sort_key))
 
 
 def configured_set(config: ReleaseConfig) -> ExpectedSet | None:

@@ -41,7 +41,9 @@ from release.errors import (
 )
 from release.expected import ExpectedSet, ExpectedWheel
 from release.host import machine, python_tag
+from release.platforms import Platform
 from release.records import HOST_BUILD, NOT_SHIPPED, OK, SKIPPED, StageRecord
+from release.regression import NEWEST_CPYTHON
 from release.runner import LocalProcesses
 from release.stages.build import build_windows
 
@@ -611,6 +613,10 @@ pyo3 = {{ version = "0.22", features = [{features}] }}
 """
 
 
+def linux_x86_64() -> Platform:
+    return Platform("linux", "x86_64", "manylinux")
+
+
 def test_maturin_expects_one_abi3_wheel_per_platform(tmp_path: Path) -> None:
     config = make_config(tmp_path, "")
     write_text(config.package_dir / "Cargo.toml", CRATE.format(features='"abi3-py39"'))
@@ -618,34 +624,56 @@ def test_maturin_expects_one_abi3_wheel_per_platform(tmp_path: Path) -> None:
     expected = MaturinBackend(config).expected_wheels(ctx)
     # Any floor is the wheel expected; the manylinux check judges its floor, once.
     assert expected.wheels == (
-        ExpectedWheel("linux", ("cp39-abi3-manylinux*_x86_64",), "cp39-abi3-manylinux_2_17_x86_64"),
-        ExpectedWheel("windows", ("cp39-abi3-win_amd64",)),
+        ExpectedWheel(
+            "linux",
+            ("cp39-abi3-manylinux*_x86_64",),
+            "cp39-abi3-manylinux_2_17_x86_64",
+            "cp39-manylinux_x86_64",
+            linux_x86_64(),
+        ),
+        ExpectedWheel(
+            "windows", ("cp39-abi3-win_amd64",), "", "cp39-win_amd64", Platform("windows", "AMD64")
+        ),
     )
     assert expected.source == (
-        "maturin: pyo3 feature abi3-py39 in pkg/Cargo.toml; Linux floor manylinux_2_17; "
-        "Windows target x86_64-pc-windows-msvc"
+        "maturin: pyo3 feature abi3-py39 in pkg/Cargo.toml; platforms manylinux_x86_64, "
+        "win_amd64; Linux floor manylinux_2_17; Windows target x86_64-pc-windows-msvc"
     )
     # read from the files: nothing is run
     assert calls(ctx) == []
 
 
-def test_maturin_expects_version_specific_wheels_without_abi3(tmp_path: Path) -> None:
+def test_maturin_without_abi3_expects_a_wheel_per_cpython_of_requires_python(
+    tmp_path: Path,
+) -> None:
+    """Before: one cp3*-cp3* wheel per platform, which the build machine's Python alone met."""
+    package = MATURIN_PACKAGE + 'requires-python = ">=3.12"\n'
     config = make_config(
         tmp_path,
         '[tool.release.linux]\nmanylinux = "2_28"\n'
         '[tool.release.windows]\ntarget = "i686-pc-windows-gnu"\n',
+        package,
     )
     write_text(config.package_dir / "Cargo.toml", CRATE.format(features='"extension-module"'))
     expected = MaturinBackend(config).expected_wheels(make_ctx(config))
-    assert expected.for_platform("linux") == (
-        ExpectedWheel("linux", ("cp3*-cp3*-manylinux*_x86_64",), "cp3*-cp3*-manylinux_2_28_x86_64"),
+    linux = expected.for_platform("linux")
+    assert [w.patterns for w in linux] == [
+        (f"cp3{m}-cp3{m}-manylinux*_x86_64",) for m in range(12, NEWEST_CPYTHON + 1)
+    ]
+    assert linux[0].describe() == "cp312-cp312-manylinux_2_28_x86_64"
+    assert linux[0].build == "cp312-manylinux_x86_64"
+    assert linux[0].matches(["cp312-cp312-manylinux_2_28_x86_64"])
+    assert not linux[0].matches(["cp313-cp313-manylinux_2_28_x86_64"])
+    assert not linux[0].matches(["cp312-cp312-musllinux_1_2_x86_64"])
+    windows = expected.for_platform("windows")
+    assert [w.patterns for w in windows] == [
+        (f"cp3{m}-cp3{m}-win32",) for m in range(12, NEWEST_CPYTHON + 1)
+    ]
+    assert {w.build_platform for w in windows} == {Platform("windows", "x86")}
+    assert expected.source.startswith(
+        "maturin: no pyo3 abi3 feature in pkg/Cargo.toml, so one wheel per CPython of "
+        "requires-python >=3.12"
     )
-    assert expected.for_platform("windows") == (ExpectedWheel("windows", ("cp3*-cp3*-win32",)),)
-    assert expected.source.startswith("maturin: no pyo3 abi3 feature in pkg/Cargo.toml")
-    [linux] = expected.for_platform("linux")
-    assert linux.matches(["cp312-cp312-manylinux_2_28_x86_64"])
-    assert linux.describe() == "cp3*-cp3*-manylinux_2_28_x86_64"
-    assert not linux.matches(["cp312-cp312-musllinux_1_2_x86_64"])
 
 
 def test_maturin_expected_wheels_without_the_crate(tmp_path: Path) -> None:
@@ -664,24 +692,29 @@ def cibw_config(tmp_path: Path) -> ReleaseConfig:
 
 
 def cibuildwheel(
-    *, linux: str = "", windows: str = "", otherwise: Responder | None = None
+    *, linux: str = "", windows: str = "", macos: str = "", otherwise: Responder | None = None
 ) -> Responder:
-    """``--print-build-identifiers`` lists ``linux`` or ``windows``; the rest is ``otherwise``."""
+    """``--print-build-identifiers`` lists ``linux``, ``macos`` or ``windows``; the rest is
+    ``otherwise``."""
 
     def respond(call: Call) -> Reply:
         if call.tool == "cibuildwheel" and "--print-build-identifiers" in call.args:
-            return {"linux": linux, "windows": windows}[value_after(call.args, "--platform")]
+            listed = {"linux": linux, "windows": windows, "macos": macos}
+            return listed[value_after(call.args, "--platform")]
         return otherwise(call) if otherwise is not None else ""
 
     return respond
 
 
-def identifier_query(config: ReleaseConfig, platform: str) -> tuple[str, ...]:
+def identifier_query(
+    config: ReleaseConfig, platform: str, archs: str | None = None
+) -> tuple[str, ...]:
     return (
         "cibuildwheel",
         "--print-build-identifiers",
         "--platform",
         platform,
+        *(("--archs", archs) if archs is not None else ()),
         str(config.package_dir),
     )
 
@@ -993,17 +1026,25 @@ def test_cibuildwheel_expects_the_wheels_of_its_build_identifiers(tmp_path: Path
     assert isinstance(expected, ExpectedSet)
     assert expected.source == (
         "cibuildwheel --print-build-identifiers "
-        "(linux: cp311-manylinux_x86_64, pp310-manylinux_x86_64; windows: cp313t-win_amd64)"
+        "(linux (x86_64,aarch64): cp311-manylinux_x86_64, pp310-manylinux_x86_64; "
+        "macos (x86_64,arm64): none; windows (AMD64,x86,ARM64): cp313t-win_amd64)"
     )
+    # archs = "auto" (the default) is what each of the release's runners builds by itself
     assert [call.argv for call in calls(ctx)] == [
-        identifier_query(config, "linux"),
-        identifier_query(config, "windows"),
+        identifier_query(config, "linux", "x86_64,aarch64"),
+        identifier_query(config, "macos", "x86_64,arm64"),
+        identifier_query(config, "windows", "AMD64,x86,ARM64"),
     ]
     cpython, pypy = expected.for_platform("linux")
     assert cpython == wheel_for_identifier("cp311-manylinux_x86_64", "linux")
     assert pypy.patterns == ("pp310-*-manylinux*_x86_64",)
     assert expected.for_platform("windows") == (
-        ExpectedWheel("windows", ("cp313-cp313t-win_amd64",), build="cp313t-win_amd64"),
+        ExpectedWheel(
+            "windows",
+            ("cp313-cp313t-win_amd64",),
+            build="cp313t-win_amd64",
+            build_platform=Platform("windows", "AMD64"),
+        ),
     )
 
 
@@ -1014,7 +1055,10 @@ def test_cibuildwheel_expects_nothing_for_a_platform_without_identifiers(tmp_pat
         make_ctx(config, processes=FakeProcesses(respond=respond))
     )
     assert expected.for_platform("windows") == ()
-    assert expected.source.endswith("(linux: cp311-manylinux_x86_64; windows: none)")
+    assert expected.source.endswith(
+        "(linux (x86_64,aarch64): cp311-manylinux_x86_64; macos (x86_64,arm64): none; "
+        "windows (AMD64,x86,ARM64): none)"
+    )
 
 
 def test_a_cpython_identifier_also_accepts_an_abi3_wheel() -> None:

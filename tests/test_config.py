@@ -90,9 +90,9 @@ ERROR_CASES = [
     ),
     ErrorCase(
         "unknown-subtable",
-        single('[tool.release.macos]\ntarget = "x"\n'),
+        single('[tool.release.android]\ntarget = "x"\n'),
         UnknownKeyError,
-        ("'macos'", "[tool.release]"),
+        ("'android'", "[tool.release]"),
     ),
     ErrorCase(
         "wheels-key-typo",

@@ -24,6 +24,7 @@ from release.config import ReleaseConfig
 from release.dists import Distribution, read_distribution
 from release.errors import ConfigValueError
 from release.expected import ExpectedSet, ExpectedWheel, configured_set
+from release.platforms import OLDEST_CPYTHON
 from release.project.cargo import abi3_python_tag, pyo3_features
 from release.records import (
     ERROR,
@@ -36,6 +37,7 @@ from release.records import (
     Finding,
     StageRecord,
 )
+from release.regression import NEWEST_CPYTHON
 
 LINUX_ABI3 = "tally-0.3.1-cp39-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
 WINDOWS_ABI3 = "tally-0.3.1-cp39-abi3-win_amd64.whl"
@@ -478,7 +480,8 @@ def test_cibuildwheel_derivation_with_the_real_cli(tmp_path: Path) -> None:
     expected = CibuildwheelBackend(config).expected_wheels(run_context(config))
     assert expected.source == (
         "cibuildwheel --print-build-identifiers "
-        "(linux: cp311-manylinux_x86_64; windows: cp311-win_amd64)"
+        "(linux (x86_64,aarch64): cp311-manylinux_x86_64; macos (x86_64,arm64): none; "
+        "windows (AMD64,x86,ARM64): cp311-win_amd64)"
     )
     assert [(e.platform, e.patterns[0]) for e in expected.wheels] == [
         ("linux", "cp311-cp311-manylinux*_x86_64"),
@@ -515,7 +518,10 @@ def test_cibuildwheel_platform_without_identifiers(tmp_path: Path) -> None:
     expected = derived(config)
     assert expected is not None
     assert [e.platform for e in expected.wheels] == ["linux"]
-    assert expected.source.endswith("(linux: cp311-manylinux_x86_64; windows: none)")
+    assert expected.source.endswith(
+        "(linux (x86_64,aarch64): cp311-manylinux_x86_64; macos (x86_64,arm64): none; "
+        "windows (AMD64,x86,ARM64): none)"
+    )
 
 
 @pytest.mark.parametrize(
@@ -598,15 +604,14 @@ def test_maturin_abi3_derivation(tmp_path: Path) -> None:
         "[dependencies]\n"
         'pyo3 = { version = "0.22", features = ["extension-module", "abi3-py39"] }\n',
     )
-    assert maturin_set(config) == ExpectedSet(
-        (
-            ExpectedWheel(
-                "linux", ("cp39-abi3-manylinux*_x86_64",), "cp39-abi3-manylinux_2_17_x86_64"
-            ),
-            ExpectedWheel("windows", ("cp39-abi3-win_amd64",)),
-        ),
-        "maturin: pyo3 feature abi3-py39 in pkg/Cargo.toml; Linux floor manylinux_2_17; "
-        "Windows target x86_64-pc-windows-msvc",
+    expected = maturin_set(config)
+    assert [(w.platform, w.patterns, w.describe()) for w in expected.wheels] == [
+        ("linux", ("cp39-abi3-manylinux*_x86_64",), "cp39-abi3-manylinux_2_17_x86_64"),
+        ("windows", ("cp39-abi3-win_amd64",), "cp39-abi3-win_amd64"),
+    ]
+    assert expected.source == (
+        "maturin: pyo3 feature abi3-py39 in pkg/Cargo.toml; platforms manylinux_x86_64, "
+        "win_amd64; Linux floor manylinux_2_17; Windows target x86_64-pc-windows-msvc"
     )
     # maturin tags manylinux2014 wheels with both names; one of them matches
     findings = run(config, wheels(tmp_path / "d", LINUX_ABI3, WINDOWS_ABI3), strict=True)
@@ -631,12 +636,10 @@ def test_maturin_workspace_dependency_floor_and_target(tmp_path: Path) -> None:
         '[package]\nname = "tally-python"\nversion = "0.3.1"\n'
         '[dependencies]\npyo3 = { workspace = true, features = ["extension-module"] }\n',
     )
-    assert maturin_set(config).wheels == (
-        ExpectedWheel(
-            "linux", ("cp310-abi3-manylinux*_x86_64",), "cp310-abi3-manylinux_2_28_x86_64"
-        ),
-        ExpectedWheel("windows", ("cp310-abi3-win32",)),
-    )
+    assert [(w.patterns, w.describe()) for w in maturin_set(config).wheels] == [
+        (("cp310-abi3-manylinux*_x86_64",), "cp310-abi3-manylinux_2_28_x86_64"),
+        (("cp310-abi3-win32",), "cp310-abi3-win32"),
+    ]
     features, manifest = pyo3_features(config)
     assert sorted(features) == ["abi3-py310", "extension-module"]
     assert manifest == "crates/tally-python/Cargo.toml"
@@ -688,10 +691,12 @@ def test_maturin_without_abi3(tmp_path: Path) -> None:
     config = release_project(tmp_path, "", MATURIN_PACKAGE)
     write_text(tmp_path / "pkg/Cargo.toml", CARGO)
     expected = maturin_set(config)
-    assert expected.wheels == (
-        ExpectedWheel("linux", ("cp3*-cp3*-manylinux*_x86_64",), "cp3*-cp3*-manylinux_2_17_x86_64"),
-        ExpectedWheel("windows", ("cp3*-cp3*-win_amd64",)),
-    )
+    # one wheel per CPython (no requires-python: every one nox-release knows), per platform
+    pythons = [f"cp3{m}-cp3{m}" for m in range(OLDEST_CPYTHON, NEWEST_CPYTHON + 1)]
+    assert [w.patterns for w in expected.wheels] == [
+        *((f"{p}-manylinux*_x86_64",) for p in pythons),
+        *((f"{p}-win_amd64",) for p in pythons),
+    ]
     assert "no pyo3 abi3 feature in pkg/Cargo.toml" in expected.source
 
 

@@ -17,11 +17,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..config import PLATFORMS, ReleaseConfig, manylinux_glibc
+from ..config import ReleaseConfig, manylinux_glibc
 from ..context import RunContext
 from ..errors import ConfigValueError, HostBuildError, ToolNotFoundError
 from ..expected import ExpectedSet, ExpectedWheel
 from ..host import container_engine, host_os, machine, python_tag
+from ..platforms import (
+    OPERATING_SYSTEMS,
+    OS,
+    ArchError,
+    platform_of_identifier,
+    resolve_archs,
+    split_archs,
+)
 from ..project.pyproject import read_package
 from ..runner import Runner, child_env
 from .base import BuildOutcome, Unavailable
@@ -248,24 +256,88 @@ _IDENTIFIER = re.compile(
 )
 
 
-def build_identifiers(config: ReleaseConfig, runner: Runner, platform: str) -> list[str]:
-    """What cibuildwheel would build for ``platform``, from the package's own selectors.
+def build_identifiers(
+    config: ReleaseConfig, runner: Runner, platform: str, archs: Sequence[str] | None = None
+) -> list[str]:
+    """What cibuildwheel would build for ``platform``, from the package's own selectors:
+    on this machine (``archs`` None: the project's archs as this machine resolves ``auto``),
+    or for ``archs``.
 
-    ``--print-build-identifiers`` runs on any OS, so validate uses it too.
+    ``--print-build-identifiers`` runs on any OS, for any OS, so validate uses it too.
     """
+    argv = ["cibuildwheel", "--print-build-identifiers", "--platform", platform]
+    if archs is not None:
+        argv += ["--archs", ",".join(archs)]
     result = runner.run(
-        [
-            "cibuildwheel",
-            "--print-build-identifiers",
-            "--platform",
-            platform,
-            str(config.package_dir),
-        ],
+        [*argv, str(config.package_dir)],
         cwd=config.project_root,
         why=f"listing the {platform} build identifiers",
         quiet=True,
     )
-    return [line.strip() for line in result.output.splitlines() if line.strip()]
+    return parse_identifiers(result.output, other_machines=archs is not None)
+
+
+# cibuildwheel on an x86_64 Mac (or any x86_64 machine asking for macOS) leaves out the PyPy
+# and GraalPy arm64 builds it selected, which an arm64 Mac builds, and says so on stderr.
+_BUILT_ELSEWHERE = re.compile(
+    r"Note: (?P<identifiers>.+?)\s+(?:was|were)\s+selected, but can't be built on"
+)
+
+
+def parse_identifiers(output: str, *, other_machines: bool) -> list[str]:
+    """The identifiers of ``--print-build-identifiers`` output (stdout and stderr merged):
+    one per line; with ``other_machines``, also those cibuildwheel selected but leaves to
+    another machine. Its other notes and warnings are not identifiers."""
+    identifiers: list[str] = []
+    for line in output.splitlines():
+        text = line.strip()
+        elsewhere = _BUILT_ELSEWHERE.search(text)
+        if elsewhere is not None:
+            if other_machines:
+                identifiers += [i.strip() for i in elsewhere["identifiers"].split(",")]
+        elif text and " " not in text and "-" in text:
+            identifiers.append(text)
+    return list(dict.fromkeys(identifiers))
+
+
+@dataclass(frozen=True)
+class ProjectArchs:
+    """cibuildwheel's ``archs`` of one OS as the project sets it, and where."""
+
+    words: tuple[str, ...]
+    where: str  # "[tool.cibuildwheel.linux] archs", "CIBW_ARCHS", "default"
+
+    def resolved(self, os: OS, pyproject: str) -> tuple[str, ...]:
+        """The architectures the release's runners of ``os`` build together."""
+        try:
+            return resolve_archs(os, self.words)
+        except ArchError as exc:
+            hint = f"did you mean {exc.close!r}? " if exc.close else ""
+            raise ConfigValueError(
+                f"{self.where} of {pyproject} names {exc.word!r}, which is not a {os} "
+                "architecture cibuildwheel builds.",
+                f"{hint}fix the name (cibuildwheel's docs, options: archs).",
+            ) from None
+
+
+def project_archs(config: ReleaseConfig, environ: Mapping[str, str], os: OS) -> ProjectArchs:
+    """``archs`` for ``os`` as cibuildwheel reads it: ``CIBW_ARCHS_<OS>``, ``CIBW_ARCHS``,
+    ``[tool.cibuildwheel.<os>] archs``, ``[tool.cibuildwheel] archs``, else ``auto``."""
+    for name in (f"CIBW_ARCHS_{os.upper()}", "CIBW_ARCHS"):
+        if environ.get(name, "").strip():
+            return ProjectArchs(tuple(split_archs(environ[name])), f"{name}={environ[name]}")
+    table = config.package.tool("cibuildwheel")
+    scoped = table.get(os)
+    for where, scope in (
+        (f"[tool.cibuildwheel.{os}] archs", scoped),
+        ("[tool.cibuildwheel] archs", table),
+    ):
+        value = scope.get("archs") if isinstance(scope, dict) else None
+        if isinstance(value, str) or (
+            isinstance(value, list) and all(isinstance(v, str) for v in value)
+        ):
+            return ProjectArchs(tuple(split_archs(value)), where)
+    return ProjectArchs(("auto",), "cibuildwheel's default archs (auto)")
 
 
 def _host_python(identifier: str, arch: str) -> tuple[str, bool] | None:
@@ -301,16 +373,26 @@ def wheel_for_identifier(identifier: str, platform: str) -> ExpectedWheel:
     plat = _identifier_platform(match["plat"])
     version = match["major"] + match["minor"]
     if match["impl"] == "pp":
-        return ExpectedWheel(platform, (f"pp{version}-*-{plat}",), build=identifier)
+        where = platform_of_identifier(identifier)
+        return ExpectedWheel(
+            platform, (f"pp{version}-*-{plat}",), build=identifier, build_platform=where
+        )
     if match["impl"] == "gp":
-        return ExpectedWheel(platform, (f"graalpy{version}-*-{plat}",), build=identifier)
+        where = platform_of_identifier(identifier)
+        return ExpectedWheel(
+            platform, (f"graalpy{version}-*-{plat}",), build=identifier, build_platform=where
+        )
+    where = platform_of_identifier(identifier)
     native = f"cp{version}-cp{version}{match['ft']}-{plat}"
-    if match["ft"]:
-        return ExpectedWheel(platform, (native,), build=identifier)
     major, minor = match["major"], int(match["minor"])
+    if match["ft"]:
+        # A free-threaded build may make an abi3t wheel (PEP 803, 3.15 on), named for the
+        # oldest CPython it serves; never an abi3 one, which does not load there.
+        abi3t = tuple(f"cp{major}{m}-abi3t-{plat}" for m in range(minor, 14, -1))
+        return ExpectedWheel(platform, (native, *abi3t), build=identifier, build_platform=where)
     abi3 = tuple(f"cp{major}{m}-abi3-{plat}" for m in range(minor, 1, -1))
     shown = f"{native} (or cp{major}Y-abi3-{plat}, Y <= {minor})"
-    return ExpectedWheel(platform, (native, *abi3), shown, identifier)
+    return ExpectedWheel(platform, (native, *abi3), shown, identifier, where)
 
 
 class CibuildwheelBackend:
@@ -465,12 +547,19 @@ class CibuildwheelBackend:
         return versions
 
     def expected_wheels(self, ctx: RunContext) -> ExpectedSet:
+        """Every identifier cibuildwheel builds, on each OS, for the project's archs as the
+        release's runners resolve them (``auto``: each runner's own), whatever machine asks;
+        build/skip/enable are cibuildwheel's to apply."""
         wheels: list[ExpectedWheel] = []
         listed = []
-        for platform in PLATFORMS:
-            identifiers = build_identifiers(self.config, ctx.runner, platform)
-            wheels += [wheel_for_identifier(i, platform) for i in identifiers]
-            listed.append(f"{platform}: {', '.join(identifiers) or 'none'}")
+        pyproject = self.config.shown(self.config.package.pyproject)
+        for os in OPERATING_SYSTEMS:
+            archs = project_archs(self.config, ctx.environ, os).resolved(os, pyproject)
+            identifiers = build_identifiers(self.config, ctx.runner, os, archs) if archs else []
+            wheels += [wheel_for_identifier(i, os) for i in identifiers]
+            listed.append(
+                f"{os} ({','.join(archs) or 'no archs'}): {', '.join(identifiers) or 'none'}"
+            )
         return ExpectedSet(
             tuple(wheels), f"cibuildwheel --print-build-identifiers ({'; '.join(listed)})"
         )

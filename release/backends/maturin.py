@@ -23,16 +23,14 @@ from ..diagnose import import_lib_remedy, names_missing_import_lib
 from ..errors import CommandFailedError, ConfigValueError, ToolNotFoundError
 from ..expected import ExpectedSet, ExpectedWheel
 from ..host import glibc_version, host_os
-from ..project.cargo import abi3_python_tag, missing_import_lib
+from ..platforms import FIRST_ABI3T, Platform, cpython_minors
+from ..project.cargo import abi3_python_tag, abi3t_feature, missing_import_lib
+from ..regression import requires_python_of
 from ..runner import child_env
 from .base import BuildOutcome, Unavailable
 from .reproducible import append_rustflags, source_date_env
 
 DEFAULT_WINDOWS_TARGET = "x86_64-pc-windows-msvc"
-# maturin builds Linux wheels on the CI's x86_64 runners; validate may run elsewhere (a
-# maintainer's arm64 laptop), so the host's architecture must not decide.
-LINUX_ARCH = "x86_64"
-_WINDOWS_PLATFORMS = {"x86_64": "win_amd64", "i686": "win32", "aarch64": "win_arm64"}
 
 
 def agreeing_compatibility(config: ReleaseConfig) -> None:
@@ -356,18 +354,61 @@ class MaturinBackend:
         return versions
 
     def expected_wheels(self, ctx: RunContext) -> ExpectedSet:
-        """One Linux and one Windows wheel: abi3 from the pyo3 features, the floor, the target."""
+        """Per configured platform (release/platforms.py): one abi3 wheel when the pyo3
+        features say abi3, else one per CPython ``requires-python`` allows; with
+        ``free-threaded``, also one per free-threaded CPython (an abi3 wheel does not load
+        there), or one abi3t wheel for 3.15 on when the crate builds abi3t."""
         abi3, why = abi3_python_tag(self.config)
-        python_abi = f"{abi3}-abi3" if abi3 is not None else "cp3*-cp3*"
-        # Any manylinux floor matches here: the manylinux check says once, naming the floor,
-        # when the wheel's is not the configured one.
-        linux = f"{python_abi}-manylinux*_{LINUX_ARCH}"
-        linux_shown = f"{python_abi}-{self.config.linux.policy}_{LINUX_ARCH}"
-        target = self.windows_target
-        windows_platform = _WINDOWS_PLATFORMS.get(target.split("-", 1)[0], "win_amd64")
-        windows = f"{python_abi}-{windows_platform}"
-        source = f"maturin: {why}; Linux floor {self.config.linux.policy}; Windows target {target}"
-        return ExpectedSet(
-            (ExpectedWheel("linux", (linux,), linux_shown), ExpectedWheel("windows", (windows,))),
-            source,
+        requires = requires_python_of(self.config.package.raw)
+        pythons = self._python_abis(abi3, requires)
+        wheels: list[ExpectedWheel] = []
+        for platform in self.config.platforms:
+            for python_abi, build in pythons:
+                wheels.append(self._wheel(platform, python_abi, build))
+        built = ", ".join(str(p) for p in self.config.platforms)
+        pythons_said = (
+            why
+            if abi3 is not None
+            else f"{why}, so one wheel per CPython of requires-python {requires or '(any)'}"
         )
+        if self.config.free_threaded:
+            pythons_said += "; free-threaded wheels too (free-threaded = true)"
+        source = (
+            f"maturin: {pythons_said}; platforms {built}; Linux floor {self.config.linux.policy}; "
+            f"Windows target {self.windows_target}"
+        )
+        return ExpectedSet(tuple(wheels), source)
+
+    def _python_abis(self, abi3: str | None, requires: str | None) -> list[tuple[str, str]]:
+        """``(python-abi pattern, identifier python)`` of each wheel a platform gets."""
+        found: list[tuple[str, str]] = []
+        if abi3 is not None:
+            # A bare abi3 wheel is named for the building interpreter: no identifier.
+            found.append((f"{abi3}-abi3", abi3 if "*" not in abi3 else ""))
+        else:
+            found += [(f"cp3{m}-cp3{m}", f"cp3{m}") for m in cpython_minors(requires)]
+        if self.config.free_threaded:
+            # abi3t (PEP 803) serves every free-threaded CPython from its baseline on, in one
+            # wheel; the free-threaded CPythons before it get one wheel each.
+            abi3t, _ = abi3t_feature(self.config)
+            baseline = max(FIRST_ABI3T, abi3t) if abi3t is not None else None
+            minors = cpython_minors(requires, free_threaded=True)
+            for minor in minors:
+                if baseline is None or minor < baseline:
+                    found.append((f"cp3{minor}-cp3{minor}t", f"cp3{minor}t"))
+            if baseline is not None and any(minor >= baseline for minor in minors):
+                found.append((f"cp3{baseline}-abi3t", f"cp3{baseline}t"))
+        return found
+
+    def _wheel(self, platform: Platform, python_abi: str, python: str) -> ExpectedWheel:
+        pattern = f"{python_abi}-{platform.tag_pattern}"
+        # Any floor matches the pattern: the manylinux check says once, naming the floor,
+        # when the wheel's is not the configured one. Messages show the configured one.
+        shown = ""
+        if platform.libc == "manylinux":
+            shown = f"{python_abi}-{self.config.linux.policy}_{platform.arch}"
+        elif platform.libc == "musllinux" and self.config.linux.musllinux:
+            floor = self.config.linux.musllinux.lower().removeprefix("musllinux").lstrip("_")
+            shown = f"{python_abi}-musllinux_{floor}_{platform.arch}"
+        build = f"{python}-{platform.name}" if python else ""
+        return ExpectedWheel(platform.os, (pattern,), shown, build, platform)

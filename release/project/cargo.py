@@ -218,6 +218,24 @@ def abi3_python_tag(config: ReleaseConfig) -> tuple[str | None, str]:
     return None, f"no pyo3 abi3 feature in {manifest}"
 
 
+_ABI3T_FEATURE = re.compile(r"abi3t(?:-py3(?P<minor>\d+))?")
+
+
+def abi3t_feature(config: ReleaseConfig) -> tuple[int | None, str]:
+    """``(15, why)`` when the pyo3 features build the free-threaded stable ABI (PyO3 0.29's
+    ``abi3t``, ``abi3t-py315``; PEP 803, CPython 3.15 on): the CPython 3 minor the abi3t
+    wheel is named for; ``(None, why)`` without it."""
+    features, manifest = pyo3_features(config)
+    minors = []
+    for feature in features:
+        match = _ABI3T_FEATURE.fullmatch(feature)
+        if match is not None:
+            minors.append(int(match["minor"]) if match["minor"] else 15)
+    if minors:
+        return min(minors), f"pyo3 feature abi3t in {manifest}"
+    return None, f"no pyo3 abi3t feature in {manifest}"
+
+
 # --- the import library a Windows link needs -----------------------------------------------
 
 # PyO3 (0.16.5 and up; 0.16.4 called it generate-abi3-import-lib) makes the import library of
