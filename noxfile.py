@@ -93,6 +93,12 @@ def build_windows(session: nox.Session) -> None:
     _stage(session, "build-windows", "build")
 
 
+@nox.session(name="build-macos")
+def build_macos(session: nox.Session) -> None:
+    """macOS wheels (skipped, with the reason and the runner, where this host cannot)."""
+    _stage(session, "build-macos", "build")
+
+
 @nox.session
 def sdist(session: nox.Session) -> None:
     """The source distribution, when the project ships one."""

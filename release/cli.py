@@ -108,6 +108,12 @@ def add_stage_options(parser: argparse.ArgumentParser) -> None:
         "validate compares with the last release on its index",
     )
     parser.add_argument(
+        "--arch",
+        default=None,
+        help="build stages: build this architecture only (x86_64, aarch64, arm64, universal2, "
+        "AMD64, ARM64...), as one job of the workflow's matrix; other stages ignore it",
+    )
+    parser.add_argument(
         "-v", "--verbose", action="store_true", help="show tool output and tracebacks"
     )
 
@@ -147,6 +153,7 @@ def make_context(args: argparse.Namespace, console: Console) -> RunContext:
         record_dir=record_dir,
         dry_run=args.dry_run or args.stage == "release",
         repository=args.repository,
+        arch=args.arch,
     )
 
 

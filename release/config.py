@@ -49,11 +49,10 @@ from .regression import dropped_patterns, dropped_problem
 __all__ = ["ReleaseConfig", "load_config", "parse_toml", "read_toml"]
 
 BACKENDS = ("maturin", "cibuildwheel", "build")
-# The platforms nox-release builds: the build stages and the generated workflows follow this.
-PLATFORMS = ("linux", "windows")
-# The platforms whose wheels [tool.release.wheels] lists and validate judges: macOS wheels are
-# built on GitHub's macOS runners, not by a stage here, and validate judges them all the same.
-WHEEL_PLATFORMS = (*PLATFORMS, "macos")
+# The operating systems nox-release builds, one build stage each (build-macos runs on
+# GitHub's macOS runners: this host has no Mac), and whose wheels validate judges.
+PLATFORMS = ("linux", "windows", "macos")
+WHEEL_PLATFORMS = PLATFORMS
 
 
 # --- the table, as written ------------------------------------------------------------------

@@ -39,6 +39,8 @@ class RunContext:
     # --repository: where publish uploads, instead of [tool.release.publish] repository
     # (and whose index validate's regression check asks).
     repository: str | None = None
+    # --arch: the one architecture a build stage builds (a matrix job of the workflow).
+    arch: str | None = None
 
     @property
     def github(self) -> bool:

@@ -308,8 +308,8 @@ archs = "arm64 universal2"
 def test_cibuildwheel_expected_set_covers_every_arch_its_config_names(
     tmp_path: Path, venv_tools: None
 ) -> None:
-    """Before, only linux and windows were asked, without --archs: aarch64, macOS and
-    ARM64 wheels were not expected at all."""
+    """Before, only linux and windows were asked, and ``auto`` was this machine's: no
+    macOS wheel and no win_arm64 wheel was expected (aarch64 only because archs names it)."""
     config = project(tmp_path, "", CIBW_PROJECT)
     expected = real_expected(config)
     linux = builds(expected, "linux")

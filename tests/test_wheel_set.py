@@ -257,10 +257,10 @@ def test_listed_macos_wheels_make_the_set(tmp_path: Path) -> None:
     findings = run(config, wheels(tmp_path / "d", LINUX_ABI3, arm))
     (error,) = by_level(findings, ERROR)
     assert error.message == "the macos wheel cp39-abi3-macosx_*_x86_64 is missing"
-    # No stage here builds it: the remedy names where it comes from, not a build-macos.
+    # build-macos builds it (on a macOS runner): the remedy points at its record.
     assert error.remedy == (
-        "put the macos wheels built on macos machines (their CI job's artifact) in the dist "
-        "dir, or change the expected set ([tool.release.wheels] macos)."
+        "check the build-macos output and record, or change the expected set "
+        "([tool.release.wheels] macos)."
     )
     assert "expected 3 wheels, found 2" in findings[-1].message
 

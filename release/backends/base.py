@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -9,6 +10,7 @@ from typing import Protocol
 from ..config import ReleaseConfig
 from ..context import RunContext
 from ..expected import ExpectedSet
+from ..platforms import BuildMethod, Platform
 from ..records import HOST_BUILD, NOT_SHIPPED, OK, SKIPPED
 
 
@@ -57,8 +59,18 @@ class Backend(Protocol):
     def unavailable(self, platform: str, ctx: RunContext) -> Unavailable | None:
         """None when ``platform`` wheels can be built on this host."""
 
-    def build_wheels(self, platform: str, ctx: RunContext, out: Path) -> BuildOutcome:
-        """Build every wheel of ``platform`` into ``out`` (a fresh, empty directory)."""
+    def build_method(self, platform: Platform, ctx: RunContext) -> BuildMethod | Unavailable:
+        """How this host builds ``platform`` (release/build_plan.py), or why it cannot."""
+
+    def build_wheels(
+        self,
+        platform: str,
+        ctx: RunContext,
+        out: Path,
+        platforms: Sequence[Platform] | None = None,
+    ) -> BuildOutcome:
+        """Build the wheels of ``platform`` into ``out`` (a fresh, empty directory): of
+        ``platforms`` (those of the build plan this host builds), or, None, the host's own."""
 
     def build_sdist(self, ctx: RunContext, out: Path) -> None:
         """Build the source distribution into ``out``."""

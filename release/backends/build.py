@@ -13,16 +13,18 @@ import shutil
 import sys
 import tarfile
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from packaging.utils import parse_wheel_filename
 
+from ..build_plan import host_arch, runner_for
 from ..config import ReleaseConfig
 from ..context import RunContext
 from ..errors import BuildOutputError
 from ..expected import ExpectedSet
 from ..host import glibc_version, host_os, machine
+from ..platforms import BuildMethod, Platform
 from ..runner import child_env
 from ..staging import collect
 from .base import BuildOutcome, Unavailable
@@ -179,7 +181,21 @@ class BuildBackend:
             )
         return None
 
-    def build_wheels(self, platform: str, ctx: RunContext, out: Path) -> BuildOutcome:
+    def build_method(self, platform: Platform, ctx: RunContext) -> BuildMethod | Unavailable:
+        if platform.os == host_os() and platform.arch == host_arch():
+            return "native"
+        return Unavailable(
+            f"python -m build builds the wheel of the machine it runs on, not {platform.name}.",
+            f"run build-{platform.os} on {runner_for(platform)}.",
+        )
+
+    def build_wheels(
+        self,
+        platform: str,
+        ctx: RunContext,
+        out: Path,
+        platforms: Sequence[Platform] | None = None,
+    ) -> BuildOutcome:
         if platform == "linux":
             host_build_linux_wheels(ctx, out)
         else:

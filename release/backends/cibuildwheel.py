@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..build_plan import host_arch, runner_for
 from ..config import ReleaseConfig, manylinux_glibc
 from ..context import RunContext
 from ..errors import ConfigValueError, HostBuildError, ToolNotFoundError
@@ -26,6 +27,8 @@ from ..platforms import (
     OPERATING_SYSTEMS,
     OS,
     ArchError,
+    BuildMethod,
+    Platform,
     platform_of_identifier,
     resolve_archs,
     split_archs,
@@ -402,6 +405,21 @@ class CibuildwheelBackend:
         self.config = config
 
     def unavailable(self, platform: str, ctx: RunContext) -> Unavailable | None:
+        if platform == "macos" and host_os() != "macos":
+            pyproject = self.config.shown(self.config.package.pyproject)
+            archs = project_archs(self.config, ctx.environ, "macos").resolved("macos", pyproject)
+            if not archs or not build_identifiers(self.config, ctx.runner, "macos", archs):
+                return Unavailable(
+                    "the project's cibuildwheel selectors build no macOS wheels.",
+                    "add macOS identifiers to [tool.cibuildwheel] build to ship some.",
+                    intentional=True,
+                )
+            return Unavailable(
+                "cibuildwheel builds macOS wheels only on macOS (Xcode and the python.org "
+                "installers are not available here).",
+                "run build-macos on a macOS runner: macos-15 (arm64; universal2 too) or "
+                "macos-15-intel (x86_64).",
+            )
         if platform == "windows" and host_os() != "windows":
             if not build_identifiers(self.config, ctx.runner, "windows"):
                 return Unavailable(
@@ -422,15 +440,54 @@ class CibuildwheelBackend:
             )
         return None
 
-    def build_wheels(self, platform: str, ctx: RunContext, out: Path) -> BuildOutcome:
-        argv = [
-            "cibuildwheel",
-            "--platform",
-            platform,
-            "--output-dir",
-            str(out),
-            str(self.config.package_dir),
-        ]
+    def build_method(self, platform: Platform, ctx: RunContext) -> BuildMethod | Unavailable:
+        """Linux: in cibuildwheel's container of the machine's own architecture (i686 runs
+        on x86_64); another architecture only under QEMU emulation, which is not set up
+        here. macOS: Xcode builds both architectures and universal2 on either Mac. Windows:
+        x86 and, cross-compiled, ARM64 on x64 (cibuildwheel sets up MSVC's ARM64 tools)."""
+        here, arch = host_os(), host_arch()
+        runner = runner_for(platform)
+        names = {"linux": "Linux", "macos": "macOS", "windows": "Windows"}
+        if platform.os != here:
+            return Unavailable(
+                f"cibuildwheel builds {names[platform.os]} wheels on {names[platform.os]} "
+                f"only, and this host is {names.get(here, here)}.",
+                f"run build-{platform.os} --arch {platform.arch} on {runner}.",
+            )
+        if platform.os == "linux":
+            if platform.arch == arch or (platform.arch, arch) == ("i686", "x86_64"):
+                return "container"
+            return Unavailable(
+                f"cibuildwheel builds Linux {platform.arch} wheels on a {platform.arch} "
+                f"machine, or on this {arch} one only under QEMU emulation (5 to 10 times "
+                "slower), which nox-release does not set up.",
+                f"run build-linux --arch {platform.arch} on {runner}.",
+            )
+        if platform.os == "macos":
+            return "native" if platform.arch == arch else "cross"
+        if platform.arch == arch or (platform.arch, arch) == ("x86", "AMD64"):
+            return "native"
+        if (platform.arch, arch) == ("ARM64", "AMD64"):
+            return "cross"
+        return Unavailable(
+            f"cibuildwheel builds Windows {platform.arch} wheels on an {platform.arch} or "
+            f"x64 machine, and this one is {arch}.",
+            f"run build-windows --arch {platform.arch} on {runner}.",
+        )
+
+    def build_wheels(
+        self,
+        platform: str,
+        ctx: RunContext,
+        out: Path,
+        platforms: Sequence[Platform] | None = None,
+    ) -> BuildOutcome:
+        argv = ["cibuildwheel", "--platform", platform]
+        if platforms is not None:
+            # Only what this host builds: the project's archs may name others, which
+            # cibuildwheel would try (and fail) to build here.
+            argv += ["--archs", ",".join(dict.fromkeys(p.arch for p in platforms))]
+        argv += ["--output-dir", str(out), str(self.config.package_dir)]
         extra: dict[str, str] = {}
         why = f"building {platform} wheels"
         if platform == "linux" and host_os() == "linux":

@@ -14,16 +14,17 @@ from __future__ import annotations
 import importlib.util
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from ..build_plan import host_arch, runner_for
 from ..config import ReleaseConfig, manylinux_glibc
 from ..context import RunContext
 from ..diagnose import import_lib_remedy, names_missing_import_lib
 from ..errors import CommandFailedError, ConfigValueError, ToolNotFoundError
 from ..expected import ExpectedSet, ExpectedWheel
 from ..host import glibc_version, host_os
-from ..platforms import FIRST_ABI3T, Platform, cpython_minors
+from ..platforms import FIRST_ABI3T, BuildMethod, Platform, cpython_minors
 from ..project.cargo import abi3_python_tag, abi3t_feature, missing_import_lib
 from ..regression import requires_python_of
 from ..runner import child_env
@@ -137,6 +138,13 @@ def zig_available(environ: Mapping[str, str]) -> bool:
     )
 
 
+def _real_targets(target: str) -> tuple[str, ...]:
+    """The Rust targets a maturin target needs installed: universal2 is both Macs'."""
+    if target == "universal2-apple-darwin":
+        return ("x86_64-apple-darwin", "aarch64-apple-darwin")
+    return (target,)
+
+
 class MaturinBackend:
     name = "maturin"
 
@@ -153,6 +161,20 @@ class MaturinBackend:
         here = host_os()
         if platform == here:
             return None
+        if platform == "macos":
+            if not any(p.os == "macos" for p in self.config.platforms):
+                return Unavailable(
+                    "the project ships no macOS wheels ([tool.release.macos] archs is not set).",
+                    'set [tool.release.macos] archs (["arm64", "x86_64"] or ["universal2"]) '
+                    "to ship some.",
+                    intentional=True,
+                )
+            return Unavailable(
+                f"macOS wheels are built on macOS (Xcode's linker and SDK), and this host is "
+                f"{here}.",
+                "run build-macos on a macOS runner: macos-15 (arm64; universal2 too) or "
+                "macos-15-intel (x86_64).",
+            )
         if platform == "linux":
             return Unavailable(
                 f"Linux wheels are built on Linux, and this host is {here}.",
@@ -198,6 +220,51 @@ class MaturinBackend:
                 + ".",
             )
         return None
+
+    def build_method(self, platform: Platform, ctx: RunContext) -> BuildMethod | Unavailable:
+        """The host's own platform natively; another architecture or libc of its OS by
+        cross-compiling (Linux: with zig, which links for any glibc or musl, once the Rust
+        target is installed; macOS: Xcode links both architectures); Windows from Linux
+        only for the GNU target the project configured (MinGW)."""
+        here, arch = host_os(), host_arch()
+        runner = runner_for(platform)
+        target = platform.rust_target(self.windows_target, bool(self.config.windows.msys2_packages))
+        if platform.os == "windows" and here == "linux":
+            if target != self.windows_target:
+                return Unavailable(
+                    f"{target} is built on Windows (MSVC), and this host is Linux.",
+                    f"run build-windows --arch {platform.arch} on {runner}.",
+                )
+            blocker = self._cross_windows_blocker(ctx)
+            return blocker if blocker is not None else "cross"
+        if platform.os != here:
+            return Unavailable(
+                f"{target} is built on {platform.os}, and this host is {here}.",
+                f"run build-{platform.os} --arch {platform.arch} on {runner}.",
+            )
+        if platform.arch == arch and platform.libc in (None, "manylinux"):
+            return "native"
+        missing: list[tuple[str, str]] = []
+        if platform.os == "linux" and not zig_available(ctx.environ):
+            missing.append(("zig is not installed", "pip install 'maturin[zig]'"))
+        if ctx.runner.which("rustc") is None:
+            missing.append(("Rust is not installed", "install Rust with rustup"))
+        else:
+            for rust_target in _real_targets(target):
+                if not rust_target_installed(ctx, rust_target):
+                    missing.append(
+                        (f"the Rust target {rust_target} is not installed",
+                         f"rustup target add {rust_target}")
+                    )  # fmt: skip
+        if missing:
+            return Unavailable(
+                f"cannot cross-compile {platform.name} ({target}) here: "
+                + "; ".join(reason for reason, _ in missing)
+                + ".",
+                " and ".join(fix for _, fix in missing)
+                + f"; or run build-{platform.os} --arch {platform.arch} on {runner}.",
+            )
+        return "cross"
 
     # --- commands --------------------------------------------------------------------------
 
@@ -265,7 +332,62 @@ class MaturinBackend:
 
     # --- building --------------------------------------------------------------------------
 
-    def build_wheels(self, platform: str, ctx: RunContext, out: Path) -> BuildOutcome:
+    def target_command(self, platform: Platform, out: Path) -> list[str]:
+        """maturin for ``platform`` built by cross-compiling (or on macOS for another arch):
+        ``--target``; on Linux linked with zig, at the libc's floor."""
+        target = platform.rust_target(self.windows_target, bool(self.config.windows.msys2_packages))
+        if platform.os == "windows":
+            argv = self.windows_command(out)
+            argv[argv.index("--target") + 1] = target
+            return argv
+        if platform.os == "macos":
+            return ["maturin", "build", "--release", "--out", str(out), "--target", target]
+        argv = self.linux_command(out, None)  # None: always zig, which links any target
+        argv += ["--target", target]
+        if platform.libc == "musllinux":
+            floor = (self.config.linux.musllinux or "1_2").lower().removeprefix("musllinux")
+            argv[argv.index("--compatibility") + 1] = f"musllinux_{floor.lstrip('_')}"
+        return argv
+
+    def macos_env(self, ctx: RunContext) -> dict[str, str]:
+        extra = dict(source_date_env(ctx))
+        if self.config.macos.deployment_target is not None:
+            extra["MACOSX_DEPLOYMENT_TARGET"] = self.config.macos.deployment_target
+        return child_env(extra=extra)
+
+    def build_wheels(
+        self,
+        platform: str,
+        ctx: RunContext,
+        out: Path,
+        platforms: Sequence[Platform] | None = None,
+    ) -> BuildOutcome:
+        if platforms is None:
+            return self._build_host(platform, ctx, out)
+        for each in platforms:
+            if self.build_method(each, ctx) == "native" and each.os != "macos":
+                self._build_host(platform, ctx, out)
+                continue
+            if (
+                each.os == "windows"
+                and each.rust_target(self.windows_target, bool(self.config.windows.msys2_packages))
+                == self.windows_target
+            ):
+                self._build_host(platform, ctx, out)  # the project's own target, as before
+                continue
+            ctx.runner.require("cargo", why="maturin compiles the Rust crate with cargo")
+            env = self.macos_env(ctx) if each.os == "macos" else self.build_env(ctx)
+            if each.os == "windows":
+                env = self.windows_env(ctx, None)
+            ctx.runner.run(
+                self.target_command(each, out),
+                cwd=self.config.package_dir,
+                env=env,
+                why=f"building the {each.name} wheel",
+            )
+        return BuildOutcome()
+
+    def _build_host(self, platform: str, ctx: RunContext, out: Path) -> BuildOutcome:
         cwd = self.config.package_dir
         ctx.runner.require("cargo", why="maturin compiles the Rust crate with cargo")
         if platform == "linux":

@@ -26,7 +26,12 @@ REBUILD = (
     "checkout; never rename, retag or edit a built file by hand."
 )
 # Build stages, and the platform each builds.
-BUILD_STAGES = {"build-linux": "linux", "build-windows": "windows", "sdist": "sdist"}
+BUILD_STAGES = {
+    "build-linux": "linux",
+    "build-windows": "windows",
+    "build-macos": "macos",
+    "sdist": "sdist",
+}
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..config import PLATFORMS
 from ..dists import ANY, RELEASE_PLATFORMS, UNKNOWN, Distribution
 from ..errors import ConfigError
 from ..expected import NOT_BUILT_HERE, ExpectedWheel
-from ..records import HOST_BUILD, NOT_BUILT, SKIPPED, Finding
+from ..records import HOST_BUILD, NOT_BUILT, OK, SKIPPED, Finding
 from .base import Check, CheckContext
 
 
@@ -32,16 +31,19 @@ class WheelSetCheck(Check):
         if expected is None:
             return [self._unknown_set(ctx, len(wheels)), *self._unchecked(wheels)]
         skipped: set[str] = set()
-        host_not_built: dict[str, set[str]] = {}  # platform: builds its host build did not make
+        host_not_built: dict[str, set[str]] = {}  # platform: builds its stage did not make
+        statuses: dict[str, str] = {}
         for stage, record in ctx.build_records.items():
             platform = stage.removeprefix("build-")
             if platform == stage:
                 continue
             if record.status == SKIPPED:
                 skipped.add(platform)
-            elif record.status == HOST_BUILD:
+            elif record.status in (HOST_BUILD, OK):
+                # A host build's, or the platforms a build stage left to other runners.
                 listed = record.details.get(NOT_BUILT)
                 host_not_built[platform] = set(listed) if isinstance(listed, list) else set()
+                statuses[platform] = record.status
         found: list[Finding] = []
         matched: set[str] = set()
         for entry in expected.wheels:
@@ -52,7 +54,10 @@ class WheelSetCheck(Check):
                 if entry.platform in skipped:
                     excuse = "was skipped"
                 elif entry.build and entry.build in host_not_built.get(entry.platform, ()):
-                    excuse = f"was a host build, which could not make {entry.build}"
+                    if statuses[entry.platform] == HOST_BUILD:
+                        excuse = f"was a host build, which could not make {entry.build}"
+                    else:
+                        excuse = f"left {entry.build} to another runner"
                 found.append(self._missing(entry, excuse, ctx.strict))
             elif len(hits) > 1:
                 found.append(
@@ -114,14 +119,6 @@ class WheelSetCheck(Check):
         """``excuse``: how the build stage said it could not make this wheel here."""
         what = f"the {entry.platform} wheel {entry.describe()}"
         stage = f"build-{entry.platform}"
-        if entry.platform not in PLATFORMS:
-            # No stage of nox-release builds it: it comes from the machines that can.
-            return self.error(
-                f"{what} is missing",
-                remedy=f"put the {entry.platform} wheels built on {entry.platform} machines "
-                "(their CI job's artifact) in the dist dir, or change the expected set "
-                f"([tool.release.wheels] {entry.platform}).",
-            )
         if excuse is None:
             return self.error(
                 f"{what} is missing",

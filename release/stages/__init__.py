@@ -19,6 +19,7 @@ STAGES: dict[str, tuple[str, str]] = {
     "check": ("check", "check"),
     "build-linux": ("build", "build_linux"),
     "build-windows": ("build", "build_windows"),
+    "build-macos": ("build", "build_macos"),
     "sdist": ("build", "sdist"),
     "validate": ("validate", "validate"),
     "publish": ("publish", "publish"),
@@ -26,13 +27,14 @@ STAGES: dict[str, tuple[str, str]] = {
 }
 
 # Stages that create the dist dir; the others only read it.
-PRODUCING_STAGES = frozenset({"build-linux", "build-windows", "sdist"})
+PRODUCING_STAGES = frozenset({"build-linux", "build-windows", "build-macos", "sdist"})
 
 # The local dry run, in order.
 RELEASE_CHAIN: tuple[str, ...] = (
     "check",
     "build-linux",
     "build-windows",
+    "build-macos",
     "sdist",
     "validate",
     "publish",

@@ -1,8 +1,12 @@
-"""build-linux, build-windows, sdist: what a maintainer runs by hand to make the artifacts.
+"""build-linux, build-windows, build-macos, sdist: what a maintainer runs by hand to make
+the artifacts.
 
-Each one asks the backend whether this host can build the platform (if not, the stage is
+Each one asks the backend whether this host can build the OS at all (if not, the stage is
 ``skipped``, or ``not shipped`` when the configuration says there is nothing to build, with
-the reason), builds into a private directory, and moves the finished files into the dist dir.
+the reason), then, per platform of the expected set (``--arch`` narrows it to one, for a
+matrix job), how this host builds it (release/build_plan.py): the record lists each with
+``native``, ``cross`` or ``container``, or not built here with the reason and the runner that
+builds it. It builds into a private directory, and moves the finished files into the dist dir.
 """
 
 from __future__ import annotations
@@ -14,23 +18,27 @@ import time
 import zlib
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, cast
 
 from .. import system_packages
-from ..backends import Unavailable, backend_for
+from ..backends import Backend, Unavailable, backend_for
 from ..backends.reproducible import source_date, source_date_env, with_source_date
+from ..build_plan import PlatformBuild, builds_of, left_to_others, runner_for, stage_platforms
 from ..context import RunContext
 from ..diagnose import diagnose
 from ..errors import (
     BeforeBuildError,
     BuildOutputError,
     CommandFailedError,
+    ConfigValueError,
     ReleaseError,
     SdistBuildError,
 )
+from ..expected import configured_set
 from ..host import host_os
+from ..platforms import OS
 from ..project.toml import read_toml
-from ..records import NOT_BUILT, NOT_SHIPPED, StageRecord, guards
+from ..records import HOST_BUILD, NOT_BUILT, NOT_SHIPPED, SKIPPED, StageRecord, guards
 from ..runner import child_env
 from ..staging import collect, deliver, staging_dir
 
@@ -43,6 +51,46 @@ def build_windows(ctx: RunContext, record: StageRecord) -> None:
     _build_wheels("windows", ctx, record)
 
 
+def build_macos(ctx: RunContext, record: StageRecord) -> None:
+    _build_wheels("macos", ctx, record)
+
+
+def _plan(
+    backend: Backend, os: OS, ctx: RunContext, record: StageRecord
+) -> list[PlatformBuild] | None:
+    """This host's part of the OS's platforms; None when the expected set names no
+    platforms (``[tool.release.wheels]``, or the build backend): then the backend builds
+    what it builds, as before platforms were planned."""
+    expected = configured_set(ctx.config) or backend.expected_wheels(ctx)
+    if expected is None or not expected.platforms:
+        if ctx.arch is not None:
+            source = expected.source if expected is not None else "none"
+            raise ConfigValueError(
+                f"--arch {ctx.arch}: the expected wheel set ({source}) does not say which "
+                "architectures the project builds.",
+                "leave --arch out, or let the backend derive the set (remove "
+                "[tool.release.wheels]).",
+            )
+        return None
+    plan = []
+    for platform in stage_platforms(expected, os, ctx.arch):
+        method = backend.build_method(platform, ctx)
+        builds = builds_of(expected, platform)
+        if isinstance(method, Unavailable):
+            plan.append(PlatformBuild(platform, None, method.reason, runner_for(platform), builds))
+        else:
+            plan.append(PlatformBuild(platform, method, _METHOD_SAYS[method], None, builds))
+    record.details["platforms"] = [entry.as_record() for entry in plan]
+    return plan
+
+
+_METHOD_SAYS = {
+    "native": "built natively on this machine",
+    "cross": "cross-compiled on this machine, for another architecture or libc",
+    "container": "built in cibuildwheel's container of this machine's architecture",
+}
+
+
 def _build_wheels(platform: str, ctx: RunContext, record: StageRecord) -> None:
     # Until the scratch directory is made, the stage only asks (its tools, this host): what
     # stops it there says nothing of the files an earlier run built.
@@ -53,6 +101,14 @@ def _build_wheels(platform: str, ctx: RunContext, record: StageRecord) -> None:
         if blocker is not None:
             record.status = blocker.status
             record.reason = str(blocker)
+            return
+        plan = _plan(backend, cast(OS, platform), ctx, record)
+        if plan is not None and not any(entry.built_here for entry in plan):
+            record.status = SKIPPED
+            record.reason = (
+                "nothing of it builds here: " + "; ".join(entry.skip_line() for entry in plan) + "."
+            )
+            record.details[NOT_BUILT] = list(left_to_others(plan))
             return
         record.tool_versions = backend.tool_versions(platform, ctx)
         ctx = _dated(ctx, record)
@@ -67,13 +123,26 @@ def _build_wheels(platform: str, ctx: RunContext, record: StageRecord) -> None:
     # The project's own step runs its code: its failure, like the build's, is the sources'.
     _before_build(ctx, platform, record)
     with staging_dir(ctx.dist, record.stage) as out:
-        outcome = backend.build_wheels(platform, ctx, out)
+        here = None if plan is None else [e.platform for e in plan if e.built_here]
+        if here is None:
+            outcome = backend.build_wheels(platform, ctx, out)
+        else:
+            outcome = backend.build_wheels(platform, ctx, out, here)
         wheels = collect(out, ["*.whl"], what=f"{platform} wheels", tool=backend.name)
         record.artifacts, ledger_problem = deliver(wheels, ctx.dist)
     record.status = outcome.status
     record.reason = outcome.reason
-    if outcome.not_built:
-        record.details[NOT_BUILT] = list(outcome.not_built)
+    if plan is not None and outcome.status == HOST_BUILD:
+        # No container engine: what was built was built on this machine (its reason says how).
+        for entry in record.details["platforms"]:
+            if entry["method"] == "container":
+                entry["method"], entry["how"] = "native", "host build (see the reason)"
+    not_built = [*outcome.not_built, *(left_to_others(plan) if plan is not None else ())]
+    if not_built:
+        record.details[NOT_BUILT] = list(dict.fromkeys(not_built))
+    if plan is not None and any(not entry.built_here for entry in plan):
+        left = "; ".join(entry.skip_line() for entry in plan if not entry.built_here)
+        record.reason = f"{record.reason + ' ' if record.reason else ''}Not built here: {left}."
     _note(ctx, ledger_problem)
 
 

@@ -1,0 +1,269 @@
+"""The build stages per platform (release/build_plan.py): which platforms of its OS a stage
+builds on this host and how (native, cross, container), which it leaves to which runner,
+``--arch`` for a matrix job, and build-macos. The tools are fakes that record each command
+(tests/fake_processes.py) and leave a wheel where maturin or cibuildwheel would."""
+
+from __future__ import annotations
+
+import platform as host_platform
+from pathlib import Path
+
+import pytest
+from conftest import release_project, write_text
+from fake_processes import FAKE_BIN, Call, FakeProcesses, Reply, make_ctx
+
+from release.build_plan import host_arch
+from release.checks.wheel_set import WheelSetCheck
+from release.config import ReleaseConfig
+from release.context import RunContext
+from release.errors import ConfigValueError
+from release.records import INFO, NOT_BUILT, NOT_SHIPPED, OK, SKIPPED, StageRecord
+from release.stages.build import build_linux, build_macos
+
+pytestmark = pytest.mark.skipif(
+    host_platform.system() != "Linux" or host_arch() != "x86_64",
+    reason="the plan is that of an x86_64 Linux host, the one these tests describe",
+)
+
+MATURIN = """\
+[build-system]
+requires = ["maturin>=1.14,<2"]
+build-backend = "maturin"
+
+[project]
+name = "demo"
+dynamic = ["version"]
+requires-python = ">=3.9"
+"""
+
+CRATE = """\
+[package]
+name = "demo"
+version = "0.1.0"
+
+[dependencies]
+pyo3 = { version = "0.29", features = ["abi3-py39"] }
+"""
+
+CIBUILDWHEEL = """\
+[build-system]
+requires = ["setuptools>=68"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "demo"
+version = "0.1.0"
+
+[tool.cibuildwheel]
+build = ["cp312-*"]
+
+[tool.cibuildwheel.linux]
+archs = ["x86_64", "aarch64"]
+"""
+
+
+def maturin_project(tmp_path: Path, release: str) -> ReleaseConfig:
+    config = release_project(tmp_path / "project", release, MATURIN)
+    write_text(config.package_dir / "Cargo.toml", CRATE)
+    return config
+
+
+def value_after(argv: tuple[str, ...], option: str) -> str:
+    return argv[argv.index(option) + 1]
+
+
+def tools(
+    *, target_libdir: Path | None, identifiers: dict[str, str] | None = None
+) -> FakeProcesses:
+    """maturin and cibuildwheel leave a wheel named for what they were asked; rustc says
+    whether a target is installed (``target_libdir``: it is)."""
+
+    def respond(call: Call) -> Reply:
+        if call.tool == "rustc" and "target-libdir" in call.args:
+            return str(target_libdir) if target_libdir is not None else ("", 1)
+        if call.tool == "cibuildwheel" and "--print-build-identifiers" in call.args:
+            return (identifiers or {}).get(value_after(call.args, "--platform"), "")
+        option = {"maturin": "--out", "cibuildwheel": "--output-dir"}.get(call.tool, "")
+        if option in call.args:
+            out = Path(value_after(call.args, option))
+            target = value_after(call.args, "--target") if "--target" in call.args else "host"
+            out.mkdir(parents=True, exist_ok=True)
+            (out / f"demo-0.1.0-cp39-abi3-{target.replace('-', '_')}.whl").write_bytes(b"")
+        return ""
+
+    return FakeProcesses(
+        tools={"rustc": f"{FAKE_BIN}/rustc", "docker": f"{FAKE_BIN}/docker", "podman": None},
+        respond=respond,
+    )
+
+
+def run_stage(ctx: RunContext, stage: str = "build-linux") -> StageRecord:
+    record = StageRecord(stage)
+    {"build-linux": build_linux, "build-macos": build_macos}[stage](ctx, record)
+    return record
+
+
+def stage_ctx(
+    config: ReleaseConfig, processes: FakeProcesses, arch: str | None = None
+) -> RunContext:
+    ctx = make_ctx(config, processes=processes, environ={"PATH": ""})
+    return RunContext(
+        config=ctx.config,
+        dist=ctx.dist,
+        console=ctx.console,
+        runner=ctx.runner,
+        environ=ctx.environ,
+        arch=arch,
+    )
+
+
+def commands(processes: FakeProcesses, tool: str) -> list[tuple[str, ...]]:
+    """The builds ``tool`` ran (not its --version or --print-build-identifiers)."""
+    option = {"maturin": "--out", "cibuildwheel": "--output-dir"}[tool]
+    return [c.argv for c in processes.calls if c.tool == tool and option in c.args]
+
+
+# --- maturin ---------------------------------------------------------------------------------
+
+AARCH64 = '[tool.release.linux]\narchs = ["x86_64", "aarch64"]\n'
+
+
+def test_maturin_leaves_aarch64_to_its_runner_without_the_rust_target(tmp_path: Path) -> None:
+    """Before, build-linux built the host's wheel and said nothing of aarch64."""
+    config = maturin_project(tmp_path, AARCH64)
+    processes = tools(target_libdir=None)
+    record = run_stage(stage_ctx(config, processes))
+    assert record.status == OK
+    x86_64, aarch64 = record.details["platforms"]
+    assert (x86_64["platform"], x86_64["method"]) == ("manylinux_x86_64", "native")
+    assert (aarch64["platform"], aarch64["method"]) == ("manylinux_aarch64", None)
+    assert aarch64["runner"] == "ubuntu-24.04-arm"
+    assert "the Rust target aarch64-unknown-linux-gnu is not installed" in aarch64["how"]
+    assert record.details[NOT_BUILT] == ["cp39-manylinux_aarch64"]
+    assert record.reason is not None
+    assert "Not built here: manylinux_aarch64" in record.reason
+    assert "ubuntu-24.04-arm builds it" in record.reason
+    [maturin] = commands(processes, "maturin")
+    assert "--target" not in maturin
+
+
+def test_maturin_cross_compiles_aarch64_with_zig(tmp_path: Path) -> None:
+    config = maturin_project(tmp_path, AARCH64)
+    libdir = tmp_path / "rustlib"
+    libdir.mkdir()
+    processes = tools(target_libdir=libdir)
+    # zig: the ziglang package of this environment (maturin[zig])
+    pytest.importorskip("ziglang")
+    record = run_stage(stage_ctx(config, processes))
+    assert record.status == OK
+    assert [(p["platform"], p["method"]) for p in record.details["platforms"]] == [
+        ("manylinux_x86_64", "native"),
+        ("manylinux_aarch64", "cross"),
+    ]
+    assert NOT_BUILT not in record.details
+    host, cross = commands(processes, "maturin")
+    assert "--target" not in host
+    assert value_after(cross, "--target") == "aarch64-unknown-linux-gnu"
+    assert "--zig" in cross
+    assert value_after(cross, "--compatibility") == "manylinux_2_17"
+    assert len(record.artifacts) == 2
+
+
+def test_maturin_musllinux_is_cross_compiled_at_its_floor(tmp_path: Path) -> None:
+    pytest.importorskip("ziglang")
+    config = maturin_project(tmp_path, '[tool.release.linux]\nmusllinux = "1_2"\n')
+    libdir = tmp_path / "rustlib"
+    libdir.mkdir()
+    processes = tools(target_libdir=libdir)
+    record = run_stage(stage_ctx(config, processes, arch="x86_64"))
+    assert [(p["platform"], p["method"]) for p in record.details["platforms"]] == [
+        ("manylinux_x86_64", "native"),
+        ("musllinux_x86_64", "cross"),
+    ]
+    _, musl = commands(processes, "maturin")
+    assert value_after(musl, "--target") == "x86_64-unknown-linux-musl"
+    assert value_after(musl, "--compatibility") == "musllinux_1_2"
+
+
+def test_arch_picks_one_architecture_for_a_matrix_job(tmp_path: Path) -> None:
+    config = maturin_project(tmp_path, AARCH64)
+    processes = tools(target_libdir=None)
+    # cibuildwheel's and maturin's names both: arm64 is Linux's aarch64
+    record = run_stage(stage_ctx(config, processes, arch="arm64"))
+    assert record.status == SKIPPED
+    [aarch64] = record.details["platforms"]
+    assert aarch64["platform"] == "manylinux_aarch64"
+    assert record.reason is not None and "ubuntu-24.04-arm builds it" in record.reason
+    assert record.details[NOT_BUILT] == ["cp39-manylinux_aarch64"]
+    assert commands(processes, "maturin") == []
+
+
+def test_an_arch_the_project_does_not_build_is_refused(tmp_path: Path) -> None:
+    config = maturin_project(tmp_path, AARCH64)
+    with pytest.raises(ConfigValueError) as info:
+        run_stage(stage_ctx(config, tools(target_libdir=None), arch="s390x"))
+    assert "the project builds no linux s390x wheels" in info.value.cause
+    assert "manylinux_x86_64, manylinux_aarch64" in info.value.cause
+    with pytest.raises(ConfigValueError) as info:
+        run_stage(stage_ctx(config, tools(target_libdir=None), arch="arm46"))
+    assert "did you mean" in info.value.remedy
+
+
+def test_build_macos_on_linux_is_skipped_naming_the_runners(tmp_path: Path) -> None:
+    config = maturin_project(tmp_path, '[tool.release.macos]\narchs = ["arm64", "x86_64"]\n')
+    record = run_stage(stage_ctx(config, tools(target_libdir=None)), "build-macos")
+    assert record.status == SKIPPED
+    assert record.reason is not None
+    assert "macos-15 (arm64" in record.reason and "macos-15-intel (x86_64)" in record.reason
+
+
+def test_build_macos_without_macos_archs_is_not_shipped(tmp_path: Path) -> None:
+    config = maturin_project(tmp_path, "")
+    record = run_stage(stage_ctx(config, tools(target_libdir=None)), "build-macos")
+    assert record.status == NOT_SHIPPED
+
+
+# --- cibuildwheel ------------------------------------------------------------------------------
+
+
+def test_cibuildwheel_builds_only_this_machines_arch_in_its_container(tmp_path: Path) -> None:
+    """Before, cibuildwheel was asked for every arch of [tool.cibuildwheel.linux] archs here,
+    and aarch64 failed without QEMU."""
+    config = release_project(tmp_path / "project", "", CIBUILDWHEEL)
+    identifiers = {"linux": "cp312-manylinux_x86_64\ncp312-manylinux_aarch64\n"}
+    processes = tools(target_libdir=None, identifiers=identifiers)
+    record = run_stage(stage_ctx(config, processes))
+    assert record.status == OK
+    assert [(p["platform"], p["method"]) for p in record.details["platforms"]] == [
+        ("manylinux_x86_64", "container"),
+        ("manylinux_aarch64", None),
+    ]
+    assert "QEMU" in record.details["platforms"][1]["how"]
+    [build] = commands(processes, "cibuildwheel")
+    assert value_after(build, "--archs") == "x86_64"
+    assert record.details[NOT_BUILT] == ["cp312-manylinux_aarch64"]
+
+
+def test_validate_excuses_what_a_build_left_to_another_runner(tmp_path: Path) -> None:
+    from conftest import check_context
+
+    from release.expected import ExpectedSet, ExpectedWheel
+    from release.platforms import Platform
+
+    config = maturin_project(tmp_path, AARCH64)
+    record = StageRecord("build-linux")
+    record.status = OK
+    record.details[NOT_BUILT] = ["cp39-manylinux_aarch64"]
+    aarch64 = Platform("linux", "aarch64", "manylinux")
+    expected = ExpectedSet(
+        (ExpectedWheel("linux", ("cp39-abi3-manylinux*_aarch64",), "", "cp39-manylinux_aarch64",
+                       aarch64),),
+        "test",
+    )  # fmt: skip
+    for strict, level in ((False, INFO), (True, "error")):
+        ctx = check_context(
+            config, strict=strict, expected=expected, build_records={"build-linux": record}
+        )
+        missing = WheelSetCheck().run([], ctx)[0]
+        assert missing.level == level
+        assert "cp39-manylinux_aarch64" in missing.message
