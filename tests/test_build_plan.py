@@ -267,3 +267,38 @@ def test_validate_excuses_what_a_build_left_to_another_runner(tmp_path: Path) ->
         missing = WheelSetCheck().run([], ctx)[0]
         assert missing.level == level
         assert "cp39-manylinux_aarch64" in missing.message
+
+
+# --- maturin: a wheel per CPython ------------------------------------------------------------
+
+
+def test_a_version_specific_crate_is_built_with_each_installed_python(tmp_path: Path) -> None:
+    """Before, maturin built one wheel, with the running Python, whatever requires-python."""
+    config = release_project(tmp_path / "project", "", MATURIN.replace(">=3.9", ">=3.13,<3.15"))
+    write_text(config.package_dir / "Cargo.toml", CRATE.replace('"abi3-py39"', '"macros"'))
+    python = tmp_path / "pyenv" / "versions" / "3.13.1" / "bin" / "python3.13"
+    python.parent.mkdir(parents=True)
+    python.write_text("#!/bin/sh\nexit 1\n")
+    python.chmod(0o755)
+    fake = tools(target_libdir=None)
+    builds = fake.respond
+
+    def respond(call: Call) -> Reply:
+        if call.args[:1] == ("-c",):  # the interpreter says what it is
+            return "cpython 3.13 - pip" if call.executable == str(python) else ("", 1)
+        return builds(call)
+
+    fake.respond = respond
+    ctx = stage_ctx(config, fake)
+    ctx = RunContext(
+        config=ctx.config, dist=ctx.dist, console=ctx.console, runner=ctx.runner,
+        environ={"PATH": "", "PYENV_ROOT": str(tmp_path / "pyenv")},
+    )  # fmt: skip
+    record = run_stage(ctx)
+    assert record.status == OK
+    [maturin] = commands(fake, "maturin")
+    assert value_after(maturin, "--interpreter") == str(python)
+    assert value_after(maturin, str(python)) == "--compatibility"  # no other interpreter
+    # 3.14 is not installed here: named, for validate to excuse (and --strict to refuse)
+    assert record.details[NOT_BUILT] == ["cp314-manylinux_x86_64"]
+    assert record.reason is not None and "Not installed to build with: cp314" in record.reason

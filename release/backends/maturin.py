@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import shutil
 import sys
+import sysconfig
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -26,9 +27,11 @@ from ..expected import ExpectedSet, ExpectedWheel
 from ..host import glibc_version, host_os
 from ..platforms import FIRST_ABI3T, BuildMethod, Platform, cpython_minors
 from ..project.cargo import abi3_python_tag, abi3t_feature, missing_import_lib
+from ..records import OK
 from ..regression import requires_python_of
 from ..runner import child_env
 from .base import BuildOutcome, Unavailable
+from .interpreters import find_interpreter, how_to_install
 from .reproducible import append_rustflags, source_date_env
 
 DEFAULT_WINDOWS_TARGET = "x86_64-pc-windows-msvc"
@@ -136,6 +139,12 @@ def zig_available(environ: Mapping[str, str]) -> bool:
     return bool(shutil.which("zig", path=environ.get("PATH"))) or (
         importlib.util.find_spec("ziglang") is not None
     )
+
+
+def _version(build: str) -> str:
+    """``cp313t-manylinux_x86_64`` (or ``cp313t``) -> ``3.13``."""
+    digits = build.split("-", 1)[0][2:].rstrip("t")
+    return f"{digits[0]}.{digits[1:]}"
 
 
 def _real_targets(target: str) -> tuple[str, ...]:
@@ -268,7 +277,12 @@ class MaturinBackend:
 
     # --- commands --------------------------------------------------------------------------
 
-    def linux_command(self, out: Path, host_glibc: tuple[int, int] | None) -> list[str]:
+    def linux_command(
+        self,
+        out: Path,
+        host_glibc: tuple[int, int] | None,
+        interpreters: Sequence[str] | None = None,
+    ) -> list[str]:
         floor = self.config.linux.glibc
         argv = [
             "maturin",
@@ -277,7 +291,7 @@ class MaturinBackend:
             "--out",
             str(out),
             "--interpreter",
-            sys.executable,
+            *(interpreters or [sys.executable]),
             "--compatibility",
             self.config.linux.policy,
             "--auditwheel",
@@ -332,7 +346,9 @@ class MaturinBackend:
 
     # --- building --------------------------------------------------------------------------
 
-    def target_command(self, platform: Platform, out: Path) -> list[str]:
+    def target_command(
+        self, platform: Platform, out: Path, interpreters: Sequence[str] | None = None
+    ) -> list[str]:
         """maturin for ``platform`` built by cross-compiling (or on macOS for another arch):
         ``--target``; on Linux linked with zig, at the libc's floor."""
         target = platform.rust_target(self.windows_target, bool(self.config.windows.msys2_packages))
@@ -342,7 +358,8 @@ class MaturinBackend:
             return argv
         if platform.os == "macos":
             return ["maturin", "build", "--release", "--out", str(out), "--target", target]
-        argv = self.linux_command(out, None)  # None: always zig, which links any target
+        # glibc None: always zig, which links for any target at the floor.
+        argv = self.linux_command(out, None, interpreters)
         argv += ["--target", target]
         if platform.libc == "musllinux":
             floor = (self.config.linux.musllinux or "1_2").lower().removeprefix("musllinux")
@@ -364,35 +381,85 @@ class MaturinBackend:
     ) -> BuildOutcome:
         if platforms is None:
             return self._build_host(platform, ctx, out)
+        outcomes: list[BuildOutcome] = []
         for each in platforms:
             if self.build_method(each, ctx) == "native" and each.os != "macos":
-                self._build_host(platform, ctx, out)
+                outcomes.append(self._build_host(platform, ctx, out))
                 continue
             if (
                 each.os == "windows"
                 and each.rust_target(self.windows_target, bool(self.config.windows.msys2_packages))
                 == self.windows_target
             ):
-                self._build_host(platform, ctx, out)  # the project's own target, as before
+                # the project's own target, as before
+                outcomes.append(self._build_host(platform, ctx, out))
                 continue
             ctx.runner.require("cargo", why="maturin compiles the Rust crate with cargo")
             env = self.macos_env(ctx) if each.os == "macos" else self.build_env(ctx)
             if each.os == "windows":
                 env = self.windows_env(ctx, None)
+            found, missing = self.interpreters(ctx, each.name)
+            if not found:  # none of its Pythons here: validate names them as not built
+                outcomes.append(BuildOutcome(OK, None, missing))
+                continue
             ctx.runner.run(
-                self.target_command(each, out),
+                self.target_command(each, out, found),
                 cwd=self.config.package_dir,
                 env=env,
                 why=f"building the {each.name} wheel",
             )
-        return BuildOutcome()
+            outcomes.append(BuildOutcome(OK, None, missing))
+        reasons = list(dict.fromkeys(o.reason for o in outcomes if o.reason))
+        not_built = tuple(build for o in outcomes for build in o.not_built)
+        return BuildOutcome(OK, " ".join(reasons) or None, not_built)
+
+    def interpreters(self, ctx: RunContext, platform: str) -> tuple[list[str], tuple[str, ...]]:
+        """The interpreters maturin builds the host's wheels with, and the builds (as the
+        expected set names them) of the Pythons not installed here. An abi3 wheel needs
+        one, the running Python; a version-specific crate one per CPython of
+        requires-python, and with free-threaded = true one per free-threaded CPython
+        (abi3t: one for them all), found where release/backends/interpreters.py looks."""
+        try:
+            abi3, _ = abi3_python_tag(self.config)
+        except ConfigValueError:
+            # The crate cannot be read (no Cargo.toml): maturin, run as before with the running
+            # Python, says what is wrong in its own words.
+            return [sys.executable], ()
+        running = f"cp3{sys.version_info.minor}"
+        if sysconfig.get_config_var("Py_GIL_DISABLED"):
+            running += "t"
+        found: list[str] = []
+        missing: list[str] = []
+        for python_abi, python in self._python_abis(
+            abi3, requires_python_of(self.config.package.raw)
+        ):
+            if not python or python_abi.endswith("-abi3") or python == running:
+                if sys.executable not in found:
+                    found.append(sys.executable)
+                continue
+            search = find_interpreter(
+                ctx.runner, ctx.environ, _version(python), free_threaded=python.endswith("t")
+            )
+            if search.found is None:
+                missing.append(f"{python}-{platform}")
+            else:
+                found.append(search.found.path)
+        return found, tuple(missing)
 
     def _build_host(self, platform: str, ctx: RunContext, out: Path) -> BuildOutcome:
         cwd = self.config.package_dir
         ctx.runner.require("cargo", why="maturin compiles the Rust crate with cargo")
         if platform == "linux":
             agreeing_compatibility(self.config)
-            argv = self.linux_command(out, glibc_version())
+            found, missing = self.interpreters(ctx, f"manylinux_{host_arch()}")
+            if not found:
+                wanted = ", ".join(build.split("-", 1)[0] for build in missing)
+                raise ToolNotFoundError(
+                    f"no Python the wheels are for is installed here ({wanted}; the crate is "
+                    "not abi3, so each CPython of requires-python gets its own wheel).",
+                    f"install one: {how_to_install(_version(missing[0]))}.",
+                )
+            argv = self.linux_command(out, glibc_version(), found)
             if "--zig" in argv and not zig_available(ctx.environ):
                 raise ToolNotFoundError(
                     f"zig is needed to meet the {self.config.linux.policy} floor on this "
@@ -402,6 +469,14 @@ class MaturinBackend:
                 )
             why = f"building the Linux wheel ({self.config.linux.policy})"
             ctx.runner.run(argv, cwd=cwd, env=self.build_env(ctx), why=why)
+            if missing:
+                pythons = ", ".join(build.split("-", 1)[0] for build in missing)
+                return BuildOutcome(
+                    OK,
+                    f"Not installed to build with: {pythons} (built the others); in CI each "
+                    "runner sets up every Python the wheels are for.",
+                    missing,
+                )
             return BuildOutcome()
         if host_os() != "windows":
             try:
