@@ -8,6 +8,11 @@ it (:meth:`Backend.build_method`): ``native``, ``cross`` or ``container``, or no
 (:func:`release.platforms.native_runner`). The stage record lists every platform with its
 method (``details["platforms"]``) and the builds it left to other machines (``not_built``),
 which validate excuses as "not built here" (and ``--strict`` refuses).
+
+Never executed here: this host is x86_64 Linux. The macOS paths (native, cross between the
+two Macs, universal2), Windows ARM64 and every arm64 runner's build are written from the
+tools' documentation (shared/reference/platforms.md) and tested with recorded commands only;
+the first real run of each is a job of the release workflow's fan-out.
 """
 
 from __future__ import annotations
