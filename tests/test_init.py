@@ -451,7 +451,7 @@ def test_a_pure_package_is_built_once(tmp_path: Path) -> None:
     assert table["backend"] == "build"
     assert table["wheels"] == {"linux": ["py3-none-any"], "windows": []}
     release = (root / ".github" / "workflows" / "release.yml").read_text()
-    assert "build-windows" not in release and "windows-latest" not in release
+    assert "build-windows" not in release and "windows-2025" not in release
 
 
 def test_workflows_check_on_an_initialised_repository(

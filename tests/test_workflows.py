@@ -249,8 +249,8 @@ def test_an_unpinned_action_is_zizmors_finding(
 def test_a_schema_error_is_check_jsonschemas_finding(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    edit(release_yml(project), "  sdist:\n    runs-on: ubuntu-latest\n",
-         "  sdist:\n    runs_on: ubuntu-latest\n")  # fmt: skip
+    edit(release_yml(project), "  sdist:\n    runs-on: ubuntu-24.04\n",
+         "  sdist:\n    runs_on: ubuntu-24.04\n")  # fmt: skip
     code, record, _ = run_check(project, capsys)
     assert code == CheckFailedError.exit_code
     schema = [f for f in record["findings"] if f["check"] == "workflow-schema"]
@@ -320,7 +320,7 @@ def test_workflows_follow_the_configuration(tmp_path: Path) -> None:
     assert 'tags: ["release-*"]' in release and "      name: release\n" in release
     ci = made[root / ".github/workflows/release-dry-run.yml"]
     assert "  lint:\n" in ci and "run: nox -s release\n" in ci
-    assert "windows-latest" in ci and "windows-latest" not in release  # windows = []
+    assert "windows-2025" in ci and "windows-2025" not in release  # windows = []
 
 
 @pytest.mark.parametrize(("patterns", "tag", "matches"), [

@@ -7,7 +7,9 @@ what to change.
 - a Windows wheel that Linux cross-compiles can be linked there: PyO3 makes python3.dll's
   import library only with its generate-import-lib feature;
 - every workflow file is YAML GitHub can read;
-- the release workflow against ``[tool.release]`` (:mod:`release.workflows.audit`);
+- the release workflow against ``[tool.release]`` (:mod:`release.workflows.audit`), and its
+  build jobs against the expected wheel set: a platform no job builds, or a job the build
+  stage would refuse, is an error (:mod:`release.workflows.fanout`);
 - zizmor (offline, severity low and up) and check-jsonschema (GitHub's workflow schema)
   judge the workflows nox-release writes (``workflows --write``): they are the judges of
   their audits, not re-implemented here. Their findings in the project's other workflows are
@@ -20,10 +22,11 @@ what to change.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from .. import system_packages
+from ..backends import backend_for
 from ..backends.cibuildwheel import agreeing_images
 from ..backends.maturin import MaturinBackend, agreeing_compatibility, cross_compiled_on_linux
 from ..checks.base import json_array_in, json_object_in
@@ -32,6 +35,7 @@ from ..console import Console
 from ..context import RunContext
 from ..diagnose import import_lib_remedy
 from ..errors import CheckFailedError, ReleaseError
+from ..expected import configured_set
 from ..host import host_os
 from ..project.cargo import IMPORT_LIB_FEATURE, missing_import_lib
 from ..project.version import project_version
@@ -45,6 +49,7 @@ from ..workflows.audit import (
     said_by_audit,
     unreadable_remedy,
 )
+from ..workflows.fanout import COVERAGE, coverage
 from ..workflows.generate import workflows as generated_workflows
 from ..workflows.publishers import other_workflows
 
@@ -91,6 +96,8 @@ def check(ctx: RunContext, record: StageRecord) -> None:
             unreadable_others.append(config.shown(path))
     audited = audit(config, str(version) if version else None)
     findings += audited
+    findings += _build_jobs(ctx, owned_release=config.project_root / ".github" / "workflows"
+                            / config.publish.workflow)  # fmt: skip
     # The only judgement on the workflows nox-release does not own: do they publish this
     # package too, or make its GitHub Release?
     findings += other_workflows(config, str(version) if version else None, others)
@@ -312,6 +319,26 @@ def schema_findings(output: str, root: Path) -> list[Finding]:
             "workflow syntax documentation).",
         ))  # fmt: skip
     return found
+
+
+def _build_jobs(ctx: RunContext, owned_release: Path) -> list[Finding]:
+    """Do the release workflow's build jobs build every platform of the expected set, and
+    nothing the stages would refuse?"""
+    config = ctx.config
+    data, problem = read_workflow(owned_release) if owned_release.is_file() else (None, "")
+    jobs = data.get("jobs") if problem is None and isinstance(data, Mapping) else None
+    if not isinstance(jobs, Mapping):
+        return []  # the audit says what is wrong with the file
+    try:
+        expected = configured_set(config) or backend_for(config).expected_wheels(ctx)
+    except ReleaseError as exc:
+        return [Finding(ERROR, COVERAGE, None, "the expected wheel set could not be derived: "
+                        + exc.cause.rstrip("."), exc.remedy)]  # fmt: skip
+    if expected is None:  # the build backend: the host's wheel, built by each OS's job
+        return []
+    return coverage(
+        expected, jobs, config.shown(owned_release), stages_building_all=not expected.platforms
+    )
 
 
 def _report(console: Console, findings: list[Finding]) -> None:
