@@ -28,6 +28,7 @@ from .errors import (
 )
 from .fsio import faults_reported
 from .ledger import delivered_here
+from .platforms import OPERATING_SYSTEMS, ArchError, canonical_arch
 from .records import (
     FAILED,
     INTERRUPTED,
@@ -45,7 +46,7 @@ from .tag import require_release_tag
 
 
 def run_stage(ctx: RunContext, name: str) -> tuple[StageRecord, ReleaseError | None]:
-    record = StageRecord(stage=name)
+    record = StageRecord(stage=name, arch=_record_arch(ctx, name))
     error: ReleaseError | None = None
     commands_before = len(ctx.runner.history)
     ctx.console.heading(f"==> {name}  ({ctx.config.project_root.name}, dist: {ctx.dist})")
@@ -144,17 +145,31 @@ def _write_record(
     return None
 
 
+def _record_arch(ctx: RunContext, stage: str) -> str | None:
+    """The architecture a build stage's record is named for: ``--arch`` as cibuildwheel
+    spells it (``arm64`` on Linux is ``aarch64``), so that one job's record has one name."""
+    if ctx.arch is None or not stage.startswith("build-"):
+        return None
+    os = stage.removeprefix("build-")
+    if os not in OPERATING_SYSTEMS:
+        return None
+    try:
+        return canonical_arch(os, ctx.arch)
+    except ArchError:
+        return ctx.arch  # the stage refuses it, naming the architectures there are
+
+
 def _standing_record(ctx: RunContext, record: StageRecord) -> str | None:
     """Why an earlier record of the stage stands, when this run was refused: it changed
     nothing in the dist dir, so the record of the run that made the files there still tells
     validate what they are. None when this run's record is to be written."""
     if not record.refused:
         return None
-    path = (ctx.record_dir or ctx.dist / RECORD_DIR) / f"{record.stage}.json"
+    path = (ctx.record_dir or ctx.dist / RECORD_DIR) / f"{record.name}.json"
     if not path.is_file():
         return None
     try:
-        earlier = read_record(ctx.dist, record.stage, directory=ctx.record_dir)
+        earlier = read_record(ctx.dist, record.stage, directory=ctx.record_dir, arch=record.arch)
     except ReleaseError:
         earlier = None  # damaged: validate says so, with its remedy; not replaced unseen
     else:
@@ -166,7 +181,7 @@ def _standing_record(ctx: RunContext, record: StageRecord) -> str | None:
         else ""
     )
     return (
-        f"{record.stage} was refused, so it changed nothing in {ctx.dist}; the earlier run's "
+        f"{record.run} was refused, so it changed nothing in {ctx.dist}; the earlier run's "
         f"record stands, and validate judges the files by it: {path}{shown}."
     )
 

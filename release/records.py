@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import socket
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,6 +110,21 @@ class StageRecord:
     # files there.
     refused: bool = False
     details: dict[str, Any] = field(default_factory=dict)
+    # --arch: the one architecture a build stage built, a job of the release workflow's
+    # fan-out. Its record is <stage>.<arch>.json, so that the records of the jobs of one
+    # stage, merged into one dist dir by validate's download, do not overwrite each other.
+    arch: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The record's file name without ``.json``: ``build-linux``, ``build-linux.aarch64``."""
+        return record_name(self.stage, self.arch)
+
+    @property
+    def run(self) -> str:
+        """How messages name the run, as its nox arguments: ``build-linux -- --arch aarch64``
+        (``nox -s {run}`` runs it again)."""
+        return self.stage if self.arch is None else f"{self.stage} -- --arch {self.arch}"
 
     def as_dict(self) -> dict[str, Any]:
         return to_dict(self)
@@ -129,6 +144,10 @@ def guards(record: StageRecord) -> Iterator[None]:
     except ReleaseError:
         record.refused = True
         raise
+
+
+def record_name(stage: str, arch: str | None = None) -> str:
+    return stage if arch is None else f"{stage}.{arch}"
 
 
 def record_path(dist: Path, stage: str) -> Path:
@@ -170,9 +189,9 @@ def write_record(
     ``redact`` masks the secrets the console knows, in every string of the record.
     """
     record.origin = record_origin(environ)
-    path = (directory or dist / RECORD_DIR) / f"{record.stage}.json"
+    path = (directory or dist / RECORD_DIR) / f"{record.name}.json"
     other = _written_elsewhere(path, record.origin) if keep_other_runs else None
-    kept = path.with_name(record.stage + KEPT_SUFFIX)
+    kept = path.with_name(record.name + KEPT_SUFFIX)
     if other is not None:
         # A copy, not a move: should this run's record fail to be written, the place still
         # holds the other run's record, as it was.
@@ -223,9 +242,11 @@ def redacted(data: Any, redact: Callable[[str], str]) -> Any:
     return data
 
 
-def read_record(dist: Path, stage: str, *, directory: Path | None = None) -> StageRecord | None:
-    """The record a stage left in ``dist`` (or in ``directory``, where ``--record-dir`` put
-    it); None when there is none.
+def read_record(
+    dist: Path, stage: str, *, directory: Path | None = None, arch: str | None = None
+) -> StageRecord | None:
+    """The record a stage (with ``arch``: its run for that architecture) left in ``dist`` (or
+    in ``directory``, where ``--record-dir`` put it); None when there is none.
 
     A record that exists but cannot be read is a :class:`DamagedRecordError`: the checks that
     rely on it must say they could not, not quietly stop applying.
@@ -233,25 +254,55 @@ def read_record(dist: Path, stage: str, *, directory: Path | None = None) -> Sta
     records = directory or dist / RECORD_DIR
     if records.exists() and not records.is_dir():
         raise records_dir_is_a_file(records)  # said once, not as each record damaged
-    path = records / f"{stage}.json"
+    path = records / f"{record_name(stage, arch)}.json"
+    run = StageRecord(stage, arch=arch).run
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as exc:
-        raise _damaged(path, stage, str(exc)) from None
+        raise _damaged(path, run, str(exc)) from None
     try:
         record = StageRecord.from_dict(json.loads(text))
     except ValueError as exc:  # JSONDecodeError and FieldError are ValueErrors
         detail = str(exc) if isinstance(exc, FieldError) else f"not valid JSON ({exc})"
-        raise _damaged(path, stage, detail) from None
-    if record.stage != stage:
-        raise _damaged(path, stage, f"it is the record of {record.stage!r}")
+        raise _damaged(path, run, detail) from None
+    if (record.stage, record.arch) != (stage, arch):
+        raise _damaged(path, run, f"it is the record of {record.run!r}")
     return record
 
 
-def _damaged(path: Path, stage: str, detail: str) -> DamagedRecordError:
+def read_stage_records(
+    dist: Path, stages: Iterable[str], *, directory: Path | None = None
+) -> tuple[dict[str, StageRecord], dict[str, DamagedRecordError]]:
+    """Every record of ``stages`` in ``dist``: each stage's own, and those of its runs for one
+    architecture (``build-linux.aarch64.json``, one per job of the workflow's fan-out),
+    keyed by :attr:`StageRecord.run`; the damaged ones apart."""
+    records = directory or dist / RECORD_DIR
+    found: dict[str, StageRecord] = {}
+    damaged: dict[str, DamagedRecordError] = {}
+    for stage in stages:
+        archs: list[str | None] = [None]
+        if records.is_dir():
+            archs += sorted(
+                path.name[len(stage) + 1 : -len(".json")]
+                for path in records.glob(f"{stage}.*.json")
+                if not path.name.endswith(KEPT_SUFFIX)
+            )
+        for arch in archs:
+            run = StageRecord(stage, arch=arch).run
+            try:
+                record = read_record(dist, stage, directory=directory, arch=arch)
+            except DamagedRecordError as exc:
+                damaged[run] = exc
+                continue
+            if record is not None:
+                found[run] = record
+    return found, damaged
+
+
+def _damaged(path: Path, run: str, detail: str) -> DamagedRecordError:
     return DamagedRecordError(
-        f"the {stage} record {path} is damaged: {detail}.",
-        f"download the CI artifact again, or rerun {stage} (nox -s {stage}) to write a new one.",
+        f"the {run} record {path} is damaged: {detail}.",
+        f"download the CI artifact again, or rerun {run} (nox -s {run}) to write a new one.",
     )

@@ -413,10 +413,10 @@ def incomplete_builds(records: Mapping[str, StageRecord]) -> set[str]:
     a host build that names builds it did not make): their lost slots may be wheels that
     only CI's build jobs make, as the wheel-set check says of the wheels themselves."""
     platforms = set()
-    for stage, record in records.items():
-        platform = stage.removeprefix("build-")
+    for record in records.values():
+        platform = record.stage.removeprefix("build-")
         host_missed = record.status == HOST_BUILD and record.details.get(NOT_BUILT)
-        if platform != stage and (record.status == SKIPPED or host_missed):
+        if platform != record.stage and (record.status == SKIPPED or host_missed):
             platforms.add(platform)
     return platforms
 

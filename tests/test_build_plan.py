@@ -302,3 +302,68 @@ def test_a_version_specific_crate_is_built_with_each_installed_python(tmp_path: 
     # 3.14 is not installed here: named, for validate to excuse (and --strict to refuse)
     assert record.details[NOT_BUILT] == ["cp314-manylinux_x86_64"]
     assert record.reason is not None and "Not installed to build with: cp314" in record.reason
+
+
+# --- the fan-out's records: one per job, merged into one dist dir by validate's download -----
+
+
+def test_each_arch_job_writes_its_own_record_and_validate_reads_them_all(tmp_path: Path) -> None:
+    """Two jobs of build-linux (--arch x86_64 on ubuntu-24.04, --arch aarch64 on
+    ubuntu-24.04-arm) upload their dist dirs; validate's download merges them into one. Before,
+    both records were .release/build-linux.json and the merge kept one of them: the other
+    job's files had no record, and what it left to other runners was lost."""
+    import shutil
+
+    from release import pipeline
+    from release.records import read_stage_records
+
+    config = maturin_project(tmp_path, AARCH64)
+    merged = tmp_path / "merged"
+    for arch in ("x86_64", "arm64"):  # arm64: maturin's name for Linux's aarch64
+        ctx = stage_ctx(config, tools(target_libdir=None), arch=arch)
+        job_dist = tmp_path / f"job-{arch}"
+        ctx = RunContext(config=ctx.config, dist=job_dist, console=ctx.console,
+                         runner=ctx.runner, environ=ctx.environ, arch=arch)  # fmt: skip
+        pipeline.run_stage(ctx, "build-linux")
+        shutil.copytree(job_dist, merged, dirs_exist_ok=True)  # download-artifact's merge
+    names = sorted(p.name for p in (merged / ".release").glob("*.json"))
+    assert names == ["build-linux.aarch64.json", "build-linux.x86_64.json"]
+    records, damaged = read_stage_records(merged, ["build-linux"])
+    assert damaged == {}
+    assert sorted(records) == ["build-linux -- --arch aarch64", "build-linux -- --arch x86_64"]
+    x86_64 = records["build-linux -- --arch x86_64"]
+    aarch64 = records["build-linux -- --arch aarch64"]
+    assert (x86_64.status, len(x86_64.artifacts)) == (OK, 1)
+    # No aarch64 Rust target here: that job was skipped, naming the build it left.
+    assert (aarch64.status, aarch64.details[NOT_BUILT]) == (SKIPPED, ["cp39-manylinux_aarch64"])
+
+
+def test_a_skipped_arch_job_excuses_only_its_own_builds(tmp_path: Path) -> None:
+    """A job skipped for one architecture names what it left; the other architectures'
+    wheels are still required (before, any skipped build-linux excused every Linux wheel)."""
+    from conftest import check_context
+
+    from release.expected import ExpectedSet, ExpectedWheel
+    from release.platforms import Platform
+
+    config = maturin_project(tmp_path, AARCH64)
+    skipped = StageRecord("build-linux", arch="aarch64")
+    skipped.status = SKIPPED
+    skipped.details[NOT_BUILT] = ["cp39-manylinux_aarch64"]
+    failed = StageRecord("build-linux", arch="x86_64")
+    failed.status = "failed"
+
+    def wheel(arch: str) -> ExpectedWheel:
+        platform = Platform("linux", arch, "manylinux")
+        return ExpectedWheel("linux", (f"cp39-abi3-manylinux*_{arch}",), "",
+                             f"cp39-manylinux_{arch}", platform)  # fmt: skip
+
+    expected = ExpectedSet((wheel("x86_64"), wheel("aarch64")), "test")
+    records = {r.run: r for r in (skipped, failed)}
+    ctx = check_context(config, expected=expected, build_records=records)
+    found = [(f.level, f.message) for f in WheelSetCheck().run([], ctx)]
+    assert found[:2] == [
+        ("error", "the linux wheel cp39-abi3-manylinux*_x86_64 is missing"),
+        (INFO, "the linux wheel cp39-abi3-manylinux*_aarch64 was not built here (build-linux "
+         "left cp39-manylinux_aarch64 to another runner; its record says why)"),
+    ]  # fmt: skip

@@ -33,17 +33,22 @@ class WheelSetCheck(Check):
         skipped: set[str] = set()
         host_not_built: dict[str, set[str]] = {}  # platform: builds its stage did not make
         statuses: dict[str, str] = {}
-        for stage, record in ctx.build_records.items():
-            platform = stage.removeprefix("build-")
-            if platform == stage:
+        # Each build record of an OS (one per job of the workflow's fan-out: build-linux.x86_64,
+        # build-linux.aarch64) excuses what it names as left to other machines; a stage
+        # skipped without naming its builds excuses its whole OS.
+        for record in ctx.build_records.values():
+            platform = record.stage.removeprefix("build-")
+            if platform == record.stage:
                 continue
-            if record.status == SKIPPED:
+            listed = record.details.get(NOT_BUILT)
+            builds = set(listed) if isinstance(listed, list) else set()
+            if record.status == SKIPPED and not builds:
                 skipped.add(platform)
-            elif record.status in (HOST_BUILD, OK):
+            elif record.status in (HOST_BUILD, OK, SKIPPED):
                 # A host build's, or the platforms a build stage left to other runners.
-                listed = record.details.get(NOT_BUILT)
-                host_not_built[platform] = set(listed) if isinstance(listed, list) else set()
-                statuses[platform] = record.status
+                host_not_built.setdefault(platform, set()).update(builds)
+                if statuses.get(platform) != HOST_BUILD:
+                    statuses[platform] = record.status
         found: list[Finding] = []
         matched: set[str] = set()
         for entry in expected.wheels:

@@ -16,7 +16,6 @@ from packaging.version import Version
 from ..checks.base import BUILD_STAGES
 from ..context import RunContext
 from ..errors import (
-    DamagedRecordError,
     IndexUnavailableError,
     PlatformRegressionError,
     UploadConflictError,
@@ -39,7 +38,7 @@ from ..publish.rehearsal import rehearse
 from ..publish.repository import Repository, resolve
 from ..publish.upload import Outcome, upload
 from ..publish.verify import verify
-from ..records import StageRecord, read_record
+from ..records import StageRecord, read_stage_records
 from ..regression import (
     Comparison,
     Lost,
@@ -206,15 +205,8 @@ def _compare_with_last_release(
 
 
 def _build_records(ctx: RunContext) -> dict[str, StageRecord]:
-    records = {}
-    for stage in BUILD_STAGES:
-        try:
-            found = read_record(ctx.dist, stage, directory=ctx.record_dir)
-        except DamagedRecordError:
-            continue  # validate said so; nothing here excuses a lost platform
-        if found is not None:
-            records[stage] = found
-    return records
+    # A damaged one: validate said so; nothing here excuses a lost platform.
+    return read_stage_records(ctx.dist, BUILD_STAGES, directory=ctx.record_dir)[0]
 
 
 def _regression(

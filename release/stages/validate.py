@@ -28,7 +28,6 @@ from ..console import human_size
 from ..context import RunContext
 from ..dists import Distribution, Stray, read_distribution, scan_dist_dir
 from ..errors import (
-    DamagedRecordError,
     DistDirError,
     IndexUnavailableError,
     InternalError,
@@ -41,7 +40,14 @@ from ..http import OFFLINE, Http, Policy
 from ..project.version import project_version
 from ..publish.index import Listing, query
 from ..publish.repository import resolve
-from ..records import ERROR, WARNING, Artifact, Finding, StageRecord, read_record
+from ..records import (
+    ERROR,
+    WARNING,
+    Artifact,
+    Finding,
+    StageRecord,
+    read_stage_records,
+)
 from ..report import findings_markdown, print_findings
 
 
@@ -123,16 +129,7 @@ def check_context(
     """What the checks know beyond the files, gathered once: the build records (damaged ones
     apart), the project version or why it cannot be read, the expected wheel set, what the
     index lists of the project (for the regression check)."""
-    records: dict[str, StageRecord] = {}
-    damaged: dict[str, DamagedRecordError] = {}
-    for stage in BUILD_STAGES:
-        try:
-            previous = read_record(ctx.dist, stage)
-        except DamagedRecordError as exc:
-            damaged[stage] = exc
-            continue
-        if previous is not None:
-            records[stage] = previous
+    records, damaged = read_stage_records(ctx.dist, BUILD_STAGES)
     version, source, project_problem = None, "", None
     try:
         version, source = project_version(ctx.config)
