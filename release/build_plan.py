@@ -17,13 +17,25 @@ the first real run of each is a job of the release workflow's fan-out.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
+
+from .context import RunContext
 from .errors import ConfigValueError
 from .expected import ExpectedSet
 from .host import host_os, machine
 from .platforms import OS, ArchError, BuildMethod, Platform, canonical_arch, native_runner
+from .regression import requires_python_of
+
+# cibuildwheel's own option for which Pythons a project builds (project-requires-python): a
+# job of a matrix split by Python narrows the project's selection with it, keeping its
+# build/skip/enable, in the identifier listing and the build alike.
+NARROWING = "CIBW_PROJECT_REQUIRES_PYTHON"
 
 
 def host_arch() -> str:
@@ -111,3 +123,35 @@ def builds_of(expected: ExpectedSet, platform: Platform) -> tuple[str, ...]:
 def left_to_others(plan: Sequence[PlatformBuild]) -> tuple[str, ...]:
     """The builds (identifiers) of the platforms this host does not build."""
     return tuple(build for entry in plan if not entry.built_here for build in entry.builds)
+
+
+def narrowed_to_python(ctx: RunContext) -> RunContext:
+    """``ctx`` for ``--python 3.12``: cibuildwheel builds that Python's identifiers only
+    (cp312, cp312t, pp312), through :data:`NARROWING`. Refused for another backend, a
+    version not written as ``3.12``, or one the project's ``requires-python`` excludes."""
+    if ctx.python is None:
+        return ctx
+    config = ctx.config
+    if config.backend != "cibuildwheel":
+        raise ConfigValueError(
+            f"--python {ctx.python}: the {config.backend} backend builds a platform's Pythons "
+            "in one run; --python narrows a cibuildwheel build.",
+            "leave --python out.",
+        )
+    if not re.fullmatch(r"3\.\d{1,2}", ctx.python):
+        raise ConfigValueError(
+            f"--python {ctx.python} is not a Python version as a matrix names it.",
+            "write it as major.minor: --python 3.12.",
+        )
+    requires = requires_python_of(config.package.raw)
+    try:
+        allowed = SpecifierSet(requires or "")
+    except InvalidSpecifier:
+        allowed = SpecifierSet()
+    if not allowed.contains(Version(ctx.python), prereleases=True):
+        raise ConfigValueError(
+            f"--python {ctx.python}: the project's requires-python ({requires}) excludes it.",
+            "pass a Python the project supports, or leave --python out.",
+        )
+    environ = {**ctx.environ, NARROWING: f"=={ctx.python}.*"}
+    return dataclasses.replace(ctx, environ=environ)

@@ -114,6 +114,12 @@ def add_stage_options(parser: argparse.ArgumentParser) -> None:
         "AMD64, ARM64...), as one job of the workflow's matrix; other stages ignore it",
     )
     parser.add_argument(
+        "--python",
+        default=None,
+        help="build stages of a cibuildwheel project: build this Python's identifiers only "
+        "(3.12: cp312, cp312t, pp312), as one job of a matrix split by Python",
+    )
+    parser.add_argument(
         "-v", "--verbose", action="store_true", help="show tool output and tracebacks"
     )
 
@@ -154,6 +160,7 @@ def make_context(args: argparse.Namespace, console: Console) -> RunContext:
         dry_run=args.dry_run or args.stage == "release",
         repository=args.repository,
         arch=args.arch,
+        python=args.python,
     )
 
 

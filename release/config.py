@@ -138,6 +138,9 @@ class CIConfig:
     # pushes run it: the repository's default branch, which init reads from git.
     workflow: str = "release-dry-run.yml"
     branch: str = "main"
+    # How the release workflow spreads the builds: one job per runner and architecture
+    # ("arch"), or also per Python ("python": a large cibuildwheel set as a wider matrix).
+    split_builds: str = "arch"
 
 
 @dataclass(frozen=True)
@@ -603,6 +606,9 @@ _PYTHON = re.compile(r"3\.\d+t?")
 _BRANCH = re.compile(r"[\w.-]+(/[\w.-]+)*")
 
 
+SPLIT_BUILDS = ("arch", "python")
+
+
 def check_ci(ci: CIConfig, pyproject: Path) -> None:
     """[tool.release.ci] goes into ci.yml's job ids and run: lines: what would break them is
     refused here, not found in a workflow that GitHub will not run."""
@@ -624,6 +630,13 @@ def check_ci(ci: CIConfig, pyproject: Path) -> None:
         raise ConfigValueError(
             f"python = {list(ci.python)!r} of {table} is not a list of Python versions.",
             'write versions as setup-python takes them: ["3.9", "3.12"] (the last runs nox).',
+        )
+    if ci.split_builds not in SPLIT_BUILDS:
+        raise ConfigValueError(
+            f"split-builds = {ci.split_builds!r} of {table} is not one of "
+            f"{', '.join(repr(v) for v in SPLIT_BUILDS)}.",
+            '"arch" (the default) makes one build job per runner and architecture; "python" '
+            "one per runner, architecture and Python (cibuildwheel projects).",
         )
     if not _BRANCH.fullmatch(ci.branch):
         raise ConfigValueError(
@@ -831,6 +844,12 @@ def load_config(project: Path, pyproject_text: str | None = None) -> ReleaseConf
     package = read_package(package_dir)
     backend = table.backend or infer_backend(package)
     check_platform_keys(table, backend, pyproject)
+    if table.ci.split_builds == "python" and backend != "cibuildwheel":
+        raise ConfigValueError(
+            f'[tool.release.ci] split-builds = "python" in {pyproject}: the {backend} backend '
+            "builds a platform's Pythons in one run, which a job per Python cannot divide.",
+            "leave split-builds out; it spreads a cibuildwheel project's identifiers.",
+        )
     return ReleaseConfig(
         project_root=project,
         pyproject=pyproject,

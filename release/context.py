@@ -41,6 +41,8 @@ class RunContext:
     repository: str | None = None
     # --arch: the one architecture a build stage builds (a matrix job of the workflow).
     arch: str | None = None
+    # --python: the one Python version (3.12) a cibuildwheel build stage builds.
+    python: str | None = None
 
     @property
     def github(self) -> bool:

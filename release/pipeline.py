@@ -46,7 +46,10 @@ from .tag import require_release_tag
 
 
 def run_stage(ctx: RunContext, name: str) -> tuple[StageRecord, ReleaseError | None]:
-    record = StageRecord(stage=name, arch=_record_arch(ctx, name))
+    build = name.startswith("build-")
+    record = StageRecord(
+        stage=name, arch=_record_arch(ctx, name), python=ctx.python if build else None
+    )
     error: ReleaseError | None = None
     commands_before = len(ctx.runner.history)
     ctx.console.heading(f"==> {name}  ({ctx.config.project_root.name}, dist: {ctx.dist})")
@@ -169,7 +172,10 @@ def _standing_record(ctx: RunContext, record: StageRecord) -> str | None:
     if not path.is_file():
         return None
     try:
-        earlier = read_record(ctx.dist, record.stage, directory=ctx.record_dir, arch=record.arch)
+        earlier = read_record(
+            ctx.dist, record.stage, directory=ctx.record_dir, arch=record.arch,
+            python=record.python,
+        )  # fmt: skip
     except ReleaseError:
         earlier = None  # damaged: validate says so, with its remedy; not replaced unseen
     else:

@@ -114,17 +114,24 @@ class StageRecord:
     # fan-out. Its record is <stage>.<arch>.json, so that the records of the jobs of one
     # stage, merged into one dist dir by validate's download, do not overwrite each other.
     arch: str | None = None
+    # --python: the one Python (3.12) of a cibuildwheel build job split by Python; its record
+    # is <stage>[.<arch>].cp312.json.
+    python: str | None = None
 
     @property
     def name(self) -> str:
-        """The record's file name without ``.json``: ``build-linux``, ``build-linux.aarch64``."""
-        return record_name(self.stage, self.arch)
+        """The record's file name without ``.json``: ``build-linux``, ``build-linux.aarch64``,
+        ``build-linux.aarch64.cp312``."""
+        return record_name(self.stage, self.arch, self.python)
 
     @property
     def run(self) -> str:
         """How messages name the run, as its nox arguments: ``build-linux -- --arch aarch64``
         (``nox -s {run}`` runs it again)."""
-        return self.stage if self.arch is None else f"{self.stage} -- --arch {self.arch}"
+        options = (["--arch", self.arch] if self.arch else []) + (
+            ["--python", self.python] if self.python else []
+        )
+        return " ".join([self.stage, "--", *options]) if options else self.stage
 
     def as_dict(self) -> dict[str, Any]:
         return to_dict(self)
@@ -146,8 +153,11 @@ def guards(record: StageRecord) -> Iterator[None]:
         raise
 
 
-def record_name(stage: str, arch: str | None = None) -> str:
-    return stage if arch is None else f"{stage}.{arch}"
+def record_name(stage: str, arch: str | None = None, python: str | None = None) -> str:
+    parts = (
+        [stage] + ([arch] if arch else []) + ([f"cp{python.replace('.', '')}"] if python else [])
+    )
+    return ".".join(parts)
 
 
 def record_path(dist: Path, stage: str) -> Path:
@@ -243,10 +253,16 @@ def redacted(data: Any, redact: Callable[[str], str]) -> Any:
 
 
 def read_record(
-    dist: Path, stage: str, *, directory: Path | None = None, arch: str | None = None
+    dist: Path,
+    stage: str,
+    *,
+    directory: Path | None = None,
+    arch: str | None = None,
+    python: str | None = None,
 ) -> StageRecord | None:
-    """The record a stage (with ``arch``: its run for that architecture) left in ``dist`` (or
-    in ``directory``, where ``--record-dir`` put it); None when there is none.
+    """The record a stage (with ``arch``, ``python``: its run for that architecture and
+    Python) left in ``dist`` (or in ``directory``, where ``--record-dir`` put it); None when
+    there is none.
 
     A record that exists but cannot be read is a :class:`DamagedRecordError`: the checks that
     rely on it must say they could not, not quietly stop applying.
@@ -254,8 +270,11 @@ def read_record(
     records = directory or dist / RECORD_DIR
     if records.exists() and not records.is_dir():
         raise records_dir_is_a_file(records)  # said once, not as each record damaged
-    path = records / f"{record_name(stage, arch)}.json"
-    run = StageRecord(stage, arch=arch).run
+    wanted = StageRecord(stage, arch=arch, python=python)
+    return _read_file(records / f"{wanted.name}.json", stage, wanted.name, wanted.run)
+
+
+def _read_file(path: Path, stage: str, name: str, run: str) -> StageRecord | None:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -267,7 +286,7 @@ def read_record(
     except ValueError as exc:  # JSONDecodeError and FieldError are ValueErrors
         detail = str(exc) if isinstance(exc, FieldError) else f"not valid JSON ({exc})"
         raise _damaged(path, run, detail) from None
-    if (record.stage, record.arch) != (stage, arch):
+    if record.stage != stage or record.name != name:
         raise _damaged(path, run, f"it is the record of {record.run!r}")
     return record
 
@@ -276,28 +295,31 @@ def read_stage_records(
     dist: Path, stages: Iterable[str], *, directory: Path | None = None
 ) -> tuple[dict[str, StageRecord], dict[str, DamagedRecordError]]:
     """Every record of ``stages`` in ``dist``: each stage's own, and those of its runs for one
-    architecture (``build-linux.aarch64.json``, one per job of the workflow's fan-out),
-    keyed by :attr:`StageRecord.run`; the damaged ones apart."""
+    architecture or Python (``build-linux.aarch64.json``, one per job of the workflow's
+    fan-out), keyed by :attr:`StageRecord.run`; the damaged ones apart."""
     records = directory or dist / RECORD_DIR
+    if records.exists() and not records.is_dir():
+        raise records_dir_is_a_file(records)
     found: dict[str, StageRecord] = {}
     damaged: dict[str, DamagedRecordError] = {}
     for stage in stages:
-        archs: list[str | None] = [None]
+        paths = [records / f"{stage}.json"]
         if records.is_dir():
-            archs += sorted(
-                path.name[len(stage) + 1 : -len(".json")]
+            paths += sorted(
+                path
                 for path in records.glob(f"{stage}.*.json")
                 if not path.name.endswith(KEPT_SUFFIX)
             )
-        for arch in archs:
-            run = StageRecord(stage, arch=arch).run
+        for path in paths:
+            name = path.name.removesuffix(".json")
+            run = name if name == stage else f"{stage} ({path.name})"
             try:
-                record = read_record(dist, stage, directory=directory, arch=arch)
+                record = _read_file(path, stage, name, run)
             except DamagedRecordError as exc:
                 damaged[run] = exc
                 continue
             if record is not None:
-                found[run] = record
+                found[record.run] = record
     return found, damaged
 
 

@@ -367,3 +367,21 @@ def test_a_skipped_arch_job_excuses_only_its_own_builds(tmp_path: Path) -> None:
         (INFO, "the linux wheel cp39-abi3-manylinux*_aarch64 was not built here (build-linux "
          "left cp39-manylinux_aarch64 to another runner; its record says why)"),
     ]  # fmt: skip
+
+
+def test_python_narrows_the_cibuildwheel_build_and_names_its_record(tmp_path: Path) -> None:
+    """A job of a matrix split by Python: cibuildwheel gets project-requires-python for that
+    Python, in the listing and the build, and the record is that job's own."""
+    from release import pipeline
+
+    config = release_project(tmp_path / "project", '[tool.release.ci]\nsplit-builds = "python"\n',
+                             CIBUILDWHEEL.replace("cp312-*", "cp31*-*"))  # fmt: skip
+    processes = tools(target_libdir=None, identifiers={"linux": "cp313-manylinux_x86_64\n"})
+    ctx = stage_ctx(config, processes, arch="x86_64")
+    ctx = RunContext(config=ctx.config, dist=ctx.dist, console=ctx.console, runner=ctx.runner,
+                     environ=ctx.environ, arch="x86_64", python="3.13")  # fmt: skip
+    record, error = pipeline.run_stage(ctx, "build-linux")
+    assert error is None and record.status == OK
+    calls = [c for c in processes.calls if c.tool == "cibuildwheel" and "--version" not in c.args]
+    assert calls and all(c.env.get("CIBW_PROJECT_REQUIRES_PYTHON") == "==3.13.*" for c in calls)
+    assert (ctx.dist / ".release" / "build-linux.x86_64.cp313.json").is_file()

@@ -295,3 +295,117 @@ def test_check_reports_the_coverage_of_the_release_workflow(
         assert [f["message"] for f in coverage_findings] == [
             "no job builds macosx_arm64: the release would lack its wheels"
         ]
+
+
+# --- a large cibuildwheel set split by Python ----------------------------------------------------
+
+SPLIT = CIBUILDWHEEL.replace('build = "cp312-*"', 'build = "cp3{12,13,14}-*"') + (
+    "\n[tool.cibuildwheel.macos]\narchs = []\n[tool.cibuildwheel.windows]\narchs = []\n"
+)
+
+
+def split_project(tmp_path: Path) -> ReleaseConfig:
+    return release_project(
+        tmp_path / "project", '[tool.release.ci]\nsplit-builds = "python"\n', SPLIT
+    )
+
+
+def test_split_by_python_makes_a_job_per_runner_arch_and_python(tmp_path: Path) -> None:
+    config = split_project(tmp_path)
+    jobs = [(j.id, j.runner, j.nox_args) for j in build_jobs(config)]
+    assert jobs == [
+        (f"build-linux-{arch}-cp3{m}", runner, f"-s build-linux -- --arch {arch} --python 3.{m}")
+        for arch, runner in (("x86_64", "ubuntu-24.04"), ("aarch64", "ubuntu-24.04-arm"))
+        for m in (12, 13, 14)
+    ]
+    workflow = jobs_of(release_workflow(config))
+    assert [j for j in workflow if j.startswith("build-")] == [j for j, _, _ in jobs]
+    # The real cibuildwheel's identifiers are covered, job by job.
+    assert judged(config, release_workflow(config)) == [
+        (INFO, "6 build job(s) cover the 4 platform(s) of the expected set")
+    ]
+
+
+def test_a_python_no_job_builds_is_named_with_its_job(tmp_path: Path) -> None:
+    config = split_project(tmp_path)
+    text = release_workflow(config)
+    workflow = YAML(typ="safe").load(io.StringIO(text))
+    del workflow["jobs"]["build-linux-aarch64-cp313"]
+    found = coverage(expected_of(config), workflow["jobs"], "release.yml",
+                     stages_building_all=False)  # fmt: skip
+    assert [(f.level, f.message, f.remedy) for f in found] == [
+        (ERROR, f"no job builds Python 3.13 of {libc}_aarch64: the release would lack its "
+         "wheels", "add a job that runs `nox -s build-linux -- --arch aarch64 --python 3.13 "
+         "on ubuntu-24.04-arm` (`nox-release workflows --write` writes the jobs the "
+         "configuration makes).")
+        for libc in ("manylinux", "musllinux")
+    ]  # fmt: skip
+
+
+def test_split_builds_is_refused_for_a_backend_that_builds_pythons_in_one_run(
+    tmp_path: Path,
+) -> None:
+    from release.errors import ConfigValueError
+
+    with pytest.raises(ConfigValueError) as info:
+        maturin_project(tmp_path, '[tool.release.ci]\nsplit-builds = "python"\n')
+    assert "the maturin backend builds a platform's Pythons in one run" in info.value.cause
+    with pytest.raises(ConfigValueError) as info:
+        release_project(tmp_path / "b", '[tool.release.ci]\nsplit-builds = "pythons"\n', SPLIT)
+    assert "split-builds = 'pythons'" in info.value.cause
+
+
+def test_python_narrows_cibuildwheels_own_listing(tmp_path: Path) -> None:
+    """--python 3.13: the real cibuildwheel, given project-requires-python, lists only that
+    Python's identifiers of the project's selection; the stage's plan is those."""
+    import dataclasses
+
+    from release.build_plan import narrowed_to_python
+
+    config = split_project(tmp_path)
+    console = Console(github=False, stream=io.StringIO(), environ={})
+    ctx = dataclasses.replace(run_context(config, runner=Runner(console)), python="3.13")
+    narrowed = narrowed_to_python(ctx)
+    builds = sorted(w.build for w in backend_for(config).expected_wheels(narrowed).wheels)
+    assert builds == [
+        "cp313-manylinux_aarch64", "cp313-manylinux_x86_64",
+        "cp313-musllinux_aarch64", "cp313-musllinux_x86_64",
+    ]  # fmt: skip
+    full = backend_for(config).expected_wheels(ctx)
+    assert {"cp314-manylinux_x86_64", "cp312-musllinux_aarch64"} <= {w.build for w in full.wheels}
+
+
+@pytest.mark.parametrize(
+    ("python", "cause"),
+    [
+        ("3.10", "the project's requires-python (>=3.11) excludes it"),
+        ("312", "is not a Python version as a matrix names it"),
+    ],
+)
+def test_a_python_the_project_cannot_build_is_refused(
+    tmp_path: Path, python: str, cause: str
+) -> None:
+    import dataclasses
+
+    from release.build_plan import narrowed_to_python
+    from release.errors import ConfigValueError
+
+    ctx = dataclasses.replace(run_context(split_project(tmp_path)), python=python)
+    with pytest.raises(ConfigValueError) as info:
+        narrowed_to_python(ctx)
+    assert cause in info.value.cause
+
+
+def test_a_python_job_writes_a_record_of_its_own(tmp_path: Path) -> None:
+    from release.records import StageRecord, read_stage_records, write_record
+
+    dist = tmp_path / "dist"
+    for python in ("3.12", "3.13"):
+        write_record(dist, StageRecord("build-linux", arch="x86_64", python=python))
+    names = sorted(p.name for p in (dist / ".release").glob("*.json"))
+    assert names == ["build-linux.x86_64.cp312.json", "build-linux.x86_64.cp313.json"]
+    records, damaged = read_stage_records(dist, ["build-linux"])
+    assert (sorted(records), damaged) == (
+        ["build-linux -- --arch x86_64 --python 3.12",
+         "build-linux -- --arch x86_64 --python 3.13"], {},
+    )  # fmt: skip

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..build_plan import host_arch, runner_for
+from ..build_plan import NARROWING, host_arch, runner_for
 from ..config import ReleaseConfig, manylinux_glibc
 from ..context import RunContext
 from ..errors import ConfigValueError, HostBuildError, ToolNotFoundError
@@ -47,7 +47,7 @@ def cibuildwheel_env(ctx: RunContext, extra: dict[str, str]) -> dict[str, str]:
     """The environment of cibuildwheel, the build's date included. Linux builds run in
     containers, which get only the variables that environment-pass names; the variable
     replaces the pyproject.toml option, so it carries the user's list plus the date."""
-    env = child_env(extra={**extra, **source_date_env(ctx)})
+    env = child_env(extra={**extra, **_narrowing(ctx.environ), **source_date_env(ctx)})
     if VARIABLE not in env:
         return env
     if _PASS_LINUX in env:
@@ -259,8 +259,18 @@ _IDENTIFIER = re.compile(
 )
 
 
+def _narrowing(environ: Mapping[str, str]) -> dict[str, str]:
+    """The one Python a build job of a matrix split by Python builds (``--python``)."""
+    return {NARROWING: environ[NARROWING]} if environ.get(NARROWING) else {}
+
+
 def build_identifiers(
-    config: ReleaseConfig, runner: Runner, platform: str, archs: Sequence[str] | None = None
+    config: ReleaseConfig,
+    runner: Runner,
+    platform: str,
+    archs: Sequence[str] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
 ) -> list[str]:
     """What cibuildwheel would build for ``platform``, from the package's own selectors:
     on this machine (``archs`` None: the project's archs as this machine resolves ``auto``),
@@ -271,9 +281,11 @@ def build_identifiers(
     argv = ["cibuildwheel", "--print-build-identifiers", "--platform", platform]
     if archs is not None:
         argv += ["--archs", ",".join(archs)]
+    narrowing = _narrowing(environ or {})
     result = runner.run(
         [*argv, str(config.package_dir)],
         cwd=config.project_root,
+        env=child_env(extra=narrowing) if narrowing else None,
         why=f"listing the {platform} build identifiers",
         quiet=True,
     )
@@ -408,7 +420,12 @@ class CibuildwheelBackend:
         if platform == "macos" and host_os() != "macos":
             pyproject = self.config.shown(self.config.package.pyproject)
             archs = project_archs(self.config, ctx.environ, "macos").resolved("macos", pyproject)
-            if not archs or not build_identifiers(self.config, ctx.runner, "macos", archs):
+            listed = (
+                build_identifiers(self.config, ctx.runner, "macos", archs, environ=ctx.environ)
+                if archs
+                else []
+            )
+            if not listed:
                 return Unavailable(
                     "the project's cibuildwheel selectors build no macOS wheels.",
                     "add macOS identifiers to [tool.cibuildwheel] build to ship some.",
@@ -421,7 +438,7 @@ class CibuildwheelBackend:
                 "macos-15-intel (x86_64).",
             )
         if platform == "windows" and host_os() != "windows":
-            if not build_identifiers(self.config, ctx.runner, "windows"):
+            if not build_identifiers(self.config, ctx.runner, "windows", environ=ctx.environ):
                 return Unavailable(
                     "the project's cibuildwheel selectors build no Windows wheels.",
                     "add Windows identifiers to [tool.cibuildwheel] build to ship some.",
@@ -505,7 +522,7 @@ class CibuildwheelBackend:
 
     def _floor_images(self, ctx: RunContext) -> dict[str, str]:
         """cibuildwheel's image variables for the configured floor, each said in the output."""
-        identifiers = build_identifiers(self.config, ctx.runner, "linux")
+        identifiers = build_identifiers(self.config, ctx.runner, "linux", environ=ctx.environ)
         images, unknown = floor_images(self.config, ctx.environ, identifiers, pinned_images())
         floor = self.config.linux.policy
         for name, image in images.items():
@@ -521,7 +538,7 @@ class CibuildwheelBackend:
         # The host build repairs to the floor itself, but the project's cibuildwheel images
         # are what its containers use in CI: a disagreement is refused here too.
         agreeing_images(self.config, ctx.environ)
-        wanted = build_identifiers(self.config, ctx.runner, "linux")
+        wanted = build_identifiers(self.config, ctx.runner, "linux", environ=ctx.environ)
         arch = machine()
         buildable = [ident for ident in wanted if _host_python(ident, arch) is not None]
         if not buildable:
@@ -612,7 +629,11 @@ class CibuildwheelBackend:
         pyproject = self.config.shown(self.config.package.pyproject)
         for os in OPERATING_SYSTEMS:
             archs = project_archs(self.config, ctx.environ, os).resolved(os, pyproject)
-            identifiers = build_identifiers(self.config, ctx.runner, os, archs) if archs else []
+            identifiers = (
+                build_identifiers(self.config, ctx.runner, os, archs, environ=ctx.environ)
+                if archs
+                else []
+            )
             wheels += [wheel_for_identifier(i, os) for i in identifiers]
             listed.append(
                 f"{os} ({','.join(archs) or 'no archs'}): {', '.join(identifiers) or 'none'}"

@@ -23,7 +23,14 @@ from typing import Any, cast
 from .. import system_packages
 from ..backends import Backend, Unavailable, backend_for
 from ..backends.reproducible import source_date, source_date_env, with_source_date
-from ..build_plan import PlatformBuild, builds_of, left_to_others, runner_for, stage_platforms
+from ..build_plan import (
+    PlatformBuild,
+    builds_of,
+    left_to_others,
+    narrowed_to_python,
+    runner_for,
+    stage_platforms,
+)
 from ..context import RunContext
 from ..diagnose import diagnose
 from ..errors import (
@@ -97,6 +104,7 @@ def _build_wheels(platform: str, ctx: RunContext, record: StageRecord) -> None:
     with guards(record):
         backend = backend_for(ctx.config)
         record.backend = backend.name
+        ctx = narrowed_to_python(ctx)
         blocker = _not_shipped(ctx, platform) or backend.unavailable(platform, ctx)
         if blocker is not None:
             record.status = blocker.status

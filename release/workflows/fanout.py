@@ -26,6 +26,7 @@ from typing import Any, cast
 from ..config import ReleaseConfig
 from ..expected import ExpectedSet
 from ..platforms import (
+    ARCHS,
     LIBCS,
     OPERATING_SYSTEMS,
     OS,
@@ -52,14 +53,20 @@ class BuildJob:
     os: OS
     arch: str | None
     runner: str  # the runner's exact label
+    python: str | None = None  # "3.12": a job of a matrix split by Python
 
     @property
     def id(self) -> str:
-        return f"build-{self.os}" + (f"-{self.arch.lower()}" if self.arch else "")
+        arch = f"-{self.arch.lower()}" if self.arch else ""
+        python = f"-cp{self.python.replace('.', '')}" if self.python else ""
+        return f"build-{self.os}{arch}{python}"
 
     @property
     def nox_args(self) -> str:
-        return f"-s build-{self.os}" + (f" -- --arch {self.arch}" if self.arch else "")
+        options = (f" --arch {self.arch}" if self.arch else "") + (
+            f" --python {self.python}" if self.python else ""
+        )
+        return f"-s build-{self.os}" + (f" --{options}" if options else "")
 
     @property
     def artifact(self) -> str:
@@ -103,15 +110,23 @@ def _matches(identifier: str, patterns: Sequence[str]) -> bool:
     )
 
 
-def _selects_any(config: ReleaseConfig, platform: Platform) -> bool:
-    """Whether cibuildwheel's build/skip leave any CPython of ``requires-python`` on this
-    platform."""
+def _selected_pythons(config: ReleaseConfig, platform: Platform) -> list[str]:
+    """The CPythons of ``requires-python`` (``3.12``) cibuildwheel's build/skip leave on this
+    platform, free-threaded or not."""
     build, skip = _cibuildwheel_selectors(config, platform.os)
     requires = requires_python_of(config.package.raw)
-    pythons = [f"cp3{m}" for m in cpython_minors(requires)]
-    pythons += [f"cp3{m}t" for m in cpython_minors(requires, free_threaded=True)]
-    identifiers = [f"{python}-{platform.name}" for python in pythons]
-    return any(_matches(i, build) and not _matches(i, skip) for i in identifiers)
+    threaded = set(cpython_minors(requires, free_threaded=True))
+    found = []
+    for minor in cpython_minors(requires):
+        pythons = [f"cp3{minor}"] + ([f"cp3{minor}t"] if minor in threaded else [])
+        identifiers = [f"{python}-{platform.name}" for python in pythons]
+        if any(_matches(i, build) and not _matches(i, skip) for i in identifiers):
+            found.append(f"3.{minor}")
+    return found
+
+
+def _selects_any(config: ReleaseConfig, platform: Platform) -> bool:
+    return bool(_selected_pythons(config, platform))
 
 
 def job_platforms(config: ReleaseConfig) -> tuple[Platform, ...] | None:
@@ -151,19 +166,34 @@ def build_jobs(config: ReleaseConfig) -> list[BuildJob]:
             else ("linux", "windows")
         )
         return [BuildJob(os, None, _default_runner(os)) for os in oses]
-    jobs: dict[tuple[OS, str], BuildJob] = {}
+    split = config.ci.split_builds == "python"  # cibuildwheel only (the config says so)
+    jobs: dict[tuple[OS, str, str | None], BuildJob] = {}
     for platform in sorted(platforms, key=lambda p: p.sort_key):
         runner = native_runner(platform)
-        if runner is not None:
-            key = (platform.os, platform.arch)
-            jobs.setdefault(key, BuildJob(platform.os, platform.arch, runner.label))
-    return list(jobs.values())
+        if runner is None:
+            continue
+        pythons: list[str | None] = [None]
+        if split:
+            pythons = [*_selected_pythons(config, platform)]
+        for python in pythons:
+            key = (platform.os, platform.arch, python)
+            jobs.setdefault(key, BuildJob(platform.os, platform.arch, runner.label, python))
+    return sorted(jobs.values(), key=_job_order)
+
+
+def _job_order(job: BuildJob) -> tuple[int, int, int]:
+    """OS, then architecture, then Python: the order the platforms have."""
+    arch = ARCHS[job.os].index(job.arch) if job.arch in ARCHS[job.os] else 0
+    minor = int(job.python.split(".")[1]) if job.python else 0
+    return OPERATING_SYSTEMS.index(job.os), arch, minor
 
 
 # --- check: do the workflow's jobs build the expected set? ---------------------------------------
 
 _BUILD_RUN = re.compile(r"nox\b.*?-s\s+build-(?P<os>linux|macos|windows)\b(?P<rest>.*)", re.DOTALL)
 _ARCH_ARG = re.compile(r"--arch(?:\s+|=)(?P<arch>[A-Za-z0-9_]+)")
+_PYTHON_ARG = re.compile(r"--python(?:\s+|=)(?P<python>3\.\d+)")
+_IDENTIFIER_PYTHON = re.compile(r"^(?:cp|pp|gp)3(?P<minor>\d+)")
 _LATEST = re.compile(r"^(ubuntu|windows|macos)-latest$")
 
 
@@ -175,6 +205,7 @@ class FoundJob:
     os: OS
     arch: str | None
     runs_on: str  # as written ("ubuntu-24.04-arm", "${{ matrix.os }}", "[self-hosted, arm64]")
+    python: str | None = None
 
 
 def _runs_on(job: Mapping[str, Any]) -> str:
@@ -200,8 +231,12 @@ def found_jobs(jobs: Mapping[str, Any]) -> list[FoundJob]:
             if match is None:
                 continue
             arch = _ARCH_ARG.search(match["rest"])
+            python = _PYTHON_ARG.search(match["rest"])
             os = cast(OS, match["os"])  # the pattern names only these
-            found.append(FoundJob(str(name), os, arch["arch"] if arch else None, _runs_on(job)))
+            found.append(FoundJob(
+                str(name), os, arch["arch"] if arch else None, _runs_on(job),
+                python["python"] if python else None,
+            ))  # fmt: skip
     return found
 
 
@@ -232,7 +267,12 @@ def coverage(
         return findings
     platforms = expected.platforms
     for platform in platforms:
-        if not any(_builds(job, platform) for job in found):
+        builders = [job for job in found if _builds(job, platform)]
+        if builders and all(job.python for job in builders):
+            # A matrix split by Python: each Python of the platform needs its job.
+            findings += _unbuilt_pythons(expected, platform, builders, file)
+            continue
+        if not builders:
             runner = native_runner(platform)
             session = f"build-{platform.os} -- --arch {platform.arch}"
             where = f" on {runner.label}" if runner else ""
@@ -250,6 +290,17 @@ def coverage(
         if job.arch is None:
             continue
         mine = [p for p in platforms if p.os == job.os and _same_arch(p, job.arch)]
+        if mine and job.python is not None:
+            pythons = {_python_of(w.build) for w in expected.wheels if w.build_platform in mine}
+            if job.python not in pythons:
+                findings.append(Finding(
+                    ERROR, COVERAGE, file,
+                    f"job {job.name} runs build-{job.os} --arch {job.arch} --python "
+                    f"{job.python}, and the project builds no Python {job.python} wheels there "
+                    "(cibuildwheel's selectors, requires-python)",
+                    "run `nox-release workflows --write` to write the jobs the configuration "
+                    "makes.",
+                ))  # fmt: skip
         if not mine:
             has = ", ".join(sorted({p.arch for p in platforms if p.os == job.os})) or "none"
             findings.append(Finding(
@@ -266,6 +317,35 @@ def coverage(
             "of the expected set",
         ))  # fmt: skip
     return findings
+
+
+def _python_of(build: str) -> str | None:
+    """``cp312t-manylinux_x86_64`` -> ``3.12``; None for a build not named by a Python."""
+    match = _IDENTIFIER_PYTHON.match(build)
+    return f"3.{match['minor']}" if match else None
+
+
+def _unbuilt_pythons(
+    expected: ExpectedSet, platform: Platform, builders: list[FoundJob], file: str
+) -> list[Finding]:
+    built = {job.python for job in builders}
+    missing = sorted(
+        {
+            python
+            for wheel in expected.wheels
+            if wheel.build_platform == platform
+            and (python := _python_of(wheel.build)) is not None
+            and python not in built
+        },
+        key=lambda v: int(v.split(".")[1]),
+    )
+    runner = native_runner(platform)
+    where = f" on {runner.label}" if runner else ""
+    return [
+        _unbuilt(file, f"Python {python} of {platform.name}",
+                 f"build-{platform.os} -- --arch {platform.arch} --python {python}{where}")
+        for python in missing
+    ]  # fmt: skip
 
 
 def _unbuilt(file: str, what: str, session: str) -> Finding:
