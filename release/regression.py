@@ -408,17 +408,38 @@ def build_platform(platform: str) -> str:
     return _BUILD_PLATFORMS.get(platform.partition("_")[0], platform)
 
 
-def incomplete_builds(records: Mapping[str, StageRecord]) -> set[str]:
-    """The platforms whose build stage could not make every wheel where it ran (skipped, or
-    a host build that names builds it did not make): their lost slots may be wheels that
-    only CI's build jobs make, as the wheel-set check says of the wheels themselves."""
-    platforms = set()
+@dataclass(frozen=True)
+class NotMadeHere:
+    """What the build stages here could not make: every slot of a platform whose build was
+    skipped, and the builds (cibuildwheel identifiers) a host build names as not made."""
+
+    platforms: frozenset[str] = frozenset()
+    identifiers: frozenset[str] = frozenset()
+
+    def covers(self, lost: Lost) -> bool:
+        return (
+            build_platform(lost.slot.platform) in self.platforms
+            or lost.slot.identifier in self.identifiers
+        )
+
+
+def incomplete_builds(records: Mapping[str, StageRecord]) -> NotMadeHere:
+    """What may be wheels only CI's build jobs make, as the wheel-set check says of the
+    wheels themselves. A host build excuses only the builds it names, not its platform: a
+    CPython missing here says nothing of an architecture the release leaves out."""
+    platforms: set[str] = set()
+    identifiers: set[str] = set()
     for stage, record in records.items():
         platform = stage.removeprefix("build-")
-        host_missed = record.status == HOST_BUILD and record.details.get(NOT_BUILT)
-        if platform != stage and (record.status == SKIPPED or host_missed):
+        if platform == stage:
+            continue
+        if record.status == SKIPPED:
             platforms.add(platform)
-    return platforms
+        elif record.status == HOST_BUILD:
+            named = record.details.get(NOT_BUILT)
+            if isinstance(named, list):
+                identifiers.update(str(x) for x in named)
+    return NotMadeHere(frozenset(platforms), frozenset(identifiers))
 
 
 # --- saying it ------------------------------------------------------------------------------
@@ -536,8 +557,19 @@ def remedy(comparison: Comparison, lost: Sequence[Lost] | None = None) -> str:
     """What to do about the regressions (``lost``, default all): build them, or say they are
     dropped on purpose."""
     patterns = ", ".join(f'"{p}"' for p in suggested_patterns(comparison, lost))
+    from .config import PLATFORMS  # config reads dropped with this module's help
+
+    losts = comparison.regressions if lost is None else lost
+    unbuilt = sorted({build_platform(x.slot.platform) for x in losts} - set(PLATFORMS))
+    how = "build the missing wheels (the expected wheel set and the release workflow's jobs)"
+    if unbuilt:
+        # No build stage makes these yet: the honest choices are to say so or keep the old way.
+        how = (
+            f"nox-release builds no {', '.join(unbuilt)} wheels yet: keep the workflow that "
+            "built them for this release, or build the other missing wheels (the expected "
+            "wheel set and the release workflow's jobs)"
+        )
     return (
-        "build the missing wheels (the expected wheel set and the release workflow's jobs), "
-        "or, if the release leaves them out on purpose, say so in pyproject.toml: "
+        f"{how}; or, if the release leaves them out on purpose, say so in pyproject.toml: "
         f"[tool.release] dropped = [{patterns}]."
     )
