@@ -503,6 +503,9 @@ def suggested_patterns(comparison: Comparison, lost: Sequence[Lost] | None = Non
 def dropped_problem(entry: str) -> str | None:
     """Why a ``dropped`` entry is not a cibuildwheel-style ``python-platform`` pattern that
     matches a slot, with the closest valid form; None when it is one."""
+    # Matched whole, as cibuildwheel matches skip: "pp*" and "*_i686" are patterns too.
+    if any(fnmatch.fnmatchcase(identifier, entry) for identifier in _known_identifiers()):
+        return None
     python, dash, platform = entry.partition("-")
     close = _closest(entry.replace("-", "_"), [*_SUGGESTED_PLATFORMS, *KNOWN_PYTHONS], 0.6)
     if close is None:
@@ -528,6 +531,11 @@ def dropped_problem(entry: str) -> str | None:
             f'; did you mean "{python}-{near}"?' if near else ""
         )
     return None
+
+
+@cache
+def _known_identifiers() -> tuple[str, ...]:
+    return tuple(f"{python}-{platform}" for python in KNOWN_PYTHONS for platform in KNOWN_PLATFORMS)
 
 
 def _closest(word: str, candidates: Sequence[str], cutoff: float) -> str | None:

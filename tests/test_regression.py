@@ -228,6 +228,11 @@ def test_a_dropped_entry_that_names_no_slot_is_refused_with_the_closest(
     assert '"*-manylinux_aarch64" (a platform, every Python)' in caught.value.remedy
 
 
+def test_dropped_takes_cibuildwheels_patterns_without_a_dash(tmp_path: Path) -> None:
+    config = load_config(config_with(tmp_path, 'dropped = ["pp*", "*_i686", "*-win32"]'))
+    assert config.dropped == ["pp*", "*_i686", "*-win32"]
+
+
 def test_dropped_takes_a_list_or_cibuildwheels_space_separated_string(tmp_path: Path) -> None:
     config = load_config(config_with(tmp_path, 'dropped = "cp38-* *-musllinux_*"'))
     assert config.dropped == ["cp38-*", "*-musllinux_*"]
