@@ -196,7 +196,12 @@ def _accepted(python: str) -> frozenset[tuple[str, str]]:
         *cpython_tags((3, minor), abis, ["p"]),
         *compatible_tags((3, minor), f"cp3{minor}", ["p"]),
     ]
-    return frozenset((t.interpreter, t.abi) for t in tags)
+    accepted = {(t.interpreter, t.abi) for t in tags}
+    if threaded:
+        # PEP 803's abi3t (3.15+), which packaging before 26 does not know (Python 3.9's
+        # installs pin 25): a free-threaded 3.Y takes cp3X-abi3t for 15 <= X <= Y.
+        accepted |= {(f"cp3{m}", "abi3t") for m in range(15, minor + 1)}
+    return frozenset(accepted)
 
 
 def _generic(tag: Tag) -> bool:
