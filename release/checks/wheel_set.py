@@ -15,7 +15,8 @@ from ..config import PLATFORMS
 from ..dists import ANY, RELEASE_PLATFORMS, UNKNOWN, Distribution
 from ..errors import ConfigError
 from ..expected import NOT_BUILT_HERE, ExpectedWheel
-from ..records import HOST_BUILD, NOT_BUILT, SKIPPED, Finding
+from ..records import Finding
+from ..regression import incomplete_builds
 from .base import Check, CheckContext
 
 
@@ -31,17 +32,7 @@ class WheelSetCheck(Check):
         expected = ctx.expected
         if expected is None:
             return [self._unknown_set(ctx, len(wheels)), *self._unchecked(wheels)]
-        skipped: set[str] = set()
-        host_not_built: dict[str, set[str]] = {}  # platform: builds its host build did not make
-        for stage, record in ctx.build_records.items():
-            platform = stage.removeprefix("build-")
-            if platform == stage:
-                continue
-            if record.status == SKIPPED:
-                skipped.add(platform)
-            elif record.status == HOST_BUILD:
-                listed = record.details.get(NOT_BUILT)
-                host_not_built[platform] = set(listed) if isinstance(listed, list) else set()
+        not_here = incomplete_builds(ctx.build_records)
         found: list[Finding] = []
         matched: set[str] = set()
         for entry in expected.wheels:
@@ -49,9 +40,9 @@ class WheelSetCheck(Check):
             matched.update(hits)
             if not hits:
                 excuse = None
-                if entry.platform in skipped:
+                if entry.platform in not_here.platforms:
                     excuse = "was skipped"
-                elif entry.build and entry.build in host_not_built.get(entry.platform, ()):
+                elif entry.build and entry.build in not_here.identifiers:
                     excuse = f"was a host build, which could not make {entry.build}"
                 found.append(self._missing(entry, excuse, ctx.strict))
             elif len(hits) > 1:
