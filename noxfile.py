@@ -191,19 +191,21 @@ BENCHMARKS = {
     "publish": "publish.py",
     "adoption": "adoption.py",
     "hunt": "hunt.py",
+    "platforms": "platform_wheels.py",
 }
 
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """A benchmark: -- overhead|validate|publish|adoption|hunt [its options]."""
+    """A benchmark: -- overhead|validate|publish|adoption|hunt|platforms [its options]."""
     name, *options = session.posargs or [""]
     if name not in BENCHMARKS:
         session.error(f"name a benchmark: nox -s bench -- {'|'.join(BENCHMARKS)} [--help]")
     # Every stage's tools on PATH (the benchmarks run them directly too), and nox with uv:
     # overhead times `nox -s release` itself.
-    # hunt makes its projects with the tests' helpers, and tests/conftest.py imports pytest.
-    extra = ["pytest>=8"] if name == "hunt" else []
+    # hunt makes its projects with the tests' helpers, and tests/conftest.py imports pytest;
+    # platforms downloads its wheels with tests/pypi_files.py, which does too.
+    extra = ["pytest>=8"] if name in ("hunt", "platforms") else []
     _install(session, "-c", CONSTRAINTS, "nox>=2024.3.2", "uv", *extra, "-e", ALL_TOOLS)
     session.run("python", str(ROOT / "bench" / BENCHMARKS[name]), *options)
 

@@ -24,7 +24,7 @@ from .context import RunContext, tag_from_environment
 from .errors import DistDirError, InternalError, Interrupted, OutputLostError, ReleaseError
 from .pipeline import run_release, run_stage
 from .publish.repository import resolve as resolve_repository
-from .runner import Runner, stop_all
+from .runner import Runner, forget_interrupts, note_interrupt, stop_all
 from .stages import STAGES
 from .workflows.files import write_or_check
 
@@ -171,6 +171,7 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     # Children run in their own process groups (the terminal's Ctrl-C does not reach them):
     # stop them here, before unwinding, so that no thread waits on a tool that goes on.
     stop_all()
+    note_interrupt(signum)
     raise Interrupted(signum)
 
 
@@ -178,6 +179,7 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 def interruptible() -> Iterator[None]:
     """SIGINT and SIGTERM become :class:`Interrupted` for the duration of a run."""
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    forget_interrupts()
     for sig in previous:
         signal.signal(sig, _interrupt)
     try:
@@ -185,6 +187,7 @@ def interruptible() -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        forget_interrupts()  # the run is over: a later one in this process starts afresh
 
 
 def workflows_command(args: argparse.Namespace, console: Console) -> int:

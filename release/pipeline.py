@@ -17,6 +17,7 @@ from . import report
 from .cache import records_fallback
 from .context import RunContext
 from .errors import (
+    ConfigError,
     DiskFullError,
     DistDirError,
     InternalError,
@@ -71,9 +72,10 @@ def run_stage(ctx: RunContext, name: str) -> tuple[StageRecord, ReleaseError | N
         error = exc if isinstance(exc, ReleaseError) else InternalError.of(exc)
         if ctx.verbose:
             ctx.console.line(traceback.format_exc())
-    if isinstance(error, ToolNotFoundError) and name in PRODUCING_STAGES:
-        # Wherever it stops a build, the missing tool never ran: nothing of the sources was
-        # tried, so this says nothing of the files an earlier build made.
+    if isinstance(error, (ToolNotFoundError, ConfigError)) and name in PRODUCING_STAGES:
+        # Wherever it stops a build, a missing tool never ran and a configuration that cannot
+        # work (a cibuildwheel image of another floor) started nothing: nothing of the
+        # sources was tried, so this says nothing of the files an earlier build made.
         record.refused = True
     if error is not None:
         record.status = FAILED

@@ -39,7 +39,7 @@ from packaging.tags import Tag, compatible_tags, cpython_tags
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import Version
 
-from .records import HOST_BUILD, NOT_BUILT, SKIPPED, StageRecord
+from .records import HOST_BUILD, NOT_BUILT, OK, SKIPPED, StageRecord
 
 # The newest CPython released (3.15.0: October 2026). An abi3 wheel serves it; when a newer
 # CPython ships, this moves with the nox-release that knows it.
@@ -196,7 +196,12 @@ def _accepted(python: str) -> frozenset[tuple[str, str]]:
         *cpython_tags((3, minor), abis, ["p"]),
         *compatible_tags((3, minor), f"cp3{minor}", ["p"]),
     ]
-    return frozenset((t.interpreter, t.abi) for t in tags)
+    accepted = {(t.interpreter, t.abi) for t in tags}
+    if threaded:
+        # PEP 803's abi3t (3.15+), which packaging before 26 does not know (Python 3.9's
+        # installs pin 25): a free-threaded 3.Y takes cp3X-abi3t for 15 <= X <= Y.
+        accepted |= {(f"cp3{m}", "abi3t") for m in range(15, minor + 1)}
+    return frozenset(accepted)
 
 
 def _generic(tag: Tag) -> bool:
@@ -408,17 +413,45 @@ def build_platform(platform: str) -> str:
     return _BUILD_PLATFORMS.get(platform.partition("_")[0], platform)
 
 
-def incomplete_builds(records: Mapping[str, StageRecord]) -> set[str]:
-    """The platforms whose build stage could not make every wheel where it ran (skipped, or
-    a host build that names builds it did not make): their lost slots may be wheels that
-    only CI's build jobs make, as the wheel-set check says of the wheels themselves."""
-    platforms = set()
+@dataclass(frozen=True)
+class NotMadeHere:
+    """What the build stages here could not make: every slot of a platform whose build was
+    skipped, and the builds (cibuildwheel identifiers) a host build names as not made."""
+
+    platforms: frozenset[str] = frozenset()
+    identifiers: frozenset[str] = frozenset()
+    by_host_builds: frozenset[str] = frozenset()  # those a host build could not make
+
+    def covers(self, lost: Lost) -> bool:
+        return (
+            build_platform(lost.slot.platform) in self.platforms
+            or lost.slot.identifier in self.identifiers
+        )
+
+
+def incomplete_builds(records: Mapping[str, StageRecord]) -> NotMadeHere:
+    """What may be wheels only CI's build jobs make, as the wheel-set check says of the
+    wheels themselves. A host build excuses only the builds it names, not its platform: a
+    CPython missing here says nothing of an architecture the release leaves out."""
+    platforms: set[str] = set()
+    identifiers: set[str] = set()
+    by_host: set[str] = set()
     for record in records.values():
         platform = record.stage.removeprefix("build-")
-        host_missed = record.status == HOST_BUILD and record.details.get(NOT_BUILT)
-        if platform != record.stage and (record.status == SKIPPED or host_missed):
+        if platform == record.stage:
+            continue
+        # A build names what it left (a host build's misses, the platforms it left to other
+        # runners, a job of the fan-out skipped for its one architecture); a stage skipped
+        # without naming any left its whole OS.
+        named = record.details.get(NOT_BUILT)
+        builds = [str(x) for x in named] if isinstance(named, list) else []
+        if record.status == SKIPPED and not builds:
             platforms.add(platform)
-    return platforms
+        elif record.status in (SKIPPED, HOST_BUILD, OK):
+            identifiers.update(builds)
+            if record.status == HOST_BUILD:
+                by_host.update(builds)
+    return NotMadeHere(frozenset(platforms), frozenset(identifiers), frozenset(by_host))
 
 
 # --- saying it ------------------------------------------------------------------------------
@@ -482,6 +515,9 @@ def suggested_patterns(comparison: Comparison, lost: Sequence[Lost] | None = Non
 def dropped_problem(entry: str) -> str | None:
     """Why a ``dropped`` entry is not a cibuildwheel-style ``python-platform`` pattern that
     matches a slot, with the closest valid form; None when it is one."""
+    # Matched whole, as cibuildwheel matches skip: "pp*" and "*_i686" are patterns too.
+    if any(fnmatch.fnmatchcase(identifier, entry) for identifier in _known_identifiers()):
+        return None
     python, dash, platform = entry.partition("-")
     close = _closest(entry.replace("-", "_"), [*_SUGGESTED_PLATFORMS, *KNOWN_PYTHONS], 0.6)
     if close is None:
@@ -507,6 +543,11 @@ def dropped_problem(entry: str) -> str | None:
             f'; did you mean "{python}-{near}"?' if near else ""
         )
     return None
+
+
+@cache
+def _known_identifiers() -> tuple[str, ...]:
+    return tuple(f"{python}-{platform}" for python in KNOWN_PYTHONS for platform in KNOWN_PLATFORMS)
 
 
 def _closest(word: str, candidates: Sequence[str], cutoff: float) -> str | None:
@@ -536,8 +577,19 @@ def remedy(comparison: Comparison, lost: Sequence[Lost] | None = None) -> str:
     """What to do about the regressions (``lost``, default all): build them, or say they are
     dropped on purpose."""
     patterns = ", ".join(f'"{p}"' for p in suggested_patterns(comparison, lost))
+    from .config import PLATFORMS  # config reads dropped with this module's help
+
+    losts = comparison.regressions if lost is None else lost
+    unbuilt = sorted({build_platform(x.slot.platform) for x in losts} - set(PLATFORMS))
+    how = "build the missing wheels (the expected wheel set and the release workflow's jobs)"
+    if unbuilt:
+        # No build stage makes these yet: the honest choices are to say so or keep the old way.
+        how = (
+            f"nox-release builds no {', '.join(unbuilt)} wheels yet: keep the workflow that "
+            "built them for this release, or build the other missing wheels (the expected "
+            "wheel set and the release workflow's jobs)"
+        )
     return (
-        "build the missing wheels (the expected wheel set and the release workflow's jobs), "
-        "or, if the release leaves them out on purpose, say so in pyproject.toml: "
+        f"{how}; or, if the release leaves them out on purpose, say so in pyproject.toml: "
         f"[tool.release] dropped = [{patterns}]."
     )

@@ -232,6 +232,28 @@ def _stop_all(procs: Sequence[subprocess.Popen[str]], grace: float) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
+# The signal that interrupted this run, once one did. The handler raises Interrupted where
+# the main thread is; when that is a finalizer (a weakref callback, a __del__), Python prints
+# "Exception ignored" and goes on: every new command checks this first, so the run still ends.
+_interrupted_by: list[int] = []
+
+
+def note_interrupt(signum: int) -> None:
+    _interrupted_by.append(signum)
+
+
+def forget_interrupts() -> None:
+    _interrupted_by.clear()
+
+
+def raise_if_interrupted() -> None:
+    """Interrupted, if a signal came: called before each new command and each upload."""
+    if _interrupted_by:
+        from .errors import Interrupted
+
+        raise Interrupted(_interrupted_by[0])
+
+
 def stop_all(grace: float = STOP_GRACE_S) -> int:
     """Stop every child still running (an interruption), all at once; returns how many."""
     with _live_lock:
@@ -442,7 +464,9 @@ class Runner:
         return self.processes.which(tool, path)
 
     def require(self, tool: str, *, why: str, env: Mapping[str, str] | None = None) -> str:
-        """The full path of ``tool``, or an error saying what needs it and how to get it."""
+        """The full path of ``tool``, or an error saying what needs it and how to get it.
+        Every command starts here: after a signal, none does."""
+        raise_if_interrupted()
         found = self.which(tool, env)
         if found is None:
             hint = INSTALL_HINTS.get(tool, f"install {tool} and put it on PATH")
@@ -654,6 +678,7 @@ class Runner:
                         returncode,
                         lines[-TAIL_LINES:],
                     )
+            raise_if_interrupted()  # a signal while it started, lost in a finalizer
             yield found[0]
         finally:
             if process.running():

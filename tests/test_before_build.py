@@ -287,3 +287,11 @@ def test_cibuildwheels_before_build_is_carried_for_the_sdist_and_host_builds(
     )
     assert "[tool.cibuildwheel] before-build in pyproject.toml" in found.why
     assert found.left_out == ("'rm -rf build/*' ([tool.cibuildwheel] before-build: needs a shell)",)
+
+
+def test_cibuildwheels_installs_alone_are_not_carried_to_the_host(tmp_path: Path) -> None:
+    """cibuildwheel installs them in each build's environment; on the host they would only
+    change nox-release's own."""
+    found = read(tmp_path, "", cibuildwheel='before-build = "pip install cython numpy"\n')
+    assert found.commands == ()
+    assert not found.cibuildwheel_too

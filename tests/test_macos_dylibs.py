@@ -390,6 +390,8 @@ def test_what_loads(dylib: str, rpaths: tuple[str, ...]) -> None:
         ("@rpath/libbar.dylib", (), "no LC_RPATH finds in the wheel (it has no LC_RPATH)"),
         ("@rpath/libbar.dylib", ("/usr/local/lib",), "(/usr/local/lib)"),
         ("@rpath/libbar.dylib", ("@executable_path/../lib",), "no LC_RPATH finds"),
+        # A system rpath (Swift's) finds only what macOS ships there, not the wheel's library.
+        ("@rpath/libgmp.10.dylib", ("/usr/lib/swift", "@loader_path/.dylibs"), "no LC_RPATH"),
         ("@executable_path/../lib/libbar.dylib", (), "for an extension module is the Python"),
         ("libbar.dylib", (), "outside the wheel"),
         ("@rpath/libpython3.12.dylib", ("@loader_path",), "the Python library"),

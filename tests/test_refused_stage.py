@@ -17,7 +17,7 @@ from conftest import EXAMPLES, Built, Release, check_context, run_release, tiny_
 
 from release.checks.build_record import BuildRecordCheck
 from release.config import load_config
-from release.errors import CommandFailedError, TagError, ToolNotFoundError
+from release.errors import CommandFailedError, ConfigValueError, TagError, ToolNotFoundError
 from release.records import read_record
 
 
@@ -133,7 +133,7 @@ def path_without(tmp_path: Path, tool: str) -> str:
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize("refusal", ["wrong tag", "no cibuildwheel"])
+@pytest.mark.parametrize("refusal", ["wrong tag", "no cibuildwheel", "image of another floor"])
 def test_cvec_wheel_survives_a_refused_build(tmp_path: Path, refusal: str) -> None:
     project, dist = EXAMPLES / "cvec", tmp_path / "dist"
     for stage in ("build-linux", "build-windows"):  # build-windows: skipped here, said why
@@ -145,15 +145,23 @@ def test_cvec_wheel_survives_a_refused_build(tmp_path: Path, refusal: str) -> No
     if refusal == "wrong tag":
         args, env, code = ["--tag", "v9.9.9"], {}, TagError.exit_code
         cause = "the tag v9.9.9 says 9.9.9"
-    else:
+    elif refusal == "no cibuildwheel":
         args, env, code = [], {"PATH": path_without(tmp_path, "cibuildwheel")}, 20
         cause = "cibuildwheel is not on PATH"
         assert code == ToolNotFoundError.exit_code
-    for stage in ("build-linux", "build-windows"):
+    else:  # found only once the backend has listed what it builds: still nothing was built
+        args, env, code = [], {"CIBW_MANYLINUX_X86_64_IMAGE": "manylinux_2_28"}, 17
+        cause = "CIBW_MANYLINUX_X86_64_IMAGE"
+        assert code == ConfigValueError.exit_code
+    stages = (
+        ["build-linux"] if refusal == "image of another floor" else ["build-linux", "build-windows"]
+    )
+    for stage in stages:
         proc = run_release(stage, "--project", str(project), "--dist", str(dist), *args, env=env)
         assert proc.returncode == code, proc.stdout
         assert cause in proc.stdout
-        assert "$ " not in proc.stdout  # refused before any build command
+        if refusal != "image of another floor":
+            assert "$ " not in proc.stdout  # refused before any build command
     assert tree(dist) == before
     validate_passes(project, dist)
 

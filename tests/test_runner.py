@@ -618,6 +618,33 @@ def children_of(pid: int) -> list[int]:
 
 
 @posix_only
+def test_a_signal_lost_in_a_finalizer_still_stops_the_next_command(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Python 3.9 seen in CI: Ctrl-C landed while a weakref finalizer ran, Python printed
+    "Exception ignored" and the rehearsal went on to upload. No command starts after it."""
+    import weakref
+
+    from release import cli
+    from release.errors import Interrupted
+
+    class Resource:
+        pass
+
+    ignored: list[type[BaseException] | None] = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda what: ignored.append(what.exc_type))
+    runner, _ = make_runner()
+    with cli.interruptible():
+        resource = Resource()
+        weakref.finalize(resource, signal.raise_signal, signal.SIGINT)
+        del resource  # the finalizer runs here, and the handler's exception is ignored
+        assert ignored == [Interrupted]
+        with pytest.raises(Interrupted):
+            runner.run(python("print('never')"))
+    runner.run(python("print('a later run starts afresh')"))
+
+
+@posix_only
 @pytest.mark.parametrize("handler", ["nox-release's", "Python's KeyboardInterrupt"])
 def test_an_interruption_while_a_child_starts_still_stops_it(
     monkeypatch: pytest.MonkeyPatch, handler: str

@@ -365,7 +365,11 @@ def dylib_problem(
         rest = dylib.removeprefix("@rpath/")
         for rpath in rpaths:
             if rpath.startswith(_SYSTEM_PREFIXES):
-                return None
+                # Swift's runtime lives in /usr/lib/swift; any other library found through a
+                # system rpath is one no Mac ships, and the wheel must bring it.
+                if posixpath.basename(rest).startswith("libswift"):
+                    return None
+                continue
             if rpath == "@loader_path" or rpath.startswith("@loader_path/"):
                 base = rpath.removeprefix("@loader_path").lstrip("/")
                 target = _inside(loader, posixpath.join(base, rest) if base else rest)

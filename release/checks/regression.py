@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from ..dists import Distribution
 from ..records import Finding
 from ..regression import (
+    NotMadeHere,
     build_platform,
     by_platform,
     compare,
@@ -62,20 +63,20 @@ class RegressionCheck(Check):
             else:
                 first = f"{ctx.index_url} has no release before {version} with wheels"
             return [self.info(f"{first}: nothing to compare the wheels with")]
-        not_here = set() if ctx.strict else incomplete_builds(ctx.build_records)
-        blocking = [
-            x for x in comparison.regressions if build_platform(x.slot.platform) not in not_here
-        ]
+        not_here = NotMadeHere() if ctx.strict else incomplete_builds(ctx.build_records)
+        blocking = [x for x in comparison.regressions if not not_here.covers(x)]
+        excused = [x for x in comparison.regressions if not_here.covers(x)]
         found: list[Finding] = []
-        for platform, losts in by_platform(comparison.regressions).items():
+        for platform, losts in by_platform(blocking).items():
             text = f"{describe_lost(platform, losts, previous)}; this release has no wheel for it"
+            found.append(self.error(text, remedy=remedy(comparison, blocking)))
+        for platform, losts in by_platform(excused).items():
             stage = f"build-{build_platform(platform)}"
-            if build_platform(platform) in not_here:
-                text += (f", and {stage} did not make every wheel here (see wheel-set): publish "
-                         "compares again, with every wheel")  # fmt: skip
-                found.append(self.info(text))
-            else:
-                found.append(self.error(text, remedy=remedy(comparison, blocking)))
+            found.append(self.info(
+                f"{describe_lost(platform, losts, previous)}; this release has no wheel for it, "
+                f"and {stage} did not make it here (see wheel-set): publish compares again, "
+                "with every wheel"
+            ))  # fmt: skip
         for platform, losts in by_platform(comparison.dropped).items():
             found.append(self.info(describe_dropped(platform, losts)))
         found += [self.info(raised.describe(previous)) for raised in comparison.floors_raised]

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from ..dists import ANY, RELEASE_PLATFORMS, UNKNOWN, Distribution
 from ..errors import ConfigError
 from ..expected import NOT_BUILT_HERE, ExpectedWheel
-from ..records import HOST_BUILD, NOT_BUILT, OK, SKIPPED, Finding
+from ..records import Finding
+from ..regression import incomplete_builds
 from .base import Check, CheckContext
 
 
@@ -30,25 +31,7 @@ class WheelSetCheck(Check):
         expected = ctx.expected
         if expected is None:
             return [self._unknown_set(ctx, len(wheels)), *self._unchecked(wheels)]
-        skipped: set[str] = set()
-        host_not_built: dict[str, set[str]] = {}  # platform: builds its stage did not make
-        statuses: dict[str, str] = {}
-        # Each build record of an OS (one per job of the workflow's fan-out: build-linux.x86_64,
-        # build-linux.aarch64) excuses what it names as left to other machines; a stage
-        # skipped without naming its builds excuses its whole OS.
-        for record in ctx.build_records.values():
-            platform = record.stage.removeprefix("build-")
-            if platform == record.stage:
-                continue
-            listed = record.details.get(NOT_BUILT)
-            builds = set(listed) if isinstance(listed, list) else set()
-            if record.status == SKIPPED and not builds:
-                skipped.add(platform)
-            elif record.status in (HOST_BUILD, OK, SKIPPED):
-                # A host build's, or the platforms a build stage left to other runners.
-                host_not_built.setdefault(platform, set()).update(builds)
-                if statuses.get(platform) != HOST_BUILD:
-                    statuses[platform] = record.status
+        not_here = incomplete_builds(ctx.build_records)
         found: list[Finding] = []
         matched: set[str] = set()
         for entry in expected.wheels:
@@ -56,13 +39,12 @@ class WheelSetCheck(Check):
             matched.update(hits)
             if not hits:
                 excuse = None
-                if entry.platform in skipped:
+                if entry.platform in not_here.platforms:
                     excuse = "was skipped"
-                elif entry.build and entry.build in host_not_built.get(entry.platform, ()):
-                    if statuses[entry.platform] == HOST_BUILD:
-                        excuse = f"was a host build, which could not make {entry.build}"
-                    else:
-                        excuse = f"left {entry.build} to another runner"
+                elif entry.build and entry.build in not_here.by_host_builds:
+                    excuse = f"was a host build, which could not make {entry.build}"
+                elif entry.build and entry.build in not_here.identifiers:
+                    excuse = f"left {entry.build} to another runner"
                 found.append(self._missing(entry, excuse, ctx.strict))
             elif len(hits) > 1:
                 found.append(

@@ -175,6 +175,10 @@ def read_before_build(root: Path, package: PackageInfo, package_dir: str) -> Bef
             left_out.append(f"{command!r} ([tool.cibuildwheel] before-build: needs a shell)")
         else:
             from_cibuildwheel.append(command)
+    # Installs alone prepare nothing on the host (cibuildwheel runs them in each build's own
+    # environment); a step that writes sources (make cython) is what the sdist needs too.
+    if all(_PIP_INSTALL.match(c) for c in from_cibuildwheel):
+        from_cibuildwheel = []
     if from_cibuildwheel:
         commands += [c for c in from_cibuildwheel if c not in commands]
         why.append(f"[tool.cibuildwheel] before-build in {shown}")

@@ -40,6 +40,7 @@ from ..console import human_size
 from ..context import RunContext
 from ..errors import CredentialsError, UploadConflictError, UploadFailedError
 from ..http import Http, Policy, give_timeouts, looks_like_html
+from ..runner import raise_if_interrupted
 from .credentials import Credentials
 from .index import Listing
 from .repository import Repository
@@ -178,6 +179,7 @@ class _Uploader:
         package = self.package_file.from_filename(str(path), comment=None)
         lost_before = False
         for attempt in range(1, ATTEMPTS + 1):
+            raise_if_interrupted()  # never a file more after Ctrl-C, wherever it was lost
             self.outcome.attempts += 1
             self.session.session.auth = ("__token__", self.credentials.token())
             if self.outcome.attempts == 1:

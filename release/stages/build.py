@@ -46,7 +46,7 @@ from ..host import host_os
 from ..platforms import OS
 from ..project.toml import read_toml
 from ..records import HOST_BUILD, NOT_BUILT, NOT_SHIPPED, SKIPPED, StageRecord, guards
-from ..runner import child_env
+from ..runner import CommandResult, child_env
 from ..staging import collect, deliver, staging_dir
 
 
@@ -154,6 +154,19 @@ def _build_wheels(platform: str, ctx: RunContext, record: StageRecord) -> None:
     _note(ctx, ledger_problem)
 
 
+def _raise_if_the_host(ctx: RunContext, result: CommandResult, cause: str) -> None:
+    """Show the end of a failed command's output (the runner did not stream it), and raise
+    what the signatures name when it is this host's doing (the disk, a missing tool), not
+    the project's: the caller then raises its own error about the project."""
+    if not (ctx.console.verbose or ctx.console.github):
+        for text in result.tail:
+            ctx.console.line(f"  | {text}")
+    failure = CommandFailedError(cause, "", result.argv, result.returncode, result.tail)
+    named = diagnose(failure, result.tail)
+    if named is not failure:
+        raise named
+
+
 def _before_build(ctx: RunContext, platform: str | None, record: StageRecord) -> None:
     """The project's own step before building (``make cython``), run on this host in the
     project root, before the backend starts and before anything is staged: a failure leaves
@@ -185,15 +198,7 @@ def _before_build(ctx: RunContext, platform: str | None, record: StageRecord) ->
         )
         if result.returncode == 0:
             continue
-        if not (ctx.console.verbose or ctx.console.github):
-            for text in result.tail:  # the runner did not stream it
-                ctx.console.line(f"  | {text}")
-        failure = CommandFailedError(
-            f"{shlex.join(argv)} failed.", "", result.argv, result.returncode, result.tail
-        )
-        named = diagnose(failure, result.tail)
-        if named is not failure:
-            raise named  # the disk or a tool of this host, not the project's step
+        _raise_if_the_host(ctx, result, f"{shlex.join(argv)} failed.")
         raise BeforeBuildError(
             f"{shlex.join(argv)}, of {step.key} in {ctx.config.shown(ctx.config.pyproject)}, "
             f"exited with status {result.returncode} (the end of its output is above); "
@@ -273,15 +278,7 @@ def _prove_sdist_builds(ctx: RunContext, sdist: Path, scratch: Path, record: Sta
     if result.returncode == 0:
         ctx.console.line(f"{sdist.name} builds: {SDIST_CHECK} ({check['duration_s']}s).")
         return
-    if not (ctx.console.verbose or ctx.console.github):
-        for text in result.tail:  # the runner did not stream it
-            ctx.console.line(f"  | {text}")
-    failure = CommandFailedError(
-        f"{sdist.name} does not build.", "", result.argv, result.returncode, result.tail
-    )
-    named = diagnose(failure, result.tail)
-    if named is not failure:
-        raise named  # a tool or the disk of this host, not the sdist's contents
+    _raise_if_the_host(ctx, result, f"{sdist.name} does not build.")
     pyproject = ctx.config.shown(ctx.config.pyproject)
     raise SdistBuildError(
         f"{sdist.name} does not build, so it is not delivered: building a wheel from it alone, "

@@ -22,7 +22,7 @@ from typing import Any
 from ._speedups import fsum_list
 
 try:
-    __version__ = _dist_version("cvec")
+    __version__ = _dist_version("cvec-demo")  # the distribution, not the module
 except PackageNotFoundError:  # not installed (e.g. imported from a build tree)
     __version__ = "0+unknown"
 
