@@ -518,10 +518,13 @@ def test_a_host_build_excuses_only_the_builds_it_names() -> None:
 
 
 def test_a_lost_platform_no_stage_builds_says_so_in_the_remedy() -> None:
+    android = "cp313-cp313-android_24_arm64_v8a"
+    comparison = against([X86_64, android], [X86_64])
+    assert "nox-release builds no android_arm64_v8a wheels yet" in remedy(comparison)
+    # macOS and aarch64 have build stages (build-macos, build-linux --arch aarch64).
     macos = "cp312-cp312-macosx_11_0_arm64"
-    comparison = against([X86_64, macos], [X86_64])
-    assert "nox-release builds no macos wheels yet" in remedy(comparison)
-    assert "builds no" not in remedy(against([X86_64, AARCH64], [X86_64]))
+    for other in (AARCH64, macos):
+        assert remedy(against([X86_64, other], [X86_64])).startswith("build the missing wheels")
 
 
 def test_pypy_and_mobile_platforms_are_slots_of_their_own() -> None:
