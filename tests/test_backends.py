@@ -488,6 +488,8 @@ def test_cross_compile_on_linux_runs_maturin_with_the_target(tmp_path: Path) -> 
     ctx = make_ctx(config)
     MaturinBackend(config).build_wheels("windows", ctx, tmp_path / "out")
     [maturin] = calls(ctx)
+    # no Cargo.toml to read the Pythons from: maturin chooses, as before
+    assert MaturinBackend(config).cross_interpreters() is None
     assert maturin.argv == tuple(MaturinBackend(config).windows_command(tmp_path / "out"))
     assert maturin.cwd == config.package_dir
     # the child inherits our environment, without any MSYS2 directory, plus the flag that
