@@ -882,6 +882,35 @@ def test_host_build_when_the_host_is_selected(tmp_path: Path) -> None:
     assert recorded(ctx) == [call.argv for call in calls(ctx)]
 
 
+def test_a_host_build_explains_only_the_platforms_this_host_was_given(tmp_path: Path) -> None:
+    """The stage's plan leaves another architecture to its runner, and says so once; the
+    host build says only what it could not make of this host's part (musllinux). Before,
+    it listed the project's aarch64 builds again, in other words."""
+    here = f"{python_tag()}-manylinux_{machine()}"
+    musl = f"{python_tag()}-musllinux_{machine()}"
+    other = "aarch64" if machine() != "aarch64" else "x86_64"
+    listed = f"{here}\n{python_tag()}-manylinux_{other}\n{musl}\n{python_tag()}-musllinux_{other}\n"
+    wheel = f"demo-1.0-{python_tag()}-{python_tag()}-linux_{machine()}.whl"
+
+    def build(call: Call) -> Reply:
+        if "--outdir" in call.args:  # python -m build --wheel
+            (Path(value_after(call.args, "--outdir")) / wheel).write_bytes(b"PK")
+        return ""
+
+    config = cibw_config(tmp_path)
+    ctx = make_ctx(config, processes=no_engine(cibuildwheel(linux=listed, otherwise=build)))
+    out = tmp_path / "out"
+    out.mkdir()
+    this_host = [
+        Platform("linux", machine(), "manylinux"),
+        Platform("linux", machine(), "musllinux"),
+    ]
+    outcome = CibuildwheelBackend(config).build_wheels("linux", ctx, out, this_host)
+    assert outcome.status == HOST_BUILD
+    assert outcome.not_built == (musl,)
+    assert outcome.reason is not None and other not in outcome.reason
+
+
 SETUPTOOLS_RUST_PACKAGE = (
     SETUPTOOLS_PACKAGE.replace('"setuptools>=68"', '"setuptools>=68", "setuptools-rust>=1.9"')
     + '\n[tool.cibuildwheel]\nbuild = ["cp311-*"]\n'
