@@ -107,7 +107,8 @@ def test_clean_release_passes_and_record_lists_every_file(
 
 def test_tag_mismatch_and_tag_from_github_ref(tally_release: Built, tmp_path: Path) -> None:
     _, built = tally_release
-    dist = copy_artifacts(built, tmp_path / "d")
+    # With the build records: the wheels left to other runners are notes, not errors.
+    dist = copy_artifacts(built, tmp_path / "d", records=True)
     proc, record = validate(TALLY, dist, "--tag", "v0.3.2")
     assert proc.returncode == 30
     # One cause, said once: the tag disagrees with the project; the files agree with it.
