@@ -1132,8 +1132,13 @@ def test_an_unknown_identifier_is_named_as_it_is() -> None:
 def test_real_cibuildwheel_lists_the_cvec_identifiers(venv_tools: None) -> None:
     config = load_config(ROOT / "examples" / "cvec")
     ctx = real_ctx(config)
-    assert build_identifiers(ctx.config, ctx.runner, "linux") == ["cp311-manylinux_x86_64"]
-    assert build_identifiers(ctx.config, ctx.runner, "windows") == ["cp311-win_amd64"]
+    assert build_identifiers(ctx.config, ctx.runner, "linux") == [
+        "cp311-manylinux_x86_64", "cp311-manylinux_aarch64",
+        "cp311-musllinux_x86_64", "cp311-musllinux_aarch64",
+    ]  # fmt: skip
+    assert build_identifiers(ctx.config, ctx.runner, "windows") == [
+        "cp311-win_amd64", "cp311-win_arm64"
+    ]  # fmt: skip
     # cvec ships Windows wheels: not building them here is a skip, not a choice
     blocker = CibuildwheelBackend(config).unavailable("windows", ctx)
     assert blocker is not None
