@@ -432,6 +432,25 @@ def test_windows_build_without_packages_needs_no_msys2(
     assert maturin.env["PATH"] == os.environ["PATH"]
 
 
+def test_a_gnu_build_on_windows_names_every_python_of_its_wheels(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As from Linux: the free-threaded win_amd64 wheels are built too. Before, maturin made
+    the abi3 wheel only, and validate found cp314-cp314t-win_amd64 missing."""
+    monkeypatch.setattr("release.backends.maturin.host_os", lambda: "windows")
+    gnu = 'free-threaded = true\n[tool.release.windows]\ntarget = "x86_64-pc-windows-gnu"\n'
+    config = make_config(tmp_path, gnu)
+    (config.package_dir / "Cargo.toml").write_text(
+        '[package]\nname = "demo"\nversion = "0.1.0"\n\n[dependencies]\n'
+        'pyo3 = { version = "0.29", features = ["abi3-py39"] }\n'
+    )
+    ctx = make_ctx(config, environ={"PATH": str(tmp_path)}, processes=windows_processes())
+    MaturinBackend(config).build_wheels("windows", ctx, tmp_path / "out")
+    [maturin] = calls(ctx)
+    pythons = maturin.argv[maturin.argv.index("--interpreter") + 1 :]
+    assert pythons == ("python3.9", "python3.14t", "python3.15t")
+
+
 @pytest.mark.parametrize("installed", [False, True])
 def test_windows_build_on_windows_adds_a_missing_rust_target(
     installed: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

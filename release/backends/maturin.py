@@ -542,8 +542,11 @@ class MaturinBackend:
                     "or set MSYS2_ROOT to its root directory.",
                 )
             ctx.runner.run(self.pacman_command(msys2), why="installing MSYS2 packages")
+        # A -gnu target is a cross build for maturin on an MSVC toolchain (GitHub's Windows
+        # runners): each Python by name, as from Linux. Not executed here (no Windows).
+        named = self.cross_interpreters() if target.endswith("-windows-gnu") else None
         ctx.runner.run(
-            self.windows_command(out),
+            self.windows_command(out, named),
             cwd=cwd,
             env=self.windows_env(ctx, msys2),
             why=f"building the Windows wheel for {self.windows_target}",
