@@ -133,7 +133,7 @@ def release(session: nox.Session) -> None:
 # What the tests run besides Python tools: MinGW-w64 (cross builds, PE fixtures), objdump,
 # a C compiler for the C example, patchelf for auditwheel, pkg-config (its failure messages),
 # musl-gcc (musl-linked binaries for the manylinux check), llvm-objdump (LLVM: the ARM64 PE
-# files of real win_arm64 wheels, which binutils' objdump cannot read); the Windows Rust target.
+# files of real win_arm64 wheels, which binutils' objdump cannot read); the Rust targets below.
 # m4 and libgmp-dev: the gmp-workspace fixture's dry run (tests/test_adoption.py), whose
 # [tool.release.linux] apt-packages name them.
 TEST_SYSTEM_PACKAGES = [
@@ -142,9 +142,18 @@ TEST_SYSTEM_PACKAGES = [
 ]  # fmt: skip
 
 
+# The Rust targets the examples' dry run cross-compiles to from x86_64 Linux: Windows (MinGW),
+# and with zig aarch64 manylinux and both musllinux (examples/tally ships them all; without a
+# target the platform is left to its runner, "not built here").
+TEST_RUST_TARGETS = [
+    "x86_64-pc-windows-gnu", "aarch64-unknown-linux-gnu", "x86_64-unknown-linux-musl",
+    "aarch64-unknown-linux-musl",
+]  # fmt: skip
+
+
 def _test_system_packages(session: nox.Session, *options: str) -> None:
     session.run("python", "-m", "release", "system-packages", *TEST_SYSTEM_PACKAGES, *options)
-    session.run("rustup", "target", "add", "x86_64-pc-windows-gnu", external=True)
+    session.run("rustup", "target", "add", *TEST_RUST_TARGETS, external=True)
 
 
 @nox.session(name="system-packages")

@@ -12,6 +12,15 @@ on one wheel (an exception, its parser refusing the file) is that wheel's exit s
 It runs as a child of nox-release, through the runner, so time limits, the process group
 and the record still apply, and auditwheel reads the host (ld.so.conf, the musl loader)
 exactly as its command line does. It imports nothing else of nox-release.
+
+musllinux wheels are judged on what they hold, as ``auditwheel show --json --ldpaths ""``
+does: this host's library directories are another libc's (on a glibc host, its ``libc.so``
+is a linker script, on which auditwheel 6.8 raises ELFError), never what a musl system
+loads. And auditwheel's musllinux policies allow musl's libc only by Alpine's name
+(``libc.musl-x86_64.so.1``), while musl's own toolchains (musl-gcc, zig, Rust's
+``*-linux-musl`` targets, so maturin's musllinux wheels) record it as ``libc.so``, which
+musl's loader answers with itself (ldso/dynlink.c, load_library: "Catch and block
+attempts to reload the implementation itself"): here its policies allow both names.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ import logging
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 MARKER = "@@auditwheel-batch"
@@ -50,6 +60,34 @@ class _DeferredJson:
         return _Deferred(self._dumps, obj)
 
 
+# musl's own name for its libc, which its loader serves itself (see above).
+MUSL_LIBC = "libc.so"
+
+
+def show_arguments(wheel: str) -> list[str]:
+    """The ``auditwheel`` command line a wheel is judged with: ``show --json``, and for a
+    musllinux wheel no library directory of this host (``--ldpaths ""``)."""
+    tags = Path(wheel).name.removesuffix(".whl").split("-")[-1]
+    if any(tag.startswith("musllinux_") for tag in tags.split(".")):
+        return ["show", "--json", "--ldpaths", "", wheel]
+    return ["show", "--json", wheel]
+
+
+def allow_musl_libc_by_its_own_name(policy_module: Any) -> None:
+    """auditwheel's musllinux policies allow ``libc.so`` too (see above). Only where the
+    policies are made as in the versions read (6.4-6.8); another auditwheel runs unchanged."""
+    fixup = getattr(policy_module, "_fixup_musl_libc_soname", None)
+    musl = getattr(getattr(policy_module, "Libc", None), "MUSL", None)
+    if fixup is None or musl is None:
+        return
+
+    def with_musl_libc(libc: Any, arch: Any, whitelist: list[str]) -> frozenset[str]:
+        allowed: frozenset[str] = fixup(libc, arch, whitelist)
+        return allowed | {MUSL_LIBC} if libc == musl else allowed
+
+    policy_module._fixup_musl_libc_soname = with_musl_libc
+
+
 def show(wheel: str) -> int:
     """``auditwheel show --json WHEEL``, as its ``main()`` runs it."""
     from auditwheel import main_show  # type: ignore[import-untyped]
@@ -57,7 +95,7 @@ def show(wheel: str) -> int:
     parser = argparse.ArgumentParser(prog="auditwheel")
     parser.set_defaults(verbose=0)
     main_show.configure_parser(parser.add_subparsers(dest="cmd"))
-    args = parser.parse_args(["show", "--json", wheel])
+    args = parser.parse_args(show_arguments(wheel))
     status: int | None = args.func(args, parser)
     return status or 0
 
@@ -67,8 +105,9 @@ def main(wheels: Sequence[str]) -> int:
     # goes to stdout, so that a wheel's lines stay before its marker.
     sys.stderr = sys.stdout
     logging.basicConfig(level=logging.INFO, stream=sys.stdout)
-    from auditwheel import wheel_abi
+    from auditwheel import policy, wheel_abi
 
+    allow_musl_libc_by_its_own_name(policy)
     # Only where it is the json module, as in the versions read (6.4-6.8): another
     # auditwheel runs unchanged, only slower.
     if getattr(wheel_abi, "json", None) is json:

@@ -432,6 +432,25 @@ def test_windows_build_without_packages_needs_no_msys2(
     assert maturin.env["PATH"] == os.environ["PATH"]
 
 
+def test_a_gnu_build_on_windows_names_every_python_of_its_wheels(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As from Linux: the free-threaded win_amd64 wheels are built too. Before, maturin made
+    the abi3 wheel only, and validate found cp314-cp314t-win_amd64 missing."""
+    monkeypatch.setattr("release.backends.maturin.host_os", lambda: "windows")
+    gnu = 'free-threaded = true\n[tool.release.windows]\ntarget = "x86_64-pc-windows-gnu"\n'
+    config = make_config(tmp_path, gnu)
+    (config.package_dir / "Cargo.toml").write_text(
+        '[package]\nname = "demo"\nversion = "0.1.0"\n\n[dependencies]\n'
+        'pyo3 = { version = "0.29", features = ["abi3-py39"] }\n'
+    )
+    ctx = make_ctx(config, environ={"PATH": str(tmp_path)}, processes=windows_processes())
+    MaturinBackend(config).build_wheels("windows", ctx, tmp_path / "out")
+    [maturin] = calls(ctx)
+    pythons = maturin.argv[maturin.argv.index("--interpreter") + 1 :]
+    assert pythons == ("python3.9", "python3.14t", "python3.15t")
+
+
 @pytest.mark.parametrize("installed", [False, True])
 def test_windows_build_on_windows_adds_a_missing_rust_target(
     installed: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -488,6 +507,8 @@ def test_cross_compile_on_linux_runs_maturin_with_the_target(tmp_path: Path) -> 
     ctx = make_ctx(config)
     MaturinBackend(config).build_wheels("windows", ctx, tmp_path / "out")
     [maturin] = calls(ctx)
+    # no Cargo.toml to read the Pythons from: maturin chooses, as before
+    assert MaturinBackend(config).cross_interpreters() is None
     assert maturin.argv == tuple(MaturinBackend(config).windows_command(tmp_path / "out"))
     assert maturin.cwd == config.package_dir
     # the child inherits our environment, without any MSYS2 directory, plus the flag that
@@ -880,6 +901,35 @@ def test_host_build_when_the_host_is_selected(tmp_path: Path) -> None:
     assert recorded(ctx) == [call.argv for call in calls(ctx)]
 
 
+def test_a_host_build_explains_only_the_platforms_this_host_was_given(tmp_path: Path) -> None:
+    """The stage's plan leaves another architecture to its runner, and says so once; the
+    host build says only what it could not make of this host's part (musllinux). Before,
+    it listed the project's aarch64 builds again, in other words."""
+    here = f"{python_tag()}-manylinux_{machine()}"
+    musl = f"{python_tag()}-musllinux_{machine()}"
+    other = "aarch64" if machine() != "aarch64" else "x86_64"
+    listed = f"{here}\n{python_tag()}-manylinux_{other}\n{musl}\n{python_tag()}-musllinux_{other}\n"
+    wheel = f"demo-1.0-{python_tag()}-{python_tag()}-linux_{machine()}.whl"
+
+    def build(call: Call) -> Reply:
+        if "--outdir" in call.args:  # python -m build --wheel
+            (Path(value_after(call.args, "--outdir")) / wheel).write_bytes(b"PK")
+        return ""
+
+    config = cibw_config(tmp_path)
+    ctx = make_ctx(config, processes=no_engine(cibuildwheel(linux=listed, otherwise=build)))
+    out = tmp_path / "out"
+    out.mkdir()
+    this_host = [
+        Platform("linux", machine(), "manylinux"),
+        Platform("linux", machine(), "musllinux"),
+    ]
+    outcome = CibuildwheelBackend(config).build_wheels("linux", ctx, out, this_host)
+    assert outcome.status == HOST_BUILD
+    assert outcome.not_built == (musl,)
+    assert outcome.reason is not None and other not in outcome.reason
+
+
 SETUPTOOLS_RUST_PACKAGE = (
     SETUPTOOLS_PACKAGE.replace('"setuptools>=68"', '"setuptools>=68", "setuptools-rust>=1.9"')
     + '\n[tool.cibuildwheel]\nbuild = ["cp311-*"]\n'
@@ -1101,8 +1151,13 @@ def test_an_unknown_identifier_is_named_as_it_is() -> None:
 def test_real_cibuildwheel_lists_the_cvec_identifiers(venv_tools: None) -> None:
     config = load_config(ROOT / "examples" / "cvec")
     ctx = real_ctx(config)
-    assert build_identifiers(ctx.config, ctx.runner, "linux") == ["cp311-manylinux_x86_64"]
-    assert build_identifiers(ctx.config, ctx.runner, "windows") == ["cp311-win_amd64"]
+    assert build_identifiers(ctx.config, ctx.runner, "linux") == [
+        "cp311-manylinux_x86_64", "cp311-manylinux_aarch64",
+        "cp311-musllinux_x86_64", "cp311-musllinux_aarch64",
+    ]  # fmt: skip
+    assert build_identifiers(ctx.config, ctx.runner, "windows") == [
+        "cp311-win_amd64", "cp311-win_arm64"
+    ]  # fmt: skip
     # cvec ships Windows wheels: not building them here is a skip, not a choice
     blocker = CibuildwheelBackend(config).unavailable("windows", ctx)
     assert blocker is not None

@@ -18,7 +18,7 @@ from release.config import ReleaseConfig
 from release.context import RunContext
 from release.errors import ConfigValueError
 from release.records import INFO, NOT_BUILT, NOT_SHIPPED, OK, SKIPPED, StageRecord
-from release.stages.build import build_linux, build_macos
+from release.stages.build import build_linux, build_macos, build_windows
 
 pytestmark = pytest.mark.skipif(
     host_platform.system() != "Linux" or host_arch() != "x86_64",
@@ -99,7 +99,12 @@ def tools(
 
 def run_stage(ctx: RunContext, stage: str = "build-linux") -> StageRecord:
     record = StageRecord(stage)
-    {"build-linux": build_linux, "build-macos": build_macos}[stage](ctx, record)
+    stages = {
+        "build-linux": build_linux,
+        "build-macos": build_macos,
+        "build-windows": build_windows,
+    }
+    stages[stage](ctx, record)
     return record
 
 
@@ -385,3 +390,45 @@ def test_python_narrows_the_cibuildwheel_build_and_names_its_record(tmp_path: Pa
     calls = [c for c in processes.calls if c.tool == "cibuildwheel" and "--version" not in c.args]
     assert calls and all(c.env.get("CIBW_PROJECT_REQUIRES_PYTHON") == "==3.13.*" for c in calls)
     assert (ctx.dist / ".release" / "build-linux.x86_64.cp313.json").is_file()
+
+
+FREE_THREADED = """\
+free-threaded = true
+
+[tool.release.linux]
+archs = ["x86_64", "aarch64"]
+
+[tool.release.windows]
+target = "x86_64-pc-windows-gnu"
+"""
+
+
+def test_a_cross_build_makes_every_wheel_of_its_platform_by_maturins_names(
+    tmp_path: Path,
+) -> None:
+    """Cross-compiling, maturin reads each Python's configuration from the sysconfig it
+    bundles for the target: the abi3 and the free-threaded wheels are all built, none of
+    those Pythons installed here. Before, the cross builds made the abi3 wheel only, and the
+    Windows one did not say so: validate found cp314-cp314t-win_amd64 missing (an error)."""
+    pytest.importorskip("ziglang")
+    config = maturin_project(tmp_path, FREE_THREADED)
+    libdir = tmp_path / "rustlib"
+    libdir.mkdir()
+    processes = tools(target_libdir=libdir)
+    processes.tools["x86_64-w64-mingw32-gcc"] = f"{FAKE_BIN}/x86_64-w64-mingw32-gcc"
+    ctx = stage_ctx(config, processes)
+
+    linux = run_stage(ctx)
+    windows = run_stage(ctx, "build-windows")
+
+    host, aarch64, win = commands(processes, "maturin")
+    pythons = ["python3.9", "python3.14t", "python3.15t"]
+    assert list(aarch64[aarch64.index("--interpreter") + 1 :][:3]) == pythons
+    assert list(win[win.index("--interpreter") + 1 :]) == pythons
+    assert value_after(win, "--target") == "x86_64-pc-windows-gnu"
+    # The host's own build still takes the interpreters installed here: 3.14t and 3.15t
+    # are not, and are named as not built; nothing cross-built is.
+    assert value_after(host, "--interpreter") != "python3.9"
+    assert linux.details[NOT_BUILT] == ["cp314t-manylinux_x86_64", "cp315t-manylinux_x86_64"]
+    assert windows.status == OK
+    assert NOT_BUILT not in windows.details

@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,24 @@ from packaging.utils import parse_sdist_filename, parse_wheel_filename
 from release.records import sha256_of
 
 pytestmark = pytest.mark.e2e
+
+# tally's abi3 wheel of this machine's platform, among every platform the dry run builds.
+TALLY_LINUX = "*-cp39-abi3-manylinux*_x86_64.whl"
+# What the dry run of tally builds on x86_64 Linux: the abi3 wheel natively; by
+# cross-compiling (maturin --zig, maturin's bundled sysconfig for each Python) abi3, 3.14t
+# and 3.15t for manylinux aarch64 and musllinux x86_64 and aarch64, and with MinGW for
+# win_amd64. Not here: macOS, win_arm64 (MSVC), and 3.14t/3.15t for manylinux x86_64,
+# which the host build makes only with those interpreters installed.
+TALLY_BUILT_HERE = {
+    f"tally-0.3.1-{python}-{platform}.whl"
+    for python in ("cp39-abi3", "cp314-cp314t", "cp315-cp315t")
+    for platform in (
+        "manylinux2014_aarch64.manylinux_2_17_aarch64",
+        "musllinux_1_2_x86_64",
+        "musllinux_1_2_aarch64",
+        "win_amd64",
+    )
+} | {"tally-0.3.1-cp39-abi3-manylinux2014_x86_64.manylinux_2_17_x86_64.whl"}
 
 
 def tags_of(wheel: Path) -> set[str]:
@@ -75,16 +94,79 @@ def test_tally_dry_run_succeeds_with_summary(
     summary = proc.stdout[proc.stdout.index("Release dry run summary") :]
     for header in ("stage", "status", "duration", "artifacts"):
         assert header in summary
-    for stage in ("build-linux", "build-windows", "sdist"):
+    for stage in ("build-linux", "build-windows", "build-macos", "sdist"):
         assert stage in summary
     assert "KiB)" in summary  # artifact sizes
+
+
+def test_tally_dry_run_builds_every_platform_this_host_can(tally_release: Built) -> None:
+    """Before, it built manylinux x86_64 and win_amd64 only (abi3): the project shipped
+    nothing else. The rest is left to named runners, each said where its stage says why."""
+    proc, dist = tally_release
+    built = {p.name for p in dist.glob("*.whl")}
+    assert built >= TALLY_BUILT_HERE, proc.stdout
+    assert built - TALLY_BUILT_HERE <= {
+        f"tally-0.3.1-{py}-manylinux2014_x86_64.manylinux_2_17_x86_64.whl"
+        for py in ("cp314-cp314t", "cp315-cp315t")
+    }
+    records = records_of(dist)
+    methods = {p["platform"]: p["method"] for p in records["build-linux"]["details"]["platforms"]}
+    assert methods == {
+        "manylinux_x86_64": "native",
+        "manylinux_aarch64": "cross",
+        "musllinux_x86_64": "cross",
+        "musllinux_aarch64": "cross",
+    }
+    windows = records["build-windows"]["details"]["platforms"]
+    assert [(p["platform"], p["method"], p.get("runner")) for p in windows] == [
+        ("win_amd64", "cross", None),
+        ("win_arm64", None, "windows-11-arm"),
+    ]
+    assert records["build-windows"]["details"]["not_built"] == [
+        "cp39-win_arm64", "cp314t-win_arm64", "cp315t-win_arm64"
+    ]  # fmt: skip
+    macos = records["build-macos"]
+    assert macos["status"] == "skipped"
+    assert "macos-15" in macos["reason"] and "macos-15-intel" in macos["reason"]
+    # validate: every wheel here passes; every one not built here is a note naming its stage
+    validate = records["validate"]
+    assert validate["status"] == "ok"
+    assert not [f for f in validate["findings"] if f["level"] != "info"]
+    notes = [f["message"] for f in validate["findings"] if "was not built here" in f["message"]]
+    assert len(notes) == 24 - len(built)
+    assert sum("build-macos was skipped" in n for n in notes) == 6
+
+
+def test_the_cross_built_aarch64_and_musllinux_wheels_pass_validate_for_real(
+    tally_release: Built,
+) -> None:
+    """auditwheel reads the aarch64 ELF files (manylinux_2_17 met, nothing outside the
+    wheel); the musllinux ones, which link musl's libc as libc.so, pass too."""
+    _, dist = tally_release
+    checks = records_of(dist)["validate"]["details"]["checks"]
+    cross = sorted(dist.glob("*aarch64*.whl")) + sorted(dist.glob("*musllinux_1_2_x86_64.whl"))
+    assert len(cross) == 9
+    for wheel in cross:
+        assert "manylinux" in checks[wheel.name], wheel.name  # auditwheel judged it
+        with zipfile.ZipFile(wheel) as archive:
+            (member,) = [n for n in archive.namelist() if n.endswith(".so")]
+            elf = archive.read(member)
+        machine = int.from_bytes(elf[18:20], "little")  # e_machine: 183 AArch64, 62 x86-64
+        assert machine == (183 if "aarch64" in wheel.name else 62), wheel.name
+    (aarch64,) = dist.glob("*-cp39-abi3-manylinux*_aarch64.whl")
+    shown = subprocess.run(
+        ["auditwheel", "show", "--json", str(aarch64)], capture_output=True, text=True, check=True
+    )
+    report = json.loads(shown.stdout[shown.stdout.index("{") :])
+    assert report["overall_tag"] == "manylinux_2_17_aarch64"
+    assert report["external_libs"] == {}
 
 
 def test_tally_linux_wheel_meets_manylinux_2014(
     tally_release: Built,
 ) -> None:
     _, dist = tally_release
-    (wheel,) = dist.glob("*manylinux*.whl")
+    (wheel,) = dist.glob(TALLY_LINUX)
     assert "cp39-abi3-manylinux_2_17_x86_64" in tags_of(wheel)
     shown = subprocess.run(
         ["auditwheel", "show", "--json", str(wheel)], capture_output=True, text=True, check=True
@@ -101,8 +183,10 @@ def test_tally_windows_wheel_is_cross_compiled_pe(
     tally_release: Built,
 ) -> None:
     _, dist = tally_release
-    (wheel,) = dist.glob("*win_amd64.whl")
-    assert tags_of(wheel) == {"cp39-abi3-win_amd64"}
+    wheels = dist.glob("*win_amd64.whl")
+    assert {tag for wheel in wheels for tag in tags_of(wheel)} == {
+        "cp39-abi3-win_amd64", "cp314-cp314t-win_amd64", "cp315-cp315t-win_amd64"
+    }  # fmt: skip
     record = records_of(dist)["build-windows"]
     assert record["status"] == "ok"
     assert any("x86_64-pc-windows-gnu" in cmd["argv"] for cmd in record["commands"])
@@ -123,7 +207,7 @@ def test_tally_sdist_and_records(tally_release: Built) -> None:
 
 def test_tally_wheel_imports_and_passes_its_tests(tally_release: Built, tmp_path: Path) -> None:
     _, dist = tally_release
-    (wheel,) = dist.glob("*manylinux*.whl")
+    (wheel,) = dist.glob(TALLY_LINUX)
     result = run_in_fresh_venv(tmp_path, wheel, EXAMPLES / "tally/crates/tally-python/tests")
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -141,6 +225,21 @@ def test_cvec_host_build_is_marked_with_reason(
     argv = [c["argv"] for c in linux["commands"]]
     assert any(a[1:4] == ["-m", "build", "--wheel"] for a in argv)
     assert any(a[:2] == ["auditwheel", "repair"] and "manylinux_2_17_x86_64" in a for a in argv)
+    # What it did not build, each said once: musllinux_x86_64 (a host build makes CPython
+    # manylinux wheels only) by the host build, aarch64 by the plan, naming its runner.
+    platforms = {p["platform"]: p for p in linux["details"]["platforms"]}
+    assert {name: p["method"] for name, p in platforms.items()} == {
+        "manylinux_x86_64": "native",
+        "manylinux_aarch64": None,
+        "musllinux_x86_64": None,
+        "musllinux_aarch64": None,
+    }
+    assert platforms["manylinux_aarch64"]["runner"] == "ubuntu-24.04-arm"
+    assert sorted(linux["details"]["not_built"]) == [
+        "cp311-manylinux_aarch64", "cp311-musllinux_aarch64", "cp311-musllinux_x86_64"
+    ]  # fmt: skip
+    assert "Not built here: cp311-musllinux_x86_64." in linux["reason"]
+    assert "cp311-manylinux_aarch64" not in linux["reason"]
 
 
 def test_cvec_windows_skipped_and_no_sdist(
@@ -150,18 +249,23 @@ def test_cvec_windows_skipped_and_no_sdist(
     records = records_of(dist)
     assert records["build-windows"]["status"] == "skipped"
     assert "Windows runner" in records["build-windows"]["reason"]
+    assert records["build-macos"]["status"] == "skipped"
+    assert "macOS runner" in records["build-macos"]["reason"]
     assert records["sdist"]["status"] == "not shipped"
     assert not list(dist.glob("*.tar.gz"))
     # The missing Windows wheel is a note of validate that points at build-windows; the
     # skip's reason is said once, under build-windows, and the summary points to it.
     assert records["validate"]["status"] == "ok"
     notes = [f["message"] for f in records["validate"]["findings"] if f["level"] == "info"]
-    assert any("win_amd64" in n and "not built here" in n for n in notes)
+    for platform in ("win_amd64", "win_arm64", "macosx_x86_64", "macosx_arm64"):
+        assert any(platform in n and "not built here" in n for n in notes), platform
     reason = records["build-windows"]["reason"]
     assert proc.stdout.count(reason) == 1
     assert "warning" not in proc.stdout.replace("0 warning(s)", "")
     summary = proc.stdout[proc.stdout.index("Release dry run summary") :]
-    assert "build-linux, build-windows: see the reason under each stage above" in summary
+    assert (
+        "build-linux, build-windows, build-macos: see the reason under each stage above" in summary
+    )
 
 
 def test_cvec_wheel_tags_and_runtime_library(cvec_release: Built, tmp_path: Path) -> None:
@@ -237,7 +341,7 @@ def cvec_selecting(parent: Path, linux_identifier: str) -> Path:
     shutil.copytree(EXAMPLES / "cvec", project, ignore=shutil.ignore_patterns("dist", "build"))
     package = project / "bindings/python/pyproject.toml"
     text = package.read_text()
-    old = 'build = ["cp311-manylinux_x86_64", "cp311-win_amd64"]'
+    old = 'build = ["cp311-*"]'
     assert old in text
     package.write_text(text.replace(old, f'build = ["{linux_identifier}", "cp311-win_amd64"]'))
     return project

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+import io
 import os
 import shutil
 import subprocess
@@ -16,6 +17,7 @@ import pytest
 from conftest import check_context, tiny_project
 from wheel_factory import write_wheel
 
+from release.auditwheel_batch import show_arguments
 from release.checks.base import json_object_in
 from release.checks.manylinux import ManylinuxCheck, split_batch
 from release.config import load_config
@@ -156,7 +158,7 @@ def test_the_batch_reports_what_auditwheel_show_reports(built: dict[str, Path]) 
     )  # fmt: skip
     for dist, status, output in split_batch(dists, batch.returncode, batch.stdout):
         alone = subprocess.run(
-            ["auditwheel", "show", "--json", str(dist.path)],
+            ["auditwheel", *show_arguments(str(dist.path))],
             capture_output=True, text=True, check=False,
         )  # fmt: skip
         said = alone.stderr + alone.stdout
@@ -200,3 +202,46 @@ def test_without_auditwheel_in_this_python_the_error_says_where_to_install_it(
     assert sys.executable in info.value.cause
     assert f"{sys.executable} -m pip install auditwheel" in info.value.remedy
     assert ctx.runner.history == []
+
+
+def needed(elf: bytes) -> list[str]:
+    """The DT_NEEDED names of a shared object, as the dynamic linker reads them."""
+    from elftools.elf.dynamic import DynamicSection
+    from elftools.elf.elffile import ELFFile
+
+    sections = ELFFile(io.BytesIO(elf)).iter_sections()
+    dynamic = next(s for s in sections if isinstance(s, DynamicSection))
+    return [tag.needed for tag in dynamic.iter_tags() if tag.entry.d_tag == "DT_NEEDED"]
+
+
+@pytest.mark.skipif(sys.version_info < (3, 10), reason="auditwheel show --json needs 3.10+")
+def test_a_musllinux_wheel_linking_libc_so_as_musl_toolchains_do_passes(tmp_path: Path) -> None:
+    """musl-gcc, like zig and Rust's musl targets (maturin's musllinux wheels), records musl's
+    libc as ``libc.so``. auditwheel alone raised on this host's glibc linker script of that
+    name, and without it allowed musl's libc only as ``libc.musl-x86_64.so.1``; the library
+    the wheel does not bundle is still refused."""
+    work = tmp_path / "elf"
+    work.mkdir()
+    printing = extension(
+        "_m", 'char b[32]; return PyLong_FromLong(snprintf(b, sizeof b, "%d", 7));',
+        "#include <stdio.h>\n",
+    )  # fmt: skip
+    plain = compile_so(work, "_m", printing, cc="musl-gcc")
+    assert needed(plain) == ["libc.so"]
+    compile_so(work, "libouter", "int outer(void) { return 1; }\n", "-Wl,-soname,libouter.so",
+               cc="musl-gcc")  # fmt: skip
+    outer = compile_so(work, "_outer", extension(
+        "_outer", "return PyLong_FromLong(outer());", "int outer(void);\n"
+    ), f"-L{work}", "-louter", cc="musl-gcc")  # fmt: skip
+    dist_dir = tmp_path / "dist"
+    dist_dir.mkdir()
+    ok = write_wheel(dist_dir, "demo_pkg", "1.0", "cp39-abi3-musllinux_1_2_x86_64",
+                     files={"demo_pkg/_m.abi3.so": plain})  # fmt: skip
+    outside = write_wheel(dist_dir, "demo_pkg", "1.1", "cp39-abi3-musllinux_1_2_x86_64",
+                          files={"demo_pkg/_outer.abi3.so": outer})  # fmt: skip
+    ctx = check_context(load_config(tiny_project(tmp_path / "project")))
+
+    findings = ManylinuxCheck().run([read_distribution(ok), read_distribution(outside)], ctx)
+
+    assert [(f.file, f.level) for f in findings] == [(outside.name, "error")]
+    assert findings[0].message.startswith("needs libouter.so,")

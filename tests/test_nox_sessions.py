@@ -24,6 +24,7 @@ SESSIONS = {
     "check": (),
     "build-linux": (),
     "build-windows": (),
+    "build-macos": (),
     "sdist": (),
     "validate": (),
     "publish": ("--dry-run",),
@@ -57,8 +58,19 @@ def nox(envdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize(
     ("example", "statuses"),
     [
-        ("tally", {"build-linux": "ok", "build-windows": "ok", "sdist": "ok"}),
-        ("cvec", {"build-linux": "host build", "build-windows": "skipped", "sdist": "not shipped"}),
+        (
+            "tally",
+            {"build-linux": "ok", "build-windows": "ok", "build-macos": "skipped", "sdist": "ok"},
+        ),
+        (
+            "cvec",
+            {
+                "build-linux": "host build",
+                "build-windows": "skipped",
+                "build-macos": "skipped",
+                "sdist": "not shipped",
+            },
+        ),
     ],
 )
 def test_each_stage_session_alone(

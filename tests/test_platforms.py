@@ -368,10 +368,15 @@ def test_cibuildwheel_bad_arch_in_its_config(tmp_path: Path, venv_tools: None) -
     assert "did you mean 'arm64'?" in info.value.remedy
 
 
-def test_cvec_expected_set_is_its_explicit_build_list(venv_tools: None) -> None:
+def test_cvec_expected_set_is_cp311_on_every_arch_it_names(venv_tools: None) -> None:
     config = load_config(ROOT / "examples" / "cvec")
     expected = real_expected(config)
-    assert [w.build for w in expected.wheels] == ["cp311-manylinux_x86_64", "cp311-win_amd64"]
+    assert [w.build for w in expected.wheels] == [
+        "cp311-manylinux_x86_64", "cp311-manylinux_aarch64",
+        "cp311-musllinux_x86_64", "cp311-musllinux_aarch64",
+        "cp311-macosx_x86_64", "cp311-macosx_arm64",
+        "cp311-win_amd64", "cp311-win_arm64",
+    ]  # fmt: skip
 
 
 # --- maturin: abi3, free-threaded, targets -------------------------------------------------
@@ -438,10 +443,15 @@ def test_maturin_abi3t_serves_the_free_threaded_pythons_from_315(tmp_path: Path)
     assert abi3t.matches(["cp315-abi3-manylinux_2_17_x86_64", "cp315-abi3t-manylinux_2_17_x86_64"])
 
 
-def test_tally_expected_set_is_unchanged() -> None:
+def test_tally_expected_set_is_every_platform_with_free_threaded_wheels() -> None:
     config = load_config(ROOT / "examples" / "tally")
     expected = MaturinBackend(config).expected_wheels(make_ctx(config))
+    platforms = [
+        "manylinux*_x86_64", "manylinux*_aarch64", "musllinux*_x86_64", "musllinux*_aarch64",
+        "macosx_*_arm64", "macosx_*_x86_64", "win_amd64", "win_arm64",
+    ]  # fmt: skip
     assert [w.patterns for w in expected.wheels] == [
-        ("cp39-abi3-manylinux*_x86_64",),
-        ("cp39-abi3-win_amd64",),
+        (f"{python}-{platform}",)
+        for platform in platforms
+        for python in ("cp39-abi3", "cp314-cp314t", "cp315-cp315t")
     ]

@@ -562,8 +562,10 @@ def test_apt_packages_of_a_cibuildwheel_project_need_before_all(tmp_path: Path) 
     assert warning.remedy and "[tool.cibuildwheel.linux] before-all" in warning.remedy
     package = root / "bindings" / "python" / "pyproject.toml"
     package.write_text(
-        package.read_text()
-        + '\n[tool.cibuildwheel.linux]\nbefore-all = "yum install -y coreutils"\n'
+        package.read_text().replace(
+            "[tool.cibuildwheel.linux]\n",
+            '[tool.cibuildwheel.linux]\nbefore-all = "yum install -y coreutils"\n',
+        )
     )
     record = StageRecord("check")
     check(run_context(load_config(root), dist=tmp_path / "dist"), record)

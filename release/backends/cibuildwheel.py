@@ -510,7 +510,7 @@ class CibuildwheelBackend:
         if platform == "linux" and host_os() == "linux":
             engine = container_engine(ctx.runner)
             if engine.name is None:
-                return self._host_build(ctx, out, engine.problem)
+                return self._host_build(ctx, out, engine.problem, platforms)
             extra["CIBW_CONTAINER_ENGINE"] = engine.name
             why = "building Linux wheels in manylinux containers"
         if platform == "linux":
@@ -534,11 +534,21 @@ class CibuildwheelBackend:
             )
         return images
 
-    def _host_build(self, ctx: RunContext, out: Path, problem: str) -> BuildOutcome:
+    def _host_build(
+        self,
+        ctx: RunContext,
+        out: Path,
+        problem: str,
+        platforms: Sequence[Platform] | None = None,
+    ) -> BuildOutcome:
         # The host build repairs to the floor itself, but the project's cibuildwheel images
         # are what its containers use in CI: a disagreement is refused here too.
         agreeing_images(self.config, ctx.environ)
         wanted = build_identifiers(self.config, ctx.runner, "linux", environ=ctx.environ)
+        if platforms is not None:
+            # Only this host's part of the plan: the stage says once which runner builds
+            # the others (an aarch64 in the project's archs is not this host's to explain).
+            wanted = [i for i in wanted if platform_of_identifier(i) in platforms]
         arch = machine()
         buildable = [ident for ident in wanted if _host_python(ident, arch) is not None]
         if not buildable:

@@ -302,8 +302,8 @@ class MaturinBackend:
             argv.append("--zig")
         return argv
 
-    def windows_command(self, out: Path) -> list[str]:
-        return [
+    def windows_command(self, out: Path, interpreters: Sequence[str] | None = None) -> list[str]:
+        argv = [
             "maturin",
             "build",
             "--release",
@@ -314,6 +314,9 @@ class MaturinBackend:
             "--auditwheel",
             "repair",
         ]
+        if interpreters:
+            argv += ["--interpreter", *interpreters]
+        return argv
 
     def pacman_command(self, msys2: Path) -> list[str]:
         pacman = msys2 / "usr" / "bin" / "pacman.exe"
@@ -353,7 +356,7 @@ class MaturinBackend:
         ``--target``; on Linux linked with zig, at the libc's floor."""
         target = platform.rust_target(self.windows_target, bool(self.config.windows.msys2_packages))
         if platform.os == "windows":
-            argv = self.windows_command(out)
+            argv = self.windows_command(out, interpreters)
             argv[argv.index("--target") + 1] = target
             return argv
         if platform.os == "macos":
@@ -398,7 +401,16 @@ class MaturinBackend:
             env = self.macos_env(ctx) if each.os == "macos" else self.build_env(ctx)
             if each.os == "windows":
                 env = self.windows_env(ctx, None)
-            found, missing = self.interpreters(ctx, each.name)
+            # Linux and Windows targets from Linux: maturin reads each Python's
+            # configuration from the sysconfig it bundles for the target.
+            named = (
+                self.cross_interpreters() if each.os != "macos" and host_os() == "linux" else None
+            )
+            missing: tuple[str, ...] = ()
+            if named is not None:
+                found = named
+            else:
+                found, missing = self.interpreters(ctx, each.name)
             if not found:  # none of its Pythons here: validate names them as not built
                 outcomes.append(BuildOutcome(OK, None, missing))
                 continue
@@ -446,6 +458,32 @@ class MaturinBackend:
                 found.append(search.found.path)
         return found, tuple(missing)
 
+    def cross_interpreters(self) -> list[str] | None:
+        """The Pythons a build for another platform makes wheels for, by maturin's names
+        (``python3.9``, ``python3.14t``): one per wheel of the expected set's platform (the
+        abi3 one, each version-specific and free-threaded one). Cross-compiling, maturin
+        takes each one's configuration from the sysconfig it bundles for the target, so
+        none need be installed here, and an interpreter of this host would describe the
+        host. Before, a cross build made the abi3 wheel only and never said so: validate
+        then found the free-threaded Windows wheels missing. None when the crate cannot be
+        read: maturin, left to choose, says in its own words what is wrong."""
+        try:
+            abi3, _ = abi3_python_tag(self.config)
+        except ConfigValueError:
+            return None
+        running = f"cp3{sys.version_info.minor}"
+        names: list[str] = []
+        for python_abi, python in self._python_abis(
+            abi3, requires_python_of(self.config.package.raw)
+        ):
+            tag = python or python_abi.split("-", 1)[0]
+            if "*" in tag:  # plain abi3: the wheel is tagged for the building Python
+                tag = running
+            name = f"python{_version(tag)}{'t' if tag.endswith('t') else ''}"
+            if name not in names:
+                names.append(name)
+        return names
+
     def _build_host(self, platform: str, ctx: RunContext, out: Path) -> BuildOutcome:
         cwd = self.config.package_dir
         ctx.runner.require("cargo", why="maturin compiles the Rust crate with cargo")
@@ -481,7 +519,7 @@ class MaturinBackend:
         if host_os() != "windows":
             try:
                 ctx.runner.run(
-                    self.windows_command(out),
+                    self.windows_command(out, self.cross_interpreters()),
                     cwd=cwd,
                     env=self.windows_env(ctx, None),
                     why=f"cross-compiling for {self.windows_target}",
@@ -504,8 +542,11 @@ class MaturinBackend:
                     "or set MSYS2_ROOT to its root directory.",
                 )
             ctx.runner.run(self.pacman_command(msys2), why="installing MSYS2 packages")
+        # A -gnu target is a cross build for maturin on an MSVC toolchain (GitHub's Windows
+        # runners): each Python by name, as from Linux. Not executed here (no Windows).
+        named = self.cross_interpreters() if target.endswith("-windows-gnu") else None
         ctx.runner.run(
-            self.windows_command(out),
+            self.windows_command(out, named),
             cwd=cwd,
             env=self.windows_env(ctx, msys2),
             why=f"building the Windows wheel for {self.windows_target}",

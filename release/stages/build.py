@@ -141,9 +141,14 @@ def _build_wheels(platform: str, ctx: RunContext, record: StageRecord) -> None:
     record.status = outcome.status
     record.reason = outcome.reason
     if plan is not None and outcome.status == HOST_BUILD:
-        # No container engine: what was built was built on this machine (its reason says how).
-        for entry in record.details["platforms"]:
-            if entry["method"] == "container":
+        # No container engine: what was built was built on this machine (its reason says
+        # how); a platform it made none of (musllinux) was not built at all.
+        for entry, planned in zip(record.details["platforms"], plan):
+            if entry["method"] != "container":
+                continue
+            if planned.builds and set(planned.builds) <= set(outcome.not_built):
+                entry["method"], entry["how"] = None, "not built by the host build (see the reason)"
+            else:
                 entry["method"], entry["how"] = "native", "host build (see the reason)"
     not_built = [*outcome.not_built, *(left_to_others(plan) if plan is not None else ())]
     if not_built:

@@ -22,7 +22,8 @@ from typing import Any
 from ._speedups import fsum_list
 
 try:
-    __version__ = _dist_version("cvec-demo")  # the distribution, not the module
+    # The distribution's name, not the module's: cvec on PyPI is another project.
+    __version__ = _dist_version("cvec-demo")
 except PackageNotFoundError:  # not installed (e.g. imported from a build tree)
     __version__ = "0+unknown"
 
