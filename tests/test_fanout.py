@@ -409,3 +409,20 @@ def test_a_python_job_writes_a_record_of_its_own(tmp_path: Path) -> None:
         ["build-linux -- --arch x86_64 --python 3.12",
          "build-linux -- --arch x86_64 --python 3.13"], {},
     )  # fmt: skip
+
+
+def test_build_jobs_set_up_the_pythons_a_native_maturin_build_needs(tmp_path: Path) -> None:
+    """A free-threaded abi3 crate: the abi3 wheel builds with the Python that runs nox, the
+    free-threaded ones need their own interpreters on the runner; before, the jobs set up
+    3.12 alone and a tag push (validate --strict) failed on the missing cp314t wheels."""
+    config = maturin_project(tmp_path, EVERY_PLATFORM)
+    threaded = maturin_project(
+        tmp_path / "ft", EVERY_PLATFORM.replace("[tool.release.linux]",
+                                                "free-threaded = true\n\n[tool.release.linux]")
+    )  # fmt: skip
+    assert {job.interpreters for job in build_jobs(config)} == {()}
+    jobs = build_jobs(threaded)
+    assert {job.interpreters for job in jobs} == {("3.14t", "3.15t")}
+    steps = jobs_of(release_workflow(threaded))["build-macos-arm64"]["steps"]
+    setup = next(s for s in steps if "setup-python" in s.get("uses", ""))
+    assert setup["with"]["python-version"].split() == ["3.14t", "3.15t", "3.12"]  # nox: last

@@ -458,6 +458,25 @@ class MaturinBackend:
                 found.append(search.found.path)
         return found, tuple(missing)
 
+    def interpreter_versions(self) -> list[str]:
+        """The CPythons (``3.13``, ``3.14t``) a native build needs installed: one per
+        version-specific or free-threaded wheel; an abi3 wheel builds with any. The release
+        workflow's build jobs set them up; read from the crate alone (none when it cannot be
+        read: the build says why)."""
+        try:
+            abi3, _ = abi3_python_tag(self.config)
+        except ConfigValueError:
+            return []
+        versions: list[str] = []
+        for python_abi, python in self._python_abis(
+            abi3, requires_python_of(self.config.package.raw)
+        ):
+            if python and not python_abi.endswith("-abi3"):
+                version = _version(python) + ("t" if python.endswith("t") else "")
+                if version not in versions:
+                    versions.append(version)
+        return versions
+
     def cross_interpreters(self) -> list[str] | None:
         """The Pythons a build for another platform makes wheels for, by maturin's names
         (``python3.9``, ``python3.14t``): one per wheel of the expected set's platform (the

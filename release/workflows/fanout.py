@@ -54,6 +54,9 @@ class BuildJob:
     arch: str | None
     runner: str  # the runner's exact label
     python: str | None = None  # "3.12": a job of a matrix split by Python
+    # The CPythons the build needs installed (maturin's version-specific and free-threaded
+    # wheels): set up beside the one that runs nox.
+    interpreters: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -167,6 +170,11 @@ def build_jobs(config: ReleaseConfig) -> list[BuildJob]:
         )
         return [BuildJob(os, None, _default_runner(os)) for os in oses]
     split = config.ci.split_builds == "python"  # cibuildwheel only (the config says so)
+    interpreters: tuple[str, ...] = ()
+    if config.backend == "maturin":
+        from ..backends.maturin import MaturinBackend  # the backend's one reading of the crate
+
+        interpreters = tuple(MaturinBackend(config).interpreter_versions())
     jobs: dict[tuple[OS, str, str | None], BuildJob] = {}
     for platform in sorted(platforms, key=lambda p: p.sort_key):
         runner = native_runner(platform)
@@ -177,7 +185,8 @@ def build_jobs(config: ReleaseConfig) -> list[BuildJob]:
             pythons = [*_selected_pythons(config, platform)]
         for python in pythons:
             key = (platform.os, platform.arch, python)
-            jobs.setdefault(key, BuildJob(platform.os, platform.arch, runner.label, python))
+            job = BuildJob(platform.os, platform.arch, runner.label, python, interpreters)
+            jobs.setdefault(key, job)
     return sorted(jobs.values(), key=_job_order)
 
 

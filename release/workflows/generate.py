@@ -154,10 +154,13 @@ def release_workflow(config: ReleaseConfig) -> str:
     dist = config.table.dist_dir.rstrip("/")
     submodules = has_submodules(config)
 
-    def setup(nox_args: str, env: dict[str, str] | None = None) -> list[str]:
+    def setup(
+        nox_args: str, env: dict[str, str] | None = None, interpreters: Sequence[str] = ()
+    ) -> list[str]:
         return _setup(
             nox_args,
             env={"RELEASE_TAG": DISPATCH_TAG, **(env or {})},
+            pythons=(*interpreters, PYTHON_VERSION),
             submodules=submodules,
             ref=DISPATCH_REF,
         )
@@ -185,7 +188,8 @@ def release_workflow(config: ReleaseConfig) -> str:
     # One job per runner and architecture, each with its own artifact (dist-<job>): GitHub
     # Actions spreads the builds across machines, validate gathers them all.
     for job in jobs:
-        lines += _job(job.id, job.runner, setup(job.nox_args) + _upload(job.artifact, dist))
+        steps = setup(job.nox_args, interpreters=job.interpreters)
+        lines += _job(job.id, job.runner, steps + _upload(job.artifact, dist))
     if config.sdist:
         lines += _job("sdist", RUNNERS["linux"], setup("-s sdist") + _upload("dist-sdist", dist))
     # The builds' artifacts are dist-*; the validated set is named apart, so that a re-run of
