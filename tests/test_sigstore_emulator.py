@@ -227,6 +227,12 @@ def test_every_inclusion_proof_of_a_growing_log_verifies(
         node_hash(leaves[4], leaves[5]),
         merkle_root(leaves[:4]),
     ]
+    # The log's own view (GET /api/v1/log) agrees, with a checkpoint over the same root.
+    info = requests.get(f"{sigstore.url}/api/v1/log", timeout=10).json()
+    assert (info["treeSize"], info["rootHash"]) == (7, merkle_root(leaves).hex())
+    assert info["signedTreeHead"].startswith(
+        f"{sigstore.origin}\n7\n{base64.b64encode(merkle_root(leaves)).decode()}\n\n"
+    )
 
 
 # --- refused by the real verifier ----------------------------------------------------------
@@ -485,6 +491,28 @@ def token(oidc: GitHubOIDC, **changes: Any) -> str:
 
 def pem(request: x509.CertificateSigningRequest) -> bytes:
     return request.public_bytes(serialization.Encoding.PEM)
+
+
+def test_the_trust_config_lives_only_while_the_emulator_runs(oidc: GitHubOIDC) -> None:
+    with LocalSigstore(oidc.signer) as sigstore:
+        path = sigstore.trust_config_path
+        config = json.loads(path.read_text())
+        assert config == sigstore.trust_config()
+        starts = [
+            item["validFor"]["start"]
+            for item in (
+                *config["signingConfig"]["caUrls"],
+                *config["signingConfig"]["rekorTlogUrls"],
+                *config["trustedRoot"]["certificateAuthorities"],
+                *(log["publicKey"] for log in config["trustedRoot"]["tlogs"]),
+                *(log["publicKey"] for log in config["trustedRoot"]["ctlogs"]),
+            )
+        ]
+        now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert len(starts) == 5
+        assert all(start < now for start in starts)
+        assert {s["url"] for s in config["signingConfig"]["caUrls"]} == {sigstore.url}
+    assert not path.exists()
 
 
 def test_the_ca_issues_a_fulcio_profile_certificate(
