@@ -19,6 +19,7 @@ import datetime
 import hashlib
 import json
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -548,10 +549,12 @@ def test_the_ca_issues_a_fulcio_profile_certificate(
     [
         ({"aud": "pypi"}, "audience 'pypi' is not 'sigstore'"),
         ({"exp": 1_000_000_000, "iat": 999_999_000, "nbf": 999_999_000}, "token has expired"),
+        # Expired a second ago: Fulcio allows no skew on the expiry.
+        ({"exp": int(time.time()) - 1}, "token has expired"),
         ({"iss": "https://accounts.example.com"}, "is not 'https://token.actions"),
         ({"job_workflow_ref": None}, "missing the 'job_workflow_ref' claim"),
     ],
-    ids=["wrong-audience", "expired", "another-issuer", "no-job-workflow-ref"],
+    ids=["wrong-audience", "expired", "just-expired", "another-issuer", "no-job-workflow-ref"],
 )
 def test_the_ca_refuses_a_bad_token(
     oidc: GitHubOIDC, sigstore: LocalSigstore, changes: dict[str, Any], cause: str
@@ -605,6 +608,24 @@ def test_sigstore_python_gets_no_certificate_for_a_token_of_another_audience(
         SigstoreSigner(IdentityToken(wrong, client_id="pypi"), context, cache=True)
     assert [(r.status, r.message) for r in sigstore.refusals] == [(400, INVALID_IDENTITY_TOKEN)]
     assert "audience 'pypi' is not 'sigstore'" in sigstore.refusals[0].cause
+
+
+def test_an_outage_answers_503_and_then_the_services_work_again(
+    oidc: GitHubOIDC, sigstore: LocalSigstore
+) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    sigstore.fail_requests("fulcio", 1)
+    sigstore.fail_requests("rekor", 1)
+    assert request_cert(sigstore, token(oidc), pem(csr(key))).status_code == 503
+    answer = request_cert(sigstore, token(oidc), pem(csr(key)))
+    assert answer.status_code == 200
+    cert_pem = answer.json()["signedCertificateEmbeddedSct"]["chain"]["certificates"][0].encode()
+    entries = f"{sigstore.url}/api/v1/log/entries"
+    proposal = dsse_proposal(key, cert_pem, b"{}")
+    assert requests.post(entries, json=proposal, timeout=10).status_code == 503
+    assert sigstore.entries == []
+    assert requests.post(entries, json=proposal, timeout=10).status_code == 201
+    assert sigstore.refusals == []  # an outage is not a refusal
 
 
 def dsse_proposal(key: ec.EllipticCurvePrivateKey, cert_pem: bytes, payload: bytes) -> Any:

@@ -22,7 +22,13 @@ One server answers both APIs at its root path, as sigstore-python calls them:
 
 The trust root (a ClientTrustConfig: trusted root plus signing config, every ``validFor``
 starting in the past) is written to a temporary file for the emulator's life and removed
-when it stops. The emulator's keys never leave the process.
+when it stops. The emulator's keys never leave the process. ``fail_requests("fulcio"|"rekor",
+n)`` makes the next requests answer 503, an outage rather than a refusal.
+
+Simplified, on purpose: one self-signed root issues the leaves (Fulcio has an intermediate);
+the CT log is only a key (no CT server, no log of its own); only ECDSA P-256 keys; one log
+shard (``log_offset`` stands for the earlier ones); no TSA; no entry retrieval or search
+endpoints; the tree is recomputed per entry (fine for the hundreds of entries of a test).
 """
 
 from __future__ import annotations
@@ -54,6 +60,7 @@ from ._server import Handler, LocalServer
 from .jwt import GITHUB_ISSUER, InvalidToken, Signer
 
 AUDIENCE = "sigstore"  # the audience Fulcio's public instance accepts
+CLOCK_SKEW = 300
 GITHUB_URL = "https://github.com"
 CERT_LIFETIME = datetime.timedelta(minutes=10)  # Fulcio's
 # Fulcio's client messages (sigstore/fulcio pkg/server/error.go), all gRPC InvalidArgument,
@@ -192,6 +199,11 @@ class _SigstoreHandler(Handler):
         sigstore: LocalSigstore = self.server.emulator
         body = self.read_body()
         path = self.path.split("?", 1)[0]
+        service = {"/api/v2/signingCert": "fulcio", "/api/v1/log/entries": "rekor"}.get(path)
+        if service is not None and sigstore._take_failure(service):
+            # An outage, as the front of either service answers it: not a refusal.
+            self.send_text(503, "upstream connect error or disconnect/reset before headers")
+            return
         try:
             if path == "/api/v2/signingCert":
                 answer = sigstore.signing_cert(self.headers.get("Authorization"), body)
@@ -239,6 +251,7 @@ class LocalSigstore:
         self.issued: list[x509.Certificate] = []
         self.entries: list[LogEntry] = []
         self.refusals: list[Refusal] = []  # in order
+        self._failures: dict[str, int] = {"fulcio": 0, "rekor": 0}
         self._leaves: list[bytes] = []
         self._by_uuid: dict[str, LogEntry] = {}
         self._lock = threading.Lock()
@@ -276,6 +289,18 @@ class LocalSigstore:
     def errors(self) -> list[str]:
         """Tracebacks of requests the emulator itself failed on (should stay empty)."""
         return self._server.errors
+
+    def fail_requests(self, service: str, n: int) -> None:
+        """The next ``n`` requests to ``service`` ("fulcio" or "rekor") answer 503."""
+        with self._lock:
+            self._failures[service] += n
+
+    def _take_failure(self, service: str) -> bool:
+        with self._lock:
+            if self._failures[service] > 0:
+                self._failures[service] -= 1
+                return True
+            return False
 
     # --- the trust root -----------------------------------------------------------------
 
@@ -379,9 +404,12 @@ class LocalSigstore:
         try:
             if scheme.lower() != "bearer" or not token.strip():
                 raise InvalidToken("no bearer token")
+            # go-oidc, Fulcio's verifier: the expiry exactly, nbf with 5 minutes of skew.
             claims = self.oidc_signer.verify(
-                token.strip(), audience=AUDIENCE, issuer=GITHUB_ISSUER, leeway=0
+                token.strip(), audience=AUDIENCE, issuer=GITHUB_ISSUER, leeway=CLOCK_SKEW
             )
+            if claims["exp"] <= time.time():
+                raise InvalidToken("token has expired")
             san, identity = _github_identity(claims)
         except InvalidToken as exc:
             raise _fulcio_refusal(INVALID_IDENTITY_TOKEN, exc.reason) from exc
