@@ -30,6 +30,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+from emulators import sigstore as emulator
 from emulators.github_oidc import GitHubOIDC
 from emulators.jwt import Signer, github_claims
 from emulators.sigstore import (
@@ -234,6 +235,82 @@ def test_every_inclusion_proof_of_a_growing_log_verifies(
     assert info["signedTreeHead"].startswith(
         f"{sigstore.origin}\n7\n{base64.b64encode(merkle_root(leaves)).decode()}\n\n"
     )
+
+
+def _sct_over_another_tbs(monkeypatch: pytest.MonkeyPatch) -> None:
+    make = emulator.LocalSigstore._sct
+    monkeypatch.setattr(emulator.LocalSigstore, "_sct", lambda self, tbs: make(self, tbs + b"."))
+
+
+def _checkpoint_hinting_another_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    sign = emulator.LocalSigstore.checkpoint
+
+    def checkpoint(self: LocalSigstore, size: int, root: bytes) -> str:
+        note, _, line = sign(self, size, root).partition("\n\n")
+        raw = base64.b64decode(line.split()[-1])
+        return f"{note}\n\n\u2014 rekor.local {base64.b64encode(b'hint' + raw[4:]).decode()}\n"
+
+    monkeypatch.setattr(emulator.LocalSigstore, "checkpoint", checkpoint)
+
+
+def _leaves_without_their_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(emulator, "leaf_hash", lambda data: hashlib.sha256(data).digest())
+
+
+def _json_not_canonical(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(emulator, "canonical_json", lambda value: json.dumps(value).encode())
+
+
+def _no_build_config_uri(monkeypatch: pytest.MonkeyPatch) -> None:
+    derive = emulator._github_identity
+
+    def identity(claims: dict[str, Any]) -> Any:
+        san, extensions = derive(claims)
+        del extensions["1.3.6.1.4.1.57264.1.18"]
+        return san, extensions
+
+    monkeypatch.setattr(emulator, "_github_identity", identity)
+
+
+@needs_clients
+@pytest.mark.parametrize(
+    ("break_it", "error", "message"),
+    [
+        (_sct_over_another_tbs, "VerificationError", "SCT verify failed: keyring: invalid"),
+        (
+            _checkpoint_hinting_another_key,
+            "VerificationError",
+            "checkpoint: Signature not found for log ID",
+        ),
+        (_leaves_without_their_prefix, "VerificationError", "proof contains invalid root hash"),
+        (_json_not_canonical, "VerificationError", "SET: invalid inclusion promise"),
+        # sigstore-python 4.5.1 lets cryptography's error out of verify here, unwrapped: a
+        # caller of Verifier must catch more than VerificationError.
+        (
+            _no_build_config_uri,
+            "ExtensionNotFound",
+            r"1\.3\.6\.1\.4\.1\.57264\.1\.18.* extension was found",
+        ),
+    ],
+    ids=["sct", "checkpoint-hint", "leaf-hash", "set-canonical-json", "identity-extension"],
+)
+def test_the_clients_refuse_the_emulator_with_any_piece_wrong(
+    oidc: GitHubOIDC,
+    monkeypatch: pytest.MonkeyPatch,
+    break_it: Any,
+    error: str,
+    message: str,
+) -> None:
+    """The passing tests above are not luck: each piece the emulator builds is checked by
+    the real clients, and one built wrong (as the emulator could have been) is refused."""
+    break_it(monkeypatch)
+    token = ambient_token(oidc, monkeypatch)
+    expected = {"VerificationError": VerificationError, "ExtensionNotFound": x509.ExtensionNotFound}
+    with LocalSigstore(oidc.signer) as sigstore, pytest.raises(expected[error], match=message):
+        context = SigningContext.from_trust_config(trust_config(sigstore))
+        with context.signer(IdentityToken(token), cache=True) as signer:
+            bundle = signer.sign_artifact(b"artifact")
+        verifier(sigstore).verify_artifact(b"artifact", bundle, publisher_policy())
 
 
 # --- refused by the real verifier ----------------------------------------------------------

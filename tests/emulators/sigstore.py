@@ -140,6 +140,12 @@ def key_id(key: ec.EllipticCurvePublicKey) -> bytes:
     return hashlib.sha256(_spki_der(key)).digest()
 
 
+def canonical_json(value: Any) -> bytes:
+    """RFC 8785 JSON for what the log canonicalizes: ASCII strings, integers, objects and
+    lists only, for which sorted keys without whitespace are that form."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
 # --- the Merkle tree (RFC 6962 section 2.1) -----------------------------------------------
 
 
@@ -523,7 +529,7 @@ class LocalSigstore:
                 raise ValueError(f"{kind} {version} is not a supported entry kind and version")
         except (ValueError, KeyError, TypeError, binascii.Error) as exc:
             raise _rekor_refusal(400, REKOR_VALIDATION.format(exc)) from exc
-        data = json.dumps(canonical, sort_keys=True, separators=(",", ":")).encode()
+        data = canonical_json(canonical)
         leaf = leaf_hash(data)
         uuid = f"{self.tree_id:016x}{leaf.hex()}"
         with self._lock:
@@ -545,15 +551,14 @@ class LocalSigstore:
     def _entry_json(self, entry: LogEntry, leaves: list[bytes]) -> dict[str, Any]:
         body = base64.b64encode(entry.body).decode()
         log_id = self.log_id.hex()
-        # The SET: the log's signature over the RFC 8785 form of these four fields (ASCII
-        # strings and integers only, so sorted keys without whitespace are that form).
+        # The SET: the log's signature over the RFC 8785 form of these four fields.
         promise = {
             "body": body,
             "integratedTime": entry.integrated_time,
             "logID": log_id,
             "logIndex": entry.log_index,
         }
-        canonical = json.dumps(promise, sort_keys=True, separators=(",", ":")).encode()
+        canonical = canonical_json(promise)
         set_signature = self._rekor_key.sign(canonical, ec.ECDSA(hashes.SHA256()))
         root = merkle_root(leaves)
         return {
