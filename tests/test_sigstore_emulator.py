@@ -284,8 +284,9 @@ def _no_build_config_uri(monkeypatch: pytest.MonkeyPatch) -> None:
         ),
         (_leaves_without_their_prefix, "VerificationError", "proof contains invalid root hash"),
         (_json_not_canonical, "VerificationError", "SET: invalid inclusion promise"),
-        # sigstore-python 4.5.1 lets cryptography's error out of verify here, unwrapped: a
-        # caller of Verifier must catch more than VerificationError.
+        # pypi-attestations 0.0.31's GitHub policy reads 1.18 unguarded: cryptography's
+        # error leaves verify_dsse (and Attestation.verify) unwrapped, so a caller must
+        # catch more than VerificationError.
         (
             _no_build_config_uri,
             "ExtensionNotFound",
