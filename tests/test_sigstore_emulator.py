@@ -526,13 +526,21 @@ def test_a_checkpoint_that_does_not_verify_is_refused(
 
 
 @needs_clients
-def test_a_log_entry_signed_by_another_log_is_refused(
-    attested: tuple[Path, Attestation], oidc: GitHubOIDC
+def test_a_trust_root_of_another_ca_or_another_log_refuses(
+    attested: tuple[Path, Attestation], oidc: GitHubOIDC, sigstore: LocalSigstore
 ) -> None:
-    """The trust root decides: another local Sigstore's root does not accept this one's work."""
+    """The trust root decides: another local Sigstore's CA, or its log's key beside this CA,
+    does not accept this one's work."""
     _path, attestation = attested
-    with LocalSigstore(oidc.signer) as other, pytest.raises(VerificationError):
-        verifier(other).verify_dsse(attestation.to_bundle(), publisher_policy())
+    bundle = attestation.to_bundle()
+    with LocalSigstore(oidc.signer) as other:
+        with pytest.raises(VerificationError, match="certificate chain: validation failed"):
+            verifier(other).verify_dsse(bundle, publisher_policy())
+        mixed = sigstore.trust_config()
+        mixed["trustedRoot"]["tlogs"] = other.trust_config()["trustedRoot"]["tlogs"]
+    other_log = Verifier(trusted_root=ClientTrustConfig.from_json(json.dumps(mixed)).trusted_root)
+    with pytest.raises(VerificationError, match="invalid log entry: checkpoint: invalid signature"):
+        other_log.verify_dsse(bundle, publisher_policy())
 
 
 # --- refused by the services -----------------------------------------------------------------
