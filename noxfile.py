@@ -37,6 +37,9 @@ ALL_TOOLS = f"{ROOT}[build,validate,publish,check]"
 CONSTRAINTS = str(ROOT / "release" / "constraints.txt")
 
 
+# The real Sigstore clients the local Sigstore's tests sign and verify with (its markers
+# leave them out where they cannot install: tests/test_sigstore_emulator.py skips there).
+SIGSTORE_CLIENTS = str(ROOT / "tests" / "sigstore-requirements.txt")
 # What the installs read besides their arguments: a change to either means installing again.
 INSTALL_INPUTS = (ROOT / "pyproject.toml", ROOT / "release" / "constraints.txt")
 
@@ -171,7 +174,7 @@ def tests(session: nox.Session) -> None:
     # and ruff, which the noxfile init writes must pass (tests/test_init.py).
     session.install(
         "-c", CONSTRAINTS, "pytest>=8", "pytest-timeout", "pypiserver>=2", "nox>=2024.3.2",
-        "uv", "ruff>=0.6", "-e", ALL_TOOLS,
+        "uv", "ruff>=0.6", "-r", SIGSTORE_CLIENTS, "-e", ALL_TOOLS,
     )  # fmt: skip
     # A missing system package stops here, with the command that installs it, instead of
     # failing tests one by one.
@@ -184,7 +187,7 @@ def compat(session: nox.Session) -> None:
     """The unit tests on the oldest supported Python (tomli instead of tomllib)."""
     session.install(
         "-c", CONSTRAINTS, "pytest>=8", "pytest-timeout", "pypiserver>=2", "ruff>=0.6",
-        "nox>=2024.3.2", "-e", ALL_TOOLS,
+        "nox>=2024.3.2", "-r", SIGSTORE_CLIENTS, "-e", ALL_TOOLS,
     )  # fmt: skip
     # zizmor is a binary that runs beside any Python, but its wheels ask for 3.10 or newer:
     # the check stage's tests need it here too, so uv installs the one pinned for 3.11 (as in
