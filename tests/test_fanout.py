@@ -12,6 +12,9 @@ import pytest
 from conftest import release_project, run_context, write_text
 from ruamel.yaml import YAML
 
+# One maturin project text for the build-plan and fan-out tests.
+from test_build_plan import CRATE, MATURIN
+
 from release.backends import backend_for
 from release.config import ReleaseConfig, load_config
 from release.console import Console
@@ -20,26 +23,6 @@ from release.records import ERROR, INFO, WARNING
 from release.runner import Runner
 from release.workflows.fanout import BuildJob, build_jobs, coverage
 from release.workflows.generate import release_workflow
-
-MATURIN = """\
-[build-system]
-requires = ["maturin>=1.14,<2"]
-build-backend = "maturin"
-
-[project]
-name = "demo"
-dynamic = ["version"]
-requires-python = ">=3.9"
-"""
-
-CRATE = """\
-[package]
-name = "demo"
-version = "0.1.0"
-
-[dependencies]
-pyo3 = { version = "0.29", features = ["abi3-py39"] }
-"""
 
 EVERY_PLATFORM = """\
 [tool.release.linux]
