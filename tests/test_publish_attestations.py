@@ -8,6 +8,7 @@ against the local Sigstore's trust root, independently of publish's own check.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import subprocess
@@ -340,3 +341,40 @@ def test_missing_sigstore_is_told_not_crashed(monkeypatch: pytest.MonkeyPatch) -
         attest.Sigstore(None)
     assert "and sigstore is not installed" in caught.value.cause
     assert "Python 3.11 or newer" in caught.value.remedy
+
+
+# --- the dry run's rehearsal (issue 17 item 5, signing) ------------------------------------
+
+
+def test_the_dry_run_rehearses_signing_against_a_throwaway_local_sigstore(
+    release: Release, pypi: PyPI
+) -> None:
+    attestations_on(release)
+    kept = release.dist / ".release" / "rehearsal-attestations"
+    for attempt in (1, 2):
+        proc = run_release(
+            "publish", "--project", str(release.project), "--repository", pypi.upload_url,
+            "--dry-run", env=FAST,
+        )  # fmt: skip
+        assert proc.returncode == 0, output_of(proc)
+        rehearsal = release.record()["details"]["rehearsal"]
+        rehearsed = "https://github.com/rehearsal/tiny/.github/workflows/release.yml@refs/tags/v1.0"
+        assert rehearsal["signing_identity"] == rehearsed
+        assert f"signed as the rehearsal's own identity, {rehearsed}" in proc.stdout
+        assert "signed against a local Sigstore as " + rehearsed in release.record()["reason"]
+        for name in (WHEEL, SDIST):
+            path = kept / f"{name}.publish.attestation"
+            entry = rehearsal["attestations"][name]
+            assert entry["identity"] == rehearsed
+            assert entry["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+            assert entry["reused"] is False  # the last run's Sigstore is gone: never reused
+            envelope = json.loads(path.read_text())["envelope"]
+            statement = json.loads(base64.b64decode(envelope["statement"]))
+            assert statement["subject"] == [
+                {"name": name, "digest": {"sha256": release.sha256(name)}}
+            ]
+        # Never beside the files, where a real upload would pick them up.
+        assert not list(release.dist.glob("*.attestation"))
+        assert "left by an earlier attempt" not in proc.stdout, attempt
+    # The configured index saw the plan's query, nothing else.
+    assert pypi.uploads == [] and pypi.attestations == {}

@@ -86,7 +86,7 @@ def identity_of(jwt: str) -> str:
     return f"https://github.com/{ref}"
 
 
-def _unsupported() -> SigningUnsupportedError | None:
+def unsupported() -> SigningUnsupportedError | None:
     if sys.version_info < OLDEST_PYTHON:
         running = ".".join(map(str, sys.version_info[:3]))
         return SigningUnsupportedError(
@@ -115,7 +115,7 @@ class Sigstore:
     None), or a ClientTrustConfig JSON (the rehearsal's local Sigstore)."""
 
     def __init__(self, trust_config: str | None = None) -> None:
-        problem = _unsupported()
+        problem = unsupported()
         if problem is not None:
             raise problem
         from sigstore.models import ClientTrustConfig

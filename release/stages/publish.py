@@ -352,21 +352,33 @@ def _dry_run(
     else:
         steps = _plan(ctx, release, listing, repository, record.details)
         record.details["plan"] = {s.artifact.name: s.action for s in steps}
-    result = rehearse(ctx, release.dists, release.project, release.version)
+    signing_off = _attestations_off(ctx, repository)
+    if signing_off is not None:
+        ctx.console.line(f"attestations: none: {signing_off}")
+    result = rehearse(
+        ctx, release.dists, release.project, release.version, sign=signing_off is None
+    )
     record.details["rehearsal"] = {
         "index": result.index_url,
         "uploaded": result.uploaded,
         "installed": result.installed,
         "imported": result.imported,
         "not_installed_because": result.not_installed_because,
+        "attestations": result.attestations or None,
+        "signing_identity": result.signing_identity,
+        "not_signed_because": result.not_signed_because if signing_off is None else signing_off,
     }
+    signed = (
+        f", signed against a local Sigstore as {result.signing_identity}"
+        if result.attestations else ""
+    )  # fmt: skip
     if result.installed:
         record.reason = (
-            f"rehearsed: {len(result.uploaded)} file(s) uploaded to a local index, "
+            f"rehearsed: {len(result.uploaded)} file(s){signed} uploaded to a local index, "
             f"{result.installed} installed from it, {', '.join(result.imported)} imported"
         )
     else:
         record.reason = (
-            f"rehearsed: {len(result.uploaded)} file(s) uploaded to a local index; "
+            f"rehearsed: {len(result.uploaded)} file(s){signed} uploaded to a local index; "
             f"{result.not_installed_because}"
         )
