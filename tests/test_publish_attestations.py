@@ -378,3 +378,16 @@ def test_the_dry_run_rehearses_signing_against_a_throwaway_local_sigstore(
         assert "left by an earlier attempt" not in proc.stdout, attempt
     # The configured index saw the plan's query, nothing else.
     assert pypi.uploads == [] and pypi.attestations == {}
+
+
+def test_an_attestation_beside_its_file_is_no_stray(tmp_path: Path) -> None:
+    """After a publish, validate (run again) must not call the attestations strays that
+    "will not be published": they are uploaded with their files. One of no file is."""
+    from release.dists import scan_dist_dir
+
+    (tmp_path / WHEEL).write_bytes(b"")
+    (tmp_path / f"{WHEEL}.publish.attestation").write_text("{}")
+    (tmp_path / "notes.txt.publish.attestation").write_text("{}")
+    files, strays = scan_dist_dir(tmp_path)
+    assert [f.name for f in files] == [WHEEL]
+    assert [s.name for s in strays] == ["notes.txt.publish.attestation"]

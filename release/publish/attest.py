@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..console import Console
+from ..dists import ATTESTATION_SUFFIX
 from ..errors import (
     AttestationInvalidError,
     SigningRefusedError,
@@ -38,7 +39,7 @@ from ..fsio import write_text_atomic
 from ..http import Policy
 from .credentials import decode_claims
 
-SUFFIX = ".publish.attestation"
+SUFFIX = ATTESTATION_SUFFIX  # <file>.publish.attestation, as twine and the publish action name it
 PUBLISH_V1 = "https://docs.pypi.org/attestations/publish/v1"
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 SIGN_ATTEMPTS = 4  # per signing session; each retry after the HTTP layer's backoff

@@ -347,7 +347,7 @@ def _rehearse_signing(
             directory=kept,
         )  # fmt: skip
     result.attestations = {s.file: s.record() for s in signed}
-    result.signing_identity = attest.identity_of(token())
+    result.signing_identity = signed[0].identity if signed else attest.identity_of(token())
     ctx.console.line(
         f"  signed as the rehearsal's own identity, {result.signing_identity} (not this "
         f"workflow's: only a real publish has it); kept in {kept}"
