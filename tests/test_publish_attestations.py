@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -30,6 +31,7 @@ WHEEL = "tiny-1.0-py3-none-any.whl"
 SDIST = "tiny-1.0.tar.gz"
 FAST = {"NOX_RELEASE_RETRY_BACKOFF": "0.05", "NOX_RELEASE_LISTING_WAIT": "2"}
 TRUST_CONFIG = "NOX_RELEASE_SIGSTORE_TRUST_CONFIG"
+JWT = re.compile(r"eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+")
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 
 pytestmark = pytest.mark.skipif(
@@ -376,6 +378,11 @@ def test_the_dry_run_rehearses_signing_against_a_throwaway_local_sigstore(
         # Never beside the files, where a real upload would pick them up.
         assert not list(release.dist.glob("*.attestation"))
         assert "left by an earlier attempt" not in proc.stdout, attempt
+        # The rehearsal's own token (a JWT: header.payload.signature) shows nowhere.
+        written = [p.read_text() for p in (release.dist / ".release").rglob("*") if p.is_file()]
+        for text in (proc.stdout, proc.stderr, *written):
+            assert not JWT.search(text)
+            assert "PRIVATE KEY" not in text
     # The configured index saw the plan's query, nothing else.
     assert pypi.uploads == [] and pypi.attestations == {}
 
