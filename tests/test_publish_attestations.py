@@ -398,3 +398,16 @@ def test_an_attestation_beside_its_file_is_no_stray(tmp_path: Path) -> None:
     files, strays = scan_dist_dir(tmp_path)
     assert [f.name for f in files] == [WHEEL]
     assert [s.name for s in strays] == ["notes.txt.publish.attestation"]
+
+
+def test_a_trust_config_sigstore_cannot_load_is_said(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI, tmp_path: Path
+) -> None:
+    attestations_on(release)
+    broken = tmp_path / "trust.json"
+    broken.write_text('{"mediaType": "nonsense"}')
+    proc = publish(release, pypi, oidc, None, **{TRUST_CONFIG: str(broken)})
+    output = output_of(proc)
+    assert proc.returncode == 83, output
+    assert "is not a ClientTrustConfig sigstore-python can load" in output
+    assert "Traceback" not in output and pypi.uploads == []

@@ -119,15 +119,32 @@ class Sigstore:
         problem = unsupported()
         if problem is not None:
             raise problem
+        import requests
+        from sigstore.errors import Error as SigstoreError
         from sigstore.models import ClientTrustConfig
         from sigstore.verify import Verifier
 
         if trust_config is None:
-            self.config = ClientTrustConfig.production()
-            self.verifier = Verifier.production()
+            try:  # the public-good trust root, refreshed through TUF
+                self.config = ClientTrustConfig.production()
+                self.verifier = Verifier.production()
+            except (SigstoreError, requests.RequestException, OSError) as exc:
+                raise SigningUnavailableError(
+                    f"Sigstore's trust root could not be fetched ({_said(exc)}): an outage or "
+                    "no network, not a refusal. Nothing was signed or uploaded.",
+                    "run publish again later (https://status.sigstore.dev).",
+                ) from None
         else:
-            self.config = ClientTrustConfig.from_json(trust_config)
-            self.verifier = Verifier(trusted_root=self.config.trusted_root)
+            try:
+                self.config = ClientTrustConfig.from_json(trust_config)
+                self.verifier = Verifier(trusted_root=self.config.trusted_root)
+            except (SigstoreError, ValueError) as exc:
+                raise SigningUnsupportedError(
+                    f"the Sigstore trust config to sign with is not a ClientTrustConfig "
+                    f"sigstore-python can load ({_said(exc)[:300]}).",
+                    "fix or unset NOX_RELEASE_SIGSTORE_TRUST_CONFIG (unset: the public-good "
+                    "Sigstore).",
+                ) from None
         # As pypi-attestations' own CLI: PEP 740 objects carry no TSA timestamps, so the
         # entry's SET (Rekor v1) is the only time a verifier can trust.
         self.config.force_tlog_version = 1
