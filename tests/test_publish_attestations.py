@@ -133,8 +133,11 @@ def test_each_file_is_signed_verified_and_uploaded_with_its_attestation(
         )
     out = proc.stdout
     # Said with the plan, before any signature or upload.
-    assert out.index("plan against") < out.index("attestations: each file uploaded gets")
-    assert out.index("attestations: each file") < out.index("signing 2 file(s) with Sigstore")
+    said = "attestations: 2 file(s) to upload each get a PEP 740 publish attestation, signed "
+    whole = f"{said}with Sigstore as this workflow (with trusted publishing): {WHEEL}, {SDIST}"
+    assert whole in out
+    assert out.index("plan against") < out.index(said)
+    assert out.index(said) < out.index("signing 2 file(s) with Sigstore")
     assert out.index("signing 2 file(s)") < out.index("uploading 2 file(s)")
 
 
@@ -411,3 +414,23 @@ def test_a_trust_config_sigstore_cannot_load_is_said(
     assert proc.returncode == 83, output
     assert "is not a ClientTrustConfig sigstore-python can load" in output
     assert "Traceback" not in output and pypi.uploads == []
+
+
+def test_an_api_token_upload_signs_nothing_and_says_why(
+    release: Release, pypi: PyPI, sigstore: LocalSigstore
+) -> None:
+    """PyPI takes attestations only from trusted publishing (reference §1)."""
+    attestations_on(release)
+    pypi.api_tokens.add("pypi-project-token")
+    proc = run_release(
+        "publish", "--project", str(release.project), "--repository", pypi.upload_url,
+        env={"PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring", **FAST,
+             "PYPI_API_TOKEN": "pypi-project-token", TRUST_CONFIG: str(sigstore.trust_config_path)},
+    )  # fmt: skip
+    assert proc.returncode == 0, output_of(proc)
+    assert (
+        "attestations: none: the upload uses an API token, and PyPI takes attestations only "
+        "from trusted publishing" in proc.stdout
+    )
+    assert sigstore.issued == [] and pypi.attestations == {}
+    assert "API token" in release.record()["details"]["attestations_off"]

@@ -90,7 +90,8 @@ def publish(ctx: RunContext, record: StageRecord) -> None:
     listing = ask()
     steps = _plan(ctx, release, listing, repository, details)
     details["plan"] = {s.artifact.name: s.action for s in steps}
-    signing_off = _attestations_off(ctx, repository)
+    to_sign = [s.artifact.name for s in steps if s.action == UPLOAD]
+    signing_off = _attestations_off(ctx, repository, to_sign)
     for step in steps:
         if step.action == PRESENT:
             results[step.artifact.name] = "already present"
@@ -144,7 +145,7 @@ def publish(ctx: RunContext, record: StageRecord) -> None:
     ctx.console.line(f"verified: {len(release.expected)} file(s) on {repository.index_url}")
 
 
-def _attestations_off(ctx: RunContext, repository: Repository) -> str | None:
+def _attestations_off(ctx: RunContext, repository: Repository, to_sign: list[str]) -> str | None:
     """Why publish signs no attestation for this index, or None when it signs (with trusted
     publishing): said with the plan, before anything is signed or uploaded."""
     wanted = ctx.config.publish.attestations
@@ -158,10 +159,11 @@ def _attestations_off(ctx: RunContext, repository: Repository) -> str | None:
         )
     else:
         why = None
-    if why is None:
+    if why is None and to_sign:
         ctx.console.line(
-            "attestations: each file uploaded gets a PEP 740 publish attestation, signed with "
-            "Sigstore as this workflow (with trusted publishing)"
+            f"attestations: {len(to_sign)} file(s) to upload each get a PEP 740 publish "
+            "attestation, signed with Sigstore as this workflow (with trusted publishing): "
+            + ", ".join(to_sign)
         )
     return why
 
@@ -352,7 +354,7 @@ def _dry_run(
     else:
         steps = _plan(ctx, release, listing, repository, record.details)
         record.details["plan"] = {s.artifact.name: s.action for s in steps}
-    signing_off = _attestations_off(ctx, repository)
+    signing_off = _attestations_off(ctx, repository, [d.filename for d in release.dists])
     if signing_off is not None:
         ctx.console.line(f"attestations: none: {signing_off}")
     result = rehearse(
