@@ -252,6 +252,7 @@ class LocalSigstore:
         *,
         cert_lifetime: datetime.timedelta = CERT_LIFETIME,
         log_offset: int = 1000,
+        directory: Path | None = None,
     ) -> None:
         self.oidc_signer = oidc_signer
         self.cert_lifetime = cert_lifetime
@@ -275,12 +276,15 @@ class LocalSigstore:
         self._server = LocalServer(_SigstoreHandler, self)
         self.url = f"http://127.0.0.1:{self._server.port}"
         self.trust_config_path: Path = Path()
+        self._directory = directory  # where the trust config is written (None: $TMPDIR)
 
     # --- lifecycle --------------------------------------------------------------------
 
     def __enter__(self) -> LocalSigstore:
         self._server.start()
-        fd, name = tempfile.mkstemp(prefix="sigstore-trust-config-", suffix=".json")
+        fd, name = tempfile.mkstemp(
+            prefix="sigstore-trust-config-", suffix=".json", dir=self._directory
+        )
         with os.fdopen(fd, "w") as file:
             json.dump(self.trust_config(), file, indent=2)
         self.trust_config_path = Path(name)

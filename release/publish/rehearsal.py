@@ -267,13 +267,17 @@ def rehearse(
             )
             by_name = {d.filename: d.path for d in dists}
             files = [by_name[s.artifact.name] for s in steps if s.action == UPLOAD]
-            attestations = (
-                _rehearse_signing(
-                    ctx, files, artifacts, project=project, version=version, result=result
+            attestations: dict[str, Path] = {}
+            if sign:
+                attestations = _rehearse_signing(
+                    ctx,
+                    files,
+                    artifacts,
+                    project=project,
+                    version=version,
+                    result=result,
+                    scratch=scratch,
                 )
-                if sign
-                else {}
-            )
             outcome = Outcome()
             upload(
                 ctx,
@@ -307,6 +311,7 @@ def _rehearse_signing(
     project: str,
     version: str,
     result: Rehearsal,
+    scratch: Path,
 ) -> dict[str, Path]:
     """Sign ``files`` as the real publish would, against a throwaway local Sigstore on
     127.0.0.1 (its CA, its log, its trust root written for this run and removed after), as
@@ -337,7 +342,8 @@ def _rehearse_signing(
     # A rehearsal's attestations are of a Sigstore gone with its run: never reused.
     for old in kept.glob(f"*{attest.SUFFIX}") if kept.is_dir() else ():
         old.unlink()
-    with LocalSigstore(issuer) as sigstore:
+    # Its trust root in the rehearsal's directory: a killed run's goes with the rest of it.
+    with LocalSigstore(issuer, directory=scratch) as sigstore:
         local = attest.Sigstore(sigstore.trust_config_path.read_text(encoding="utf-8"))
         ctx.console.line(
             f"signing {len(files)} file(s) against a throwaway local Sigstore ({sigstore.url})"
