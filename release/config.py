@@ -122,6 +122,9 @@ class PublishConfig:
     environment: str | None = None  # the GitHub environment of the trusted publisher
     workflow: str = "release.yml"  # the workflow file registered as trusted publisher
     index_url: str | None = None  # the simple index checked before and after uploading
+    # PEP 740 attestations with trusted publishing: None signs for PyPI and TestPyPI only;
+    # true also for another index (a Warehouse that takes them); false never.
+    attestations: bool | None = None
 
 
 @dataclass(frozen=True)

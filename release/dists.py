@@ -259,6 +259,10 @@ def kind_of(name: str) -> str | None:
     return None
 
 
+# What publish writes beside each file it signs (release.publish.attest.SUFFIX).
+ATTESTATION_SUFFIX = ".publish.attestation"
+
+
 def scan_dist_dir(dist: Path) -> tuple[list[Path], list[Stray]]:
     """The distribution files directly in ``dist``, and everything else found there.
 
@@ -297,6 +301,8 @@ def scan_dist_dir(dist: Path) -> tuple[list[Path], list[Stray]]:
             ))  # fmt: skip
         elif kind is not None:
             files.append(entry)
+        elif name.endswith(ATTESTATION_SUFFIX) and kind_of(name[: -len(ATTESTATION_SUFFIX)]):
+            continue  # publish's PEP 740 attestation of a file: uploaded with it, not alone
         elif name.endswith(REJECTED_SUFFIXES):
             strays.append(Stray(
                 name,

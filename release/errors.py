@@ -277,6 +277,35 @@ class CredentialsInUrlError(ConfigError):
     exit_code = 58
 
 
+# --- provenance (PEP 740 attestations, Sigstore): 80-89 ----------------------------------------
+
+
+class SigningUnavailableError(ReleaseError):
+    """Sigstore (Fulcio or Rekor) did not answer, or answered 5xx/429, through every retry:
+    an outage, not a refusal."""
+
+    exit_code = 80
+
+
+class SigningRefusedError(ReleaseError):
+    """Sigstore refused to sign: the identity token or the request was not accepted."""
+
+    exit_code = 81
+
+
+class AttestationInvalidError(ReleaseError):
+    """An attestation just signed does not verify: nothing is uploaded with it."""
+
+    exit_code = 82
+
+
+class SigningUnsupportedError(ReleaseError):
+    """Signing was asked for where it cannot run: a Python older than sigstore's 3.10, or
+    sigstore-python or pypi-attestations missing."""
+
+    exit_code = 83
+
+
 # --- the preflight, GitHub, init: 60-69 -------------------------------------------------------
 
 

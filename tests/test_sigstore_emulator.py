@@ -30,7 +30,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
-from emulators import sigstore as emulator
 from emulators.github_oidc import GitHubOIDC
 from emulators.jwt import Signer, github_claims
 from emulators.sigstore import (
@@ -43,6 +42,9 @@ from emulators.sigstore import (
     node_hash,
 )
 from wheel_factory import write_wheel
+
+# The module itself, whose functions some tests replace (the wrapper only re-exports them).
+from release.publish import local_sigstore as emulator
 
 # sigstore 4 needs Python 3.10, and on 3.10 its importlib-resources~=5.7 conflicts with
 # pypiserver 2.4.2's; tests/sigstore-requirements.txt installs the clients from 3.11 on.

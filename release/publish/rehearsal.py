@@ -73,6 +73,11 @@ class Rehearsal:
     installed: str | None = None  # the wheel pip chose
     imported: list[str] = field(default_factory=list)
     not_installed_because: str | None = None
+    # The attestations signed against the throwaway local Sigstore, as publish.json records
+    # a real publish's, under the identity the rehearsal made up for itself.
+    attestations: dict[str, dict[str, object]] = field(default_factory=dict)
+    signing_identity: str | None = None
+    not_signed_because: str | None = None
 
 
 def _installable(dists: Sequence[Distribution]) -> Distribution | None:
@@ -229,8 +234,15 @@ def _gone(pid: int) -> bool:
 
 
 def rehearse(
-    ctx: RunContext, dists: Sequence[Distribution], project: str, version: str
+    ctx: RunContext,
+    dists: Sequence[Distribution],
+    project: str,
+    version: str,
+    *,
+    sign: bool = False,
 ) -> Rehearsal:
+    """``sign``: the real publish would sign attestations; the rehearsal signs them against
+    a throwaway local Sigstore and uploads them with the files."""
     result = Rehearsal()
     token = secrets.token_urlsafe(32)
     ctx.console.register_secret(token)
@@ -255,6 +267,17 @@ def rehearse(
             )
             by_name = {d.filename: d.path for d in dists}
             files = [by_name[s.artifact.name] for s in steps if s.action == UPLOAD]
+            attestations: dict[str, Path] = {}
+            if sign:
+                attestations = _rehearse_signing(
+                    ctx,
+                    files,
+                    artifacts,
+                    project=project,
+                    version=version,
+                    result=result,
+                    scratch=scratch,
+                )
             outcome = Outcome()
             upload(
                 ctx,
@@ -264,6 +287,7 @@ def rehearse(
                 landed=lambda: query(repository.index_url, project),
                 expected=artifacts,
                 outcome=outcome,
+                attestations=attestations,
             )
             result.uploaded = outcome.uploaded
             verify(query(repository.index_url, project), artifacts, repository.index_url)
@@ -271,6 +295,70 @@ def rehearse(
                 ctx, dists, project, version, scratch=scratch, repository=repository, result=result
             )
     return result
+
+
+def rehearsal_attestations(ctx: RunContext) -> Path:
+    """Where the rehearsal keeps its attestations: under the records' directory, never
+    beside the files, where a real upload (twine's ``--attestations``) would pick them up."""
+    return (ctx.record_dir or ctx.dist / ".release") / "rehearsal-attestations"
+
+
+def _rehearse_signing(
+    ctx: RunContext,
+    files: Sequence[Path],
+    sha256: dict[str, str],
+    *,
+    project: str,
+    version: str,
+    result: Rehearsal,
+    scratch: Path,
+) -> dict[str, Path]:
+    """Sign ``files`` as the real publish would, against a throwaway local Sigstore on
+    127.0.0.1 (its CA, its log, its trust root written for this run and removed after), as
+    an identity of the rehearsal's own: a workflow token it signs itself, which only that
+    Sigstore trusts. Each attestation is verified with sigstore-python's Verifier against
+    the local trust root before the upload, as the real one is."""
+    from . import attest  # sigstore-python only when signing
+
+    problem = attest.unsupported()
+    if problem is not None:
+        result.not_signed_because = problem.cause
+        ctx.console.line(f"  note: signing not rehearsed: {problem.cause}")
+        return {}
+    from .local_jwt import Signer, github_claims
+    from .local_sigstore import LocalSigstore
+
+    publish = ctx.config.publish
+    repository = ctx.environ.get("GITHUB_REPOSITORY") or f"rehearsal/{project}"
+    issuer = Signer()
+
+    def token() -> str:
+        return issuer.sign(github_claims(
+            repository=repository, workflow=publish.workflow, ref=f"refs/tags/v{version}",
+            environment=publish.environment, aud="sigstore",
+        ))  # fmt: skip
+
+    kept = rehearsal_attestations(ctx)
+    # A rehearsal's attestations are of a Sigstore gone with its run: never reused.
+    for old in kept.glob(f"*{attest.SUFFIX}") if kept.is_dir() else ():
+        old.unlink()
+    # Its trust root in the rehearsal's directory: a killed run's goes with the rest of it.
+    with LocalSigstore(issuer, directory=scratch) as sigstore:
+        local = attest.Sigstore(sigstore.trust_config_path.read_text(encoding="utf-8"))
+        ctx.console.line(
+            f"signing {len(files)} file(s) against a throwaway local Sigstore ({sigstore.url})"
+        )
+        signed = attest.sign_all(
+            files, sha256=sha256, token=token, sigstore=local, console=ctx.console,
+            directory=kept,
+        )  # fmt: skip
+    result.attestations = {s.file: s.record() for s in signed}
+    result.signing_identity = signed[0].identity if signed else attest.identity_of(token())
+    ctx.console.line(
+        f"  signed as the rehearsal's own identity, {result.signing_identity} (not this "
+        f"workflow's: only a real publish has it); kept in {kept}"
+    )
+    return {s.file: s.attestation for s in signed}
 
 
 def _install_and_import(

@@ -112,14 +112,17 @@ def upload(
     expected: dict[str, str],
     outcome: Outcome,
     http: Http | None = None,
+    attestations: Mapping[str, Path] | None = None,
 ) -> None:
     """Upload ``files`` in this order; ``landed`` asks the index what it holds now, and
     ``expected`` is each file's sha256. ``outcome`` says what was done as it goes, so that
-    a failure part way still leaves a true account in the record."""
+    a failure part way still leaves a true account in the record. ``attestations`` maps a
+    file's name to its PEP 740 attestation, sent in the same POST (twine's ``--attestations``)."""
     uploader = _Uploader(
         ctx, repository, credentials=credentials, landed=landed, expected=expected,
         outcome=outcome, http=http or Http(), total=len(files),
     )  # fmt: skip
+    uploader.attestations = dict(attestations or {})
     try:
         for path in files:
             uploader.one(path, left=len(files) - len(outcome.uploaded))
@@ -141,6 +144,7 @@ class _Uploader:
         total: int,
     ) -> None:
         self.total = total
+        self.attestations: dict[str, Path] = {}
         self.package_file, twine_repository, self.http_errors = _twine()
         self.ctx, self.repository, self.credentials = ctx, repository, credentials
         self.landed, self.expected, self.outcome = landed, expected, outcome
@@ -177,6 +181,8 @@ class _Uploader:
     def one(self, path: Path, *, left: int) -> None:
         name = path.name
         package = self.package_file.from_filename(str(path), comment=None)
+        if name in self.attestations:
+            package.add_attestations([str(self.attestations[name])])
         lost_before = False
         for attempt in range(1, ATTEMPTS + 1):
             raise_if_interrupted()  # never a file more after Ctrl-C, wherever it was lost

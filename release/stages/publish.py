@@ -11,6 +11,8 @@ machine (:mod:`release.publish.rehearsal`).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from packaging.version import Version
 
 from ..checks.base import BUILD_STAGES
@@ -18,9 +20,12 @@ from ..context import RunContext
 from ..errors import (
     IndexUnavailableError,
     PlatformRegressionError,
+    SigningRefusedError,
+    SigningUnsupportedError,
     UploadConflictError,
 )
 from ..http import Http, retry_line
+from ..publish import attest
 from ..publish import credentials as creds
 from ..publish.index import Listing, query
 from ..publish.plan import (
@@ -53,6 +58,9 @@ from ..regression import (
 )
 from ..validated import Release, validated_release
 
+# A Sigstore ClientTrustConfig to sign with instead of the public-good instance.
+TRUST_CONFIG_VARIABLE = "NOX_RELEASE_SIGSTORE_TRUST_CONFIG"
+
 
 def publish(ctx: RunContext, record: StageRecord) -> None:
     release = validated_release(ctx)
@@ -82,6 +90,8 @@ def publish(ctx: RunContext, record: StageRecord) -> None:
     listing = ask()
     steps = _plan(ctx, release, listing, repository, details)
     details["plan"] = {s.artifact.name: s.action for s in steps}
+    to_sign = [s.artifact.name for s in steps if s.action == UPLOAD]
+    signing_off = _attestations_off(ctx, repository, to_sign)
     for step in steps:
         if step.action == PRESENT:
             results[step.artifact.name] = "already present"
@@ -93,6 +103,21 @@ def publish(ctx: RunContext, record: StageRecord) -> None:
         ctx.console.line(f"credentials: {credentials.source}")
         if credentials.note:
             ctx.console.line(f"  note: {credentials.note}")
+        if signing_off is None and not isinstance(credentials, creds.TrustedPublishing):
+            signing_off = (
+                "the upload uses an API token, and PyPI takes attestations only from "
+                "trusted publishing"
+            )
+        attestations = None
+        if signing_off is None:
+            attestations = _sign(ctx, release, todo, http)
+            details["attestations"] = {
+                name: signed.record() for name, signed in attestations.items()
+            }
+        else:
+            details["attestations"] = None
+            details["attestations_off"] = signing_off
+            ctx.console.line(f"attestations: none: {signing_off}")
         outcome = Outcome()
         try:
             upload(
@@ -104,6 +129,7 @@ def publish(ctx: RunContext, record: StageRecord) -> None:
                 expected=release.expected,
                 outcome=outcome,
                 http=http,
+                attestations={n: a.attestation for n, a in (attestations or {}).items()},
             )
         finally:
             results.update(dict.fromkeys(outcome.uploaded, "uploaded"))
@@ -117,6 +143,69 @@ def publish(ctx: RunContext, record: StageRecord) -> None:
     verify(listing, release.expected, repository.index_url, again=ask, http=http)
     details["verified"] = True
     ctx.console.line(f"verified: {len(release.expected)} file(s) on {repository.index_url}")
+
+
+def _attestations_off(ctx: RunContext, repository: Repository, to_sign: list[str]) -> str | None:
+    """Why publish signs no attestation for this index, or None when it signs (with trusted
+    publishing): said with the plan, before anything is signed or uploaded."""
+    wanted = ctx.config.publish.attestations
+    if wanted is False:
+        why: str | None = "[tool.release.publish] attestations = false"
+    elif wanted is None and not repository.is_pypi:
+        why = (
+            f"{repository.upload_url} is not PyPI or TestPyPI, whose uploads take PEP 740 "
+            "attestations (set [tool.release.publish] attestations = true for a Warehouse "
+            "that does)"
+        )
+    else:
+        why = None
+    if why is None and to_sign:
+        ctx.console.line(
+            f"attestations: {len(to_sign)} file(s) to upload each get a PEP 740 publish "
+            "attestation, signed with Sigstore as this workflow (with trusted publishing): "
+            + ", ".join(to_sign)
+        )
+    return why
+
+
+def _sign(
+    ctx: RunContext, release: Release, todo: list[Path], http: Http
+) -> dict[str, attest.Signed]:
+    """Each file's attestation, reused or signed and verified, before any upload."""
+    sigstore = attest.Sigstore(_trust_config(ctx))
+    ctx.console.line(f"signing {len(todo)} file(s) with Sigstore")
+
+    def token() -> str:
+        jwt = creds.fetch_oidc_token("sigstore", ctx.environ, ctx.config, http)
+        if jwt is None:
+            raise SigningRefusedError(
+                "this CI handed out no OIDC token for Sigstore.",
+                "publish from the release workflow with id-token: write, or set "
+                "[tool.release.publish] attestations = false.",
+            )
+        return jwt
+
+    signed = attest.sign_all(
+        todo, sha256=release.expected, token=token, sigstore=sigstore, console=ctx.console,
+        policy=http.policy,
+    )  # fmt: skip
+    return {s.file: s for s in signed}
+
+
+def _trust_config(ctx: RunContext) -> str | None:
+    """The Sigstore to sign with: the public-good one, unless the environment names a
+    ClientTrustConfig (a private Sigstore; the tests' local one)."""
+    path = ctx.environ.get(TRUST_CONFIG_VARIABLE)
+    if not path:
+        return None
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SigningUnsupportedError(
+            f"${TRUST_CONFIG_VARIABLE} names {path}, which cannot be read ({exc.strerror}).",
+            f"point {TRUST_CONFIG_VARIABLE} at a Sigstore ClientTrustConfig JSON, or unset it "
+            "to sign with the public-good Sigstore.",
+        ) from None
 
 
 def _plan(
@@ -265,21 +354,33 @@ def _dry_run(
     else:
         steps = _plan(ctx, release, listing, repository, record.details)
         record.details["plan"] = {s.artifact.name: s.action for s in steps}
-    result = rehearse(ctx, release.dists, release.project, release.version)
+    signing_off = _attestations_off(ctx, repository, [d.filename for d in release.dists])
+    if signing_off is not None:
+        ctx.console.line(f"attestations: none: {signing_off}")
+    result = rehearse(
+        ctx, release.dists, release.project, release.version, sign=signing_off is None
+    )
     record.details["rehearsal"] = {
         "index": result.index_url,
         "uploaded": result.uploaded,
         "installed": result.installed,
         "imported": result.imported,
         "not_installed_because": result.not_installed_because,
+        "attestations": result.attestations or None,
+        "signing_identity": result.signing_identity,
+        "not_signed_because": result.not_signed_because if signing_off is None else signing_off,
     }
+    signed = (
+        f", signed against a local Sigstore as {result.signing_identity}"
+        if result.attestations else ""
+    )  # fmt: skip
     if result.installed:
         record.reason = (
-            f"rehearsed: {len(result.uploaded)} file(s) uploaded to a local index, "
+            f"rehearsed: {len(result.uploaded)} file(s){signed} uploaded to a local index, "
             f"{result.installed} installed from it, {', '.join(result.imported)} imported"
         )
     else:
         record.reason = (
-            f"rehearsed: {len(result.uploaded)} file(s) uploaded to a local index; "
+            f"rehearsed: {len(result.uploaded)} file(s){signed} uploaded to a local index; "
             f"{result.not_installed_because}"
         )

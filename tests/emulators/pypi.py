@@ -406,6 +406,7 @@ class PyPI:
         self.pending_publishers: list[tuple[str, TrustedPublisher]] = []
         self.api_tokens: set[str] = set()
         self.minted: dict[str, float] = {}
+        self.attestations: dict[str, list[Any]] = {}  # the form's ``attestations``, per file
         # The project a publisher made from a pending publisher is bound to, and the project
         # each token minted through such a publisher is for (the others: any project).
         self.publisher_projects: dict[TrustedPublisher, str] = {}
@@ -844,6 +845,9 @@ class PyPI:
         if problem:
             self._refuse_upload(h, filename, 400, problem)
             return False
+        if "attestations" in fields:
+            # What twine's --attestations sent, as is (PyPI's checks of it are not made here).
+            self.attestations[filename] = json.loads(fields["attestations"])
         bound = self.minted_projects.get(_basic_password(h.headers.get("Authorization")) or "")
         project = canonicalize_name(fields["name"])
         if bound is not None and project != bound and not self.project_exists(project):
