@@ -331,6 +331,30 @@ def test_the_dry_run_installs_and_imports_from_a_throwaway_index(
     assert re.search(r"^publish\s+ok\s", summary, re.MULTILINE)
 
 
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="sigstore-python is pinned from 3.11")
+@pytest.mark.parametrize("example", ["tally", "cvec"])
+def test_the_examples_dry_run_rehearses_signing_offline(
+    example: str, tally_release: Built, cvec_release: Built
+) -> None:
+    """Every uploaded file was signed against the run's local Sigstore, verified, and its
+    attestation kept under .release/, never beside the files; its trust root is gone."""
+    proc, dist = tally_release if example == "tally" else cvec_release
+    assert proc.returncode == 0, proc.stdout
+    rehearsal = records_of(dist)["publish"]["details"]["rehearsal"]
+    assert rehearsal["not_signed_because"] is None
+    assert sorted(rehearsal["attestations"]) == sorted(rehearsal["uploaded"])
+    identity = rehearsal["signing_identity"]
+    assert identity.startswith("https://github.com/") and ".github/workflows/" in identity
+    kept = dist / ".release" / "rehearsal-attestations"
+    for name, signed in rehearsal["attestations"].items():
+        assert signed["identity"] == identity and not signed["reused"]
+        path = kept / signed["attestation"]
+        assert path.name == f"{name}.publish.attestation"
+        assert sha256_of(path) == signed["sha256"]
+    assert not list(dist.glob("*.attestation"))
+    assert f"signed as the rehearsal's own identity, {identity}" in proc.stdout
+
+
 PYENV_ROOT = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
 NOT_HERE = "3.13" if sys.version_info[:2] != (3, 13) else "3.12"
 
