@@ -14,6 +14,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -246,6 +247,22 @@ def test_a_sigstore_outage_that_passes_is_retried(
     proc = publish(release, pypi, oidc, sigstore)
     assert proc.returncode == 0, output_of(proc)
     assert "Sigstore gave HTTP 503; trying again" in proc.stdout
+    assert set(pypi.attestations) == {WHEEL, SDIST}
+
+
+@pytest.mark.parametrize("service", ["fulcio", "rekor"])
+def test_a_sigstore_that_hangs_times_out_and_is_retried(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI, sigstore: LocalSigstore, service: str
+) -> None:
+    """sigstore-python sends Fulcio's and Rekor's requests without a timeout; publish gives
+    them the HTTP layer's, so a hung service is an outage retried, not a job held forever."""
+    attestations_on(release)
+    sigstore.stall_requests(service, 1, 120.0)
+    began = time.monotonic()
+    proc = publish(release, pypi, oidc, sigstore, NOX_RELEASE_READ_TIMEOUT="2")
+    assert proc.returncode == 0, output_of(proc)
+    assert time.monotonic() - began < 60
+    assert "Sigstore gave no answer (ReadTimeout); trying again" in proc.stdout
     assert set(pypi.attestations) == {WHEEL, SDIST}
 
 

@@ -36,7 +36,7 @@ from ..errors import (
     SigningUnsupportedError,
 )
 from ..fsio import write_text_atomic
-from ..http import Policy
+from ..http import Policy, give_timeouts
 from .credentials import decode_claims
 
 SUFFIX = ATTESTATION_SUFFIX  # <file>.publish.attestation, as twine and the publish action name it
@@ -246,7 +246,7 @@ def sign_all(
         try:
             _sign_each(
                 todo, sha256, jwt=jwt, identity=identity, sigstore=sigstore, console=console,
-                directory=directory, results=results,
+                directory=directory, results=results, timeout=(policy.connect_s, policy.read_s),
             )  # fmt: skip
         except (AttestationInvalidError, SigningRefusedError):
             raise
@@ -325,6 +325,7 @@ def _sign_each(
     console: Console,
     directory: Path | None,
     results: dict[str, Signed],
+    timeout: tuple[float, float],
 ) -> None:
     """Sign ``todo`` with one certificate (a cached signer), each verified before it is
     written; a file done leaves ``todo`` at once, so that a retry signs only the rest."""
@@ -340,6 +341,7 @@ def _sign_each(
             "rerun the job; the token must be for the audience sigstore.",
         ) from None
     context = SigningContext.from_trust_config(sigstore.config)
+    _give_timeouts(context, timeout)
     with context.signer(identity_token, cache=True) as signer:
         while todo:
             dist_file = todo[0]
@@ -363,6 +365,18 @@ def _sign_each(
                 f"({time.monotonic() - began:.2f}s)"
             )
             todo.pop(0)
+
+
+def _give_timeouts(context: Any, timeout: tuple[float, float]) -> None:
+    """sigstore-python 4.5 sends its Fulcio and Rekor v1 requests without a timeout: a
+    service that accepts the connection and never answers would hold the release job until
+    CI kills it. Their sessions get the HTTP layer's timeouts; a timeout is then an outage,
+    retried like a 5xx. (The Rekor session is per thread: made here, on the signing one.)"""
+    for client, attribute in ((context._fulcio, "session"), (context._rekor, "_session")):
+        session = getattr(client, attribute, None)
+        if session is None:  # another sigstore-python: its own defaults stand
+            continue
+        give_timeouts(session, timeout)
 
 
 def _said(exc: BaseException) -> str:

@@ -210,6 +210,8 @@ class _SigstoreHandler(Handler):
         body = self.read_body()
         path = self.path.split("?", 1)[0]
         service = {"/api/v2/signingCert": "fulcio", "/api/v1/log/entries": "rekor"}.get(path)
+        if service is not None:
+            sigstore._take_stall(service)
         if service is not None and sigstore._take_failure(service):
             # An outage, as the front of either service answers it: not a refusal.
             self.send_text(503, "upstream connect error or disconnect/reset before headers")
@@ -263,6 +265,8 @@ class LocalSigstore:
         self.entries: list[LogEntry] = []
         self.refusals: list[Refusal] = []  # in order
         self._failures: dict[str, int] = {"fulcio": 0, "rekor": 0}
+        self._stalls: dict[str, list[float]] = {"fulcio": [], "rekor": []}
+        self._closing = threading.Event()  # ends stalls when the server stops
         self._leaves: list[bytes] = []
         self._by_uuid: dict[str, LogEntry] = {}
         self._lock = threading.Lock()
@@ -296,6 +300,7 @@ class LocalSigstore:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._closing.set()
         self._server.stop()
         self.trust_config_path.unlink(missing_ok=True)
 
@@ -308,6 +313,18 @@ class LocalSigstore:
         """The next ``n`` requests to ``service`` ("fulcio" or "rekor") answer 503."""
         with self._lock:
             self._failures[service] += n
+
+    def stall_requests(self, service: str, n: int, seconds: float) -> None:
+        """The next ``n`` requests to ``service`` are answered only after ``seconds`` (a
+        service that accepts connections and hangs), or when the server closes."""
+        with self._lock:
+            self._stalls[service].extend([seconds] * n)
+
+    def _take_stall(self, service: str) -> None:
+        with self._lock:
+            seconds = self._stalls[service].pop(0) if self._stalls[service] else 0.0
+        if seconds:
+            self._closing.wait(seconds)
 
     def _take_failure(self, service: str) -> bool:
         with self._lock:
