@@ -31,6 +31,7 @@ from release.errors import (
     CredentialsError,
     ProvenanceRefusedError,
     ProvenanceUnsupportedError,
+    SigningUnavailableError,
 )
 
 REPO = "octo-org/tally"  # the OIDC emulator's default claims and the API emulator's
@@ -305,6 +306,41 @@ def test_a_token_without_attestations_write_is_explained(
         "permissions:\n      contents: read\n      id-token: write",
         "attestations: write   # storing the build provenance attestation",
     )  # fmt: skip
+
+
+def test_an_attestation_github_calls_malformed_is_explained(
+    release: Release, github: GitHubAPI, oidc: GitHubOIDC, sigstore: LocalSigstore
+) -> None:
+    github.answer_with(
+        {"message": "Invalid bundle: unsupported bundle media type"}, status=422,
+        method="POST", path=f"/repos/{REPO}/attestations",
+    )  # fmt: skip
+    refused(
+        provenance(release, github, oidc, sigstore), ProvenanceRefusedError.exit_code,
+        "as malformed (422): Invalid bundle: unsupported bundle media type",
+        "checked its signature before sending it",
+    )  # fmt: skip
+    assert github.attestations == []
+
+
+@pytest.mark.parametrize("service", ["fulcio", "rekor"])
+def test_a_sigstore_outage_is_retried_then_told_apart_from_a_refusal(
+    release: Release,
+    github: GitHubAPI,
+    oidc: GitHubOIDC,
+    sigstore: LocalSigstore,
+    service: str,
+) -> None:
+    sigstore.fail_requests(service, 2)
+    output = ok(provenance(release, github, oidc, sigstore))
+    assert "Sigstore gave HTTP 503; trying again" in output
+    assert len(github.attestations) == 1
+    sigstore.fail_requests(service, 100)
+    with GitHubAPI(REPO) as empty:  # a repository that holds none yet
+        proc = provenance(release, empty, oidc, sigstore)
+        assert empty.attestations == []
+    refused(proc, SigningUnavailableError.exit_code,
+            "still gave HTTP 503 after 4 attempts: an outage, not a refusal")  # fmt: skip
 
 
 def test_a_job_without_id_token_is_shown_the_permissions(

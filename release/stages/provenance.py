@@ -86,7 +86,7 @@ def provenance(ctx: RunContext, record: StageRecord) -> None:
         )
     identity = attest.identity_of(jwt)
     sigstore = attest.Sigstore(attest.trust_config(ctx.environ))
-    api = GitHub(api_url, token, repository, ctx.console, http=http)
+    api = GitHub(api_url, token, repository, ctx.console)
     # Any subject finds it: one attestation covers all of them.
     lookup = subjects[min(subjects)]
     for stored in api.attestations_for(lookup):
