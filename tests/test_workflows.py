@@ -244,10 +244,9 @@ def test_check_fails_showing_the_permissions_the_provenance_job_lacks(
     (finding,) = [f for f in record["findings"] if f["level"] == "error"]
     assert finding["message"] == (
         "the job publish runs `nox -s publish` and `nox -s provenance` and lacks id-token: "
-        "write and attestations: write: GitHub will give it no OIDC token, so trusted "
-        "publishing cannot work (publish); GitHub will give it no OIDC token, so nothing can "
-        "be signed with Sigstore (provenance); GitHub will refuse to store the build "
-        "provenance attestation (403) (provenance)"
+        "write and attestations: write: GitHub will give it no OIDC token (so no trusted "
+        "publishing, nothing signed with Sigstore); GitHub will refuse to store the build "
+        "provenance attestation (403)"
     )
     block = (
         "jobs:\n  publish:\n    environment: pypi\n    permissions:\n      contents: read\n"

@@ -44,12 +44,14 @@ NEEDS = {
     "publish": {"id-token": "write"},
     "provenance": {"id-token": "write", "attestations": "write"},
 }
-WHAT_FOR = {
-    ("publish", "id-token"): "GitHub will give it no OIDC token, so trusted publishing cannot work",
-    ("provenance", "id-token"): "GitHub will give it no OIDC token, so nothing can be "
-    "signed with Sigstore",
-    ("provenance", "attestations"): "GitHub will refuse to store the build provenance "
-    "attestation (403)",
+# What a missing permission does, and what each session then cannot do.
+WITHOUT = {
+    "id-token": "GitHub will give it no OIDC token",
+    "attestations": "GitHub will refuse to store the build provenance attestation (403)",
+}
+LOST = {
+    ("publish", "id-token"): "no trusted publishing",
+    ("provenance", "id-token"): "nothing signed with Sigstore",
 }
 
 
@@ -349,6 +351,11 @@ def _publish_job(
     return found
 
 
+def _without(permission: str, roles: list[str]) -> str:
+    lost = [LOST[role, permission] for role in roles if (role, permission) in LOST]
+    return WITHOUT[permission] + (f" (so {', '.join(lost)})" if lost else "")
+
+
 def _permissions(name: str, job: Mapping[str, Any], file: str) -> list[Finding]:
     """What a job lacks for the sessions it runs (one finding, with the YAML of the whole
     block it needs), or what it holds that nothing it runs needs."""
@@ -363,8 +370,7 @@ def _permissions(name: str, job: Mapping[str, Any], file: str) -> list[Finding]:
                if has.get(key) != value}  # fmt: skip
     if missing:
         lacks = " and ".join(f"{key}: {value}" for key, value in missing.items())
-        why = "; ".join(f"{WHAT_FOR[role, key]} ({role})" for role in roles
-                        for key in missing if (role, key) in WHAT_FOR)  # fmt: skip
+        why = "; ".join(_without(key, roles) for key in missing)
         runs_what = " and ".join(f"`nox -s {role}`" for role in roles)
         wanted = {str(k): str(v) for k, v in has.items()} | missing
         environment = job.get("environment")
