@@ -29,6 +29,7 @@ from emulators.sigstore import LocalSigstore
 
 from release.errors import (
     CredentialsError,
+    GitHubError,
     ProvenanceRefusedError,
     ProvenanceUnsupportedError,
     SigningUnavailableError,
@@ -306,6 +307,21 @@ def test_a_token_without_attestations_write_is_explained(
         "permissions:\n      contents: read\n      id-token: write",
         "attestations: write   # storing the build provenance attestation",
     )  # fmt: skip
+
+
+def test_a_token_that_cannot_list_attestations_is_told_what_reads_them(
+    release: Release, github: GitHubAPI, oidc: GitHubOIDC, sigstore: LocalSigstore
+) -> None:
+    github.answer_with(
+        {"message": "Resource not accessible by integration"}, status=403, method="GET",
+        path=f"/repos/{REPO}/attestations/sha256:[0-9a-f]{{64}}",
+    )  # fmt: skip
+    refused(
+        provenance(release, github, oidc, sigstore), GitHubError.exit_code,
+        "GitHub refused listing the attestations of a file of octo-org/tally",
+        "permissions: contents: read; a fine-grained token needs attestations: read",
+    )  # fmt: skip
+    assert github.attestations == [] and sigstore.entries == []
 
 
 def test_an_attestation_github_calls_malformed_is_explained(

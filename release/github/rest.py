@@ -222,8 +222,14 @@ class GitHub:
                 f"GitHub's secondary rate limit stopped {doing}, again after waiting: {said}.",
                 "run the stage again in a few minutes: it reuses what it created.",
             )
-        if status in (403, 422) and "/attestations" in shown:
+        if status in (403, 422) and "/attestations" in shown and method == "POST":
             return _attestation_refused(status, doing, said, self.repository)
+        if status == 403 and "/attestations" in shown:
+            return GitHubError(
+                f"GitHub refused {doing} of {self.repository}: {said}.",
+                "a job's GITHUB_TOKEN reads them with permissions: contents: read; a "
+                "fine-grained token needs attestations: read.",
+            )
         if status == 403:
             return GitHubError(
                 f"GitHub refused {doing}: {said}.",
