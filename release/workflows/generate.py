@@ -1,5 +1,6 @@
 """The thin workflows, written from ``[tool.release]``: every job checks out (without keeping
-credentials), sets up Python, installs a pinned nox and runs one nox session; artifacts go
+credentials), sets up Python, installs a pinned nox and runs one nox session (the publish
+job two: publish, then provenance); artifacts go
 from job to job with upload/download-artifact. No other ``run:`` logic, no build or publish
 action, and each job holds only the permissions it needs: ``id-token: write`` and
 ``attestations: write`` on the publish job alone (it publishes, then signs and stores the
