@@ -5,6 +5,7 @@
     nox -s bench -- overhead|validate|publish      # a benchmark (bench/), with its options
     nox -s build-linux|build-windows|sdist|validate -- [--project DIR] [--dist DIR] [--tag TAG]
     nox -s publish -- [--dry-run] [--repository pypi|testpypi|URL]
+    nox -s provenance                              # in CI, after publish: gh attestation verify
 
 Each stage session installs the tools its stage runs, then calls ``python -m release``.
 Environments are reused: a session installs again only when what it installs changed (its
@@ -119,6 +120,13 @@ def publish(session: nox.Session) -> None:
     """Upload what validate passed: trusted publishing in CI, else $PYPI_API_TOKEN;
     --dry-run rehearses on a throwaway local index."""
     _stage(session, "publish", "publish")
+
+
+@nox.session
+def provenance(session: nox.Session) -> None:
+    """One SLSA build provenance attestation of the validated files, signed with Sigstore
+    and stored with GitHub's attestations API (GITHUB_TOKEN; in the publish job)."""
+    _stage(session, "provenance", "publish")
 
 
 @nox.session(name="github-release")

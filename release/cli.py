@@ -98,8 +98,8 @@ def add_stage_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dry-run",
         action="store_true",
-        help="publish: make the plan and rehearse the upload on a local index; github-release: "
-        "say what it would do; neither uploads anything",
+        help="publish: make the plan and rehearse the upload on a local index; github-release, "
+        "provenance: say what they would do; none uploads anything",
     )
     parser.add_argument(
         "--repository",

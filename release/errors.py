@@ -306,6 +306,16 @@ class SigningUnsupportedError(ReleaseError):
     exit_code = 83
 
 
+# --- build provenance on GitHub: 86-87 (84-85: another item's) ---------------------------------
+
+
+class ProvenanceUnsupportedError(ReleaseError):
+    """Build provenance was asked for where nox-release cannot make it: outside GitHub
+    Actions, or a repository whose attestations GitHub signs with its own Sigstore."""
+
+    exit_code = 86
+
+
 # --- the preflight, GitHub, init: 60-69 -------------------------------------------------------
 
 
@@ -319,6 +329,13 @@ class GitHubError(ReleaseError):
     """The GitHub REST API refused or failed a request."""
 
     exit_code = 61
+
+
+class ProvenanceRefusedError(GitHubError):
+    """GitHub's attestations API refused to store the build provenance attestation (403:
+    the job's token lacks attestations: write; 422: not an attestation GitHub takes)."""
+
+    exit_code = 87
 
 
 class ReleaseAssetConflictError(ReleaseError):

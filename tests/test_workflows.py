@@ -110,6 +110,14 @@ def test_generated_release_workflow_is_least_privilege_and_thin(project: Path) -
     assert text.index("id-token: write") > text.index("\n  publish:")
     assert text.count("contents: write") == 1
     assert text.index("contents: write") > text.index("\n  github-release:")
+    # attestations: write once, on the publish job, which runs provenance after publish;
+    # the token reaches the provenance step alone there.
+    publish = text[text.index("\n  publish:") :].split("\n\n")[0]
+    assert text.count("attestations: write") == 1 and "attestations: write" in publish
+    assert "      id-token: write\n      attestations: write\n" in publish
+    assert publish.index("- run: nox -s publish") < publish.index("- run: nox -s provenance")
+    assert publish.count("GITHUB_TOKEN") == 1
+    assert publish.index("GITHUB_TOKEN") > publish.index("- run: nox -s provenance")
     assert "persist-credentials: false" in text
     # Both from the validated set, after validate; the GitHub Release after PyPI took it.
     needs = {"publish": "[validate]", "github-release": "[validate, publish]"}
@@ -174,6 +182,14 @@ def _publish_without_id_token(p: Path) -> None:
     edit(release_yml(p), "      id-token: write\n", "")
 
 
+def _provenance_without_attestations(p: Path) -> None:
+    edit(release_yml(p), "      attestations: write\n", "")
+
+
+def _top_level_attestations(p: Path) -> None:
+    edit(release_yml(p), "\npermissions: {}\n", "\npermissions:\n  attestations: write\n")
+
+
 SEEDED: dict[str, tuple[Mutation, str, str]] = {
     # name: (the mistake, words of its one finding, words of its remedy)
     "top-level id-token": (_top_level_id_token, "grants id-token: write at the top",
@@ -192,6 +208,11 @@ SEEDED: dict[str, tuple[Mutation, str, str]] = {
                       "started by the tag push"),
     "publish job lacks id-token": (_publish_without_id_token, "lacks id-token: write",
                                    "id-token: write"),
+    "provenance job lacks attestations": (
+        _provenance_without_attestations, "lacks attestations: write",
+        "      attestations: write   # storing the build provenance attestation"),
+    "top-level attestations": (_top_level_attestations, "grants attestations: write at the top",
+                               "attestations: write on the job that runs `nox -s provenance`"),
 }  # fmt: skip
 
 
@@ -210,6 +231,65 @@ def test_a_seeded_mistake_gets_its_own_finding(name: str, project: Path) -> None
     assert words in finding.message
     assert finding.remedy and remedy in finding.remedy
     assert finding.file == ".github/workflows/release.yml"
+
+
+def test_check_fails_showing_the_permissions_the_provenance_job_lacks(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The publish job (which runs provenance too) without either permission: one error,
+    # saying what each is for, with the block to paste for that job.
+    edit(release_yml(project), "      id-token: write\n      attestations: write\n", "")
+    code, record, out = run_check(project, capsys)
+    assert code == CheckFailedError.exit_code
+    (finding,) = [f for f in record["findings"] if f["level"] == "error"]
+    assert finding["message"] == (
+        "the job publish runs `nox -s publish` and `nox -s provenance` and lacks id-token: "
+        "write and attestations: write: GitHub will give it no OIDC token (so no trusted "
+        "publishing, nothing signed with Sigstore); GitHub will refuse to store the build "
+        "provenance attestation (403)"
+    )
+    block = (
+        "jobs:\n  publish:\n    environment: pypi\n    permissions:\n      contents: read\n"
+        "      id-token: write       # the OIDC token: trusted publishing, the Sigstore "
+        "signing identity\n      attestations: write   # storing the build provenance "
+        "attestation\n    steps: ..."
+    )
+    assert block in finding["remedy"]
+    assert "jobs:\n  publish:\n    environment: pypi\n    permissions:" in out
+
+
+def test_a_provenance_job_of_its_own_gets_its_own_yaml(project: Path) -> None:
+    # A maintainer's layout: provenance in a job of its own, given nothing but contents: read.
+    text = release_yml(project).read_text()
+    edit(release_yml(project), "      attestations: write\n", "")
+    step = (
+        "      - run: nox -s provenance\n        env:\n          RELEASE_TAG: ${{ inputs.tag }}\n"
+        "          GITHUB_TOKEN: ${{ github.token }}\n"
+    )
+    edit(release_yml(project), step, "")
+    job = (
+        "\n  provenance:\n    runs-on: ubuntu-24.04\n    needs: [publish]\n"
+        "    permissions:\n      contents: read\n    steps:\n      - run: nox -s provenance\n"
+    )
+    release_yml(project).write_text(release_yml(project).read_text() + job)
+    assert text != release_yml(project).read_text()
+    (finding,) = errors(audit(load_config(project), "1.0"))
+    assert finding.message.startswith(
+        "the job provenance runs `nox -s provenance` and lacks id-token: write and "
+        "attestations: write"
+    )
+    assert finding.remedy is not None
+    assert "jobs:\n  provenance:\n    permissions:\n      contents: read\n" in finding.remedy
+
+
+def test_a_job_holding_attestations_write_it_does_not_need_is_warned(project: Path) -> None:
+    edit(release_yml(project), "    permissions:\n      contents: write\n",
+         "    permissions:\n      contents: write\n      attestations: write\n")  # fmt: skip
+    (finding,) = [f for f in audit(load_config(project), "1.0") if f.level != INFO]
+    assert finding.level == WARNING
+    assert "the job github-release holds attestations: write and runs no `nox -s provenance`" in (
+        finding.message
+    )
 
 
 def test_a_publish_job_without_environment_warns_when_none_is_configured(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""The GitHub REST API, as far as releases need it: ``$GITHUB_API_URL`` with ``GITHUB_TOKEN``.
+"""The GitHub REST API, as far as releases and build provenance need it: ``$GITHUB_API_URL``
+with ``GITHUB_TOKEN``.
 
 On the HTTP layer (:mod:`release.http`: timeouts, bounded retries of outages, the token
 never following a redirect to another origin such as the storage asset downloads go to).
@@ -20,8 +21,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..console import Console
-from ..errors import GitHubError
+from ..errors import GitHubError, ProvenanceRefusedError
 from ..http import Answer, Http, UnexpectedAnswer
+from ..workflows.actions import PUBLISH_JOB_PERMISSIONS, permissions_yaml
 
 SECONDARY_WAIT_S = 60.0  # GitHub: without retry-after, wait a minute
 API_VERSION = "2022-11-28"
@@ -220,6 +222,14 @@ class GitHub:
                 f"GitHub's secondary rate limit stopped {doing}, again after waiting: {said}.",
                 "run the stage again in a few minutes: it reuses what it created.",
             )
+        if status in (403, 422) and "/attestations" in shown and method == "POST":
+            return _attestation_refused(status, doing, said, self.repository)
+        if status == 403 and "/attestations" in shown:
+            return GitHubError(
+                f"GitHub refused {doing} of {self.repository}: {said}.",
+                "a job's GITHUB_TOKEN reads them with permissions: contents: read; a "
+                "fine-grained token needs attestations: read.",
+            )
         if status == 403:
             return GitHubError(
                 f"GitHub refused {doing}: {said}.",
@@ -349,6 +359,57 @@ class GitHub:
             payload={"draft": False, "make_latest": "true" if latest else "false"}, what=doing,
         )  # fmt: skip
         return self._object(answer, RELEASE_FIELDS, doing)
+
+    # --- attestations (docs.github.com/rest/repos/attestations) ------------------------
+
+    def attestations_for(self, sha256: str) -> list[dict[str, Any]]:
+        """The attestations GitHub holds of the file with this sha256 (its Sigstore
+        bundles, newest first); none is a 404 to GitHub, an empty list here."""
+        url = f"/repos/{self.repository}/attestations/sha256:{sha256}?per_page=100"
+        doing = "listing the attestations of a file"
+        answer = self.request("GET", url, expect=(200, 404), what=doing)
+        if answer.status == 404:
+            return []
+        found = self._object(answer, {"attestations": list}, doing)["attestations"]
+        return [item for item in found if isinstance(item, dict)]
+
+    def create_attestation(self, bundle: Mapping[str, Any], sha256: str) -> int | None:
+        """Store a Sigstore bundle as an attestation of the repository: its id. ``sha256``
+        is one of its subjects', to look it up by when the answer to the POST was lost
+        (then the id is unknown: GitHub's list does not give it)."""
+        url = f"/repos/{self.repository}/attestations"
+
+        def settle() -> Answer | None:
+            stored = any(item.get("bundle") == bundle for item in self.attestations_for(sha256))
+            return _settled(url, {"id": None}) if stored else None
+
+        doing = "storing the build provenance attestation"
+        answer = self.request(
+            "POST", url, payload={"bundle": bundle}, expect=(201,), what=doing,
+            before_retry=settle,
+        )  # fmt: skip
+        found = self._object(answer, {}, doing).get("id")
+        return found if isinstance(found, int) else None
+
+
+def _attestation_refused(
+    status: int, doing: str, said: str, repository: str
+) -> ProvenanceRefusedError:
+    if status == 403:
+        return ProvenanceRefusedError(
+            f"GitHub refused {doing} in {repository}: {said}. The job's token lacks "
+            "attestations: write (or, for a private repository, its plan has no artifact "
+            "attestations: they need GitHub Enterprise Cloud there).",
+            "give the job that runs `nox -s provenance` the permissions (nox-release "
+            "workflows --write does), and pass it GITHUB_TOKEN: ${{ github.token }}:\n"
+            + permissions_yaml("publish", PUBLISH_JOB_PERMISSIONS),
+        )
+    return ProvenanceRefusedError(
+        f"GitHub refused {doing} in {repository} as malformed (422): {said}. nox-release "
+        "made it with sigstore-python and checked its signature before sending it.",
+        "report it to nox-release with this message: GitHub expects another bundle than "
+        "the one sigstore-python writes.",
+    )
 
 
 def same_content(asset: Mapping[str, Any], data: bytes) -> bool | None:

@@ -22,7 +22,7 @@ import hashlib
 import json
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,8 @@ PUBLISH_V1 = "https://docs.pypi.org/attestations/publish/v1"
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 SIGN_ATTEMPTS = 4  # per signing session; each retry after the HTTP layer's backoff
 OLDEST_PYTHON = (3, 10)  # sigstore 4's floor
+# A Sigstore ClientTrustConfig to sign with instead of the public-good instance.
+TRUST_CONFIG_VARIABLE = "NOX_RELEASE_SIGSTORE_TRUST_CONFIG"
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,22 @@ def unsupported() -> SigningUnsupportedError | None:
             "false.",
         )
     return None
+
+
+def trust_config(environ: Mapping[str, str]) -> str | None:
+    """The Sigstore to sign with: the public-good one (None), unless the environment names
+    a ClientTrustConfig (a private Sigstore; the tests' local one)."""
+    path = environ.get(TRUST_CONFIG_VARIABLE)
+    if not path:
+        return None
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SigningUnsupportedError(
+            f"${TRUST_CONFIG_VARIABLE} names {path}, which cannot be read ({exc.strerror}).",
+            f"point {TRUST_CONFIG_VARIABLE} at a Sigstore ClientTrustConfig JSON, or unset it "
+            "to sign with the public-good Sigstore.",
+        ) from None
 
 
 class Sigstore:

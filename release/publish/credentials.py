@@ -31,6 +31,7 @@ from ..config import ReleaseConfig
 from ..console import Console, format_table
 from ..errors import CredentialsError, GitHubError, IndexUnavailableError, MintRefusedError
 from ..http import Answer, Http, UnexpectedAnswer, checked_object, retry_line
+from ..workflows.actions import permissions_yaml
 from .repository import Repository
 
 # Mint again when fewer than this many seconds remain of the minted token's 15 minutes.
@@ -39,13 +40,8 @@ REFRESH_BEFORE_S = 300
 ID_TOKEN_ATTEMPTS = 10
 API_TOKEN_VARIABLES = ("PYPI_API_TOKEN", "TWINE_PASSWORD")
 
-PERMISSION_YAML = """\
-jobs:
-  publish:
-    environment: {environment}
-    permissions:
-      id-token: write   # on this job only, not at the top of the workflow
-    steps: ..."""
+# What the publishing job needs: the OIDC token (trusted publishing, Sigstore).
+PUBLISH_PERMISSIONS = {"id-token": "write"}
 
 
 class Credentials(Protocol):
@@ -171,7 +167,9 @@ def _fork_pull_request(environ: Mapping[str, str]) -> bool:
         return False
 
 
-def _no_id_token(environ: Mapping[str, str], config: ReleaseConfig) -> CredentialsError:
+def _no_id_token(
+    environ: Mapping[str, str], config: ReleaseConfig, permissions: Mapping[str, str]
+) -> CredentialsError:
     if _fork_pull_request(environ):
         return CredentialsError(
             "this job runs for a pull request from a fork, and GitHub gives such jobs no "
@@ -179,12 +177,14 @@ def _no_id_token(environ: Mapping[str, str], config: ReleaseConfig) -> Credentia
             "publish from a tag push in the upstream repository (on: push: tags), not "
             "from pull requests.",
         )
-    environment = config.publish.environment or "pypi"
+    # The job that asked: the publish job of the generated workflow, unless it is another.
+    job = environ.get("GITHUB_JOB") or "publish"
+    environment = (config.publish.environment or "pypi") if job == "publish" else None
     return CredentialsError(
         "GitHub Actions gave this job no OIDC token: ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN are "
         "not set, which means the job lacks the id-token: write permission.",
-        "add it to the publishing job (job level, not the top of the workflow):\n"
-        + PERMISSION_YAML.format(environment=environment),
+        f"add it to the job {job} (job level, not the top of the workflow):\n"
+        + permissions_yaml(job, dict(permissions), environment),
     )
 
 
@@ -231,16 +231,22 @@ def _github_oidc_token(aud: str, environ: Mapping[str, str], http: Http) -> str:
 
 
 def fetch_oidc_token(
-    aud: str, environ: Mapping[str, str], config: ReleaseConfig, http: Http | None = None
+    aud: str,
+    environ: Mapping[str, str],
+    config: ReleaseConfig,
+    http: Http | None = None,
+    *,
+    permissions: Mapping[str, str] = PUBLISH_PERMISSIONS,
 ) -> str | None:
     """The CI's OIDC token for ``aud``; None outside a CI that hands them out. GitHub's is
-    asked for through the HTTP layer (retried); other CIs' through ``id``."""
+    asked for through the HTTP layer (retried); other CIs' through ``id``. ``permissions``
+    is what the job needs, shown as YAML when GitHub gave it no token."""
     if environ.get("GITHUB_ACTIONS") == "true":
         if not (
             environ.get("ACTIONS_ID_TOKEN_REQUEST_URL")
             and environ.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
         ):
-            raise _no_id_token(environ, config)
+            raise _no_id_token(environ, config, permissions)
         return _github_oidc_token(aud, environ, http or Http())
     try:
         import id as oidc_id  # only the publish stage needs it
@@ -252,7 +258,7 @@ def fetch_oidc_token(
     try:
         return oidc_id.detect_credential(aud)
     except oidc_id.GitHubOidcPermissionCredentialError as exc:
-        raise _no_id_token(environ, config) from exc
+        raise _no_id_token(environ, config, permissions) from exc
     except oidc_id.IdentityError as exc:
         raise CredentialsError(
             f"the CI could not hand out an OIDC token: {exc}.",

@@ -23,6 +23,7 @@ STAGES: dict[str, tuple[str, str]] = {
     "sdist": ("build", "sdist"),
     "validate": ("validate", "validate"),
     "publish": ("publish", "publish"),
+    "provenance": ("provenance", "provenance"),
     "github-release": ("github_release", "github_release"),
 }
 

@@ -21,7 +21,6 @@ from ..errors import (
     IndexUnavailableError,
     PlatformRegressionError,
     SigningRefusedError,
-    SigningUnsupportedError,
     UploadConflictError,
 )
 from ..http import Http, retry_line
@@ -57,9 +56,6 @@ from ..regression import (
     requires_python_of,
 )
 from ..validated import Release, validated_release
-
-# A Sigstore ClientTrustConfig to sign with instead of the public-good instance.
-TRUST_CONFIG_VARIABLE = "NOX_RELEASE_SIGSTORE_TRUST_CONFIG"
 
 
 def publish(ctx: RunContext, record: StageRecord) -> None:
@@ -193,19 +189,7 @@ def _sign(
 
 
 def _trust_config(ctx: RunContext) -> str | None:
-    """The Sigstore to sign with: the public-good one, unless the environment names a
-    ClientTrustConfig (a private Sigstore; the tests' local one)."""
-    path = ctx.environ.get(TRUST_CONFIG_VARIABLE)
-    if not path:
-        return None
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SigningUnsupportedError(
-            f"${TRUST_CONFIG_VARIABLE} names {path}, which cannot be read ({exc.strerror}).",
-            f"point {TRUST_CONFIG_VARIABLE} at a Sigstore ClientTrustConfig JSON, or unset it "
-            "to sign with the public-good Sigstore.",
-        ) from None
+    return attest.trust_config(ctx.environ)
 
 
 def _plan(

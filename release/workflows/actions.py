@@ -33,3 +33,31 @@ PYTHON_VERSION = "3.12"
 # uv beside nox: nox's "uv|virtualenv" backend finds it, and the sessions' installs are fast.
 UV_VERSION = "0.13.9"
 INSTALL_NOX = f"python -m pip install nox=={NOX_VERSION} uv=={UV_VERSION}"
+
+# The publish job's: it publishes (trusted publishing), then runs provenance (signs with
+# Sigstore, stores the attestation); contents: read to check out a private repository.
+PUBLISH_JOB_PERMISSIONS = {"contents": "read", "id-token": "write", "attestations": "write"}
+
+# What each permission a generated job holds is for, said beside it in the YAML shown when
+# a job lacks one (check's findings, the runtime error when GitHub gave no OIDC token).
+PERMISSION_WHY = {
+    "id-token": "the OIDC token: trusted publishing, the Sigstore signing identity",
+    "attestations": "storing the build provenance attestation",
+    "contents": "the release and its assets",
+}
+
+
+def permissions_yaml(job: str, permissions: dict[str, str], environment: str | None = None) -> str:
+    """The job-level ``permissions:`` block a job needs, as YAML to paste into the workflow:
+    on that job only, never at the top, where every job would get it."""
+    lines = ["jobs:", f"  {job}:"]
+    if environment:
+        lines.append(f"    environment: {environment}")
+    lines.append("    permissions:")
+    width = max(len(f"{key}: {value}") for key, value in permissions.items())
+    for key, value in permissions.items():
+        entry = f"{key}: {value}"
+        why = PERMISSION_WHY.get(key) if value == "write" else None
+        lines.append(f"      {entry.ljust(width)}   # {why}" if why else f"      {entry}")
+    lines.append("    steps: ...")
+    return "\n".join(lines)

@@ -4,8 +4,10 @@ cannot know, because it is the link between the configuration and the YAML.
 The workflow file is where ``[tool.release.publish] workflow`` says (PyPI's trusted
 publisher names it); it runs on the tags ``tag-pattern`` makes; it has no
 ``pull_request_target`` trigger and is not a reusable workflow (PyPI refuses both); the job
-that publishes has ``id-token: write`` itself, the workflow does not grant it to every job,
-and its environment is the configured one; and every job is thin: only the pinned actions of
+that publishes has ``id-token: write`` itself, the one that makes build provenance
+``id-token: write`` and ``attestations: write`` (a job lacking one is shown the YAML of the
+block it needs), the workflow grants neither to every job, and the publishing job's
+environment is the configured one; and every job is thin: only the pinned actions of
 :mod:`.actions`, one ``run:`` that installs nox, and ``run: nox ...``. Pinning, permissions
 in general, template injection and the like are zizmor's to judge.
 """
@@ -23,7 +25,7 @@ from ..config import ReleaseConfig
 from ..project.pyproject import type_name
 from ..records import ERROR, INFO, WARNING, Finding
 from ..tag import EXAMPLE_VERSION, tag_for
-from .actions import ALLOWED
+from .actions import ALLOWED, permissions_yaml
 from .generate import tag_filter
 
 CHECK = "workflow"
@@ -34,6 +36,23 @@ _NOX_INSTALL = re.compile(
 )
 _NOX_RUN = re.compile(r"nox( [^\n;&|`$<>]*)?")
 _PUBLISH = re.compile(r"nox\b.*\s-s\s+(\S+\s+)*publish\b")
+_PROVENANCE = re.compile(r"nox\b.*\s-s\s+(\S+\s+)*provenance\b")
+# What a job needs for what it runs (the generated workflow gives them to the publish job,
+# which runs both): the OIDC token to publish and to sign with Sigstore, and the right to
+# store the build provenance attestation.
+NEEDS = {
+    "publish": {"id-token": "write"},
+    "provenance": {"id-token": "write", "attestations": "write"},
+}
+# What a missing permission does, and what each session then cannot do.
+WITHOUT = {
+    "id-token": "GitHub will give it no OIDC token",
+    "attestations": "GitHub will refuse to store the build provenance attestation (403)",
+}
+LOST = {
+    ("publish", "id-token"): "no trusted publishing",
+    ("provenance", "id-token"): "nothing signed with Sigstore",
+}
 
 
 def filter_regex(pattern: str) -> re.Pattern[str]:
@@ -277,6 +296,13 @@ def audit(config: ReleaseConfig, version: str | None) -> list[Finding]:
             "then mint PyPI tokens", file,
             "set permissions: {} at the top, and id-token: write on the publish job alone.",
         ))  # fmt: skip
+    elif isinstance(top, Mapping) and top.get("attestations") == "write":
+        found.append(_finding(
+            ERROR, "grants attestations: write at the top, to every job: any job could "
+            "then store attestations in the repository's name", file,
+            "set permissions: {} at the top, and attestations: write on the job that runs "
+            "`nox -s provenance` alone.",
+        ))  # fmt: skip
     found_jobs = data.get("jobs")
     jobs: Mapping[str, Any] = found_jobs if isinstance(found_jobs, Mapping) else {}
     publishing = [name for name, job in jobs.items() if isinstance(job, Mapping)
@@ -290,6 +316,9 @@ def audit(config: ReleaseConfig, version: str | None) -> list[Finding]:
         found += _publish_job(config, name, jobs[name], file)
     for name, job in jobs.items():
         if isinstance(job, Mapping):
+            found += _permissions(str(name), job, file)
+    for name, job in jobs.items():
+        if isinstance(job, Mapping):
             found += _thin(str(name), job, file)
     if not found:
         found.append(_finding(INFO, f"matches [tool.release] (publishing job: "
@@ -301,13 +330,6 @@ def _publish_job(
     config: ReleaseConfig, name: str, job: Mapping[str, Any], file: str
 ) -> list[Finding]:
     found = []
-    permissions = job.get("permissions")
-    if not (isinstance(permissions, Mapping) and permissions.get("id-token") == "write"):
-        found.append(_finding(
-            ERROR, f"the publishing job {name} lacks id-token: write: GitHub will "
-            "give it no OIDC token, so trusted publishing cannot work", file,
-            f"add to the job {name}:\n    permissions:\n      id-token: write",
-        ))  # fmt: skip
     environment = job.get("environment")
     actual = environment.get("name") if isinstance(environment, Mapping) else environment
     wanted = config.publish.environment
@@ -327,3 +349,42 @@ def _publish_job(
             'environment = "pypi" in [tool.release.publish].',
         ))  # fmt: skip
     return found
+
+
+def _without(permission: str, roles: list[str]) -> str:
+    lost = [LOST[role, permission] for role in roles if (role, permission) in LOST]
+    return WITHOUT[permission] + (f" (so {', '.join(lost)})" if lost else "")
+
+
+def _permissions(name: str, job: Mapping[str, Any], file: str) -> list[Finding]:
+    """What a job lacks for the sessions it runs (one finding, with the YAML of the whole
+    block it needs), or what it holds that nothing it runs needs."""
+    runs = _runs(job)
+    roles = [role for role, pattern in (("publish", _PUBLISH), ("provenance", _PROVENANCE))
+             if any(pattern.search(run) for run in runs)]  # fmt: skip
+    held = job.get("permissions")
+    has: Mapping[str, Any] = held if isinstance(held, Mapping) else {}
+    if held == "write-all":
+        return []  # every permission: zizmor's to judge (excessive-permissions)
+    missing = {key: value for role in roles for key, value in NEEDS[role].items()
+               if has.get(key) != value}  # fmt: skip
+    if missing:
+        lacks = " and ".join(f"{key}: {value}" for key, value in missing.items())
+        why = "; ".join(_without(key, roles) for key in missing)
+        runs_what = " and ".join(f"`nox -s {role}`" for role in roles)
+        wanted = {str(k): str(v) for k, v in has.items()} | missing
+        environment = job.get("environment")
+        shown_env = environment.get("name") if isinstance(environment, Mapping) else environment
+        return [_finding(
+            ERROR, f"the job {name} runs {runs_what} and lacks {lacks}: {why}", file,
+            f"give the job {name} these permissions (on the job, not at the top):\n"
+            + permissions_yaml(name, wanted, str(shown_env) if shown_env else None),
+        )]  # fmt: skip
+    if has.get("attestations") == "write" and "provenance" not in roles:
+        return [_finding(
+            WARNING, f"the job {name} holds attestations: write and runs no `nox -s "
+            "provenance`: it could store attestations in the repository's name, and "
+            "nothing it runs needs to", file,
+            f"remove attestations: write from the job {name}.",
+        )]  # fmt: skip
+    return []

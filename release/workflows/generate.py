@@ -1,8 +1,10 @@
 """The thin workflows, written from ``[tool.release]``: every job checks out (without keeping
-credentials), sets up Python, installs a pinned nox and runs one nox session; artifacts go
+credentials), sets up Python, installs a pinned nox and runs one nox session (the publish
+job two: publish, then provenance); artifacts go
 from job to job with upload/download-artifact. No other ``run:`` logic, no build or publish
-action, and each job holds only the permissions it needs: ``id-token: write`` on the publish
-job alone, ``contents: write`` on the github-release job alone.
+action, and each job holds only the permissions it needs: ``id-token: write`` and
+``attestations: write`` on the publish job alone (it publishes, then signs and stores the
+build provenance), ``contents: write`` on the github-release job alone.
 """
 
 from __future__ import annotations
@@ -13,7 +15,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..config import ReleaseConfig
-from .actions import CHECKOUT, DOWNLOAD_ARTIFACT, INSTALL_NOX, PYTHON_VERSION, UPLOAD_ARTIFACT
+from .actions import (
+    CHECKOUT,
+    DOWNLOAD_ARTIFACT,
+    INSTALL_NOX,
+    PUBLISH_JOB_PERMISSIONS,
+    PYTHON_VERSION,
+    UPLOAD_ARTIFACT,
+)
 from .actions import SETUP_PYTHON as PYTHON
 from .fanout import build_jobs
 
@@ -204,13 +213,25 @@ def release_workflow(config: ReleaseConfig) -> str:
     if config.package.name and publish.repository in ("pypi", "testpypi"):
         host = "pypi.org" if publish.repository == "pypi" else "test.pypi.org"
         env_lines.append(f"      url: https://{host}/p/{config.package.name}")
+    # Build provenance is signed in the job that already holds the OIDC token, behind the
+    # environment's reviewers: a job of its own would be a second one able to mint tokens
+    # (PyPI's too, for a trusted publisher without an environment). Its own step and session,
+    # with GITHUB_TOKEN (attestations: write) in that step alone; a re-run of the job
+    # uploads nothing again and finds the attestation already stored.
+    provenance = [
+        "      - run: nox -s provenance",
+        "        env:",
+        f"          RELEASE_TAG: {DISPATCH_TAG}",
+        "          GITHUB_TOKEN: ${{ github.token }}",
+    ]
     lines += _job(
         "publish",
         RUNNERS["linux"],
-        _insert_download(setup("-s publish"), _download(dist, name=VALIDATED)),
+        _insert_download(setup("-s publish"), _download(dist, name=VALIDATED)) + provenance,
         needs=["validate"],
-        # id-token: trusted publishing, this job alone; contents: checking out a private repo
-        permissions={"contents": "read", "id-token": "write"},
+        # This job alone: id-token for trusted publishing and the Sigstore identity,
+        # attestations to store the build provenance; contents: checking out a private repo.
+        permissions=dict(PUBLISH_JOB_PERMISSIONS),
         environment=env_lines,
     )
     lines += _job(

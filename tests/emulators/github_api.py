@@ -33,6 +33,19 @@ met; see the report that came with this file):
   ``.``); the duplicate check is on the renamed name.
 - An asset upload needs ``Content-Length`` (411 without), a ``Content-Type`` and at least
   one byte; the asset's ``digest`` is ``sha256:<hex>``.
+
+Artifact attestations (docs.github.com/rest/repos/attestations; what actions/attest sends):
+
+- ``POST /repos/{owner}/{repo}/attestations`` takes ``{"bundle": <Sigstore bundle>}`` from a
+  token with ``attestations: write`` (403 "Resource not accessible by integration" without,
+  whatever ``contents`` allows) and answers 201 ``{"id": n}``. The bundle must be one:
+  ``mediaType`` a Sigstore bundle's, ``verificationMaterial``, and a ``dsseEnvelope`` whose
+  payload is an in-toto statement with sha256 subjects (by which it is found again); else
+  422. Storing the same bundle again makes another attestation, as nothing says GitHub
+  refuses it. Its signature is not checked here: the tests verify what they read back.
+- ``GET /repos/{owner}/{repo}/attestations/sha256:<hex>`` lists ``{"attestations":
+  [{"bundle", "repository_id", "bundle_url"}]}``, newest first; a digest with none is a 404
+  (gh attestation verify takes it as "no attestations found").
 """
 
 from __future__ import annotations
@@ -74,6 +87,13 @@ ASSETS_DOCS = "https://docs.github.com/rest/releases/assets"
 RATE_LIMIT_DOCS = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
 SECONDARY_DOCS = RATE_LIMIT_DOCS + "#about-secondary-rate-limits"
 VERSION_DOCS = "https://docs.github.com/rest/about-the-rest-api/api-versions"
+ATTESTATIONS_DOCS = "https://docs.github.com/rest/repos/attestations"
+BUNDLE_MEDIA_TYPES = (
+    "application/vnd.dev.sigstore.bundle+json;version=0.1",
+    "application/vnd.dev.sigstore.bundle+json;version=0.2",
+    "application/vnd.dev.sigstore.bundle.v0.3+json",
+)
+INTOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json"
 
 IMMUTABLE_UPLOAD = "Cannot upload assets to an immutable release."  # GitHub's words
 IMMUTABLE_ASSET_CHANGE = "Cannot modify assets of an immutable release."  # assumed wording
@@ -176,6 +196,37 @@ def _not_found(doc: str = DOCS) -> _Answer:
     return _error(404, "Not Found", doc)
 
 
+def _bundle_problem(bundle: Any) -> str | None:
+    """What keeps ``bundle`` from being a Sigstore bundle of an in-toto statement (the only
+    attestations GitHub stores), or None."""
+    if not isinstance(bundle, dict):
+        return "bundle is required and must be an object"
+    if bundle.get("mediaType") not in BUNDLE_MEDIA_TYPES:
+        return f"unsupported bundle media type {bundle.get('mediaType')!r}"
+    material = bundle.get("verificationMaterial")
+    if not isinstance(material, dict) or not material:
+        return "verificationMaterial is required"
+    if not any(key in material for key in ("certificate", "x509CertificateChain", "publicKey")):
+        return "verificationMaterial has no certificate or public key"
+    envelope = bundle.get("dsseEnvelope")
+    if not isinstance(envelope, dict):
+        return "dsseEnvelope is required (message signatures are not attestations)"
+    if envelope.get("payloadType") != INTOTO_PAYLOAD_TYPE:
+        return f"the envelope's payloadType is {envelope.get('payloadType')!r}, not in-toto"
+    if not envelope.get("signatures"):
+        return "the envelope has no signatures"
+    try:
+        statement = json.loads(base64.b64decode(envelope["payload"], validate=True))
+        subjects = statement["subject"]
+        digests = [s["digest"]["sha256"] for s in subjects]
+    except (KeyError, TypeError, ValueError):
+        return "the envelope's payload is not an in-toto statement with sha256 subjects"
+    if not digests or not all(isinstance(d, str) and re.fullmatch("[0-9a-f]{64}", d)
+                              for d in digests):  # fmt: skip
+        return "the statement's subjects have no sha256 digests"
+    return None
+
+
 @dataclass
 class _Canned:
     """An answer given instead of the API's to the next request that matches."""
@@ -256,6 +307,7 @@ class GitHubAPI:
         *,
         token: str | None = None,
         read_only: bool = False,
+        attestations_write: bool = True,
         immutable: bool = False,
         drafts_reserve_tags: bool = False,
         repository_id: int = 987654321,
@@ -266,6 +318,8 @@ class GitHubAPI:
         self.token = token if token is not None else "ghs_" + secrets.token_hex(18)
         # A token without contents: write (a job's GITHUB_TOKEN with contents: read).
         self.read_only = read_only
+        # A token with attestations: write (the job's permissions say so).
+        self.attestations_write = attestations_write
         # The repository's "release immutability" setting: releases published while it is
         # on are immutable (turning it on later leaves earlier releases as they were).
         self.immutable = immutable
@@ -279,6 +333,9 @@ class GitHubAPI:
         self.pull_requests: list[tuple[str, str, int]] = [("Count the votes", "octocat", 1)]
 
         self.releases: list[dict[str, Any]] = []
+        # Each stored attestation: {"id", "bundle", "digests" (its subjects' sha256)}.
+        self.attestations: list[dict[str, Any]] = []
+        self._next_attestation_id = 5_000_001
         self.asset_bytes: dict[int, bytes] = {}
         self.latest_id: int | None = None
         self.requests: list[tuple[str, str]] = []
@@ -529,9 +586,11 @@ class GitHubAPI:
         route, doc, args = self._route(method, rest)
         if route is None:
             return _not_found(doc)
-        if method in WRITE_METHODS and self.read_only:
+        # Attestations have a permission of their own; releases need contents: write.
+        refused = (not self.attestations_write) if route == "attest" else self.read_only
+        if method in WRITE_METHODS and refused:
             return _error(403, "Resource not accessible by integration", doc)
-        if route in ("create", "update", "notes", "update_asset"):
+        if route in ("create", "update", "notes", "update_asset", "attest"):
             payload = self._payload(body, doc)
             if isinstance(payload, _Answer):
                 return payload
@@ -563,11 +622,14 @@ class GitHubAPI:
             (r"/releases/assets/(\d+)", "GET", "asset", "@#get-a-release-asset"),
             (r"/releases/assets/(\d+)", "PATCH", "update_asset", "@#update-a-release-asset"),
             (r"/releases/assets/(\d+)", "DELETE", "delete_asset", "@#delete-a-release-asset"),
+            (r"/attestations", "POST", "attest", "!#create-an-attestation"),
+            (r"/attestations/(sha256:[0-9a-f]{64})", "GET", "attested", "!#list-attestations"),
         ]
         for pattern, verb, name, anchor in table:
             match = re.fullmatch(pattern, rest)
             if match and verb == method:
-                doc = ASSETS_DOCS + anchor[1:] if anchor[0] == "@" else RELEASES_DOCS + anchor
+                base = {"@": ASSETS_DOCS, "!": ATTESTATIONS_DOCS}.get(anchor[0])
+                doc = base + anchor[1:] if base else RELEASES_DOCS + anchor
                 args: list[Any] = [
                     int(g) if g.isdigit() and name != "by_tag" else unquote(g)
                     for g in match.groups()
@@ -585,6 +647,36 @@ class GitHubAPI:
         if not isinstance(data, dict):
             return _error(400, "Problems parsing JSON", doc)
         return data
+
+    # --- attestations -----------------------------------------------------------------
+
+    def attestations_of(self, sha256: str) -> list[dict[str, Any]]:
+        """The stored attestations one of whose subjects has this sha256."""
+        return [a for a in self.attestations if sha256 in a["digests"]]
+
+    def _attest(self, payload: dict[str, Any]) -> _Answer:
+        doc = ATTESTATIONS_DOCS + "#create-an-attestation"
+        bundle = payload.get("bundle")
+        problem = _bundle_problem(bundle)
+        if problem is not None:
+            return _error(422, f"Invalid bundle: {problem}", doc)
+        assert isinstance(bundle, dict)
+        statement = json.loads(base64.b64decode(bundle["dsseEnvelope"]["payload"]))
+        digests = [s["digest"]["sha256"] for s in statement["subject"]]
+        attestation_id = self._next_attestation_id
+        self._next_attestation_id += 1
+        self.attestations.append({"id": attestation_id, "bundle": bundle, "digests": digests})
+        return _json(201, {"id": attestation_id})
+
+    def _attested(self, subject_digest: str) -> _Answer:
+        found = self.attestations_of(subject_digest.removeprefix("sha256:"))
+        if not found:
+            return _not_found(ATTESTATIONS_DOCS + "#list-attestations")
+        return _json(200, {"attestations": [
+            {"bundle": a["bundle"], "repository_id": self.repository_id,
+             "bundle_url": f"{self.storage_url}/attestations/{a['id']}.json"}
+            for a in reversed(found)
+        ]})  # fmt: skip
 
     # --- releases ---------------------------------------------------------------------
 
