@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, REPO, Built, run_release
+from conftest import EXAMPLES, NO_INDEX, REPO, Built, run_release
 from packaging.utils import parse_sdist_filename, parse_wheel_filename
 
 from release.records import sha256_of
@@ -334,15 +334,33 @@ def test_the_dry_run_installs_and_imports_from_a_throwaway_index(
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="sigstore-python is pinned from 3.11")
 @pytest.mark.parametrize("example", ["tally", "cvec"])
 def test_the_examples_dry_run_rehearses_signing_offline(
-    example: str, tally_release: Built, cvec_release: Built
+    example: str, tally_release: Built, cvec_release: Built, tmp_path: Path
 ) -> None:
-    """Every uploaded file was signed against the run's local Sigstore, verified, and its
-    attestation kept under .release/, never beside the files; its trust root is gone."""
-    proc, dist = tally_release if example == "tally" else cvec_release
+    """publish --dry-run on each example's real files signs every one against the run's
+    local Sigstore, verifies it, and keeps it under .release/, never beside the files.
+
+    The examples publish to PyPI, where the dry run signs (README's dry run); the tests ask no
+    index (NO_INDEX), whose uploads would get no attestations, so this copy says it wants them
+    there: the same signing, with no network."""
+    _, built = tally_release if example == "tally" else cvec_release
+    project = tmp_path / example
+    shutil.copytree(EXAMPLES / example, project,
+                    ignore=shutil.ignore_patterns("target", "dist", "build"))  # fmt: skip
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text()
+    assert "[tool.release.publish]\n" in text and "attestations" not in text
+    pyproject.write_text(text.replace("[tool.release.publish]\n",
+                                      "[tool.release.publish]\nattestations = true\n"))  # fmt: skip
+    dist = tmp_path / "dist"
+    shutil.copytree(built, dist)
+    (dist / ".release" / "publish.json").unlink()
+    proc = run_release("publish", "--dry-run", "--project", str(project), "--dist", str(dist),
+                       *NO_INDEX)  # fmt: skip
     assert proc.returncode == 0, proc.stdout
     rehearsal = records_of(dist)["publish"]["details"]["rehearsal"]
     assert rehearsal["not_signed_because"] is None
-    assert sorted(rehearsal["attestations"]) == sorted(rehearsal["uploaded"])
+    files = sorted(p.name for p in dist.iterdir() if p.is_file())
+    assert sorted(rehearsal["attestations"]) == sorted(rehearsal["uploaded"]) == files
     identity = rehearsal["signing_identity"]
     assert identity.startswith("https://github.com/") and ".github/workflows/" in identity
     kept = dist / ".release" / "rehearsal-attestations"

@@ -25,7 +25,14 @@ from typing import Any
 from ..console import Console
 from ..errors import AttestationInvalidError, SigningRefusedError, SigningUnavailableError
 from ..http import Policy
-from ..publish.attest import GITHUB_ISSUER, SIGN_ATTEMPTS, Sigstore, _outage, _said
+from ..publish.attest import (
+    GITHUB_ISSUER,
+    SIGN_ATTEMPTS,
+    Sigstore,
+    outage_of,
+    said,
+    signing_context,
+)
 
 SLSA_PROVENANCE_V1 = "https://slsa.dev/provenance/v1"
 BUILD_TYPE = "https://actions.github.io/buildtypes/workflow/v1"
@@ -187,7 +194,6 @@ def sign(
     """The statement signed (DSSE, Rekor v1) and verified: the bundle as GitHub stores it.
     Outages of Fulcio or Rekor are retried within bounds, as publish's signing is."""
     from sigstore.oidc import IdentityError, IdentityToken
-    from sigstore.sign import SigningContext
 
     try:
         identity_token = IdentityToken(jwt, client_id="sigstore")
@@ -196,7 +202,7 @@ def sign(
             f"sigstore-python refused the CI's OIDC token for Sigstore: {exc}.",
             "rerun the job; the token must be for the audience sigstore.",
         ) from None
-    context = SigningContext.from_trust_config(sigstore.config)
+    context = signing_context(sigstore, (policy.connect_s, policy.read_s))
     for attempt in range(1, SIGN_ATTEMPTS + 1):
         try:
             # cache=True even for one signature: sigstore-python 4.5.1's uncached signer makes
@@ -205,10 +211,10 @@ def sign(
                 made = json.loads(signer.sign_dsse(signed_statement).to_json())
             break
         except Exception as exc:  # sigstore-python's errors have no common base
-            outage = _outage(exc)
+            outage = outage_of(exc)
             if outage is None:
                 raise SigningRefusedError(
-                    f"Sigstore refused to sign the build provenance: {_said(exc)}.",
+                    f"Sigstore refused to sign the build provenance: {said(exc)}.",
                     "check that the job's OIDC token is GitHub's (id-token: write) and that "
                     "Sigstore accepts it.",
                 ) from None

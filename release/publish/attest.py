@@ -148,7 +148,7 @@ class Sigstore:
                 self.verifier = Verifier.production()
             except (SigstoreError, requests.RequestException, OSError) as exc:
                 raise SigningUnavailableError(
-                    f"Sigstore's trust root could not be fetched ({_said(exc)}): an outage or "
+                    f"Sigstore's trust root could not be fetched ({said(exc)}): an outage or "
                     "no network, not a refusal. Nothing was signed or uploaded.",
                     "run publish again later (https://status.sigstore.dev).",
                 ) from None
@@ -159,7 +159,7 @@ class Sigstore:
             except (SigstoreError, ValueError) as exc:
                 raise SigningUnsupportedError(
                     f"the Sigstore trust config to sign with is not a ClientTrustConfig "
-                    f"sigstore-python can load ({_said(exc)[:300]}).",
+                    f"sigstore-python can load ({said(exc)[:300]}).",
                     "fix or unset NOX_RELEASE_SIGSTORE_TRUST_CONFIG (unset: the public-good "
                     "Sigstore).",
                 ) from None
@@ -220,7 +220,7 @@ def _signed(
     )
 
 
-def _outage(exc: BaseException) -> str | None:
+def outage_of(exc: BaseException) -> str | None:
     """What makes ``exc`` an outage of Fulcio or Rekor (no answer, a 5xx, a 429), or None
     for a refusal. sigstore-python wraps the HTTP error of a refusal and an outage alike;
     a connection error it lets through."""
@@ -273,10 +273,10 @@ def sign_all(
                 jwt = token()  # the token or the certificate ran out: a fresh identity
                 console.register_secret(jwt)
                 continue
-            outage = _outage(exc)
+            outage = outage_of(exc)
             if outage is None:
                 raise SigningRefusedError(
-                    f"Sigstore refused to sign {todo[0].name}: {_said(exc)}.",
+                    f"Sigstore refused to sign {todo[0].name}: {said(exc)}.",
                     "check that the job's OIDC token is GitHub's (id-token: write) and that "
                     "Sigstore accepts it; or set [tool.release.publish] attestations = false.",
                 ) from None
@@ -349,7 +349,6 @@ def _sign_each(
     written; a file done leaves ``todo`` at once, so that a retry signs only the rest."""
     from pypi_attestations import Attestation, Distribution
     from sigstore.oidc import IdentityError, IdentityToken
-    from sigstore.sign import SigningContext
 
     try:
         identity_token = IdentityToken(jwt, client_id="sigstore")
@@ -358,8 +357,7 @@ def _sign_each(
             f"sigstore-python refused the CI's OIDC token for Sigstore: {exc}.",
             "rerun the job; the token must be for the audience sigstore.",
         ) from None
-    context = SigningContext.from_trust_config(sigstore.config)
-    _give_timeouts(context, timeout)
+    context = signing_context(sigstore, timeout)
     with context.signer(identity_token, cache=True) as signer:
         while todo:
             dist_file = todo[0]
@@ -385,18 +383,23 @@ def _sign_each(
             todo.pop(0)
 
 
-def _give_timeouts(context: Any, timeout: tuple[float, float]) -> None:
-    """sigstore-python 4.5 sends its Fulcio and Rekor v1 requests without a timeout: a
-    service that accepts the connection and never answers would hold the release job until
-    CI kills it. Their sessions get the HTTP layer's timeouts; a timeout is then an outage,
-    retried like a 5xx. (The Rekor session is per thread: made here, on the signing one.)"""
+def signing_context(sigstore: Sigstore, timeout: tuple[float, float]) -> Any:
+    """sigstore-python's SigningContext for ``sigstore``, its requests with ``timeout``.
+
+    sigstore-python 4.5 sends its Fulcio and Rekor v1 requests without a timeout: a service
+    that accepts the connection and never answers would hold the release job until CI kills
+    it. Their sessions get the HTTP layer's timeouts; a timeout is then an outage, retried
+    like a 5xx. (The Rekor session is per thread: made here, on the signing one.)"""
+    from sigstore.sign import SigningContext
+
+    context = SigningContext.from_trust_config(sigstore.config)
     for client, attribute in ((context._fulcio, "session"), (context._rekor, "_session")):
         session = getattr(client, attribute, None)
-        if session is None:  # another sigstore-python: its own defaults stand
-            continue
-        give_timeouts(session, timeout)
+        if session is not None:  # None: another sigstore-python, whose own defaults stand
+            give_timeouts(session, timeout)
+    return context
 
 
-def _said(exc: BaseException) -> str:
+def said(exc: BaseException) -> str:
     text = str(exc).strip()
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
