@@ -596,7 +596,7 @@ def test_index_json_and_html_list_the_same_files(pypi: PyPI, dist: Path) -> None
     )
     assert (status, content_type) == (200, "application/vnd.pypi.simple.v1+json")
     page = json.loads(body)
-    assert page["meta"]["api-version"] == "1.1" and page["name"] == "demo-pkg"
+    assert page["meta"]["api-version"] == "1.4" and page["name"] == "demo-pkg"
     assert {f["filename"]: f["hashes"]["sha256"] for f in page["files"]} == expected
     assert page["versions"] == ["1.0"]
     for entry in page["files"]:
