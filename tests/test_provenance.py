@@ -408,8 +408,8 @@ def test_an_attestation_the_index_refuses_is_explained_and_nothing_is_stored(
             "Verification failed: Certificate's Build Config URI (<ObjectIdentifier(oid="
             "1.3.6.1.4.1.57264.1.18)>) does not match expected Trusted Publisher (release.yml "
             "@ octo-org/tally)",
-            "with a reusable workflow",
-            "not in a reusable workflow",
+            "in a reusable workflow (jobs.<id>.uses) that is the caller",
+            "not inside a reusable workflow",
         ),
         (
             "Could not verify the uploaded artifact using the included attestation: "
@@ -437,3 +437,22 @@ def test_each_refusal_of_an_attestation_says_what_to_change(
     assert error.exit_code == 85
     assert reason in error.cause and cause in error.cause, error.cause
     assert remedy in error.remedy, error.remedy
+
+
+def test_signing_in_a_reusable_workflow_is_refused_by_the_index_and_explained(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI, sigstore: LocalSigstore
+) -> None:
+    """release.yml calls publish.yml (jobs.<id>.uses); the trusted publisher names publish.yml,
+    the job's workflow, so the token is minted. The certificate's build config is the caller,
+    release.yml: the attestation is not the publisher's, and the index refuses it."""
+    attestations_on(release)
+    called = "octo-org/tally/.github/workflows/publish.yml@refs/tags/v0.3.1"
+    oidc.claims = github_claims(job_workflow_ref=called)
+    pypi.publishers[:] = [TrustedPublisher("octo-org/tally", "1234567", "publish.yml", "pypi")]
+    proc = publish(release, pypi, oidc, sigstore)
+    said = output_of(proc)
+    assert proc.returncode == 85, said
+    assert "does not match expected Trusted Publisher (publish.yml @ octo-org/tally)" in said
+    assert "in a reusable workflow (jobs.<id>.uses) that is the caller" in said
+    assert "run publish in a job of the top-level workflow itself" in said
+    assert pypi.files() == {}

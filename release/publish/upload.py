@@ -332,13 +332,15 @@ def attestation_refused(name: str, said: str) -> AttestationRefusedError:
     if "does not match expected Trusted Publisher" in said or "Source Repository" in said:
         return AttestationRefusedError(
             refused + "on the index: the attestation's signing identity is not the trusted "
-            "publisher the upload token was minted for. The certificate names the workflow "
-            "the job runs in; with a reusable workflow (jobs.<id>.uses), that is the called "
-            "workflow, while the trusted publisher names the caller, or another repository's.",
-            "sign and upload in a job of the workflow file the trusted publisher names (in "
-            "the repository it names), not in a reusable workflow; or make the trusted "
-            "publisher name that workflow. Then run publish again: nothing was uploaded of "
-            "this file.",
+            "publisher the upload token was minted for. The index compares the publisher "
+            "with the certificate's build config, the run's top-level workflow; in a "
+            "reusable workflow (jobs.<id>.uses) that is the caller, while the token was "
+            "minted for the job's own workflow, the called one (or the publisher names "
+            "another repository).",
+            "run publish in a job of the top-level workflow itself, not inside a reusable "
+            "workflow, with a trusted publisher naming that workflow file in this repository; "
+            "or set [tool.release.publish] attestations = false for uploads from a reusable "
+            "workflow. Then run publish again: nothing of this file was stored.",
         )
     if "subject does not match" in said:
         return AttestationRefusedError(
