@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 import sys
 from collections.abc import Iterator
@@ -23,14 +24,19 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import Release
+from conftest import Release, run_release
 from emulators.github_oidc import GitHubOIDC
 from emulators.jwt import github_claims
 from emulators.pypi import INVALID_ATTESTATIONS, PyPI, TrustedPublisher, dist_info
 from emulators.sigstore import LocalSigstore
-from test_publish_attestations import attestations_on, identity, output_of, publish
+from test_publish_attestations import FAST, attestations_on, identity, output_of, publish
 from wheel_factory import write_wheel
 
+from release.console import Console
+from release.errors import SigningUnsupportedError
+from release.http import Http
+from release.publish import provenance as read_back
+from release.publish.attest import Sigstore
 from release.publish.upload import attestation_refused
 
 pytestmark = pytest.mark.skipif(
@@ -456,3 +462,75 @@ def test_signing_in_a_reusable_workflow_is_refused_by_the_index_and_explained(
     assert "in a reusable workflow (jobs.<id>.uses) that is the caller" in said
     assert "run publish in a job of the top-level workflow itself" in said
     assert pypi.files() == {}
+
+
+def test_an_index_without_the_integrity_api_is_said_and_not_asked(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI
+) -> None:
+    """Not PyPI, and the config does not say it is a Warehouse: sha256 only, said and kept."""
+    proc = publish(release, pypi, oidc, None)
+    assert proc.returncode == 0, output_of(proc)
+    assert f"provenance: {pypi.index_url} serves no Integrity API that nox-release knows" in (
+        proc.stdout
+    )
+    recorded = release.record()["details"]["provenance"]
+    assert recorded["integrity_api"] is False and recorded["files"] is None
+    assert "verified by their sha256 only" in recorded["not_verified_because"]
+    assert pypi.integrity_queries == []
+
+
+def test_the_dry_run_says_its_local_index_serves_no_integrity_api(
+    release: Release, pypi: PyPI
+) -> None:
+    attestations_on(release)
+    proc = run_release(
+        "publish", "--project", str(release.project), "--repository", pypi.upload_url,
+        "--dry-run", env=FAST,
+    )  # fmt: skip
+    assert proc.returncode == 0, output_of(proc)
+    said = "the rehearsal's local index (a pypiserver) serves no Integrity API: the rehearsal "
+    assert "provenance: " + said in proc.stdout
+    recorded = release.record()["details"]["provenance"]
+    assert recorded["integrity_api"] is False and recorded["not_verified_because"].startswith(said)
+    assert pypi.integrity_queries == []
+
+
+def test_outside_github_actions_the_publisher_the_index_names_is_checked(
+    oidc: GitHubOIDC, pypi: PyPI, sigstore: LocalSigstore, wheels: tuple[Path, Path]
+) -> None:
+    """No GITHUB_REPOSITORY (a maintainer's machine): each attestation must still be the
+    publisher's the index names, of the file, with the publish predicate."""
+    wheel, plain = wheels
+    attestation = sign(sigstore, oidc, wheel.name, sha256(wheel))
+    assert upload(pypi, wheel, minted(pypi, oidc), [attestation]).status_code == 200
+    assert upload(pypi, plain, minted(pypi, oidc), None).status_code == 200
+    trust = sigstore.trust_config_path.read_text()
+    results, not_verified = read_back.verify_provenance(
+        {wheel.name: sha256(wheel), plain.name: sha256(plain)}, project="demo_pkg",
+        version="1.0", index_url=pypi.index_url, workflow=None,
+        sigstore=lambda: Sigstore(trust), http=Http(), console=Console(stream=io.StringIO()),
+    )  # fmt: skip
+    assert not_verified == ""
+    entry = attestation["verification_material"]["transparency_entries"][0]
+    assert results[wheel.name].record() == {
+        "status": "verified",
+        "identity": identity(oidc),
+        "publisher": "octo-org/tally's release.yml",
+        "predicate": PUBLISH_V1,
+        "log_index": int(entry["logIndex"]),
+    }
+    assert results[plain.name].record() == {"status": "none on the index"}
+    assert len(pypi.integrity_queries) == 2
+
+    # Where sigstore-python cannot run (Python 3.9), the provenance is read and not verified,
+    # and the reason is given.
+    def unsupported() -> Sigstore:
+        raise SigningUnsupportedError("sigstore-python needs Python 3.10 or newer", "use 3.11")
+
+    results, not_verified = read_back.verify_provenance(
+        {wheel.name: sha256(wheel)}, project="demo_pkg", version="1.0",
+        index_url=pypi.index_url, workflow=None, sigstore=unsupported, http=Http(),
+        console=Console(stream=io.StringIO()),
+    )  # fmt: skip
+    assert not_verified == "sigstore-python needs Python 3.10 or newer"
+    assert results[wheel.name].record() == {"status": "not verified"}

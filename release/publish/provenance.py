@@ -43,7 +43,8 @@ NONE_ON_THE_INDEX: Final = "none on the index"
 # The workflow file in GITHUB_WORKFLOW_REF (``owner/repo/.github/workflows/<file>@<ref>``).
 _WORKFLOW_FILE = re.compile(r"/\.github/workflows/([^/@]+)@")
 
-Status = Literal["verified", "none on the index"]
+NOT_VERIFIED: Final = "not verified"
+Status = Literal["verified", "none on the index", "not verified"]
 
 
 @dataclass(frozen=True)
@@ -192,7 +193,8 @@ def verify_provenance(
             verifier = sigstore()
         except SigningUnsupportedError as exc:
             # An older Python, or no sigstore-python: said, and the upload stands.
-            return results, exc.cause
+            results.update({name: FileProvenance(name, NOT_VERIFIED) for name in held})
+            return {name: results[name] for name in expected}, exc.cause
         failed: list[str] = []
         for name, provenance in held.items():
             verified, problems = _problems(provenance, name, expected[name], workflow, verifier)

@@ -96,7 +96,7 @@ def publish(ctx: RunContext, record: StageRecord) -> None:
     details["plan"] = {s.artifact.name: s.action for s in steps}
     to_sign = [s.artifact.name for s in steps if s.action == UPLOAD]
     signing_off = _attestations_off(ctx, repository, to_sign)
-    reads_provenance = _says_provenance(ctx, repository)
+    reads_provenance = _says_provenance(ctx, repository, details)
     # One trust root (fetched once) for signing and for reading the provenance back.
     sigstore = functools.cache(lambda: attest.Sigstore(_trust_config(ctx)))
     results.update({s.artifact.name: "already present" for s in steps if s.action == PRESENT})
@@ -166,21 +166,28 @@ def _verified(
         _read_provenance(ctx, release, repository, details, http=http, sigstore=sigstore)
 
 
-def _says_provenance(ctx: RunContext, repository: Repository) -> bool:
-    """Whether the index serves PyPI's Integrity API, said with the plan: PyPI and TestPyPI
-    do, and a Warehouse the config says takes attestations; other indexes do not."""
+def _says_provenance(ctx: RunContext, repository: Repository, details: dict[str, object]) -> bool:
+    """Whether the index serves PyPI's Integrity API, said with the plan (and recorded when
+    not): PyPI and TestPyPI do, and a Warehouse the config says takes attestations; other
+    indexes do not."""
     if repository.is_pypi or ctx.config.publish.attestations is True:
         ctx.console.line(
             "provenance: after the upload, each file's PEP 740 provenance is read back from "
             f"the index's Integrity API and verified as {_workflow_said(ctx)}"
         )
         return True
-    ctx.console.line(
-        f"provenance: {repository.index_url} serves no Integrity API that nox-release knows "
-        "of (only PyPI, TestPyPI, and a Warehouse with [tool.release.publish] attestations = "
-        "true): the files are verified by their sha256 only"
+    why = (
+        f"{repository.index_url} serves no Integrity API that nox-release knows of (only PyPI, "
+        "TestPyPI, and a Warehouse with [tool.release.publish] attestations = true): the files "
+        "are verified by their sha256 only"
     )
+    details["provenance"] = _no_integrity_api(why)
+    ctx.console.line(f"provenance: {why}")
     return False
+
+
+def _no_integrity_api(why: str) -> dict[str, object]:
+    return {"integrity_api": False, "workflow": None, "files": None, "not_verified_because": why}
 
 
 def _workflow_said(ctx: RunContext) -> str:
@@ -433,12 +440,13 @@ def _dry_run(
     if signing_off is not None:
         ctx.console.line(f"attestations: none: {signing_off}")
     else:
-        ctx.console.line(
-            "provenance: the rehearsal's local index (a pypiserver) serves no Integrity API: "
-            "the rehearsal verifies its attestations itself, against the local trust root; a "
-            f"real publish reads each file's provenance back from {repository.index_url}'s "
-            "index where it serves one"
+        why = (
+            "the rehearsal's local index (a pypiserver) serves no Integrity API: the rehearsal "
+            "verifies its attestations itself, against the local trust root; a real publish "
+            f"reads each file's provenance back from {repository.index_url} where it serves one"
         )
+        record.details["provenance"] = _no_integrity_api(why)
+        ctx.console.line(f"provenance: {why}")
     result = rehearse(
         ctx, release.dists, release.project, release.version, sign=signing_off is None
     )

@@ -509,7 +509,8 @@ class PyPI:
     a new file stays out of the listing, as behind a CDN), ``fail_index_queries`` and
     ``fail_mints`` (5xx pages that pass); ``sigstore_trust_config`` (the ClientTrustConfig
     file attestations are verified with; None: Sigstore's production root, as Warehouse).
-    What happened: ``mint_requests``, ``uploads``, ``index_queries``, ``files()``, ``errors``,
+    What happened: ``mint_requests``, ``uploads``, ``index_queries``, ``integrity_queries``,
+    ``files()``, ``errors``,
     ``attestations`` and ``provenance`` (what was accepted, per file).
     """
 
@@ -551,6 +552,7 @@ class PyPI:
         # (filename, HTTP status answered); status 0: the connection was dropped.
         self.uploads: list[tuple[str, int]] = []
         self.index_queries = 0  # GETs of /simple/<project>/
+        self.integrity_queries: list[str] = []  # the paths of Integrity API GETs
 
         self._tmp = Path(tempfile.mkdtemp(prefix="pypi-emulator-"))
         self.packages = packages if packages is not None else self._tmp / "packages"
@@ -754,6 +756,8 @@ class PyPI:
                 return
             self._index(h, project=True)
         elif path.startswith("/integrity/"):
+            with self._lock:
+                self.integrity_queries.append(path)
             self._integrity(h, path)
         else:
             h.send_html(404, "<h1>404 Not Found</h1>", reason="Not Found")
