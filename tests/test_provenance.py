@@ -534,3 +534,20 @@ def test_outside_github_actions_the_publisher_the_index_names_is_checked(
     )  # fmt: skip
     assert not_verified == "sigstore-python needs Python 3.10 or newer"
     assert results[wheel.name].record() == {"status": "not verified"}
+
+
+def test_an_index_with_pep740_turned_off_is_said_not_failed(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI, sigstore: LocalSigstore
+) -> None:
+    """Warehouse's DISABLE_PEP740: uploads' attestations are ignored, the Integrity API says
+    403. The files are uploaded; their provenance is recorded as not verified, with why."""
+    attestations_on(release)
+    pypi.pep740_enabled = False
+    proc = publish(release, pypi, oidc, sigstore)
+    assert proc.returncode == 0, output_of(proc)
+    why = "the index's Integrity API answers HTTP 403"
+    assert f"provenance: not verified: {why}" in proc.stdout
+    recorded = release.record()["details"]["provenance"]
+    assert recorded["not_verified_because"].startswith(why)
+    assert recorded["files"] == {key: {"status": "not verified"} for key in (WHEEL, SDIST)}
+    assert set(pypi.files()) == {WHEEL, SDIST} and pypi.provenance == {}

@@ -96,12 +96,18 @@ class FileProvenance:
         }
 
 
+class IntegrityOff(Exception):
+    """The index answers its Integrity API with 403: PEP 740 is turned off there for now."""
+
+
 def fetch(url: str, http: Http) -> dict[str, Any] | None:
     """The provenance object at ``url``, None for none (404); IndexUnavailableError when the
     index cannot be read (the HTTP layer retries a lost answer, a 5xx and a 429)."""
-    answer = http.call("GET", url, headers={"Accept": INTEGRITY_JSON}, expect=(200, 404))
+    answer = http.call("GET", url, headers={"Accept": INTEGRITY_JSON}, expect=(200, 403, 404))
     if answer.status == 404:
         return None
+    if answer.status == 403:
+        raise IntegrityOff(answer.describe())
     problem = answer.summary() if answer.status != 200 else ""
     if not problem:
         try:
@@ -183,8 +189,13 @@ def verify_provenance(
     this repository's release workflow (None outside GitHub Actions: then each attestation
     is checked against the publisher the index names)."""
     found: dict[str, dict[str, Any] | None] = {}
-    for name in expected:
-        found[name] = fetch(integrity_url(index_url, project, version, name), http)
+    try:
+        for name in expected:
+            found[name] = fetch(integrity_url(index_url, project, version, name), http)
+    except IntegrityOff as exc:
+        # Warehouse's admin switch for PEP 740: nothing to read; the upload stands.
+        why = f"the index's Integrity API answers {exc}: its PEP 740 support is turned off now"
+        return {name: FileProvenance(name, NOT_VERIFIED) for name in expected}, why
     results = {name: FileProvenance(name, NONE_ON_THE_INDEX) for name, p in found.items()
                if p is None}  # fmt: skip
     held = {name: p for name, p in found.items() if p is not None}

@@ -508,7 +508,8 @@ class PyPI:
     gets: 200 on PyPI, 409 or 400 "already exists" on other indexes), ``listing_lag`` (seconds
     a new file stays out of the listing, as behind a CDN), ``fail_index_queries`` and
     ``fail_mints`` (5xx pages that pass); ``sigstore_trust_config`` (the ClientTrustConfig
-    file attestations are verified with; None: Sigstore's production root, as Warehouse).
+    file attestations are verified with; None: Sigstore's production root, as Warehouse),
+    ``pep740_enabled`` (False: attestations ignored at upload, the Integrity API answers 403).
     What happened: ``mint_requests``, ``uploads``, ``index_queries``, ``integrity_queries``,
     ``files()``, ``errors``,
     ``attestations`` and ``provenance`` (what was accepted, per file).
@@ -536,6 +537,7 @@ class PyPI:
         self.api_tokens: set[str] = set()
         self.minted: dict[str, float] = {}
         self.sigstore_trust_config: Path | None = None
+        self.pep740_enabled = True  # False: Warehouse's DISABLE_PEP740 admin flag
         self.attestations: dict[str, list[Any]] = {}  # the accepted ``attestations``, per file
         # Per file with attestations: its Integrity API bundle {"publisher", "attestations"}.
         self.provenance: dict[str, dict[str, Any]] = {}
@@ -993,7 +995,7 @@ class PyPI:
             self._refuse_upload(h, filename, 400, NON_USER_IDENTITIES)
             return False
         attested = None
-        if "attestations" in fields:
+        if "attestations" in fields and self.pep740_enabled:
             publisher = self.minted_publishers.get(password)
             raw = fields["attestations"]
             attested = lambda sha256: self._attested(raw, publisher, filename, sha256)  # noqa: E731
@@ -1152,6 +1154,9 @@ class PyPI:
         """``GET /integrity/<project>/<version>/<filename>/provenance``: the provenance of a
         file the index holds, 404 for none (or no such file), 406 for an Accept it cannot
         answer."""
+        if not self.pep740_enabled:
+            h.send_json(403, {"message": "Attestations temporarily disabled"})
+            return
         chosen = negotiate_among(h.headers.get("Accept"), INTEGRITY_OFFERS)
         if chosen is None:
             h.send_json(406, {"message": "Request not acceptable"})
