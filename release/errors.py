@@ -306,7 +306,21 @@ class SigningUnsupportedError(ReleaseError):
     exit_code = 83
 
 
-# --- build provenance on GitHub: 86-87 (84-85: another item's) ---------------------------------
+class ProvenanceInvalidError(ReleaseError):
+    """After the upload, the index serves a provenance for a file that does not verify as
+    this repository's release workflow's publish attestation of that file."""
+
+    exit_code = 84
+
+
+class AttestationRefusedError(ReleaseError):
+    """The index refused an upload's attestation (``Invalid attestations supplied during
+    upload``): the file was not stored."""
+
+    exit_code = 85
+
+
+# --- build provenance on GitHub: 86-87 ----------------------------------------------------------
 
 
 class ProvenanceUnsupportedError(ReleaseError):

@@ -97,7 +97,11 @@ def minted_token(pypi: PyPI) -> str:
 
 
 def twine_upload(
-    pypi: PyPI, *files: Path, password: str, username: str = "__token__"
+    pypi: PyPI,
+    *files: Path,
+    password: str,
+    username: str = "__token__",
+    flags: tuple[str, ...] = (),
 ) -> subprocess.CompletedProcess[str]:
     """``twine upload`` as the publish stage runs it: credentials in the environment only."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TWINE_", "PIP_"))}
@@ -107,7 +111,7 @@ def twine_upload(
         PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
         COLUMNS="400",  # twine's messages unwrapped, so that tests can find them
     )
-    command = [sys.executable, "-m", "twine", "upload", "--non-interactive"]
+    command = [sys.executable, "-m", "twine", "upload", "--non-interactive", *flags]
     command += ["--disable-progress-bar", "--repository-url", pypi.upload_url]
     command += map(str, files)
     return subprocess.run(
@@ -470,6 +474,27 @@ def test_minted_token_uploads_with_twine(pypi: PyPI, dist: Path) -> None:
     assert pypi.uploads == [(wheel.name, 200), (sdist.name, 200)]
 
 
+def test_without_sigstore_attestations_are_refused_saying_why(
+    pypi: PyPI, dist: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where pypi-attestations cannot be imported (the compat session's Python 3.9), the
+    emulator refuses attestations it cannot check, saying so, and stores nothing; uploads
+    without attestations work as before."""
+    monkeypatch.setitem(sys.modules, "pypi_attestations", None)  # import fails, as on 3.9
+    wheel, sdist = write_wheel(dist), write_sdist(dist)
+    (dist / f"{wheel.name}.publish.attestation").write_text("{}")
+    proc = twine_upload(pypi, wheel, dist / f"{wheel.name}.publish.attestation",
+                        password=minted_token(pypi), flags=("--attestations",))  # fmt: skip
+    assert proc.returncode != 0
+    assert (
+        "Invalid attestations supplied during upload: the emulator cannot verify attestations "
+        "here: pypi_attestations is not importable"
+    ) in output(proc)
+    assert pypi.files() == {} and pypi.provenance == {}
+    assert twine_upload(pypi, sdist, password=minted_token(pypi)).returncode == 0
+    assert pypi.files() == {sdist.name: sha256(sdist)}
+
+
 def test_upload_refuses_expired_unknown_and_non_token_credentials(pypi: PyPI, dist: Path) -> None:
     wheel = write_wheel(dist)
     token = minted_token(pypi)
@@ -596,7 +621,7 @@ def test_index_json_and_html_list_the_same_files(pypi: PyPI, dist: Path) -> None
     )
     assert (status, content_type) == (200, "application/vnd.pypi.simple.v1+json")
     page = json.loads(body)
-    assert page["meta"]["api-version"] == "1.1" and page["name"] == "demo-pkg"
+    assert page["meta"]["api-version"] == "1.4" and page["name"] == "demo-pkg"
     assert {f["filename"]: f["hashes"]["sha256"] for f in page["files"]} == expected
     assert page["versions"] == ["1.0"]
     for entry in page["files"]:

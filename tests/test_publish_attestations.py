@@ -43,8 +43,11 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-def sigstore(oidc: GitHubOIDC) -> Iterator[LocalSigstore]:
+def sigstore(oidc: GitHubOIDC, pypi: PyPI) -> Iterator[LocalSigstore]:
     with LocalSigstore(oidc.signer) as server:
+        # The emulated PyPI verifies attestations as Warehouse does, with this root instead
+        # of Sigstore's production one.
+        pypi.sigstore_trust_config = server.trust_config_path
         yield server
         assert not server.errors
 

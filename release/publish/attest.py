@@ -170,13 +170,19 @@ class Sigstore:
     def verify(self, attestation: Any, dist_file: Path, sha256: str, identity: str) -> str:
         """Why ``attestation`` is not a publish attestation of this file by ``identity``
         under this trust root; '' when it is."""
-        from sigstore.errors import VerificationError
         from sigstore.verify import policy
 
+        signer = policy.Identity(identity=identity, issuer=GITHUB_ISSUER)
+        return self.verify_with(attestation, dist_file.name, sha256, signer)
+
+    def verify_with(self, attestation: Any, filename: str, sha256: str, signer: Any) -> str:
+        """Why ``attestation`` is not a publish attestation of ``filename`` (with this sha256)
+        whose certificate satisfies the sigstore-python policy ``signer``, under this trust
+        root; '' when it is."""
+        from sigstore.errors import VerificationError
+
         try:
-            _payload_type, payload = self.verifier.verify_dsse(
-                attestation.to_bundle(), policy.Identity(identity=identity, issuer=GITHUB_ISSUER)
-            )
+            _payload_type, payload = self.verifier.verify_dsse(attestation.to_bundle(), signer)
         except (VerificationError, ValueError) as exc:
             return f"its signature does not verify ({exc})"
         try:
@@ -190,7 +196,7 @@ class Sigstore:
         if len(subjects) != 1:
             return f"it has {len(subjects)} subjects, not one"
         subject = subjects[0]
-        if subject.get("name") != dist_file.name:
+        if subject.get("name") != filename:
             return f"it is the attestation of {subject.get('name')!r}"
         if subject.get("digest", {}).get("sha256") != sha256:
             return "its subject's sha256 is not the file's"

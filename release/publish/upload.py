@@ -38,7 +38,12 @@ from packaging.utils import (
 
 from ..console import human_size
 from ..context import RunContext
-from ..errors import CredentialsError, UploadConflictError, UploadFailedError
+from ..errors import (
+    AttestationRefusedError,
+    CredentialsError,
+    UploadConflictError,
+    UploadFailedError,
+)
 from ..http import Http, Policy, give_timeouts, looks_like_html
 from ..runner import raise_if_interrupted
 from .credentials import Credentials
@@ -49,6 +54,9 @@ from .repository import Repository
 # exist (warehouse/forklift/legacy.py): the publisher was registered under another name.
 NON_USER_IDENTITIES = "Non-user identities cannot create new projects"
 ATTEMPTS = 5  # per file
+# Warehouse's words (forklift/legacy.py) before the reason it refused an upload's PEP 740
+# attestations for (attestations/services.py); the file is not stored.
+INVALID_ATTESTATIONS = "Invalid attestations supplied during upload"
 
 
 @dataclass
@@ -294,6 +302,8 @@ def _refusal(status: int, reason: str, text: str, name: str) -> Exception:
             "delete the project the misnamed one made if you do not want it, then run publish "
             "again.",
         )
+    if status == 400 and INVALID_ATTESTATIONS in f"{reason} {text}":
+        return attestation_refused(name, said)
     if status in (401, 403):
         return CredentialsError(
             f"the index refused the upload token for {name} ({said}).",
@@ -304,6 +314,56 @@ def _refusal(status: int, reason: str, text: str, name: str) -> Exception:
         f"the index refused {name}: {said}.",
         "read the index's reason, fix the file (nox -s validate judges it again) and run "
         "publish again.",
+    )
+
+
+def attestation_refused(name: str, said: str) -> AttestationRefusedError:
+    """What the index's refusal of an attestation means, and what to change: Warehouse names
+    the check that failed (reference §1), and each has its own cause."""
+    refused = f"the index refused {name} for its PEP 740 attestation ({said}); the file is not "
+    if "only supported when using Trusted Publishing" in said:
+        return AttestationRefusedError(
+            refused + "on the index: it takes attestations only with an upload token minted "
+            "by trusted publishing, and this one was not.",
+            "publish with trusted publishing (id-token: write, a trusted publisher on the "
+            "index), or set [tool.release.publish] attestations = false to upload with an API "
+            "token and no attestations.",
+        )
+    if "does not match expected Trusted Publisher" in said or "Source Repository" in said:
+        return AttestationRefusedError(
+            refused + "on the index: the attestation's signing identity is not the trusted "
+            "publisher the upload token was minted for. The index compares the publisher "
+            "with the certificate's build config, the run's top-level workflow; in a "
+            "reusable workflow (jobs.<id>.uses) that is the caller, while the token was "
+            "minted for the job's own workflow, the called one (or the publisher names "
+            "another repository).",
+            "run publish in a job of the top-level workflow itself, not inside a reusable "
+            "workflow, with a trusted publisher naming that workflow file in this repository; "
+            "or set [tool.release.publish] attestations = false for uploads from a reusable "
+            "workflow. Then run publish again: nothing of this file was stored.",
+        )
+    if "subject does not match" in said:
+        return AttestationRefusedError(
+            refused + "on the index: the attestation is not of this file (another file's "
+            "name, or other bytes: the file changed after it was signed).",
+            f"delete {name}.publish.attestation beside the file and run publish again: it "
+            "signs the file as it is (nox -s validate first, if the file was rebuilt).",
+        )
+    if "Verification failed" in said:
+        return AttestationRefusedError(
+            refused + "on the index: its signature does not verify under the Sigstore trust "
+            "root the index uses (PyPI and TestPyPI: Sigstore's public-good production "
+            "instance). An attestation signed with another Sigstore (staging, a private one, "
+            "a test's) is refused there.",
+            "unset NOX_RELEASE_SIGSTORE_TRUST_CONFIG so that publish signs with the public-"
+            "good Sigstore, delete the *.publish.attestation files beside the dists, and run "
+            "publish again.",
+        )
+    return AttestationRefusedError(
+        refused + "on the index.",
+        "read the index's reason; delete the *.publish.attestation files beside the dists "
+        "and run publish again (it signs them anew), or set [tool.release.publish] "
+        "attestations = false to upload without.",
     )
 
 

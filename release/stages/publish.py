@@ -4,13 +4,17 @@ The steps a careful maintainer takes: check that the dist dir is exactly what a 
 validate record lists (same files, same sha256); ask the index once what it already has and
 print the plan (upload, present, conflict: a conflict stops everything); authenticate
 (trusted publishing, else an API token); upload wheels first and the sdist last; ask the
-index again and verify every file is there with its sha256. ``--dry-run`` makes the plan
+index again and verify every file is there with its sha256, and where the index serves
+PyPI's Integrity API, that each file's provenance is this workflow's
+(:mod:`release.publish.provenance`). ``--dry-run`` makes the plan
 against the configured index when it can be reached, then rehearses the upload on this
 machine (:mod:`release.publish.rehearsal`).
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
 
 from packaging.version import Version
@@ -24,7 +28,7 @@ from ..errors import (
     UploadConflictError,
 )
 from ..http import Http, retry_line
-from ..publish import attest
+from ..publish import attest, provenance
 from ..publish import credentials as creds
 from ..publish.index import Listing, query
 from ..publish.plan import (
@@ -88,9 +92,10 @@ def publish(ctx: RunContext, record: StageRecord) -> None:
     details["plan"] = {s.artifact.name: s.action for s in steps}
     to_sign = [s.artifact.name for s in steps if s.action == UPLOAD]
     signing_off = _attestations_off(ctx, repository, to_sign)
-    for step in steps:
-        if step.action == PRESENT:
-            results[step.artifact.name] = "already present"
+    reads_provenance = _says_provenance(ctx, repository, details)
+    # One trust root (fetched once) for signing and for reading the provenance back.
+    sigstore = functools.cache(lambda: attest.Sigstore(_trust_config(ctx)))
+    results.update({s.artifact.name: "already present" for s in steps if s.action == PRESENT})
     todo = [d.path for s in steps if s.action == UPLOAD for d in release.dists
             if d.filename == s.artifact.name]  # fmt: skip
     if todo:
@@ -106,7 +111,7 @@ def publish(ctx: RunContext, record: StageRecord) -> None:
             )
         attestations = None
         if signing_off is None:
-            attestations = _sign(ctx, release, todo, http)
+            attestations = _sign(ctx, release, todo, http, sigstore())
             details["attestations"] = {
                 name: signed.record() for name, signed in attestations.items()
             }
@@ -137,8 +142,86 @@ def publish(ctx: RunContext, record: StageRecord) -> None:
         # The plan's listing already shows every file with its sha256: no second query.
         ctx.console.line("every file is on the index already: nothing to upload")
     verify(listing, release.expected, repository.index_url, again=ask, http=http)
+    _verified(ctx, release, repository, details, http=http,
+              sigstore=sigstore if reads_provenance else None)  # fmt: skip
+
+
+def _verified(
+    ctx: RunContext,
+    release: Release,
+    repository: Repository,
+    details: dict[str, object],
+    *,
+    http: Http,
+    sigstore: Callable[[], attest.Sigstore] | None,
+) -> None:
+    """Said once the index holds every file; then their provenance, where it serves one."""
     details["verified"] = True
     ctx.console.line(f"verified: {len(release.expected)} file(s) on {repository.index_url}")
+    if sigstore is not None:
+        _read_provenance(ctx, release, repository, details, http=http, sigstore=sigstore)
+
+
+def _says_provenance(ctx: RunContext, repository: Repository, details: dict[str, object]) -> bool:
+    """Whether the index serves PyPI's Integrity API, said with the plan (and recorded when
+    not): PyPI and TestPyPI do, and a Warehouse the config says takes attestations; other
+    indexes do not."""
+    if repository.is_pypi or ctx.config.publish.attestations is True:
+        ctx.console.line(
+            "provenance: after the upload, each file's PEP 740 provenance is read back from "
+            f"the index's Integrity API and verified as {_workflow_said(ctx)}"
+        )
+        return True
+    why = (
+        f"{repository.index_url} serves no Integrity API that nox-release knows of (only PyPI, "
+        "TestPyPI, and a Warehouse with [tool.release.publish] attestations = true): the files "
+        "are verified by their sha256 only"
+    )
+    details["provenance"] = _no_integrity_api(why)
+    ctx.console.line(f"provenance: {why}")
+    return False
+
+
+def _no_integrity_api(why: str) -> dict[str, object]:
+    return {"integrity_api": False, "workflow": None, "files": None, "not_verified_because": why}
+
+
+def _workflow_said(ctx: RunContext) -> str:
+    workflow = provenance.release_workflow(ctx.environ)
+    if workflow is None:
+        return (
+            "publish attestations of the trusted publisher the index names (not in GitHub "
+            "Actions: this repository's release workflow is unknown)"
+        )
+    return f"publish attestations of {workflow.describe()}"
+
+
+def _read_provenance(
+    ctx: RunContext,
+    release: Release,
+    repository: Repository,
+    details: dict[str, object],
+    *,
+    http: Http,
+    sigstore: Callable[[], attest.Sigstore],
+) -> None:
+    workflow = provenance.release_workflow(ctx.environ)
+    record: dict[str, object] = {
+        "integrity_api": True,
+        "workflow": workflow.describe() if workflow else None,
+        "files": None,
+        "not_verified_because": None,
+    }
+    details["provenance"] = record
+    results, not_verified = provenance.verify_provenance(
+        release.expected, project=release.project, version=release.version,
+        index_url=repository.index_url, workflow=workflow, sigstore=sigstore, http=http,
+        console=ctx.console,
+    )  # fmt: skip
+    record["files"] = {name: result.record() for name, result in results.items()}
+    if not_verified:
+        record["not_verified_because"] = not_verified
+        ctx.console.line(f"provenance: not verified: {not_verified}")
 
 
 def _attestations_off(ctx: RunContext, repository: Repository, to_sign: list[str]) -> str | None:
@@ -165,10 +248,9 @@ def _attestations_off(ctx: RunContext, repository: Repository, to_sign: list[str
 
 
 def _sign(
-    ctx: RunContext, release: Release, todo: list[Path], http: Http
+    ctx: RunContext, release: Release, todo: list[Path], http: Http, sigstore: attest.Sigstore
 ) -> dict[str, attest.Signed]:
     """Each file's attestation, reused or signed and verified, before any upload."""
-    sigstore = attest.Sigstore(_trust_config(ctx))
     ctx.console.line(f"signing {len(todo)} file(s) with Sigstore")
 
     def token() -> str:
@@ -341,6 +423,14 @@ def _dry_run(
     signing_off = _attestations_off(ctx, repository, [d.filename for d in release.dists])
     if signing_off is not None:
         ctx.console.line(f"attestations: none: {signing_off}")
+    else:
+        why = (
+            "the rehearsal's local index (a pypiserver) serves no Integrity API: the rehearsal "
+            "verifies its attestations itself, against the local trust root; a real publish "
+            f"reads each file's provenance back from {repository.index_url} where it serves one"
+        )
+        record.details["provenance"] = _no_integrity_api(why)
+        ctx.console.line(f"provenance: {why}")
     result = rehearse(
         ctx, release.dists, release.project, release.version, sign=signing_off is None
     )

@@ -21,6 +21,16 @@ Like Warehouse, the publisher is LOOKED UP by repository, owner id, workflow fil
 found)``: PyPI does not say which one differs. Only once a publisher is found are its
 claims VERIFIED one by one, with a reason each (job_workflow_ref, pull_request_target,
 reuse, ...).
+
+PEP 740 attestations sent with an upload are checked as Warehouse checks them
+(warehouse/attestations/services.py, forklift/legacy.py): only from a token minted for a
+trusted publisher; a list of 1 or 2; each verified against that publisher's identity and the
+uploaded file, one per predicate type; a failure is ``400 Invalid attestations supplied during
+upload: <reason>`` and stores nothing. Warehouse verifies with Sigstore's production root; the
+emulator does too unless ``sigstore_trust_config`` names another (the local Sigstore's). What
+it accepted it serves as Warehouse does: the Integrity API
+(``/integrity/<project>/<version>/<file>/provenance``) and the simple index's
+``data-provenance`` / ``"provenance"``.
 """
 
 from __future__ import annotations
@@ -41,7 +51,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email import policy
 from email.parser import HeaderParser
@@ -85,6 +95,14 @@ NON_USER_IDENTITIES = (
     "(either in the publisher or in your project's metadata). Please ensure that both match. "
     "See: https://docs.pypi.org/trusted-publishers/troubleshooting/"
 )
+# forklift/legacy.py wraps every AttestationUploadError of the integrity service so.
+INVALID_ATTESTATIONS = "Invalid attestations supplied during upload: "
+PUBLISH_V1 = "https://docs.pypi.org/attestations/publish/v1"
+SLSA_PROVENANCE_V1 = "https://slsa.dev/provenance/v1"
+SUPPORTED_PREDICATES = (PUBLISH_V1, SLSA_PROVENANCE_V1)
+INTEGRITY_JSON = "application/vnd.pypi.integrity.v1+json"
+# Warehouse's integrity view offers these, in this order (warehouse/api/integrity.py).
+INTEGRITY_OFFERS = (INTEGRITY_JSON, "application/json")
 # What a proxy or a web site answers a POST with: a page, not an index's upload API.
 SIGN_IN_HTML = """<!DOCTYPE html>
 <html><head><title>Sign in - Example Corp Proxy</title></head>
@@ -227,11 +245,119 @@ def find_publisher(
     return publisher
 
 
+# --- PEP 740 attestations (warehouse/attestations/services.py: parse_attestations) --------
+
+
+class InvalidAttestations(Exception):
+    """Warehouse's AttestationUploadError: the message follows INVALID_ATTESTATIONS."""
+
+
+# Attestation.verify builds Verifier.production(); for another root it is redirected while
+# one verification runs, and never two at once (upload threads, or a test's own verify).
+_VERIFIER_LOCK = threading.Lock()
+
+
+def check_attestations(
+    raw: str,
+    publisher: TrustedPublisher | None,
+    filename: str,
+    sha256: str,
+    trust_config: str | None,
+) -> list[Any]:
+    """The attestations of the form, as JSON, once each verifies as Warehouse verifies it;
+    :class:`InvalidAttestations` with Warehouse's reason otherwise. ``trust_config``: a
+    ClientTrustConfig JSON to verify with, None for Sigstore's production root (Warehouse's)."""
+    if publisher is None:
+        # Only publishers with an attestation identity (GitHub's has one) may attest.
+        raise InvalidAttestations("Attestations are only supported when using Trusted Publishing")
+    try:
+        from pydantic import TypeAdapter, ValidationError
+        from pypi_attestations import Attestation, Distribution, GitHubPublisher
+        from pypi_attestations import VerificationError as AttestationVerificationError
+        from sigstore.models import ClientTrustConfig
+        from sigstore.verify import Verifier
+    except ImportError as exc:
+        running = ".".join(map(str, sys.version_info[:3]))
+        raise InvalidAttestations(
+            f"the emulator cannot verify attestations here: {exc.name} is not importable on "
+            f"Python {running} (sigstore-python and pypi-attestations are installed from "
+            "Python 3.11, tests/sigstore-requirements.txt), so it refuses them rather than "
+            "store what it has not checked"
+        ) from None
+    try:
+        attestations = TypeAdapter(list[Attestation]).validate_json(raw)
+    except ValidationError as exc:
+        raise InvalidAttestations(f"Malformed attestations: {exc}") from None
+    if not attestations:
+        raise InvalidAttestations(
+            "an empty attestation set is not permitted; omit the `attestations` field to "
+            "upload without attestations"
+        )
+    if len(attestations) > 2:
+        raise InvalidAttestations("A maximum of 2 attestations per file are supported")
+    identity = GitHubPublisher(
+        repository=publisher.repository,
+        workflow=publisher.workflow,
+        environment=publisher.environment or None,
+    )
+    distribution = Distribution(name=filename, digest=sha256)
+    if trust_config is None:
+        verifier = Verifier.production(offline=True)
+    else:
+        verifier = Verifier(trusted_root=ClientTrustConfig.from_json(trust_config).trusted_root)
+    predicates: set[str] = set()
+    for attestation in attestations:
+        with _VERIFIER_LOCK:
+            real = Verifier.__dict__["production"]
+            Verifier.production = classmethod(  # type: ignore[assignment,method-assign]
+                lambda cls, offline=False: verifier
+            )
+            try:
+                predicate_type, _ = attestation.verify(identity, distribution)
+            except AttestationVerificationError as exc:
+                raise InvalidAttestations(
+                    f"Could not verify the uploaded artifact using the included attestation: {exc}"
+                ) from None
+            except Exception as exc:  # Warehouse's catch-all, reported to Sentry there
+                raise InvalidAttestations(
+                    f"Unknown error while trying to verify included attestations: {exc}"
+                ) from None
+            finally:
+                Verifier.production = real  # type: ignore[method-assign]
+        if predicate_type not in SUPPORTED_PREDICATES:
+            raise InvalidAttestations(
+                f"Attestation with unsupported predicate type: {predicate_type}"
+            )
+        if predicate_type in predicates:
+            raise InvalidAttestations(
+                f"Multiple attestations for the same predicate type: {predicate_type}"
+            )
+        predicates.add(predicate_type)
+    sent: list[Any] = json.loads(raw)  # as sent: what the Integrity API serves back
+    return sent
+
+
+def publisher_json(publisher: TrustedPublisher) -> dict[str, Any]:
+    """The publisher of an attestation bundle, as the Integrity API names it."""
+    return {
+        "kind": "GitHub",
+        "repository": publisher.repository,
+        "workflow": publisher.workflow,
+        "environment": publisher.environment or None,
+    }
+
+
 # --- the index ---------------------------------------------------------------------------
 
 
 def negotiate(accept: str | None) -> str:
     """The index content type for an Accept header, chosen as Warehouse chooses it."""
+    return negotiate_among(accept, INDEX_OFFERS) or "text/html"
+
+
+def negotiate_among(accept: str | None, offers: tuple[str, ...]) -> str | None:
+    """The offer an Accept header prefers (the first on a tie, or with no Accept), None when
+    it accepts none of them."""
     ranges: list[tuple[str, float]] = []
     for item in (accept or "").split(","):
         media, *params = (part.strip() for part in item.split(";"))
@@ -247,13 +373,13 @@ def negotiate(accept: str | None) -> str:
                     q = 0.0
         ranges.append((media.lower(), q))
     if not ranges:
-        return "text/html"
+        return offers[0]
     scored = []
-    for index, offer in enumerate(INDEX_OFFERS):
+    for index, offer in enumerate(offers):
         q = _quality(offer, ranges)
         if q > 0:
             scored.append((q, -index, offer))
-    return max(scored)[2] if scored else "text/html"
+    return max(scored)[2] if scored else None
 
 
 def _quality(offer: str, ranges: list[tuple[str, float]]) -> float:
@@ -381,8 +507,12 @@ class PyPI:
     ``stall_uploads``/``html_ok_uploads``; ``existing_status`` (what a byte-identical re-upload
     gets: 200 on PyPI, 409 or 400 "already exists" on other indexes), ``listing_lag`` (seconds
     a new file stays out of the listing, as behind a CDN), ``fail_index_queries`` and
-    ``fail_mints`` (5xx pages that pass).
-    What happened: ``mint_requests``, ``uploads``, ``index_queries``, ``files()``, ``errors``.
+    ``fail_mints`` (5xx pages that pass); ``sigstore_trust_config`` (the ClientTrustConfig
+    file attestations are verified with; None: Sigstore's production root, as Warehouse),
+    ``pep740_enabled`` (False: attestations ignored at upload, the Integrity API answers 403).
+    What happened: ``mint_requests``, ``uploads``, ``index_queries``, ``integrity_queries``,
+    ``files()``, ``errors``,
+    ``attestations`` and ``provenance`` (what was accepted, per file).
     """
 
     def __init__(
@@ -406,7 +536,13 @@ class PyPI:
         self.pending_publishers: list[tuple[str, TrustedPublisher]] = []
         self.api_tokens: set[str] = set()
         self.minted: dict[str, float] = {}
-        self.attestations: dict[str, list[Any]] = {}  # the form's ``attestations``, per file
+        self.sigstore_trust_config: Path | None = None
+        self.pep740_enabled = True  # False: Warehouse's DISABLE_PEP740 admin flag
+        self.attestations: dict[str, list[Any]] = {}  # the accepted ``attestations``, per file
+        # Per file with attestations: its Integrity API bundle {"publisher", "attestations"}.
+        self.provenance: dict[str, dict[str, Any]] = {}
+        # The publisher each minted token was minted for: attestations must be its identity.
+        self.minted_publishers: dict[str, TrustedPublisher] = {}
         # The project a publisher made from a pending publisher is bound to, and the project
         # each token minted through such a publisher is for (the others: any project).
         self.publisher_projects: dict[TrustedPublisher, str] = {}
@@ -418,6 +554,7 @@ class PyPI:
         # (filename, HTTP status answered); status 0: the connection was dropped.
         self.uploads: list[tuple[str, int]] = []
         self.index_queries = 0  # GETs of /simple/<project>/
+        self.integrity_queries: list[str] = []  # the paths of Integrity API GETs
 
         self._tmp = Path(tempfile.mkdtemp(prefix="pypi-emulator-"))
         self.packages = packages if packages is not None else self._tmp / "packages"
@@ -592,6 +729,7 @@ class PyPI:
         for path in self.packages.rglob(filename):
             path.unlink()
         self.deleted.add(filename)
+        self.provenance.pop(filename, None)
 
     def yank(self, filename: str, reason: str = "") -> None:
         """Yank a file as a project owner can (PEP 592): it stays listed, marked yanked
@@ -619,6 +757,10 @@ class PyPI:
                 h.send_html(failure, OUTAGE_HTML, reason="Service Unavailable")
                 return
             self._index(h, project=True)
+        elif path.startswith("/integrity/"):
+            with self._lock:
+                self.integrity_queries.append(path)
+            self._integrity(h, path)
         else:
             h.send_html(404, "<h1>404 Not Found</h1>", reason="Not Found")
 
@@ -752,6 +894,7 @@ class PyPI:
         minted = "pypi-" + secrets.token_urlsafe(96)
         expires = int(time.time()) + self.token_lifetime
         self.minted[minted] = expires
+        self.minted_publishers[minted] = publisher
         if publisher in self.publisher_projects:
             self.minted_projects[minted] = self.publisher_projects[publisher]
         self._record_mint(claims, 200, "success", "", "")
@@ -845,17 +988,31 @@ class PyPI:
         if problem:
             self._refuse_upload(h, filename, 400, problem)
             return False
-        if "attestations" in fields:
-            # What twine's --attestations sent, as is (PyPI's checks of it are not made here).
-            self.attestations[filename] = json.loads(fields["attestations"])
-        bound = self.minted_projects.get(_basic_password(h.headers.get("Authorization")) or "")
+        password = _basic_password(h.headers.get("Authorization")) or ""
+        bound = self.minted_projects.get(password)
         project = canonicalize_name(fields["name"])
         if bound is not None and project != bound and not self.project_exists(project):
             self._refuse_upload(h, filename, 400, NON_USER_IDENTITIES)
             return False
+        attested = None
+        if "attestations" in fields and self.pep740_enabled:
+            publisher = self.minted_publishers.get(password)
+            raw = fields["attestations"]
+            attested = lambda sha256: self._attested(raw, publisher, filename, sha256)  # noqa: E731
         return self._store(
-            h, filename, content, body=body, content_type=content_type, answer=answer
-        )
+            h, filename, content, body=body, content_type=content_type, answer=answer,
+            attested=attested,
+        )  # fmt: skip
+
+    def _attested(
+        self, raw: str, publisher: TrustedPublisher | None, filename: str, sha256: str
+    ) -> dict[str, Any]:
+        """The file's provenance bundle once its attestations pass Warehouse's checks."""
+        trust = self.sigstore_trust_config
+        text = trust.read_text(encoding="utf-8") if trust is not None else None
+        attestations = check_attestations(raw, publisher, filename, sha256, text)
+        assert publisher is not None  # check_attestations refuses a token upload
+        return {"publisher": publisher_json(publisher), "attestations": attestations}
 
     def _form_problem(self, fields: dict[str, str], filename: str, content: bytes) -> str:
         """Why Warehouse would refuse this form before looking at existing files, or ''."""
@@ -902,9 +1059,11 @@ class PyPI:
         body: bytes,
         content_type: str,
         answer: bool = True,
+        attested: Callable[[str], dict[str, Any]] | None = None,
     ) -> bool:
-        """PyPI's rules about existing files, then pypiserver stores it (lock held); without
-        ``answer``, a stored file gets no answer (True says so)."""
+        """PyPI's rules about existing files, then the attestations (``attested``, given the
+        sha256: the provenance bundle, or InvalidAttestations), then pypiserver stores it (lock
+        held); without ``answer``, a stored file gets no answer (True says so)."""
         blake2 = hashlib.blake2b(content, digest_size=32).hexdigest()
         if filename in self.deleted:
             help_url = self.url + "help/#file-name-reuse"
@@ -945,6 +1104,15 @@ class PyPI:
                         h, filename, 400, "Only one sdist may be uploaded per release."
                     )
                     return False
+        bundle = None
+        if attested is not None:
+            # After the duplicate checks, as in forklift: a byte-identical re-upload is OK
+            # whatever it carries; a new file with attestations that fail is not stored.
+            try:
+                bundle = attested(hashlib.sha256(content).hexdigest())
+            except InvalidAttestations as exc:
+                self._refuse_upload(h, filename, 400, INVALID_ATTESTATIONS + str(exc))
+                return False
 
         auth = base64.b64encode(f"{FRONT_USER}:{self._secret}".encode()).decode()
         status, reason, _, said = self._to_backend(
@@ -961,6 +1129,9 @@ class PyPI:
             self._refuse_upload(h, filename, status, f"pypiserver: {reason}: {said[:200]!r}")
             return False
         self._stored_at[filename] = time.time()
+        if bundle is not None:
+            self.attestations[filename] = bundle["attestations"]
+            self.provenance[filename] = bundle
         if not answer:
             self.uploads.append((filename, 0))
             return True
@@ -972,6 +1143,41 @@ class PyPI:
         self.uploads.append((filename, 200))
         h.send_html(200, "", reason="OK")
         return False
+
+    # --- the Integrity API (warehouse/api/integrity.py) ---------------------------------
+
+    def integrity_url(self, filename: str) -> str:
+        project, version, _ = dist_info(filename)  # type: ignore[misc]
+        return f"{self.url}integrity/{project}/{version}/{filename}/provenance"
+
+    def _integrity(self, h: _PyPIHandler, path: str) -> None:
+        """``GET /integrity/<project>/<version>/<filename>/provenance``: the provenance of a
+        file the index holds, 404 for none (or no such file), 406 for an Accept it cannot
+        answer."""
+        if not self.pep740_enabled:
+            h.send_json(403, {"message": "Attestations temporarily disabled"})
+            return
+        chosen = negotiate_among(h.headers.get("Accept"), INTEGRITY_OFFERS)
+        if chosen is None:
+            h.send_json(406, {"message": "Request not acceptable"})
+            return
+        parts = path.strip("/").split("/")
+        info = dist_info(parts[3]) if len(parts) == 5 and parts[4] == "provenance" else None
+        with self._lock:
+            held = info is not None and parts[3] in self.files()
+            bundle = self.provenance.get(parts[3]) if held else None
+        if (
+            info is None
+            or not held
+            or canonicalize_name(parts[1]) != info[0]
+            or Version(parts[2]) != Version(info[1])
+        ):
+            h.send_json(404, {"message": "Not Found"})
+            return
+        if bundle is None:
+            h.send_json(404, {"message": f"No provenance available for {parts[3]}"})
+            return
+        h.send_json(200, {"version": 1, "attestation_bundles": [bundle]}, content_type=chosen)
 
     # --- the index (pypiserver behind) ------------------------------------------------
 
@@ -1006,7 +1212,8 @@ class PyPI:
         if chosen != SIMPLE_JSON:
             if chosen == SIMPLE_HTML:
                 content_type = SIMPLE_HTML
-            h.send(status, self._mark_yanked(body), content_type, reason=reason, headers=vary)
+            page = self._mark_provenance(self._mark_yanked(body))
+            h.send(status, page, content_type, reason=reason, headers=vary)
             return
         page = body.decode("utf-8", "replace")
         name = urlsplit(h.path).path.strip("/").split("/")[-1]
@@ -1019,6 +1226,17 @@ class PyPI:
         for name, why in self.yanked.items():
             text = re.sub(r"<a (?=[^>]*>" + re.escape(html.escape(name)) + r"</a>)",
                           f'<a data-yanked="{html.escape(why)}" ', text)  # fmt: skip
+        return text.encode()
+
+    def _mark_provenance(self, page: bytes) -> bytes:
+        """PEP 740: each attested file's link names its Integrity API URL."""
+        text = page.decode("utf-8", "replace")
+        with self._lock:
+            attested = list(self.provenance)
+        for name in attested:
+            url = html.escape(self.integrity_url(name))
+            text = re.sub(r"<a (?=[^>]*>" + re.escape(html.escape(name)) + r"</a>)",
+                          f'<a data-provenance="{url}" ', text)  # fmt: skip
         return text.encode()
 
     def _lagging(self, page: bytes) -> tuple[int, bytes]:
@@ -1060,12 +1278,16 @@ class PyPI:
                 entry["upload-time"] = uploaded.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
             if filename in self.yanked:
                 entry["yanked"] = self.yanked[filename] or True
+            with self._lock:
+                attested = filename in self.provenance
+            entry["provenance"] = self.integrity_url(filename) if attested else None
             files.append(entry)
             info = dist_info(filename)
             if info:
                 versions.add(Version(info[1]))
         return {
-            "meta": {"api-version": "1.1"},
+            # 1.4: files carry "provenance" (PEP 740), as Warehouse's do.
+            "meta": {"api-version": "1.4"},
             "name": html.unescape(name),
             "versions": [str(v) for v in sorted(versions)],
             "files": files,
