@@ -28,11 +28,13 @@ and the emulated PyPI (trusted publishing, before a real pypiserver):
 1. not timed: the 40 files signed once with pypi-attestations directly, as
    gh-action-pypi-publish's attestations.py does (its time printed, for reference);
 2. timed, alternating: ``python -m release publish`` (plan, mint, signing, verification of
-   each signature, upload, verification on the index; no attestation left from an earlier
-   run), and ``twine upload --attestations`` of the same files with the attestations signed
-   in step 1 and a token minted beforehand, each into a fresh emulated PyPI;
-3. where publish's time goes: its record's phases (sign, upload, verify), the Fulcio and
-   Rekor requests and the time the local Sigstore spent answering them;
+   each signature, upload, verification on the index, each file's provenance read back from
+   the Integrity API and verified; no attestation left from an earlier run), and ``twine
+   upload --attestations`` of the same files with the attestations signed in step 1 and a
+   token minted beforehand, each into a fresh emulated PyPI (which verifies every
+   attestation it is sent, as Warehouse does, for both sides);
+3. where publish's time goes: its record's phases (sign, upload, verify, provenance), the
+   Fulcio and Rekor requests and the time the local Sigstore spent answering them;
 4. the re-run into the first index: it must sign nothing and upload nothing.
 """
 
@@ -333,7 +335,10 @@ class Attested:
         from emulators.pypi import PyPI, TrustedPublisher
 
         publisher = TrustedPublisher("octo-org/tally", "1234567", "release.yml", "pypi")
-        return PyPI(self.oidc.signer, packages=self.scratch / name, publishers=[publisher])
+        pypi = PyPI(self.oidc.signer, packages=self.scratch / name, publishers=[publisher])
+        # It verifies each attestation as Warehouse does, against the local Sigstore's root.
+        pypi.sigstore_trust_config = self.sigstore.trust_config_path
+        return pypi
 
     def publish(self, pypi: Any) -> float:
         started = time.perf_counter()

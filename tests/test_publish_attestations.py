@@ -135,6 +135,10 @@ def test_each_file_is_signed_verified_and_uploaded_with_its_attestation(
         assert attestation["verification_material"]["transparency_entries"][0]["logIndex"] == str(
             record[name]["log_index"]
         )
+    # Where the time went, for bench/publish.py: each phase of this run.
+    timings = release.record()["details"]["timings_s"]
+    assert set(timings) == {"sign", "upload", "verify", "provenance"}
+    assert all(seconds >= 0 for seconds in timings.values())
     out = proc.stdout
     # Said with the plan, before any signature or upload.
     said = "attestations: 2 file(s) to upload each get a PEP 740 publish attestation, signed "

@@ -14,7 +14,9 @@ machine (:mod:`release.publish.rehearsal`).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from packaging.version import Version
@@ -99,28 +101,56 @@ def publish(ctx: RunContext, record: StageRecord) -> None:
     todo = [d.path for s in steps if s.action == UPLOAD for d in release.dists
             if d.filename == s.artifact.name]  # fmt: skip
     if todo:
-        credentials = creds.select(repository, ctx.config, ctx.console, ctx.environ)
-        details["credentials"] = credentials.source
-        ctx.console.line(f"credentials: {credentials.source}")
-        if credentials.note:
-            ctx.console.line(f"  note: {credentials.note}")
-        if signing_off is None and not isinstance(credentials, creds.TrustedPublishing):
-            signing_off = (
-                "the upload uses an API token, and PyPI takes attestations only from "
-                "trusted publishing"
-            )
-        attestations = None
-        if signing_off is None:
+        listing = _sign_and_upload(
+            ctx, release, repository, todo, details, signing_off=signing_off, http=http,
+            ask=ask, sigstore=sigstore,
+        )  # fmt: skip
+    else:
+        # The plan's listing already shows every file with its sha256: no second query.
+        ctx.console.line("every file is on the index already: nothing to upload")
+    with _timed(details, "verify"):
+        verify(listing, release.expected, repository.index_url, again=ask, http=http)
+    _verified(ctx, release, repository, details, http=http,
+                  sigstore=sigstore if reads_provenance else None)  # fmt: skip
+
+
+def _sign_and_upload(
+    ctx: RunContext,
+    release: Release,
+    repository: Repository,
+    todo: list[Path],
+    details: dict[str, object],
+    *,
+    signing_off: str | None,
+    http: Http,
+    ask: Callable[[], Listing],
+    sigstore: Callable[[], attest.Sigstore],
+) -> Listing:
+    """Authenticate, sign (with trusted publishing), upload ``todo``: the index's listing
+    after it."""
+    results = details["files"]
+    assert isinstance(results, dict)
+    credentials = creds.select(repository, ctx.config, ctx.console, ctx.environ)
+    details["credentials"] = credentials.source
+    ctx.console.line(f"credentials: {credentials.source}")
+    if credentials.note:
+        ctx.console.line(f"  note: {credentials.note}")
+    if signing_off is None and not isinstance(credentials, creds.TrustedPublishing):
+        signing_off = (
+            "the upload uses an API token, and PyPI takes attestations only from trusted publishing"
+        )
+    attestations = None
+    if signing_off is None:
+        with _timed(details, "sign"):
             attestations = _sign(ctx, release, todo, http, sigstore())
-            details["attestations"] = {
-                name: signed.record() for name, signed in attestations.items()
-            }
-        else:
-            details["attestations"] = None
-            details["attestations_off"] = signing_off
-            ctx.console.line(f"attestations: none: {signing_off}")
-        outcome = Outcome()
-        try:
+        details["attestations"] = {name: signed.record() for name, signed in attestations.items()}
+    else:
+        details["attestations"] = None
+        details["attestations_off"] = signing_off
+        ctx.console.line(f"attestations: none: {signing_off}")
+    outcome = Outcome()
+    try:
+        with _timed(details, "upload"):
             upload(
                 ctx,
                 todo,
@@ -132,18 +162,26 @@ def publish(ctx: RunContext, record: StageRecord) -> None:
                 http=http,
                 attestations={n: a.attestation for n, a in (attestations or {}).items()},
             )
-        finally:
-            results.update(dict.fromkeys(outcome.uploaded, "uploaded"))
-            details["attempts"] = outcome.attempts
-            if isinstance(credentials, creds.TrustedPublishing):
-                details["mints"] = credentials.mints
-        listing = ask()
-    else:
-        # The plan's listing already shows every file with its sha256: no second query.
-        ctx.console.line("every file is on the index already: nothing to upload")
-    verify(listing, release.expected, repository.index_url, again=ask, http=http)
-    _verified(ctx, release, repository, details, http=http,
-              sigstore=sigstore if reads_provenance else None)  # fmt: skip
+    finally:
+        results.update(dict.fromkeys(outcome.uploaded, "uploaded"))
+        details["attempts"] = outcome.attempts
+        if isinstance(credentials, creds.TrustedPublishing):
+            details["mints"] = credentials.mints
+    with _timed(details, "verify"):
+        return ask()
+
+
+@contextmanager
+def _timed(details: dict[str, object], phase: str) -> Iterator[None]:
+    """Adds the phase's seconds to ``details["timings_s"]``: where a publish spends its
+    time (bench/publish.py reports it), also for a phase that fails."""
+    began = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings = details.setdefault("timings_s", {})
+        assert isinstance(timings, dict)
+        timings[phase] = round(timings.get(phase, 0.0) + time.perf_counter() - began, 3)
 
 
 def _verified(
@@ -159,7 +197,8 @@ def _verified(
     details["verified"] = True
     ctx.console.line(f"verified: {len(release.expected)} file(s) on {repository.index_url}")
     if sigstore is not None:
-        _read_provenance(ctx, release, repository, details, http=http, sigstore=sigstore)
+        with _timed(details, "provenance"):
+            _read_provenance(ctx, release, repository, details, http=http, sigstore=sigstore)
 
 
 def _says_provenance(ctx: RunContext, repository: Repository, details: dict[str, object]) -> bool:
