@@ -29,6 +29,7 @@ SESSIONS = {
     "validate": (),
     "publish": ("--dry-run",),
     "github-release": ("--dry-run",),
+    "provenance": ("--dry-run",),
 }
 
 
@@ -95,6 +96,13 @@ def test_each_stage_session_alone(
     assert not [f for f in records["validate"]["findings"] if f["level"] != "info"]
     assert "installed from it" in records["publish"]["reason"]
     assert records["github-release"]["details"]["dry_run"] is True
+    # The examples publish to PyPI, so the rehearsal signs each file (sigstore: from 3.11).
+    rehearsal = records["publish"]["details"]["rehearsal"]
+    if sys.version_info >= (3, 11):
+        assert sorted(rehearsal["attestations"]) == sorted(rehearsal["uploaded"])
+    provenance = records["provenance"]
+    assert provenance["status"] == "ok" and provenance["details"]["dry_run"] is True
+    assert sorted(provenance["details"]["subjects"]) == sorted(rehearsal["uploaded"])
 
 
 # --- reused environments ------------------------------------------------------------------------
