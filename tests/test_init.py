@@ -12,6 +12,7 @@ import http.server
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -491,6 +492,24 @@ def test_a_pure_package_is_built_once(tmp_path: Path) -> None:
     assert table["wheels"] == {"linux": ["py3-none-any"], "windows": []}
     release = (root / ".github" / "workflows" / "release.yml").read_text()
     assert "build-windows" not in release and "windows-2025" not in release
+
+
+@pytest.mark.parametrize("example", ["tally", "cvec"])
+def test_every_session_the_written_workflows_run_is_in_the_written_noxfile(
+    example: str, tmp_path: Path
+) -> None:
+    """A workflow step `nox -s <stage>` that the noxfile init wrote lacks fails in CI, after
+    the steps before it (provenance after publish: the release half done)."""
+    root = stripped_copy(example, tmp_path)
+    assert init(root) == 0
+    noxfile = (root / "noxfile.py").read_text()
+    sessions = set(re.findall(r'@nox\.session\(name="([\w-]+)"\)', noxfile))
+    sessions |= set(re.findall(r"@nox\.session\ndef (\w+)\(", noxfile))
+    ran = set()
+    for workflow in (root / ".github" / "workflows").glob("*.yml"):
+        ran |= set(re.findall(r"nox -s ([\w-]+)", workflow.read_text()))
+    assert {"publish", "provenance", "validate"} <= ran
+    assert ran <= sessions, f"sessions the noxfile lacks: {sorted(ran - sessions)}"
 
 
 def test_workflows_check_on_an_initialised_repository(

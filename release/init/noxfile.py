@@ -34,6 +34,7 @@ SESSION_EXTRAS = {
     "sdist": "build",
     "validate": "validate",
     "publish": "publish",
+    "provenance": "publish",
     "github-release": "publish",
     "release": "build,validate,publish,check",
 }
@@ -46,6 +47,7 @@ DOCS = {
     "sdist": "The source distribution, when the project ships one.",
     "validate": "The release contract, on whatever is in the dist dir.",
     "publish": "Upload what validate passed (trusted publishing); --dry-run rehearses.",
+    "provenance": "In CI, after publish: the build provenance of the files, stored on GitHub.",
     "github-release": "The GitHub Release of the tag, with the validated files.",
     "release": "The whole release as a local dry run, from an empty dist dir.",
 }
@@ -56,7 +58,8 @@ here and in GitHub Actions, where .github/workflows/release.yml calls these sess
 
     nox -s check        # the preflight, before pushing a tag
     nox -s release      # the whole release as a local dry run
-    nox -s build-linux|build-windows|sdist|validate|publish|github-release -- [options]
+    nox -s build-linux|build-windows|build-macos|sdist|validate -- [options]
+    nox -s publish|provenance|github-release -- [options]   # in CI; --dry-run here
 
 Written by `nox-release init`. _nox_release says which nox-release the sessions install;
 its version pins every tool the stages run too (the constraints file it ships). Each
