@@ -458,3 +458,29 @@ def test_an_api_token_upload_signs_nothing_and_says_why(
     )
     assert sigstore.issued == [] and pypi.attestations == {}
     assert "API token" in release.record()["details"]["attestations_off"]
+
+
+def test_trusted_publishing_from_another_ci_uploads_without_attestations_and_says_why(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI, sigstore: LocalSigstore
+) -> None:
+    """GitLab CI's trusted publishing signed nothing before; asking its ``id`` for a
+    ``sigstore`` token (SIGSTORE_ID_TOKEN) would stop the upload. It is said, not tried."""
+    attestations_on(release)
+    gitlab_jwt = oidc.signer.sign({**oidc.claims, "aud": "pypi", "iss": "https://gitlab.com"})
+    proc = run_release(
+        "publish", "--project", str(release.project), "--repository", pypi.upload_url,
+        env={"PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring", **FAST,
+             "GITLAB_CI": "true", "PYPI_ID_TOKEN": gitlab_jwt,
+             TRUST_CONFIG: str(sigstore.trust_config_path)},
+    )  # fmt: skip
+    output = output_of(proc)
+    assert "credentials: trusted publishing (GitLab CI)" in output
+    assert (
+        "attestations: none: nox-release signs PEP 740 attestations as a GitHub Actions "
+        "workflow, and this is GitLab CI: the files are uploaded without them" in output
+    )
+    assert "signed with Sigstore as this workflow" not in output  # the plan says it once
+    assert "SIGSTORE_ID_TOKEN" not in output and sigstore.issued == []
+    # The emulated PyPI knows GitHub's publishers only: the mint, not signing, stops it.
+    assert pypi.mint_requests and pypi.attestations == {}
+    assert "GitLab CI" in release.record()["details"]["attestations_off"]

@@ -325,6 +325,7 @@ class TrustedPublishing:
         self.config = config
         self.console = console
         self.source = f"trusted publishing ({ci})"
+        self.ci = ci
         self.note: str | None = None
         self._jwt: str | None = jwt
         self._minted: Minted | None = None

@@ -135,10 +135,7 @@ def _sign_and_upload(
     ctx.console.line(f"credentials: {credentials.source}")
     if credentials.note:
         ctx.console.line(f"  note: {credentials.note}")
-    if signing_off is None and not isinstance(credentials, creds.TrustedPublishing):
-        signing_off = (
-            "the upload uses an API token, and PyPI takes attestations only from trusted publishing"
-        )
+    signing_off = signing_off or _not_signed_with(credentials)
     attestations = None
     if signing_off is None:
         with _timed(details, "sign"):
@@ -169,6 +166,15 @@ def _sign_and_upload(
             details["mints"] = credentials.mints
     with _timed(details, "verify"):
         return ask()
+
+
+def _not_signed_with(credentials: creds.Credentials) -> str | None:
+    """Why these credentials upload no attestations, or None when they can."""
+    if not isinstance(credentials, creds.TrustedPublishing):
+        return (
+            "the upload uses an API token, and PyPI takes attestations only from trusted publishing"
+        )
+    return None
 
 
 @contextmanager
@@ -274,6 +280,13 @@ def _attestations_off(ctx: RunContext, repository: Repository, to_sign: list[str
             f"{repository.upload_url} is not PyPI or TestPyPI, whose uploads take PEP 740 "
             "attestations (set [tool.release.publish] attestations = true for a Warehouse "
             "that does)"
+        )
+    elif (ci := creds.ambient_ci(ctx.environ)) not in (None, "GitHub Actions"):
+        # PyPI takes GitLab's too, but their identity is not a GitHub workflow's, the one
+        # nox-release signs as; such a CI uploaded without attestations before, and still does.
+        why = (
+            f"nox-release signs PEP 740 attestations as a GitHub Actions workflow, and this "
+            f"is {ci}: the files are uploaded without them"
         )
     else:
         why = None
