@@ -9,7 +9,9 @@ against the local Sigstore's trust root, independently of publish's own check.
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
+import io
 import json
 import re
 import subprocess
@@ -26,6 +28,7 @@ from emulators.jwt import Signer
 from emulators.pypi import PyPI
 from emulators.sigstore import LocalSigstore
 
+from release.console import Console
 from release.publish.credentials import decode_claims
 
 WHEEL = "tiny-1.0-py3-none-any.whl"
@@ -484,3 +487,65 @@ def test_trusted_publishing_from_another_ci_uploads_without_attestations_and_say
     # The emulated PyPI knows GitHub's publishers only: the mint, not signing, stops it.
     assert pypi.mint_requests and pypi.attestations == {}
     assert "GitLab CI" in release.record()["details"]["attestations_off"]
+
+
+def test_tokens_that_are_always_expired_are_a_clock_problem_after_a_few_tries(
+    release: Release, oidc: GitHubOIDC, pypi: PyPI, sigstore: LocalSigstore
+) -> None:
+    attestations_on(release)
+    oidc.lifetime = -60  # every token the job gets has run out already
+    proc = publish(release, pypi, oidc, sigstore)
+    output = output_of(proc)
+    assert proc.returncode == 81, output
+    assert (
+        "the OIDC token for Sigstore expired: signing the other 2 file(s) with a new one" in output
+    )
+    assert "expired 4 times while signing; 2 file(s) are not signed" in output
+    assert "check the machine's clock" in output
+    assert sigstore.issued == [] and pypi.uploads == []
+
+
+class SlowConsole(Console):
+    """A console that takes ``pause`` seconds after the first file is signed: long enough
+    for a short-lived signing certificate to run out before the next file."""
+
+    def __init__(self, pause: float) -> None:
+        super().__init__(github=False, stream=io.StringIO(), environ={})
+        self.pause = pause
+
+    def line(self, text: str = "") -> None:
+        super().line(text)
+        if ": signed, Rekor log index" in text and self.pause:
+            time.sleep(self.pause)
+            self.pause = 0.0
+
+
+def test_a_certificate_that_expires_mid_run_is_replaced_and_the_rest_signed(
+    release: Release, oidc: GitHubOIDC, tmp_path: Path
+) -> None:
+    """Fulcio's certificates live 10 minutes; a slow Sigstore or many files can outlast one.
+    The next file is signed under a new certificate, from a fresh token; none is lost."""
+    from release.publish import attest
+
+    with LocalSigstore(oidc.signer, cert_lifetime=datetime.timedelta(seconds=3)) as short:
+        files = [release.dist / WHEEL, release.dist / SDIST]
+        console = SlowConsole(pause=4.0)
+        tokens = []
+
+        def token() -> str:
+            tokens.append(oidc.signer.sign({**oidc.claims, "aud": "sigstore",
+                                             "iat": int(time.time()), "nbf": int(time.time()),
+                                             "exp": int(time.time()) + 300}))  # fmt: skip
+            return tokens[-1]
+
+        signed = attest.sign_all(
+            files, sha256={p.name: release.sha256(p.name) for p in files}, token=token,
+            sigstore=attest.Sigstore(short.trust_config_path.read_text()), console=console,
+            directory=tmp_path,
+        )  # fmt: skip
+        said = console.stream.getvalue()  # type: ignore[attr-defined]
+        assert "the signing certificate expired: signing the other 1 file(s) with a new one" in said
+        assert len(short.issued) == 2 and len(tokens) == 2
+        assert [s.file for s in signed] == [WHEEL, SDIST]
+        for s in signed:
+            verified(short, json.loads(s.attestation.read_text()), release, s.file, oidc)

@@ -243,6 +243,27 @@ def outage_of(exc: BaseException) -> str | None:
     return None
 
 
+class TokenExpired(Exception):
+    """The OIDC token's ``exp`` has passed: sigstore-python would call it malformed."""
+
+
+def expired(exc: BaseException) -> str | None:
+    """What ran out, when ``exc`` is (or wraps) the expiry of the OIDC token or of the
+    signing certificate: both live minutes, and a slow Sigstore can outlast either.
+    pypi-attestations re-raises them as an AttestationError without a message."""
+    from sigstore.oidc import ExpiredIdentity
+    from sigstore._internal.fulcio.client import ExpiredCertificate
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ExpiredCertificate):
+            return "the signing certificate expired"
+        if isinstance(seen, (ExpiredIdentity, TokenExpired)):
+            return "the OIDC token for Sigstore expired"
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def sign_all(
     files: Sequence[Path],
     *,
@@ -255,8 +276,6 @@ def sign_all(
 ) -> list[Signed]:
     """An attestation for each of ``files`` (whose sha256 are given), reused or signed and
     verified; raises before any upload when one cannot be had."""
-    from pypi_attestations import AttestationError
-
     jwt = token()
     console.register_secret(jwt)
     identity = identity_of(jwt)
@@ -275,8 +294,10 @@ def sign_all(
         except (AttestationInvalidError, SigningRefusedError):
             raise
         except Exception as exc:  # sigstore-python's errors have no common base
-            if isinstance(exc, AttestationError) and "expired" in str(exc).lower():
-                jwt = token()  # the token or the certificate ran out: a fresh identity
+            ran_out = expired(exc)
+            if ran_out is not None:
+                console.line(f"  {ran_out}: signing the other {len(todo)} file(s) with a new one")
+                jwt = token()  # a fresh identity, for a fresh certificate
                 console.register_secret(jwt)
                 continue
             outage = outage_of(exc)
@@ -356,6 +377,9 @@ def _sign_each(
     from pypi_attestations import Attestation, Distribution
     from sigstore.oidc import IdentityError, IdentityToken
 
+    expiry = decode_claims(jwt).get("exp")
+    if isinstance(expiry, (int, float)) and expiry <= time.time():
+        raise TokenExpired
     try:
         identity_token = IdentityToken(jwt, client_id="sigstore")
     except IdentityError as exc:
