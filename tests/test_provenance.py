@@ -127,6 +127,19 @@ def _repository_san(repository: str) -> Any:
     return SanInRepository()
 
 
+def stored_bundle(item: dict[str, Any]) -> dict[str, Any]:
+    """An attestation's bundle as gh reads it: inline, or (GitHub since July 2026) from
+    its ``bundle_url``, without the token, snappy-decompressed."""
+    import cramjam
+
+    if item["bundle"] is not None:
+        return dict(item["bundle"])
+    answer = requests.get(item["bundle_url"], timeout=10)
+    answer.raise_for_status()
+    assert answer.headers["Content-Type"] == "application/x-snappy"
+    return dict(json.loads(bytes(cramjam.snappy.decompress_raw(answer.content))))
+
+
 def gh_attestation_verify(
     path: Path, repository: str, github: GitHubAPI, sigstore: LocalSigstore
 ) -> dict[str, Any]:
@@ -153,7 +166,7 @@ def gh_attestation_verify(
     problems = []
     for item in answer.json()["attestations"]:
         try:
-            bundle = Bundle.from_json(json.dumps(item["bundle"]))
+            bundle = Bundle.from_json(json.dumps(stored_bundle(item)))
             payload_type, payload = verifier.verify_dsse(bundle, gh_policy)
         except (VerificationError, ValueError) as exc:
             problems.append(f"does not verify: {exc}")
@@ -442,6 +455,14 @@ def test_the_emulator_refuses_what_is_not_a_sigstore_bundle_of_a_statement(
     assert requests.get(f"{url}/sha256:{'ab' * 32}", headers=headers, timeout=10).status_code == 404
     answer = requests.post(url, json={"bundle": good}, headers=headers, timeout=10)
     assert answer.status_code == 201
+    listed = requests.get(f"{url}/sha256:{'ab' * 32}", headers=headers, timeout=10).json()
+    # By reference, as GitHub answers now: the storage URL serves it, to no token.
+    assert [item["bundle"] for item in listed["attestations"]] == [None]
+    assert [stored_bundle(item) for item in listed["attestations"]] == [good]
+    (item,) = listed["attestations"]
+    assert requests.get(item["bundle_url"], headers=headers, timeout=10).status_code == 400
+    assert requests.get(item["bundle_url"].split("?")[0], timeout=10).status_code == 403
+    github.bundles_by_reference = False
     listed = requests.get(f"{url}/sha256:{'ab' * 32}", headers=headers, timeout=10).json()
     assert [item["bundle"] for item in listed["attestations"]] == [good]
     # Without the token, nothing.

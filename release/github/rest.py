@@ -373,6 +373,27 @@ class GitHub:
         found = self._object(answer, {"attestations": list}, doing)["attestations"]
         return [item for item in found if isinstance(item, dict)]
 
+    def bundle_of(self, attestation: Mapping[str, Any]) -> dict[str, Any] | None:
+        """An attestation's Sigstore bundle, from the list above: inline in ``bundle``, or,
+        as GitHub answers since July 2026 whatever the API version, ``bundle: null`` and a
+        ``bundle_url``: a pre-signed blob-storage URL serving snappy-compressed JSON (what
+        ``gh attestation`` reads). That URL is asked without the token, which must not leave
+        GitHub's API. None when neither gives a bundle."""
+        inline = attestation.get("bundle")
+        if isinstance(inline, dict):
+            return inline
+        url = attestation.get("bundle_url")
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+            return None
+        answer = self.http.call("GET", url)
+        if answer.status != 200:
+            raise GitHubError(
+                f"the attestation bundle GitHub points to could not be read: "
+                f"{answer.status or answer.problem} from its storage.",
+                "run the stage again later: nothing was stored twice meanwhile.",
+            )
+        return decode_bundle(answer.body)
+
     def create_attestation(self, bundle: Mapping[str, Any], sha256: str) -> int | None:
         """Store a Sigstore bundle as an attestation of the repository: its id. ``sha256``
         is one of its subjects', to look it up by when the answer to the POST was lost
@@ -380,7 +401,7 @@ class GitHub:
         url = f"/repos/{self.repository}/attestations"
 
         def settle() -> Answer | None:
-            stored = any(item.get("bundle") == bundle for item in self.attestations_for(sha256))
+            stored = any(self.bundle_of(item) == bundle for item in self.attestations_for(sha256))
             return _settled(url, {"id": None}) if stored else None
 
         doing = "storing the build provenance attestation"
@@ -390,6 +411,48 @@ class GitHub:
         )  # fmt: skip
         found = self._object(answer, {}, doing).get("id")
         return found if isinstance(found, int) else None
+
+
+BUNDLE_MAX_BYTES = 16 << 20  # a Sigstore bundle is a few KiB: more is not one
+
+
+def decode_bundle(data: bytes) -> dict[str, Any] | None:
+    """A bundle as GitHub's storage serves it: snappy-compressed JSON (the raw block format,
+    which gh reads; a framed stream too), or plain JSON. None when it is neither."""
+    import cramjam
+
+    candidates: list[bytes] = [data]
+    if not data.lstrip().startswith(b"{"):
+        for decompress in (_snappy_raw, cramjam.snappy.decompress):
+            try:
+                candidates.insert(0, bytes(decompress(data)))
+                break
+            except (cramjam.DecompressionError, ValueError):
+                continue
+    for candidate in candidates:
+        try:
+            bundle = json.loads(candidate)
+        except ValueError:
+            continue
+        if isinstance(bundle, dict):
+            return bundle
+    return None
+
+
+def _snappy_raw(data: bytes) -> bytes:
+    """A snappy block, refused before decompressing when it says it holds more than
+    :data:`BUNDLE_MAX_BYTES` (its length is its leading varint)."""
+    import cramjam
+
+    length, shift = 0, 0
+    for byte in data[:5]:
+        length |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            break
+    if length > BUNDLE_MAX_BYTES:
+        raise ValueError(f"a snappy block of {length} bytes is no attestation bundle")
+    return bytes(cramjam.snappy.decompress_raw(data))
 
 
 def _attestation_refused(

@@ -251,8 +251,8 @@ def expired(exc: BaseException) -> str | None:
     """What ran out, when ``exc`` is (or wraps) the expiry of the OIDC token or of the
     signing certificate: both live minutes, and a slow Sigstore can outlast either.
     pypi-attestations re-raises them as an AttestationError without a message."""
-    from sigstore.oidc import ExpiredIdentity
     from sigstore._internal.fulcio.client import ExpiredCertificate
+    from sigstore.oidc import ExpiredIdentity
 
     seen: BaseException | None = exc
     while seen is not None:

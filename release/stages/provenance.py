@@ -90,7 +90,7 @@ def provenance(ctx: RunContext, record: StageRecord) -> None:
     # Any subject finds it: one attestation covers all of them.
     lookup = subjects[min(subjects)]
     for stored in api.attestations_for(lookup):
-        bundle = stored.get("bundle")
+        bundle = api.bundle_of(stored)
         if isinstance(bundle, dict) and not slsa.problem_with(bundle, subjects, identity, sigstore):
             made = slsa.Provenance(
                 dict(subjects), identity, slsa.log_index_of(bundle), None,

@@ -45,7 +45,11 @@ Artifact attestations (docs.github.com/rest/repos/attestations; what actions/att
   refuses it. Its signature is not checked here: the tests verify what they read back.
 - ``GET /repos/{owner}/{repo}/attestations/sha256:<hex>`` lists ``{"attestations":
   [{"bundle", "repository_id", "bundle_url"}]}``, newest first; a digest with none is a 404
-  (gh attestation verify takes it as "no attestations found").
+  (gh attestation verify takes it as "no attestations found"). As GitHub has answered since
+  2026-07-16, whatever the API version, ``bundle`` is null and ``bundle_url`` a pre-signed
+  storage URL serving the bundle snappy-compressed (``application/x-snappy``, the raw block
+  format gh decodes), refused with a token (``bundles_by_reference = False``: inline, as
+  before).
 """
 
 from __future__ import annotations
@@ -65,6 +69,7 @@ import secrets
 import threading
 import time
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
 from types import TracebackType
@@ -336,6 +341,7 @@ class GitHubAPI:
         # Each stored attestation: {"id", "bundle", "digests" (its subjects' sha256)}.
         self.attestations: list[dict[str, Any]] = []
         self._next_attestation_id = 5_000_001
+        self.bundles_by_reference = True  # GitHub since 2026-07-16: bundle null, bundle_url
         self.asset_bytes: dict[int, bytes] = {}
         self.latest_id: int | None = None
         self.requests: list[tuple[str, str]] = []
@@ -672,9 +678,12 @@ class GitHubAPI:
         found = self.attestations_of(subject_digest.removeprefix("sha256:"))
         if not found:
             return _not_found(ATTESTATIONS_DOCS + "#list-attestations")
+        by_reference = self.bundles_by_reference
         return _json(200, {"attestations": [
-            {"bundle": a["bundle"], "repository_id": self.repository_id,
-             "bundle_url": f"{self.storage_url}/attestations/{a['id']}.json"}
+            {"bundle": None if by_reference else a["bundle"],
+             "repository_id": self.repository_id,
+             "bundle_url": f"{self.storage_url}/attestations/{a['id']}.json.sn"
+                           f"?sig={self._signature(a['id'], 'bundle', '0')}"}
             for a in reversed(found)
         ]})  # fmt: skip
 
@@ -1158,6 +1167,34 @@ class GitHubAPI:
         )
         return f"{self.storage_url}/download/{asset['id']}/{name}?{query}"
 
+    def _stored_bundle(
+        self,
+        attestation_id: int,
+        method: str,
+        query: dict[str, str],
+        headers: Message,
+        refusal: Callable[[int, str, str], _Answer],
+    ) -> _Answer:
+        """An attestation's bundle as GitHub's blob storage serves it: snappy-compressed
+        JSON, for the signed URL of the list, and without a token."""
+        import cramjam
+
+        if method != "GET":
+            return refusal(405, "UnsupportedHttpVerb", "The resource doesn't support it.")
+        if headers.get("Authorization"):
+            return refusal(
+                400, "InvalidAuthenticationInfo", "Authentication information is not given "
+                "in the correct format: a signed URL takes no Authorization header.",
+            )  # fmt: skip
+        expected = self._signature(attestation_id, "bundle", "0")
+        if not hmac.compare_digest(query.get("sig", ""), expected):
+            return refusal(403, "AuthenticationFailed", "Signature did not match.")
+        stored = [a for a in self.attestations if a["id"] == attestation_id]
+        if not stored:
+            return refusal(404, "BlobNotFound", "The specified blob does not exist.")
+        data = bytes(cramjam.snappy.compress_raw(json.dumps(stored[0]["bundle"]).encode()))
+        return _Answer(200, data, "application/x-snappy")
+
     def _storage_answer(self, method: str, target: str, headers: Message) -> _Answer:
         """What the storage says: the bytes, for a signed, unexpired URL and no token."""
         parts = urlsplit(target)
@@ -1172,6 +1209,9 @@ class GitHubAPI:
 
         with self._lock:
             self.requests.append((method, parts.path))
+            bundle = re.match(r"^/attestations/(\d+)\.json\.sn$", parts.path)
+            if bundle is not None:
+                return self._stored_bundle(int(bundle[1]), method, query, headers, refusal)
             match = re.match(r"^/download/(\d+)/([^/]+)$", parts.path)
             found = self._asset_owner(int(match[1])) if match else None
             asset = found[1] if found else None
