@@ -271,6 +271,8 @@ def check_attestations(
         # Only publishers with an attestation identity (GitHub's has one) may attest.
         raise InvalidAttestations("Attestations are only supported when using Trusted Publishing")
     try:
+        # pypi-attestations first, to be the one named when missing (pydantic comes with it).
+        import pypi_attestations  # noqa: F401
         from pydantic import TypeAdapter, ValidationError
         from pypi_attestations import Attestation, Distribution, GitHubPublisher
         from pypi_attestations import VerificationError as AttestationVerificationError
