@@ -139,15 +139,20 @@ def _problems(
             problems.append(f"a bundle is not PEP 740's ({str(exc).splitlines()[0]})")
             continue
         named = bundle.publisher
-        if not isinstance(named, GitHubPublisher):
+        if workflow is None:
+            # Outside GitHub Actions: as the publisher the index names (GitLab's too), by
+            # pypi-attestations' own policy for its kind.
+            policy = named._as_policy()
+        elif isinstance(named, GitHubPublisher):
+            # pypi-attestations' own policy for a GitHub trusted publisher: issuer, source
+            # repository, and the build config URI naming the workflow file at the cert's ref.
+            mine = GitHubPublisher(repository=workflow.repository, workflow=workflow.workflow)
+            policy = mine._as_policy()
+        else:
             problems.append(f"its publisher is a {named.kind} one, not this GitHub workflow")
             continue
-        expected = workflow or Workflow(named.repository, named.workflow)
-        # pypi-attestations' own policy for a GitHub trusted publisher: issuer, source
-        # repository, and the build config URI naming the workflow file at the cert's ref.
-        policy = GitHubPublisher(repository=expected.repository, workflow=expected.workflow)
         for attestation in bundle.attestations:
-            problem = sigstore.verify_with(attestation, filename, sha256, policy._as_policy())
+            problem = sigstore.verify_with(attestation, filename, sha256, policy)
             if problem:
                 problems.append(problem)
                 continue
@@ -156,11 +161,20 @@ def _problems(
                 file=filename,
                 status="verified",
                 identity=_signer_identity(attestation),
-                publisher=Workflow(named.repository, named.workflow).describe(),
+                publisher=_describe(named),
                 predicate=PUBLISH_V1,
                 log_index=int(entry["logIndex"]),
             ), []
     return None, problems or ["it holds no attestation"]
+
+
+def _describe(publisher: Any) -> str:
+    """The trusted publisher the index names: ``owner/repo's release.yml`` for GitHub."""
+    from pypi_attestations import GitHubPublisher
+
+    if isinstance(publisher, GitHubPublisher):
+        return Workflow(publisher.repository, publisher.workflow).describe()
+    return f"a {publisher.kind} trusted publisher of {getattr(publisher, 'repository', '?')}"
 
 
 def _signer_identity(attestation: Any) -> str:
