@@ -32,6 +32,7 @@ from ..publish.attest import (
     outage_of,
     said,
     signing_context,
+    sigstore_identity,
 )
 
 SLSA_PROVENANCE_V1 = "https://slsa.dev/provenance/v1"
@@ -193,15 +194,7 @@ def sign(
 ) -> dict[str, Any]:
     """The statement signed (DSSE, Rekor v1) and verified: the bundle as GitHub stores it.
     Outages of Fulcio or Rekor are retried within bounds, as publish's signing is."""
-    from sigstore.oidc import IdentityError, IdentityToken
-
-    try:
-        identity_token = IdentityToken(jwt, client_id="sigstore")
-    except IdentityError as exc:
-        raise SigningRefusedError(
-            f"sigstore-python refused the CI's OIDC token for Sigstore: {exc}.",
-            "rerun the job; the token must be for the audience sigstore.",
-        ) from None
+    identity_token = sigstore_identity(jwt)
     context = signing_context(sigstore, (policy.connect_s, policy.read_s))
     for attempt in range(1, SIGN_ATTEMPTS + 1):
         try:

@@ -375,19 +375,12 @@ def _sign_each(
     """Sign ``todo`` with one certificate (a cached signer), each verified before it is
     written; a file done leaves ``todo`` at once, so that a retry signs only the rest."""
     from pypi_attestations import Attestation, Distribution
-    from sigstore.oidc import IdentityError, IdentityToken
 
     expiry = decode_claims(jwt).get("exp")
     if isinstance(expiry, (int, float)) and expiry <= time.time():
         raise TokenExpired
-    try:
-        identity_token = IdentityToken(jwt, client_id="sigstore")
-    except IdentityError as exc:
-        raise SigningRefusedError(
-            f"sigstore-python refused the CI's OIDC token for Sigstore: {exc}.",
-            "rerun the job; the token must be for the audience sigstore.",
-        ) from None
     context = signing_context(sigstore, timeout)
+    identity_token = sigstore_identity(jwt)
     with context.signer(identity_token, cache=True) as signer:
         while todo:
             dist_file = todo[0]
@@ -411,6 +404,19 @@ def _sign_each(
                 f"({time.monotonic() - began:.2f}s)"
             )
             todo.pop(0)
+
+
+def sigstore_identity(jwt: str) -> Any:
+    """sigstore-python's IdentityToken of the CI's ``sigstore`` token, or the refusal said."""
+    from sigstore.oidc import IdentityError, IdentityToken
+
+    try:
+        return IdentityToken(jwt, client_id="sigstore")
+    except IdentityError as exc:
+        raise SigningRefusedError(
+            f"sigstore-python refused the CI's OIDC token for Sigstore: {exc}.",
+            "rerun the job; the token must be for the audience sigstore.",
+        ) from None
 
 
 def signing_context(sigstore: Sigstore, timeout: tuple[float, float]) -> Any:
